@@ -1,0 +1,649 @@
+"""Data sets: synthetic 2-D sets, bundled real sets, MNIST and user CSV files.
+
+:func:`load_dataset` turns a :class:`~engine.config.DataConfig` into a :class:`Dataset`:
+generate or read the examples, split train/test, keep a subset of the training split, scale
+the features with statistics of the training split only.  Everything random comes from
+``np.random.default_rng(cfg.seed)``, so one config always gives bit-identical arrays.
+
+Every problem a user can cause (missing file, bad CSV cell, ...) raises :class:`DataError`,
+whose message names the file or field and says what was expected.  NumPy only: no
+scikit-learn, no Qt.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # only for annotations: keeps this module importable on its own
+    from engine.config import DataConfig
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
+KERAS_MNIST = Path("~/.keras/datasets/mnist.npz")  # expanded at call time (tests move HOME)
+
+SYNTHETIC = ("spiral", "circles", "xor", "moons", "blobs", "surface")
+BUNDLED = ("digits", "breast_cancer")
+
+DIGITS_DESCRIPTION = (
+    "8x8 handwritten digits (UCI Optical Recognition of Handwritten Digits, Alpaydin & Kaynak "
+    "1998, as shipped in scikit-learn; CC BY 4.0)"
+)
+BREAST_CANCER_DESCRIPTION = (
+    "Breast Cancer Wisconsin (Diagnostic), malignant vs benign (UCI, Wolberg, Street & "
+    "Mangasarian 1995, as shipped in scikit-learn; CC BY 4.0)"
+)
+MNIST_DESCRIPTION = "MNIST 28x28 handwritten digits (LeCun, Cortes & Burges), own train/test split"
+
+# MNIST IDX files: (stem, kind); accepted names are "<stem>-<kind>-ubyte" and
+# "<stem>.<kind>-ubyte", each optionally gzipped (".gz").
+MNIST_IDX = (
+    ("train-images", "idx3"), ("train-labels", "idx1"),
+    ("t10k-images", "idx3"), ("t10k-labels", "idx1"),
+)
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+
+
+class DataError(ValueError):
+    """A data set cannot be loaded; the message names the file/field and what was expected."""
+
+
+# ----------------------------------------------------------------------------- Dataset
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split ready for the network (features already scaled)."""
+
+    name: str
+    X_train: np.ndarray  # (n_train, n_features) float64, C-contiguous
+    y_train: np.ndarray  # (n_train,) int64 in 0..K-1 | (n_train, n_targets) float64 (regression)
+    X_test: np.ndarray   # (n_test, n_features) float64, C-contiguous
+    y_test: np.ndarray   # (n_test,) int64 | (n_test, n_targets) float64
+    task: str            # "classification" | "regression"
+    n_classes: int       # 0 for regression
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    description: str     # one line, with provenance for bundled sets
+
+    def __post_init__(self):
+        """Catch inconsistent arrays where they are made, not deep inside training."""
+        splits = (("train", self.X_train, self.y_train), ("test", self.X_test, self.y_test))
+        for split, X, y in splits:
+            if X.ndim != 2 or X.shape[0] != y.shape[0] or X.shape[1] != len(self.feature_names):
+                raise ValueError(f"{self.name}: inconsistent {split} shapes {X.shape}, {y.shape}")
+
+    @property
+    def n_features(self) -> int:
+        """Input dimension."""
+        return self.X_train.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the output layer: K for classification, number of targets for regression."""
+        if self.task == "classification":
+            return self.n_classes
+        return self.y_train.shape[1]
+
+    @property
+    def is_2d(self) -> bool:
+        """True when a decision boundary / surface can be drawn in the input plane."""
+        return self.n_features == 2
+
+    def __repr__(self) -> str:
+        kind = f"{self.n_classes} classes" if self.task == "classification" else "regression"
+        return (f"Dataset({self.name!r}, train={self.X_train.shape}, "
+                f"test={self.X_test.shape}, {kind})")
+
+
+def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n,) int labels in 0..K-1 -> (n, K) float64 indicator rows."""
+    y = np.asarray(y)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"labels must be in 0..{n_classes - 1}, got {y.min()}..{y.max()}")
+    out = np.zeros((y.shape[0], n_classes), dtype=np.float64)
+    out[np.arange(y.shape[0]), y] = 1.0
+    return out
+
+
+def _features(X) -> np.ndarray:
+    """The engine's feature layout: float64, C-contiguous."""
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def _class_sizes(n: int, k: int) -> list[int]:
+    """Split n examples as evenly as possible over k classes."""
+    return [n // k + (c < n % k) for c in range(k)]
+
+
+def _labels(sizes: list[int]) -> np.ndarray:
+    """(sum(sizes),) int64: sizes[0] zeros, then sizes[1] ones, ..."""
+    return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+
+
+# ----------------------------------------------------------------------------- synthetic
+# TensorFlow-Playground-like sets, rescaled from the Playground's [-5, 5] to about [-1, 1].
+# ``noise`` is always the std of Gaussian noise added to every feature (to the target for
+# ``surface``).  ``rng`` is a Generator or a seed.
+
+
+def make_spiral(n: int, noise: float, n_classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``n_classes`` interleaved spiral arms, 1.75 turns each, radius 0 -> 1."""
+    rng = np.random.default_rng(rng)
+    parts = []
+    for c, m in enumerate(_class_sizes(n, n_classes)):
+        r = np.arange(m) / max(m, 1)
+        theta = 1.75 * 2 * np.pi * r + 2 * np.pi * c / n_classes
+        parts.append(np.column_stack([r * np.sin(theta), r * np.cos(theta)]))
+    X = np.concatenate(parts) + noise * rng.standard_normal((n, 2))
+    return _features(X), _labels(_class_sizes(n, n_classes))
+
+
+def _ring(m: int, r_lo: float, r_hi: float, rng: np.random.Generator) -> np.ndarray:
+    """(m, 2) points uniform in radius r_lo..r_hi and in angle."""
+    r = rng.uniform(r_lo, r_hi, m)
+    angle = rng.uniform(0, 2 * np.pi, m)
+    return np.column_stack([r * np.sin(angle), r * np.cos(angle)])
+
+
+def make_circles(n: int, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Class 0: disc of radius 0.5; class 1: ring 0.7..1 around it."""
+    rng = np.random.default_rng(rng)
+    sizes = _class_sizes(n, 2)
+    X = np.concatenate([_ring(sizes[0], 0.0, 0.5, rng), _ring(sizes[1], 0.7, 1.0, rng)])
+    X += noise * rng.standard_normal((n, 2))
+    return _features(X), _labels(sizes)
+
+
+def make_xor(n: int, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform square; class 1 where x1 and x2 have the same sign (quadrants I and III)."""
+    rng = np.random.default_rng(rng)
+    y = _labels(_class_sizes(n, 2))
+    # As in the Playground, keep a small gap along the axes so the clean labels are separable.
+    X = rng.uniform(0.05, 1.0, (n, 2))
+    s1 = rng.choice([-1.0, 1.0], n)
+    X[:, 0] *= s1
+    X[:, 1] *= np.where(y == 1, s1, -s1)  # the label picks the quadrant: classes stay balanced
+    X += noise * rng.standard_normal((n, 2))
+    return _features(X), y
+
+
+def make_moons(n: int, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles (scikit-learn's shape), mapped to x in [-1, 1]."""
+    rng = np.random.default_rng(rng)
+    sizes = _class_sizes(n, 2)
+    t0 = rng.uniform(0, np.pi, sizes[0])
+    t1 = rng.uniform(0, np.pi, sizes[1])
+    upper = np.column_stack([np.cos(t0), np.sin(t0)])
+    lower = np.column_stack([1 - np.cos(t1), 0.5 - np.sin(t1)])
+    X = (np.concatenate([upper, lower]) - [0.5, 0.25]) / 1.5  # [-1,2]x[-0.5,1] -> [-1,1]x[-.5,.5]
+    X += noise * rng.standard_normal((n, 2))
+    return _features(X), _labels(sizes)
+
+
+def make_blobs(n: int, noise: float, n_classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs (std 0.15, plus ``noise``) centred on a circle of radius 0.5."""
+    rng = np.random.default_rng(rng)
+    sizes = _class_sizes(n, n_classes)
+    angle = np.pi / 4 + 2 * np.pi * np.arange(n_classes) / n_classes  # K=2: Playground diagonal
+    centres = 0.5 * np.column_stack([np.cos(angle), np.sin(angle)])
+    y = _labels(sizes)
+    X = centres[y] + 0.15 * rng.standard_normal((n, 2)) + noise * rng.standard_normal((n, 2))
+    return _features(X), y
+
+
+def surface_function(X: np.ndarray) -> np.ndarray:
+    """The clean regression target of ``surface``: sin(pi x1) cos(pi x2 / 2), in [-1, 1]."""
+    return np.sin(np.pi * X[:, 0]) * np.cos(0.5 * np.pi * X[:, 1])
+
+
+def make_surface(n: int, noise: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Regression: X uniform in [-1, 1]^2, y (n, 1) = surface_function(X) + noise."""
+    rng = np.random.default_rng(rng)
+    X = rng.uniform(-1.0, 1.0, (n, 2))
+    y = surface_function(X) + noise * rng.standard_normal(n)
+    return _features(X), np.ascontiguousarray(y[:, None], dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------- bundled
+
+
+def _load_bundled(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """Read ``assets/data/<name>.npz`` written by ``assets/data/make_bundled.py``."""
+    path = ASSETS_DIR / f"{name}.npz"
+    if not path.is_file():
+        raise DataError(f"{path}: bundled data set missing; regenerate it with "
+                        "`python assets/data/make_bundled.py` (needs scikit-learn)")
+    with np.load(path, allow_pickle=False) as z:
+        X, y = _features(z["X"]), z["y"].astype(np.int64)
+        feature_names = tuple(str(s) for s in z["feature_names"])
+        class_names = tuple(str(s) for s in z["class_names"])
+    return X, y, feature_names, class_names
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """Bundled 8x8 digits: X (1797, 64) float64 pixel counts 0..16, y (1797,) in 0..9."""
+    return _load_bundled("digits")
+
+
+def load_breast_cancer() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """Bundled breast cancer: X (569, 30) float64, y (569,) 0 = malignant, 1 = benign."""
+    return _load_bundled("breast_cancer")
+
+
+# ----------------------------------------------------------------------------- MNIST
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file of unsigned bytes (raw or gzipped) as a uint8 array of its stated shape."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # gzip magic: decide by content, not by the file name
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise DataError(f"{path}: corrupt gzip file ({e})") from None
+    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+        raise DataError(f"{path}: not an IDX file of unsigned bytes "
+                        f"(magic number {raw[:4].hex()}, expected 000008xx)")
+    ndim = raw[3]
+    start = 4 + 4 * ndim
+    if len(raw) < start:
+        raise DataError(f"{path}: truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", raw[4:start])
+    if len(raw) - start != math.prod(dims):
+        raise DataError(f"{path}: IDX header announces shape {dims} ({math.prod(dims)} bytes) "
+                        f"but the file holds {len(raw) - start} data bytes")
+    return np.frombuffer(raw, dtype=np.uint8, offset=start).reshape(dims)
+
+
+def _find_idx(folder: Path, stem: str, kind: str) -> Path | None:
+    """The IDX file for (stem, kind) in ``folder`` under any accepted spelling."""
+    for base in (f"{stem}-{kind}-ubyte", f"{stem}.{kind}-ubyte"):
+        for name in (base, base + ".gz"):
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def _read_mnist_folder(folder: Path) -> tuple[np.ndarray, ...]:
+    """x_train, y_train, x_test, y_test from the four IDX files in ``folder``."""
+    found = {(s, k): _find_idx(folder, s, k) for s, k in MNIST_IDX}
+    missing = [f"{s}-{k}-ubyte[.gz]" for (s, k), p in found.items() if p is None]
+    if missing:
+        if (folder / "mnist.npz").is_file() and len(missing) == len(MNIST_IDX):
+            return _read_mnist_npz(folder / "mnist.npz")
+        raise DataError(f"{folder}: MNIST folder lacks {', '.join(missing)}; expected the four "
+                        "IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+                        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)")
+    return tuple(_read_idx(found[key]) for key in MNIST_IDX)
+
+
+def _read_mnist_npz(path: Path) -> tuple[np.ndarray, ...]:
+    """x_train, y_train, x_test, y_test from a Keras-style ``mnist.npz``."""
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in keys if k in z.files}
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path}: not a readable .npz archive ({e})") from None
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise DataError(f"{path}: missing arrays {', '.join(missing)}; expected Keras-style "
+                        "x_train, y_train, x_test, y_test")
+    return tuple(arrays[k] for k in keys)
+
+
+def _check_mnist(source: Path, arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Validate shapes/labels; images become (n, h*w) uint8, labels (n,) int64."""
+    out = []
+    for split, images, labels in (("train", *arrays[:2]), ("test", *arrays[2:])):
+        if images.ndim not in (2, 3) or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{source}: MNIST {split} images {images.shape} and labels "
+                            f"{labels.shape} do not match; expected (n, 28, 28) and (n,)")
+        if labels.size and (labels.min() < 0 or labels.max() > 9):
+            raise DataError(f"{source}: MNIST {split} labels must be digits 0..9, "
+                            f"found {labels.min()}..{labels.max()}")
+        out += [images.reshape(len(images), -1), labels.astype(np.int64)]
+    if out[0].shape[1] != out[2].shape[1]:
+        raise DataError(f"{source}: MNIST train images have {out[0].shape[1]} pixels, "
+                        f"test images {out[2].shape[1]}")
+    return tuple(out)
+
+
+def _read_mnist(path: str | Path) -> tuple[Path, tuple[np.ndarray, ...]]:
+    """(source, (x_train (n, 784) raw pixels, y_train, x_test, y_test)) from any accepted place."""
+    if str(path) == "":
+        source = KERAS_MNIST.expanduser()
+        if not source.is_file():
+            raise DataError(
+                f"MNIST not found: data.path is empty and {source} does not exist. Put the "
+                "Keras-style mnist.npz there, or set data.path to an mnist.npz file or to a "
+                "folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+                "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)")
+    else:
+        source = Path(path).expanduser()
+    if source.is_dir():
+        arrays = _read_mnist_folder(source)
+    elif source.is_file():
+        arrays = _read_mnist_npz(source)
+    else:
+        raise DataError(f"{source}: not found; expected a Keras-style mnist.npz or a folder "
+                        "with the four MNIST IDX files")
+    return source, _check_mnist(source, arrays)
+
+
+def _pixels(images: np.ndarray) -> np.ndarray:
+    """Raw 0..255 pixels -> float64 in [0, 1]."""
+    return _features(images) / 255.0
+
+
+def load_mnist(path: str | Path = "") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST as (X_train, y_train, X_test, y_test): X (n, 784) float64 in [0, 1], y int64.
+
+    ``path``: a Keras-style ``mnist.npz`` (x_train, y_train, x_test, y_test), or a folder
+    holding the four IDX files (``train-images-idx3-ubyte`` or ``train-images.idx3-ubyte``,
+    raw or ``.gz``).  ``""`` means the Keras cache ``~/.keras/datasets/mnist.npz``; nothing is
+    downloaded.  MNIST keeps its own 60000/10000 split, so ``load_dataset`` ignores
+    ``test_fraction`` for it.
+    """
+    _, (x_tr, y_tr, x_te, y_te) = _read_mnist(path)
+    return _pixels(x_tr), y_tr, _pixels(x_te), y_te
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def _is_number(text: str) -> bool:
+    """True if ``float`` accepts the field."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The most frequent of , tab ; on the first non-blank line (ties: that order)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return max((",", "\t", ";"), key=first.count)
+
+
+def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank record of a text CSV file."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, expected a CSV file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: drop a spreadsheet's BOM
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file, expected CSV") from None
+    reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(text))
+    rows = []
+    try:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                rows.append((reader.line_num, [f.strip() for f in fields]))
+    except csv.Error as e:
+        raise DataError(f"{path}: line {reader.line_num}: {e}") from None
+    if not rows:
+        raise DataError(f"{path}: file is empty, expected numeric feature columns and a label")
+    return rows
+
+
+def _label_index(path: Path, label_column: str | int, header: list[str] | None,
+                 n_cols: int) -> int:
+    """0-based index of the label column, given by name (needs a header) or integer index."""
+    text = str(label_column).strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        i = int(text)
+        if not -n_cols <= i < n_cols:
+            raise DataError(f"{path}: label column {i} is out of range for {n_cols} columns "
+                            f"(use 0..{n_cols - 1} or -{n_cols}..-1)")
+        return i % n_cols
+    if header is None:
+        raise DataError(f"{path}: label column {text!r} is a name, but the file has no header "
+                        "row (line 1 is numeric); give an integer index such as -1")
+    if text not in header:
+        raise DataError(f"{path}: unknown label column {text!r}; columns are "
+                        + ", ".join(repr(h) for h in header))
+    return header.index(text)
+
+
+def _column_name(header: list[str] | None, c: int) -> str:
+    """Header name of column c, or 'column <c+1>' when there is no header."""
+    if header is not None and header[c]:
+        return header[c]
+    return f"column {c + 1}"
+
+
+def _where(path: Path, line: int, header: list[str] | None, c: int) -> str:
+    """'file: line L, column C ('name')' with 1-based line and column numbers."""
+    return f"{path}: line {line}, column {c + 1} ({_column_name(header, c)!r})"
+
+
+def _parse_features(path: Path, rows: list[tuple[int, list[str]]], header: list[str] | None,
+                    cols: list[int]) -> np.ndarray:
+    """(n, len(cols)) float64 from the given columns; DataError at the first bad cell."""
+    cells = [[fields[c] for c in cols] for _, fields in rows]
+    try:
+        X = np.array(cells, dtype=str).astype(np.float64)  # fast path for clean files
+        if np.isfinite(X).all():
+            return _features(X)
+    except ValueError:
+        pass
+    for line, fields in rows:  # slow path: find the first offending cell and say where it is
+        for c in cols:
+            value = fields[c]
+            if value.lower() in MISSING_TOKENS:
+                raise DataError(f"{_where(path, line, header, c)}: missing value {value!r}, "
+                                "expected a number")
+            if not _is_number(value):
+                raise DataError(f"{_where(path, line, header, c)}: non-numeric value "
+                                f"{value!r}, expected a number")
+            if not math.isfinite(float(value)):
+                raise DataError(f"{_where(path, line, header, c)}: non-finite value "
+                                f"{value!r}, expected a finite number")
+    # Every cell is fine for Python's float (which accepts a little more than NumPy's parser).
+    return _features([[float(fields[c]) for c in cols] for _, fields in rows])
+
+
+def _parse_labels(path: Path, rows: list[tuple[int, list[str]]], header: list[str] | None,
+                  c: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Labels -> (n,) int64 in 0..K-1 (sorted: numerically if all numbers) and class names."""
+    values = [fields[c] for _, fields in rows]
+    for (line, _), v in zip(rows, values, strict=True):
+        if v.lower() in MISSING_TOKENS:
+            raise DataError(f"{_where(path, line, header, c)}: missing label {v!r}")
+    if all(_is_number(v) for v in values):
+        for (line, _), v in zip(rows, values, strict=True):
+            if not float(v).is_integer():
+                raise DataError(f"{_where(path, line, header, c)}: label {v!r} is not a whole "
+                                "number; expected class labels (integers or names)")
+        keys = [int(float(v)) for v in values]
+    else:
+        keys = values
+    classes = sorted(set(keys))
+    if len(classes) < 2:
+        raise DataError(f"{path}: label column {c + 1} ({_column_name(header, c)!r}) has only "
+                        f"one class ({classes[0]!r}); expected at least two")
+    index = {k: i for i, k in enumerate(classes)}
+    y = np.array([index[k] for k in keys], dtype=np.int64)
+    return y, tuple(str(k) for k in classes)
+
+
+def load_csv(path: str | Path, label_column: str | int = "-1"
+             ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """A classification CSV file -> (X (n, d) float64, y (n,) int64, feature_names, class_names).
+
+    The delimiter (comma, tab or semicolon) is sniffed from the first line.  The first row
+    is a header when none of its fields is a number.  ``label_column`` is a header name or a
+    Python-style integer index ("-1" = last column); every other column must be numeric.
+    Labels may be integers or strings and are mapped to 0..K-1 in sorted order.  Errors name
+    the file, the 1-based line and column, and what was expected.
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    header = None
+    first_line = rows[0][0]  # the line every row must match in field count
+    if not any(_is_number(f) for f in rows[0][1]):
+        header = rows[0][1]
+        rows = rows[1:]
+    n_cols = len(header) if header is not None else len(rows[0][1])
+    if n_cols < 2:
+        raise DataError(f"{path}: found {n_cols} column, expected numeric feature columns "
+                        "and a label column (delimiter , tab or ;)")
+    label = _label_index(path, label_column, header, n_cols)
+    if not rows:
+        raise DataError(f"{path}: no data rows after the header line")
+    for line, fields in rows:
+        if len(fields) != n_cols:
+            raise DataError(f"{path}: line {line}: expected {n_cols} fields (like line "
+                            f"{first_line}), found {len(fields)}")
+    cols = [c for c in range(n_cols) if c != label]
+    X = _parse_features(path, rows, header, cols)
+    y, class_names = _parse_labels(path, rows, header, label)
+    return X, y, tuple(_column_name(header, c) for c in cols), class_names
+
+
+# ----------------------------------------------------------------------------- split, scale
+
+
+def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float, rng
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle with ``rng`` and cut off round(n * test_fraction) test examples.
+
+    A positive fraction keeps at least one example on each side.  Not stratified.
+    """
+    rng = np.random.default_rng(rng)
+    n = X.shape[0]
+    n_test = round(n * test_fraction)
+    if test_fraction > 0 and n >= 2:
+        n_test = min(max(n_test, 1), n - 1)
+    order = rng.permutation(n)
+    test, train = order[:n_test], order[n_test:]
+    return (_features(X[train]), np.ascontiguousarray(y[train]),
+            _features(X[test]), np.ascontiguousarray(y[test]))
+
+
+def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Zero mean, unit variance per feature, with the TRAIN mean/std applied to both splits.
+
+    Constant training columns (std ~ 0, e.g. the border pixels of digits) are only centred,
+    never divided by zero.
+    """
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    # Relative threshold: a constant column can show std ~ 1e-17 from rounding of the mean.
+    tiny = 1e-12 * np.maximum(1.0, np.abs(mean))
+    std = np.where(std > tiny, std, 1.0)
+    return _features((X_train - mean) / std), _features((X_test - mean) / std)
+
+
+def minmax(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map each feature's TRAIN range to [0, 1] (test values may fall outside).
+
+    Constant training columns become 0 rather than NaN.
+    """
+    lo = X_train.min(axis=0)
+    span = X_train.max(axis=0) - lo
+    span = np.where(span > 0, span, 1.0)
+    return _features((X_train - lo) / span), _features((X_test - lo) / span)
+
+
+def scale(X_train: np.ndarray, X_test: np.ndarray, scaling: str
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``scaling`` ("standardize" | "minmax" | "none") fitted on the training split."""
+    if X_train.shape[0] == 0:
+        return _features(X_train), _features(X_test)
+    if scaling == "standardize":
+        return standardize(X_train, X_test)
+    if scaling == "minmax":
+        return minmax(X_train, X_test)
+    if scaling == "none":
+        return _features(X_train), _features(X_test)
+    raise DataError(f"data.scaling: expected one of standardize, minmax, none, got {scaling!r}")
+
+
+# ----------------------------------------------------------------------------- load_dataset
+
+
+def _synthetic(cfg: DataConfig, rng: np.random.Generator):
+    """(X, y, task, n_classes, class_names, description) of a synthetic set."""
+    n, noise, k = cfg.n_samples, cfg.noise, cfg.n_classes
+    what = f"{n} points, noise {noise:g}, TensorFlow-Playground style (synthetic)"
+    if cfg.name == "surface":
+        X, y = make_surface(n, noise, rng)
+        return X, y, "regression", 0, (), f"surface y = sin(pi x1) cos(pi x2 / 2), {what}"
+    if cfg.name in ("spiral", "blobs"):  # the two sets with a free number of classes
+        make, unit, title = {
+            "spiral": (make_spiral, "arm", f"spiral with {k} arms"),
+            "blobs": (make_blobs, "blob", f"{k} Gaussian blobs"),
+        }[cfg.name]
+        X, y = make(n, noise, k, rng)
+        names = tuple(f"{unit} {c}" for c in range(k))
+        return X, y, "classification", k, names, f"{title}, {what}"
+    make, names, title = {
+        "circles": (make_circles, ("inner", "outer"), "two concentric circles"),
+        "xor": (make_xor, ("x1*x2 < 0", "x1*x2 > 0"), "XOR quadrants"),
+        "moons": (make_moons, ("upper", "lower"), "two moons"),
+    }[cfg.name]
+    X, y = make(n, noise, rng)
+    return X, y, "classification", 2, names, f"{title}, {what}"
+
+
+def _load_mnist_dataset(cfg: DataConfig, rng: np.random.Generator) -> Dataset:
+    """MNIST with its own split: shuffle + subset the training set before the float copy."""
+    source, (x_tr, y_tr, x_te, y_te) = _read_mnist(cfg.path)
+    order = rng.permutation(len(x_tr))
+    if cfg.subset > 0:
+        order = order[:cfg.subset]  # subset first: 60000 x 784 float64 would be 376 MB
+    X_train, X_test = scale(_pixels(x_tr[order]), _pixels(x_te), cfg.scaling)
+    side = math.isqrt(x_tr.shape[1])
+    names = (tuple(f"pixel_{r}_{c}" for r in range(side) for c in range(side))
+             if side * side == x_tr.shape[1] else tuple(f"pixel_{i}" for i in range(x_tr.shape[1])))
+    return Dataset("mnist", X_train, y_tr[order], X_test, y_te, "classification", 10, names,
+                   tuple(str(d) for d in range(10)), f"{MNIST_DESCRIPTION}, from {source}")
+
+
+def load_dataset(cfg: DataConfig) -> Dataset:
+    """Build the data set described by ``cfg``: load, split, subset, scale (train statistics).
+
+    Seeded by ``cfg.seed`` only.  ``n_samples``/``noise`` apply to synthetic sets,
+    ``n_classes`` to spiral and blobs, ``path`` to mnist and csv, ``label_column`` to csv.
+    MNIST keeps its own train/test split (``test_fraction`` is ignored).
+    """
+    rng = np.random.default_rng(cfg.seed)
+    if cfg.name == "mnist":
+        return _load_mnist_dataset(cfg, rng)
+    if cfg.name in SYNTHETIC:
+        X, y, task, k, class_names, description = _synthetic(cfg, rng)
+        feature_names = ("x1", "x2")
+    elif cfg.name in BUNDLED:
+        loader = load_digits if cfg.name == "digits" else load_breast_cancer
+        X, y, feature_names, class_names = loader()
+        task, k = "classification", len(class_names)
+        description = DIGITS_DESCRIPTION if cfg.name == "digits" else BREAST_CANCER_DESCRIPTION
+    elif cfg.name == "csv":
+        if not cfg.path:
+            raise DataError("data.path: empty; expected the path of a CSV file")
+        X, y, feature_names, class_names = load_csv(cfg.path, cfg.label_column)
+        task, k = "classification", len(class_names)
+        description = f"CSV file {cfg.path}, label column {cfg.label_column!r}"
+    else:
+        raise DataError(f"data.name: expected one of {', '.join(SYNTHETIC + BUNDLED)}, mnist, "
+                        f"csv, got {cfg.name!r}")
+    X_tr, y_tr, X_te, y_te = train_test_split(X, y, cfg.test_fraction, rng)
+    if cfg.subset > 0:
+        X_tr, y_tr = X_tr[:cfg.subset], y_tr[:cfg.subset]
+    X_tr, X_te = scale(X_tr, X_te, cfg.scaling)
+    return Dataset(cfg.name, X_tr, y_tr, X_te, y_te, task, k, tuple(feature_names),
+                   tuple(class_names), description)

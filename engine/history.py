@@ -1,0 +1,64 @@
+"""Bounded metric history: preallocated, and never larger than its capacity.
+
+When the buffer fills, every other row is dropped and the recording stride doubles, so a
+run of any length keeps an evenly spaced record of its whole course in fixed memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Trace:
+    """Rows of ``row_shape`` recorded against a step number, at most ``capacity`` of them."""
+
+    def __init__(self, capacity: int, row_shape: tuple[int, ...]):
+        if capacity < 2 or capacity % 2:
+            raise ValueError(f"logging.history: must be an even number >= 2, got {capacity}")
+        self.capacity = capacity
+        self.steps = np.zeros(capacity, dtype=np.int64)             # (capacity,)
+        self.rows = np.full((capacity, *row_shape), np.nan)         # (capacity, *row_shape)
+        self.count = 0
+        self.stride = 1
+        self._seen = 0
+
+    def append(self, step: int, row) -> None:
+        """Offer one row; it is kept when its position falls on the current stride."""
+        keep = self._seen % self.stride == 0
+        self._seen += 1
+        if not keep:
+            return
+        if self.count == self.capacity:
+            self._compact()
+        self.steps[self.count] = step
+        self.rows[self.count] = row
+        self.count += 1
+
+    def _compact(self) -> None:
+        half = self.capacity // 2
+        self.steps[:half] = self.steps[0::2]
+        self.rows[:half] = self.rows[0::2]
+        self.rows[half:] = np.nan
+        self.count = half
+        # rows kept so far sit at offers 0, s, 2s, ...; the survivors are the multiples of 2s,
+        # and the offer that filled the buffer (capacity * s, capacity even) is one of them
+        self.stride *= 2
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        """Read-only copies of (steps (n,), rows (n, *row_shape)) recorded so far."""
+        steps, rows = self.steps[:self.count].copy(), self.rows[:self.count].copy()
+        steps.flags.writeable = rows.flags.writeable = False
+        return steps, rows
+
+    def clear(self) -> None:
+        self.count = 0
+        self.stride = 1
+        self._seen = 0
+        self.rows[:] = np.nan
+
+    @property
+    def nbytes(self) -> int:
+        return self.steps.nbytes + self.rows.nbytes
+
+    def __repr__(self) -> str:
+        return f"Trace({self.count}/{self.capacity} rows, stride={self.stride})"

@@ -1,0 +1,624 @@
+"""Numba kernels for the MLP: one function per phase, plus a fused training step.
+
+Private by convention: callers go through ``engine.network``.  Every kernel takes only
+arrays and scalars (so ``cache=True`` works) and selects activations, losses and optimisers by
+integer code.  The network lives in flat buffers described by two layer tables:
+
+* ``params`` / ``grads``  (P,)  all trainable values; layer k's block is W_k (n_in, n_out),
+  b_k (n_out,), then gamma_k, beta_k (batch norm) and alpha_k (PReLU) when present.
+* ``itab`` (L+1, N_ITAB) int64 and ``ftab`` (L+1, N_FTAB) float64: per-layer sizes, offsets
+  into ``params`` and flags; row L is the output layer.
+* ``ws`` (N_KINDS, B * total_width): per-batch workspace; kind ``K_Z`` of layer k is the
+  (B, n_k) block starting at ``B * itab[k, COL]``.
+* ``bns`` (4, total_width): batch mean, batch 1/std, running mean, running variance.
+
+The fused :func:`train_step` calls the very same phase kernels as the step-through stepper,
+so the two paths give bit-identical numbers by construction.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+# --- itab columns -------------------------------------------------------------------------
+N_IN, N_OUT, W_OFF, B_OFF, G_OFF, BE_OFF, P_OFF, END, ACT, BN, RES, DROP, COL = range(13)
+N_ITAB = 13
+# --- ftab columns -------------------------------------------------------------------------
+ACT_P, DROP_P, MAX_GRAD = range(3)
+N_FTAB = 3
+# --- workspace kinds (each (B, n_k) per layer) ------------------------------------------------
+K_U, K_XH, K_Z, K_FP, K_Y, K_H, K_A, K_GA, K_DH, K_DY, K_DZ, K_DU, K_MASK = range(13)
+N_KINDS = 13
+# --- bns rows -----------------------------------------------------------------------------
+BN_MEAN, BN_INV, RUN_MEAN, RUN_VAR = range(4)
+# --- metric columns (mtab: (L+1, N_METRICS) float64) ----------------------------------------
+(M_GW, M_GB, M_DELTA_RMS, M_DELTA_NORM, M_GIN, M_FP_MEAN, M_SAT, M_DEAD, M_W, M_UPD,
+ M_ACT_MEAN, M_ACT_STD, M_Z_MEAN, M_Z_STD, M_GALPHA) = range(15)
+N_METRICS = 15
+# --- hyper-parameters (hp, float64) and integer settings (ip, int64) --------------------------
+(H_LR, H_MOM, H_RHO, H_B1, H_B2, H_EPS, H_WD, H_CLIP_NORM, H_CLIP_VALUE, H_BN_MOM, H_BN_EPS,
+ H_T) = range(12)
+N_HP = 12
+I_LOSS, I_OPT, I_TRAIN, I_RECORD = range(4)
+N_IP = 4
+# --- codes --------------------------------------------------------------------------------
+LOSS_SOFTMAX_CE, LOSS_SIGMOID_BCE, LOSS_MSE = range(3)
+OPT_SGD, OPT_MOMENTUM, OPT_NESTEROV, OPT_RMSPROP, OPT_ADAM = range(5)
+BN_NONE, BN_PRE, BN_POST = range(3)
+# --- divergence status: status[:] = (phase, layer, quantity) ------------------------------
+PH_FORWARD, PH_LOSS, PH_BACKWARD, PH_UPDATE = 1, 2, 3, 4
+Q_Z, Q_ACT, Q_LOSS, Q_DELTA, Q_GRAD, Q_WEIGHTS = 1, 2, 3, 4, 5, 6
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+_INV_SQRT2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_SQRT_2_OVER_PI = 0.7978845608028654
+
+_jit = njit(cache=True, nogil=True)
+
+
+# ============================================================================================
+# small helpers
+# ============================================================================================
+@_jit
+def _view(ws, kind, k, itab, B):
+    """The (B, n_k) block of workspace ``kind`` for layer k."""
+    n = itab[k, N_OUT]
+    off = B * itab[k, COL]
+    return ws[kind, off:off + B * n].reshape((B, n))
+
+
+@_jit
+def _weights(buf, itab, k):
+    """W_k (n_in, n_out) as a view of ``params`` or ``grads``."""
+    n_in, n_out, off = itab[k, N_IN], itab[k, N_OUT], itab[k, W_OFF]
+    return buf[off:off + n_in * n_out].reshape((n_in, n_out))
+
+
+@_jit
+def _vec(buf, off, n):
+    return buf[off:off + n]
+
+
+@_jit
+def _layer_input(X, ws, itab, k, B):
+    """a_{k-1}: the data for k = 0, else the previous layer's output."""
+    if k == 0:
+        return X
+    return _view(ws, K_A, k - 1, itab, B)
+
+
+@_jit
+def _sum_sq(a):
+    s = 0.0
+    for x in a.flat:
+        s += float(x) * float(x)
+    return s
+
+
+@_jit
+def _norm(a):
+    """Frobenius norm; rescaled when the plain sum of squares of finite entries overflows."""
+    s = _sum_sq(a)
+    if math.isfinite(s):
+        return math.sqrt(s)
+    m = 0.0
+    for x in a.flat:
+        m = max(m, abs(float(x)))   # NaN/Inf entries make m (and the norm) non-finite
+    if not math.isfinite(m):
+        return m if m == m else math.nan
+    s = 0.0
+    for x in a.flat:
+        s += (float(x) / m) ** 2
+    return m * math.sqrt(s)
+
+
+@_jit
+def _mean_std(a):
+    """(mean, std, every entry finite): the std of huge finite values may overflow to inf."""
+    s = 0.0
+    s2 = 0.0
+    finite = True
+    for x in a.flat:
+        v = float(x)
+        finite &= math.isfinite(v)
+        s += v
+        s2 += v * v
+    n = a.size
+    mean = s / n
+    var = max(s2 / n - mean * mean, 0.0)
+    return mean, math.sqrt(var), finite
+
+
+@_jit
+def _flag(status, phase, k, quantity):
+    status[0] = phase
+    status[1] = k
+    status[2] = quantity
+    return False
+
+
+# ============================================================================================
+# activations: value and derivative together, selected by integer code
+# ============================================================================================
+@_jit
+def _sigmoid(x):
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@_jit
+def act_fdf(code, x, p):
+    """(f(x), f'(x)) for activation ``code`` with parameter ``p`` (slope / alpha)."""
+    if code == 0:    # identity
+        return x, 1.0
+    if code == 1:    # step: flat everywhere, so no gradient ever flows
+        return (1.0 if x > 0.0 else 0.0), 0.0
+    if code == 2:    # sigmoid
+        s = _sigmoid(x)
+        return s, s * (1.0 - s)
+    if code == 3:    # tanh
+        t = math.tanh(x)
+        return t, 1.0 - t * t
+    if code == 4:    # relu
+        return (x, 1.0) if x > 0.0 else (0.0, 0.0)
+    if code == 5 or code == 6:   # leaky relu (fixed p) / prelu (learned p)
+        return (x, 1.0) if x > 0.0 else (p * x, p)
+    if code == 7:    # elu
+        return (x, 1.0) if x > 0.0 else (p * math.expm1(x), p * math.exp(x))
+    if code == 8:    # selu
+        if x > 0.0:
+            return _SELU_SCALE * x, _SELU_SCALE
+        return (_SELU_SCALE * _SELU_ALPHA * math.expm1(x), _SELU_SCALE * _SELU_ALPHA * math.exp(x))
+    if code == 9:    # gelu, exact erf form
+        cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT2))
+        return x * cdf, cdf + x * _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+    if code == 10:   # gelu, tanh approximation
+        t = math.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        dt = (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+        return 0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * dt
+    if code == 11:   # silu / swish
+        s = _sigmoid(x)
+        return x * s, s * (1.0 + x * (1.0 - s))
+    if code == 12:   # softplus, stable for large |x|
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x))), _sigmoid(x)
+    return math.nan, math.nan
+
+
+@_jit
+def activate(code, p, z, y, fp):
+    """y = f(z), fp = f'(z), elementwise over 1-D arrays (used by tests and the gallery)."""
+    for i in range(z.size):
+        y[i], fp[i] = act_fdf(code, z[i], p)
+
+
+# ============================================================================================
+# batch normalisation over the batch axis
+# ============================================================================================
+@_jit
+def _bn_forward(x, out, xh, gamma, beta, bns, col, train, momentum, eps):
+    B, n = x.shape
+    for j in range(n):
+        if train:
+            s = 0.0
+            s2 = 0.0
+            for i in range(B):
+                s += x[i, j]
+                s2 += x[i, j] * x[i, j]
+            mean = s / B
+            var = max(s2 / B - mean * mean, 0.0)
+            bns[RUN_MEAN, col + j] = momentum * bns[RUN_MEAN, col + j] + (1 - momentum) * mean
+            bns[RUN_VAR, col + j] = momentum * bns[RUN_VAR, col + j] + (1 - momentum) * var
+        else:
+            mean = bns[RUN_MEAN, col + j]
+            var = bns[RUN_VAR, col + j]
+        inv = 1.0 / math.sqrt(var + eps)
+        bns[BN_MEAN, col + j] = mean
+        bns[BN_INV, col + j] = inv
+        for i in range(B):
+            xh[i, j] = (x[i, j] - mean) * inv
+            out[i, j] = gamma[j] * xh[i, j] + beta[j]
+
+
+@_jit
+def _bn_backward(dout, xh, gamma, bns, col, dx, dgamma, dbeta):
+    """Training-mode batch-norm backward (the batch statistics depend on x too)."""
+    B, n = dout.shape
+    for j in range(n):
+        sg = 0.0
+        sgx = 0.0
+        for i in range(B):
+            sg += dout[i, j]
+            sgx += dout[i, j] * xh[i, j]
+        dgamma[j] = sgx
+        dbeta[j] = sg
+        scale = gamma[j] * bns[BN_INV, col + j] / B
+        for i in range(B):
+            dx[i, j] = scale * (B * dout[i, j] - sg - xh[i, j] * sgx)
+
+
+# ============================================================================================
+# forward through one layer
+# ============================================================================================
+@_jit
+def _linear(a_prev, W, b, out):
+    np.dot(a_prev, W, out)
+    B, n = out.shape
+    for i in range(B):
+        for j in range(n):
+            out[i, j] += b[j]
+
+
+@_jit
+def _act_param(params, itab, ftab, k):
+    if itab[k, P_OFF] >= 0:
+        return float(params[itab[k, P_OFF]])
+    return ftab[k, ACT_P]
+
+
+@_jit
+def _apply_activation(code, p, z, y, fp):
+    B, n = z.shape
+    for i in range(B):
+        for j in range(n):
+            y[i, j], fp[i, j] = act_fdf(code, z[i, j], p)
+
+
+@_jit
+def _combine(h, a_prev, mask, a, drop, p_drop, residual):
+    """a = dropout(h) + a_prev (residual); inverted dropout keeps E[a] unchanged."""
+    B, n = h.shape
+    scale = 1.0 / (1.0 - p_drop)
+    for i in range(B):
+        for j in range(n):
+            v = h[i, j] * mask[i, j] * scale if drop else h[i, j]
+            a[i, j] = v + a_prev[i, j] if residual else v
+
+
+@_jit
+def _forward_metrics(k, y, a, z, fp, max_grad, mtab):
+    """Per-layer forward metrics; returns the first non-finite quantity code (0 if none)."""
+    mtab[k, M_ACT_MEAN], mtab[k, M_ACT_STD], a_ok = _mean_std(a)
+    mtab[k, M_Z_MEAN], mtab[k, M_Z_STD], z_ok = _mean_std(z)
+    B, n = fp.shape
+    s = 0.0
+    sat = 0
+    for i in range(B):
+        for j in range(n):
+            g = abs(fp[i, j])
+            s += g
+            if g <= 0.01 * max_grad:   # a step layer (max 0) counts as fully saturated
+                sat += 1
+    mtab[k, M_FP_MEAN] = s / (B * n)
+    mtab[k, M_SAT] = sat / (B * n)
+    dead = 0
+    for j in range(n):
+        alive = False
+        for i in range(B):
+            if y[i, j] != 0.0:
+                alive = True
+                break
+        if not alive:
+            dead += 1
+    mtab[k, M_DEAD] = dead / n
+    return 0 if z_ok and a_ok else (Q_Z if not z_ok else Q_ACT)
+
+
+@_jit
+def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status):
+    """Phase ``forward(k)``: z_k, a_k = f(z_k) and f'(z_k).  Returns False on NaN/Inf."""
+    B = X.shape[0]
+    L = itab.shape[0] - 1
+    a_prev = _layer_input(X, ws, itab, k, B)
+    W = _weights(params, itab, k)
+    b = _vec(params, itab[k, B_OFF], itab[k, N_OUT])
+    n, col, bn, train = itab[k, N_OUT], itab[k, COL], itab[k, BN], ip[I_TRAIN] != 0
+    z = _view(ws, K_Z, k, itab, B)
+    if bn == BN_PRE:
+        u = _view(ws, K_U, k, itab, B)
+        _linear(a_prev, W, b, u)
+        _bn_forward(u, z, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n),
+                    _vec(params, itab[k, BE_OFF], n), bns, col, train, hp[H_BN_MOM], hp[H_BN_EPS])
+    else:
+        _linear(a_prev, W, b, z)
+    if k == L:   # output logits; the loss phase applies softmax / sigmoid
+        if not ip[I_RECORD]:
+            return True
+        mtab[k, M_Z_MEAN], mtab[k, M_Z_STD], z_ok = _mean_std(z)
+        mtab[k, M_ACT_MEAN], mtab[k, M_ACT_STD] = mtab[k, M_Z_MEAN], mtab[k, M_Z_STD]
+        return z_ok or _flag(status, PH_FORWARD, k, Q_Z)
+    y = _view(ws, K_Y, k, itab, B)
+    fp = _view(ws, K_FP, k, itab, B)
+    _apply_activation(itab[k, ACT], _act_param(params, itab, ftab, k), z, y, fp)
+    h = y
+    if bn == BN_POST:
+        h = _view(ws, K_H, k, itab, B)
+        _bn_forward(y, h, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n),
+                    _vec(params, itab[k, BE_OFF], n), bns, col, train, hp[H_BN_MOM], hp[H_BN_EPS])
+    a = _view(ws, K_A, k, itab, B)
+    _combine(h, a_prev, _view(ws, K_MASK, k, itab, B), a, itab[k, DROP] != 0 and train,
+             ftab[k, DROP_P], itab[k, RES] != 0)
+    if ip[I_RECORD]:
+        bad = _forward_metrics(k, y, a, z, fp, ftab[k, MAX_GRAD], mtab)
+        if bad:
+            return _flag(status, PH_FORWARD, k, bad)
+    return True
+
+
+# ============================================================================================
+# loss: output activation, loss value, correct count and delta_out = dL/dz_out
+# ============================================================================================
+@_jit
+def _softmax_ce_row(z, t, p, d, inv_b):
+    m = z.max()
+    s = 0.0
+    for j in range(z.size):
+        s += math.exp(z[j] - m)
+    lse = m + math.log(s)
+    loss = 0.0
+    best = 0
+    for j in range(z.size):
+        p[j] = math.exp(z[j] - lse)
+        d[j] = (p[j] - t[j]) * inv_b
+        loss -= t[j] * (z[j] - lse)
+        if z[j] > z[best]:
+            best = j
+    return loss, 1.0 if t[best] == t.max() else 0.0
+
+
+@_jit
+def _sigmoid_bce_row(z, t, p, d, inv_bn):
+    loss = 0.0
+    hits = 0.0
+    for j in range(z.size):
+        x = z[j]
+        p[j] = _sigmoid(x)
+        d[j] = (p[j] - t[j]) * inv_bn
+        # log(1 + e^-|x|) form never takes log(0)
+        loss += max(x, 0.0) - x * t[j] + math.log1p(math.exp(-abs(x)))
+        hits += 1.0 if (p[j] > 0.5) == (t[j] > 0.5) else 0.0
+    return loss / z.size, hits / z.size
+
+
+@_jit
+def _mse_row(z, t, p, d, inv_bn):
+    loss = 0.0
+    for j in range(z.size):
+        p[j] = z[j]
+        r = z[j] - t[j]
+        d[j] = 2.0 * r * inv_bn
+        loss += r * r
+    return loss / z.size, 0.0
+
+
+@_jit
+def _l2_penalty(params, itab):
+    s = 0.0
+    for k in range(itab.shape[0]):
+        s += _sum_sq(_weights(params, itab, k))
+    return s
+
+
+@_jit
+def loss_phase(T, params, itab, ws, hp, ip, out, status):
+    """Phase ``loss``: out[0] = mean loss (+ L2 term), out[1] = number of correct examples."""
+    B = T.shape[0]
+    L = itab.shape[0] - 1
+    z = _view(ws, K_Z, L, itab, B)
+    p = _view(ws, K_Y, L, itab, B)
+    d = _view(ws, K_DZ, L, itab, B)
+    n = z.shape[1]
+    loss = 0.0
+    correct = 0.0
+    code = ip[I_LOSS]
+    for i in range(B):
+        if code == LOSS_SOFTMAX_CE:
+            li, ci = _softmax_ce_row(z[i], T[i], p[i], d[i], 1.0 / B)
+        elif code == LOSS_SIGMOID_BCE:
+            li, ci = _sigmoid_bce_row(z[i], T[i], p[i], d[i], 1.0 / (B * n))
+        else:
+            li, ci = _mse_row(z[i], T[i], p[i], d[i], 1.0 / (B * n))
+        loss += li
+        correct += ci
+    loss /= B
+    if hp[H_WD] > 0.0:
+        loss += 0.5 * hp[H_WD] * _l2_penalty(params, itab)
+    out[0] = loss
+    out[1] = correct
+    return math.isfinite(loss) or _flag(status, PH_LOSS, L, Q_LOSS)
+
+
+# ============================================================================================
+# backward through one layer
+# ============================================================================================
+@_jit
+def _mul(a, b, out):
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = a[i, j] * b[i, j]
+
+
+@_jit
+def _dropout_back(ga, mask, dh, drop, p_drop):
+    scale = 1.0 / (1.0 - p_drop)
+    for i in range(ga.shape[0]):
+        for j in range(ga.shape[1]):
+            dh[i, j] = ga[i, j] * mask[i, j] * scale if drop else ga[i, j]
+
+
+@_jit
+def _prelu_grad(dy, z):
+    """dL/dalpha = sum over z <= 0 of dL/dy * z."""
+    s = 0.0
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            if z[i, j] <= 0.0:
+                s += dy[i, j] * z[i, j]
+    return s
+
+
+@_jit
+def _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B):
+    """delta_k = dL/dz_k from dL/da_k; fills the BN-post and PReLU gradients on the way."""
+    n, col = itab[k, N_OUT], itab[k, COL]
+    dh = _view(ws, K_DH, k, itab, B)
+    _dropout_back(_view(ws, K_GA, k, itab, B), _view(ws, K_MASK, k, itab, B), dh,
+                  itab[k, DROP] != 0, ftab[k, DROP_P])
+    dy = dh
+    if itab[k, BN] == BN_POST:
+        dy = _view(ws, K_DY, k, itab, B)
+        _bn_backward(dh, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n), bns, col,
+                     dy, _vec(grads, itab[k, G_OFF], n), _vec(grads, itab[k, BE_OFF], n))
+    dz = _view(ws, K_DZ, k, itab, B)
+    _mul(dy, _view(ws, K_FP, k, itab, B), dz)
+    if itab[k, P_OFF] >= 0:
+        g = _prelu_grad(dy, _view(ws, K_Z, k, itab, B))
+        grads[itab[k, P_OFF]] = g
+        mtab[k, M_GALPHA] = g
+    return dz
+
+
+@_jit
+def backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
+    """Phase ``backward(k)``: delta_k, dL/dW_k, dL/db_k and dL/da_{k-1} = delta_k W_k^T."""
+    B = X.shape[0]
+    L = itab.shape[0] - 1
+    n = itab[k, N_OUT]
+    dz = _view(ws, K_DZ, k, itab, B) if k == L else _hidden_delta(
+        k, params, grads, itab, ftab, ws, bns, mtab, B)
+    du = dz
+    if itab[k, BN] == BN_PRE:
+        du = _view(ws, K_DU, k, itab, B)
+        _bn_backward(dz, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n), bns,
+                     itab[k, COL], du, _vec(grads, itab[k, G_OFF], n),
+                     _vec(grads, itab[k, BE_OFF], n))
+    W = _weights(params, itab, k)
+    dW = _weights(grads, itab, k)
+    np.dot(_layer_input(X, ws, itab, k, B).T, du, dW)
+    if hp[H_WD] > 0.0:
+        dW += hp[H_WD] * W
+    db = _vec(grads, itab[k, B_OFF], n)
+    db[:] = du.sum(axis=0)
+    if k > 0:   # hand dL/da_{k-1} to the layer below; the skip path adds dL/da_k unchanged
+        ga_prev = _view(ws, K_GA, k - 1, itab, B)
+        np.dot(du, W.T, ga_prev)
+        if itab[k, RES]:
+            ga_prev += _view(ws, K_GA, k, itab, B)
+    mtab[k, M_DELTA_NORM] = _norm(dz)
+    mtab[k, M_DELTA_RMS] = mtab[k, M_DELTA_NORM] / math.sqrt(dz.size)
+    mtab[k, M_GIN] = _norm(_view(ws, K_GA, k, itab, B)) if k < L else mtab[
+        k, M_DELTA_NORM]
+    mtab[k, M_GW] = _norm(dW)
+    mtab[k, M_GB] = _norm(db)
+    if not math.isfinite(mtab[k, M_DELTA_NORM]):
+        return _flag(status, PH_BACKWARD, k, Q_DELTA)
+    if not math.isfinite(mtab[k, M_GW] + mtab[k, M_GB]):
+        return _flag(status, PH_BACKWARD, k, Q_GRAD)
+    return True
+
+
+# ============================================================================================
+# update: clipping, then the optimiser over the flat parameter vector
+# ============================================================================================
+@_jit
+def _clip(grads, hp):
+    """Clip by value, then by global norm; returns the raw global norm."""
+    norm = _norm(grads)
+    v = hp[H_CLIP_VALUE]
+    if v > 0.0:
+        for i in range(grads.size):
+            grads[i] = min(max(grads[i], -v), v)
+    c = hp[H_CLIP_NORM]
+    if c > 0.0:
+        clipped = _norm(grads)
+        if clipped > c:
+            grads *= c / clipped
+    return norm
+
+
+@_jit
+def _opt_step(code, g, m, v, hp):
+    """The change to one parameter, updating its optimiser slots m, v (Keras formulas)."""
+    lr = hp[H_LR]
+    if code == OPT_SGD:
+        return -lr * g, m, v
+    if code == OPT_MOMENTUM:
+        m = hp[H_MOM] * m - lr * g
+        return m, m, v
+    if code == OPT_NESTEROV:
+        m = hp[H_MOM] * m - lr * g
+        return hp[H_MOM] * m - lr * g, m, v
+    if code == OPT_RMSPROP:
+        v = hp[H_RHO] * v + (1.0 - hp[H_RHO]) * g * g
+        return -lr * g / (math.sqrt(v) + hp[H_EPS]), m, v
+    t = hp[H_T]
+    m = hp[H_B1] * m + (1.0 - hp[H_B1]) * g
+    v = hp[H_B2] * v + (1.0 - hp[H_B2]) * g * g
+    alpha = lr * math.sqrt(1.0 - hp[H_B2] ** t) / (1.0 - hp[H_B1] ** t)
+    return -alpha * m / (math.sqrt(v) + hp[H_EPS]), m, v
+
+
+@_jit
+def _apply(params, grads, m, v, lo, hi, code, hp):
+    """Update params[lo:hi]; returns (sum of squared steps, sum of squared old values)."""
+    s_step = 0.0
+    s_old = 0.0
+    for i in range(lo, hi):
+        step, m[i], v[i] = _opt_step(code, float(grads[i]), float(m[i]), float(v[i]), hp)
+        s_old += float(params[i]) * float(params[i])
+        params[i] += step
+        s_step += step * step
+    return s_step, s_old
+
+
+@_jit
+def update(params, grads, m, v, itab, mtab, hp, ip, out, status):
+    """Phase ``update``: clip, step every parameter, record ||W_k|| and ||dW_k|| / ||W_k||."""
+    out[2] = _clip(grads, hp)
+    code = ip[I_OPT]
+    for k in range(itab.shape[0]):
+        w0 = itab[k, W_OFF]
+        w1 = w0 + itab[k, N_IN] * itab[k, N_OUT]
+        s_step, s_old = _apply(params, grads, m, v, w0, w1, code, hp)
+        _apply(params, grads, m, v, w1, itab[k, END], code, hp)
+        w_norm = _norm(params[w0:w1])
+        mtab[k, M_W] = w_norm
+        mtab[k, M_UPD] = math.sqrt(s_step) / math.sqrt(s_old) if s_old > 0.0 else math.inf
+        if not math.isfinite(w_norm):
+            return _flag(status, PH_UPDATE, k, Q_WEIGHTS)
+    return True
+
+
+# ============================================================================================
+# fused paths
+# ============================================================================================
+@_jit
+def forward_loss(X, T, params, itab, ftab, ws, bns, mtab, hp, ip, out, status):
+    """Every forward phase, then the loss phase."""
+    for k in range(itab.shape[0]):
+        if not forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status):
+            return False
+    return loss_phase(T, params, itab, ws, hp, ip, out, status)
+
+
+@_jit
+def backward(X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
+    """Every backward phase, output layer first."""
+    for k in range(itab.shape[0] - 1, -1, -1):
+        if not backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
+            return False
+    return True
+
+
+@_jit
+def train_step(X, T, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out, status):
+    """One mini-batch: forward, loss, backward, update; stops at the first NaN/Inf."""
+    if not forward_loss(X, T, params, itab, ftab, ws, bns, mtab, hp, ip, out, status):
+        return False
+    if not backward(X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
+        return False
+    return update(params, grads, m, v, itab, mtab, hp, ip, out, status)

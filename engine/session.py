@@ -1,0 +1,462 @@
+"""Training session: network + data + optimiser + bounded history, observed through Snapshots.
+
+A :class:`Session` advances either a whole mini-batch at a time (:meth:`Session.step`, one fused
+kernel call) or one phase at a time (:meth:`Session.step_phase`: forward through layer k,
+loss, backward through layer k, update).  Both run the same kernels in the same order, so
+they produce bit-identical numbers.  Whoever watches (GUI, CLI, tests) gets immutable
+:class:`Snapshot` objects holding plain numbers and read-only arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import kernels as K
+from engine import losses
+from engine.config import ExperimentConfig, validate
+from engine.history import Trace
+from engine.network import Network, Workspace, build_network
+from engine.optimizers import Optimizer
+
+#: per-layer metrics, in the kernel's column order (see ``engine.kernels.M_*``)
+LAYER_METRICS = (
+    "grad_norm",        # ||dL/dW_k||_F
+    "bias_grad_norm",   # ||dL/db_k||
+    "delta_rms",        # RMS of delta_k = dL/dz_k
+    "delta_norm",       # ||delta_k||_F
+    "incoming_norm",    # ||dL/da_k|| = ||delta_{k+1} W_{k+1}^T (+ skip)||
+    "fprime_mean",      # mean |f'(z_k)|
+    "saturated",        # fraction of units with |f'| <= 1% of max |f'|
+    "dead",             # fraction of units whose f(z) is 0 for the whole batch
+    "weight_norm",      # ||W_k||_F after the update
+    "update_ratio",     # ||Delta W_k|| / ||W_k|| of the update
+    "act_mean",         # mean of a_k
+    "act_std",          # std of a_k
+    "z_mean",           # mean of z_k
+    "z_std",            # std of z_k
+    "prelu_grad",       # dL/dalpha_k (PReLU layers)
+)
+SCALARS = ("loss", "accuracy", "grad_global_norm", "learning_rate")
+EVAL_SCALARS = ("test_loss", "test_accuracy")
+PHASE_NAMES = {K.PH_FORWARD: "forward", K.PH_LOSS: "loss", K.PH_BACKWARD: "backward",
+               K.PH_UPDATE: "update"}
+QUANTITY_NAMES = {K.Q_Z: "pre-activation z", K.Q_ACT: "activation a", K.Q_LOSS: "loss",
+                  K.Q_DELTA: "delta = dL/dz", K.Q_GRAD: "weight gradient dL/dW",
+                  K.Q_WEIGHTS: "weights W"}
+_EVAL_CHUNK = 1024
+
+
+def layer_label(k: int, depth: int) -> str:
+    """Human name of layer k: ``hidden 1`` .. ``hidden L``, then ``output``."""
+    return "output" if k == depth else f"hidden {k + 1}"
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64 if a.dtype.kind == "f" else a.dtype)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where a run first produced NaN/Inf."""
+
+    step: int
+    phase: str       # forward / loss / backward / update
+    layer: int       # 0-based; == depth for the output layer
+    quantity: str
+    depth: int
+
+    @property
+    def message(self) -> str:
+        where = layer_label(self.layer, self.depth)
+        return (f"diverged at step {self.step}: {self.quantity} of {where} became NaN/Inf "
+                f"during the {self.phase} phase")
+
+    @property
+    def advice(self) -> str:
+        return ("Lower the learning rate, enable gradient clipping (training.clip_norm), "
+                "or use a smaller initialisation.")
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """What one phase of the step-through just computed (copies, float64)."""
+
+    phase: str                      # forward / loss / backward / update
+    layer: int                      # 0-based layer index (-1 for update)
+    index: int                      # position of this phase within the step
+    n_phases: int
+    arrays: dict[str, np.ndarray]   # e.g. z, a, fprime, incoming, delta, dW, db
+    norms: dict[str, float]         # Frobenius norms / means of those arrays
+
+    def __repr__(self) -> str:
+        return f"PhaseResult({self.phase}, layer={self.layer}, {self.index + 1}/{self.n_phases})"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Immutable state of a session for whoever watches it.  Arrays are read-only float64."""
+
+    step: int
+    epoch: int
+    steps_per_epoch: int
+    phase: str                        # "idle" between steps, else the last phase run
+    phase_layer: int
+    next_phase: str
+    loss: float
+    accuracy: float
+    test_loss: float
+    test_accuracy: float
+    learning_rate: float
+    steps_per_second: float
+    layer_labels: tuple[str, ...]     # (L+1,) "hidden 1" .. "output"
+    activations: tuple[str, ...]      # (L+1,)
+    widths: tuple[int, ...]           # (L+1,)
+    layers: dict[str, np.ndarray]     # metric -> (L+1,) float64, see LAYER_METRICS
+    divergence: Divergence | None = None
+    history_steps: np.ndarray | None = None      # (n,) int64
+    history_scalars: np.ndarray | None = None    # (n, len(SCALARS))
+    history_grad_norm: np.ndarray | None = None  # (n, L+1) ||dL/dW_k|| per recorded step
+    eval_steps: np.ndarray | None = None         # (m,) int64
+    eval_scalars: np.ndarray | None = None       # (m, len(EVAL_SCALARS))
+    phase_result: PhaseResult | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def __repr__(self) -> str:
+        return (f"Snapshot(step={self.step}, phase={self.phase!r}, loss={self.loss:.4g}, "
+                f"depth={self.depth})")
+
+
+class Session:
+    """Owns one experiment: data, network, optimiser, batch order and history."""
+
+    def __init__(self, config: ExperimentConfig, dataset=None):
+        self.config = validate(config)
+        if dataset is None:
+            from engine.datasets import load_dataset
+            dataset = load_dataset(config.data)
+        self.dataset = dataset
+        m, t = config.model, config.training
+        self.loss_name = m.loss
+        n_targets = 1 if dataset.y_train.ndim == 1 else dataset.y_train.shape[1]
+        n_out = losses.n_outputs(m.loss, dataset.task, dataset.n_classes, n_targets)
+        self.net: Network = build_network(m, dataset.X_train.shape[1], n_out, t.seed)
+        dt = self.net.dtype
+        self.X = np.ascontiguousarray(dataset.X_train, dtype=dt)
+        self.T = losses.targets(m.loss, dataset.y_train, n_out, dt)
+        self.X_test = np.ascontiguousarray(dataset.X_test, dtype=dt)
+        self.T_test = losses.targets(m.loss, dataset.y_test, n_out, dt)
+        self.opt = Optimizer(t, self.net.n_params, dt)
+        self.ip = np.array([losses.code(m.loss), self.opt.code, 1, 1], dtype=np.int64)
+        self.mtab = np.full((self.net.depth + 1, K.N_METRICS), np.nan)
+        self.out = np.zeros(3)
+        self.status = np.zeros(3, dtype=np.int64)
+        self.batch_size = min(t.batch_size, len(self.X))
+        self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
+        self._shuffle_rng = np.random.default_rng([t.seed, 1])
+        self._dropout_rng = np.random.default_rng([t.seed, 2])
+        self._order = np.arange(len(self.X))
+        self._workspaces: dict[int, Workspace] = {}
+        cap = config.logging.history
+        self.trace = Trace(cap, (self.net.depth + 1, K.N_METRICS))
+        self.scalar_trace = Trace(cap, (len(SCALARS),))
+        self.eval_trace = Trace(cap, (len(EVAL_SCALARS),))
+        self.step_count = 0
+        self.loss = math.nan
+        self.accuracy = math.nan
+        self.test_loss = math.nan
+        self.test_accuracy = math.nan
+        self.divergence: Divergence | None = None
+        self._pending: _ManualStep | None = None
+        self._last_phase: PhaseResult | None = None
+        self._rate = _RateMeter()
+
+    # --- properties ---------------------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        return self.net.depth
+
+    @property
+    def epoch(self) -> int:
+        return self.step_count // self.steps_per_epoch
+
+    @property
+    def diverged(self) -> bool:
+        return self.divergence is not None
+
+    @property
+    def learning_rate(self) -> float:
+        return self.opt.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, lr: float) -> None:
+        """Live setting: applies from the next update on."""
+        self.opt.learning_rate = lr
+
+    @property
+    def is_regression(self) -> bool:
+        return self.loss_name == "mse" and self.dataset.task == "regression"
+
+    # --- batches ------------------------------------------------------------------------------
+    def _workspace(self, batch: int) -> Workspace:
+        if batch not in self._workspaces:
+            self._workspaces[batch] = self.net.workspace(batch)
+        return self._workspaces[batch]
+
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray, Workspace]:
+        """Mini-batch number ``step_count`` of a fresh shuffle each epoch, and its workspace."""
+        i = self.step_count % self.steps_per_epoch
+        if i == 0:
+            self._shuffle_rng.shuffle(self._order)
+        idx = self._order[i * self.batch_size:(i + 1) * self.batch_size]
+        ws = self._workspace(len(idx))
+        self._rate.batch = len(idx)
+        if self.config.model.dropout > 0:
+            self._fill_dropout_masks(ws)
+        self.opt.begin_step(self.step_count + 1)
+        return self.X[idx], self.T[idx], ws
+
+    def _fill_dropout_masks(self, ws: Workspace) -> None:
+        keep = 1.0 - self.config.model.dropout
+        for k in range(self.depth):
+            mask = ws.get("mask", k)
+            mask[:] = self._dropout_rng.random(mask.shape) < keep
+
+    # --- advancing ----------------------------------------------------------------------------
+    def step(self) -> bool:
+        """One fused mini-batch step (finishing a half-done step-through first).
+
+        Returns False once the run has diverged (see :attr:`divergence`).
+        """
+        if self.divergence is not None:
+            return False
+        if self._pending is not None:
+            while self._pending is not None and self.divergence is None:
+                self.step_phase()
+            return self.divergence is None
+        X, T, ws = self._next_batch()
+        net, o = self.net, self.opt
+        ok = K.train_step(X, T, net.params, net.grads, o.m, o.v, net.itab, net.ftab, ws.ws,
+                          net.bns, self.mtab, o.hp, self.ip, self.out, self.status)
+        self._finish_step(ok)
+        return ok
+
+    def run(self, n_steps: int, callback=None) -> int:
+        """Up to ``n_steps`` fused steps; ``callback(session)`` after each.  Returns steps run."""
+        done = 0
+        while done < n_steps and self.step():
+            done += 1
+            if callback is not None:
+                callback(self)
+        return done
+
+    def step_phase(self) -> PhaseResult | None:
+        """Advance one phase of the step-through; None once the run has diverged."""
+        if self.divergence is not None:
+            return None
+        if self._pending is None:
+            X, T, ws = self._next_batch()
+            self._pending = _ManualStep(self, X, T, ws)
+        pending = self._pending
+        ok, result = pending.advance()
+        self._last_phase = result
+        if not ok or pending.done:
+            self._pending = None
+            self._finish_step(ok)
+        return result
+
+    def next_phase(self) -> tuple[str, int]:
+        """(phase, layer) that :meth:`step_phase` will run next."""
+        if self._pending is None:
+            return "forward", 0
+        return self._pending.phases[self._pending.index]
+
+    def _finish_step(self, ok: bool) -> None:
+        self.step_count += 1
+        if not ok:
+            self._record_divergence()
+            return
+        self.loss = float(self.out[0])
+        n = self._rate.batch
+        self.accuracy = math.nan if self.is_regression else float(self.out[1]) / max(n, 1)
+        self._rate.tick()
+        self.trace.append(self.step_count, self.mtab)
+        self.scalar_trace.append(self.step_count, (self.loss, self.accuracy, self.out[2],
+                                                   self.opt.learning_rate))
+        every = self.config.training.eval_every
+        if every and self.step_count % every == 0 and len(self.X_test):
+            self.evaluate()
+
+    def _record_divergence(self) -> None:
+        phase, layer, quantity = (int(v) for v in self.status)
+        self.divergence = Divergence(self.step_count, PHASE_NAMES[phase], layer,
+                                     QUANTITY_NAMES[quantity], self.depth)
+
+    # --- evaluation ---------------------------------------------------------------------------
+    def evaluate(self, split: str = "test") -> tuple[float, float]:
+        """(loss, accuracy) over a whole split in inference mode (BN running stats, no dropout)."""
+        X, T = (self.X_test, self.T_test) if split == "test" else (self.X, self.T)
+        if len(X) == 0:
+            return math.nan, math.nan
+        ip = self.ip.copy()
+        ip[K.I_TRAIN] = ip[K.I_RECORD] = 0
+        mtab = np.zeros_like(self.mtab)
+        out = np.zeros(3)
+        status = np.zeros(3, dtype=np.int64)
+        total_loss = total_correct = 0.0
+        net = self.net
+        for lo in range(0, len(X), _EVAL_CHUNK):
+            Xc, Tc = X[lo:lo + _EVAL_CHUNK], T[lo:lo + _EVAL_CHUNK]
+            ws = Workspace(net, len(Xc)) if len(Xc) != _EVAL_CHUNK else self._eval_ws()
+            K.forward_loss(Xc, Tc, net.params, net.itab, net.ftab, ws.ws, net.bns, mtab,
+                           self.opt.hp, ip, out, status)
+            total_loss += out[0] * len(Xc)
+            total_correct += out[1]
+        loss = total_loss / len(X)
+        acc = math.nan if self.is_regression else total_correct / len(X)
+        if split == "test":
+            self.test_loss, self.test_accuracy = loss, acc
+            self.eval_trace.append(self.step_count, (loss, acc))
+        return loss, acc
+
+    def _eval_ws(self) -> Workspace:
+        if not hasattr(self, "_eval_workspace"):
+            self._eval_workspace = Workspace(self.net, _EVAL_CHUNK)
+        return self._eval_workspace
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Output probabilities (or values for mse) of shape (n, n_out), inference mode."""
+        X = np.ascontiguousarray(X, dtype=self.net.dtype)
+        n_out = self.net.specs[-1].n_out
+        T = np.zeros((len(X), n_out), dtype=self.net.dtype)
+        ws = Workspace(self.net, len(X))
+        ip = self.ip.copy()
+        ip[K.I_TRAIN] = ip[K.I_RECORD] = 0
+        K.forward_loss(X, T, self.net.params, self.net.itab, self.net.ftab, ws.ws, self.net.bns,
+                       np.zeros_like(self.mtab), self.opt.hp, ip, np.zeros(3),
+                       np.zeros(3, dtype=np.int64))
+        return ws.get("fz", self.depth).astype(np.float64)
+
+    # --- observation --------------------------------------------------------------------------
+    def layer_metrics(self) -> dict[str, np.ndarray]:
+        """metric name -> (L+1,) float64 copy of the latest per-layer metrics."""
+        return {name: _readonly(self.mtab[:, i]) for i, name in enumerate(LAYER_METRICS)}
+
+    def history(self, metric: str = "grad_norm") -> tuple[np.ndarray, np.ndarray]:
+        """(steps (n,), values (n, L+1)) of one per-layer metric over the recorded history."""
+        steps, rows = self.trace.view()
+        return steps, rows[:, :, LAYER_METRICS.index(metric)]
+
+    def snapshot(self, with_history: bool = True) -> Snapshot:
+        """An immutable picture of the session now (history copies are optional: they cost)."""
+        specs = self.net.specs
+        hist = {}
+        if with_history:
+            steps, grad = self.history("grad_norm")
+            _, scalars = self.scalar_trace.view()
+            e_steps, e_rows = self.eval_trace.view()
+            hist = dict(history_steps=steps, history_scalars=scalars, history_grad_norm=grad,
+                        eval_steps=e_steps, eval_scalars=e_rows)
+        phase = self._last_phase
+        nxt = self.next_phase()
+        return Snapshot(
+            step=self.step_count, epoch=self.epoch, steps_per_epoch=self.steps_per_epoch,
+            phase=phase.phase if (phase and self._pending) else "idle",
+            phase_layer=phase.layer if (phase and self._pending) else -1,
+            next_phase=f"{nxt[0]} {layer_label(nxt[1], self.depth) if nxt[1] >= 0 else ''}".strip(),
+            loss=self.loss, accuracy=self.accuracy, test_loss=self.test_loss,
+            test_accuracy=self.test_accuracy, learning_rate=self.opt.learning_rate,
+            steps_per_second=self._rate.rate,
+            layer_labels=tuple(layer_label(k, self.depth) for k in range(self.depth + 1)),
+            activations=tuple(s.activation for s in specs),
+            widths=tuple(s.n_out for s in specs),
+            layers=self.layer_metrics(), divergence=self.divergence,
+            phase_result=phase if self._pending else None, **hist)
+
+    def __repr__(self) -> str:
+        return (f"Session({self.config.name!r}, {self.net!r}, step={self.step_count}, "
+                f"{self.opt!r})")
+
+
+class _RateMeter:
+    """Steps per second over a sliding window, and the size of the last batch."""
+
+    def __init__(self, window: float = 1.0):
+        self.window = window
+        self.rate = 0.0
+        self.batch = 0
+        self._t0 = time.perf_counter()
+        self._n = 0
+
+    def tick(self) -> None:
+        self._n += 1
+        now = time.perf_counter()
+        if now - self._t0 >= self.window:
+            self.rate = self._n / (now - self._t0)
+            self._t0, self._n = now, 0
+
+
+class _ManualStep:
+    """One mini-batch advanced phase by phase, through the same kernels as ``train_step``."""
+
+    def __init__(self, session: Session, X: np.ndarray, T: np.ndarray, ws: Workspace):
+        self.s = session
+        self.X, self.T, self.ws = X, T, ws
+        L = session.depth
+        self.phases = ([("forward", k) for k in range(L + 1)] + [("loss", L)]
+                       + [("backward", k) for k in range(L, -1, -1)] + [("update", -1)])
+        self.index = 0
+
+    @property
+    def done(self) -> bool:
+        return self.index == len(self.phases)
+
+    def advance(self) -> tuple[bool, PhaseResult]:
+        kind, k = self.phases[self.index]
+        s, net, o = self.s, self.s.net, self.s.opt
+        if kind == "forward":
+            ok = K.forward_layer(k, self.X, net.params, net.itab, net.ftab, self.ws.ws, net.bns,
+                                 s.mtab, o.hp, s.ip, s.status)
+        elif kind == "loss":
+            ok = K.loss_phase(self.T, net.params, net.itab, self.ws.ws, o.hp, s.ip, s.out,
+                              s.status)
+        elif kind == "backward":
+            ok = K.backward_layer(k, self.X, net.params, net.grads, net.itab, net.ftab,
+                                  self.ws.ws, net.bns, s.mtab, o.hp, s.status)
+        else:
+            ok = K.update(net.params, net.grads, o.m, o.v, net.itab, s.mtab, o.hp, s.ip, s.out,
+                          s.status)
+        result = self._result(kind, k)
+        self.index += 1
+        return bool(ok), result
+
+    def _result(self, kind: str, k: int) -> PhaseResult:
+        ws, net = self.ws, self.s.net
+        if kind == "forward":
+            names = ("z", "fprime", "a") if k < net.depth else ("z",)
+            arrays = {n: ws.get(n, k) for n in names}
+            arrays["a_prev"] = self.X if k == 0 else ws.get("a", k - 1)
+        elif kind == "loss":
+            arrays = {"output": ws.get("fz", k), "delta": ws.get("delta", k)}
+        elif kind == "backward":
+            arrays = {"delta": ws.get("delta", k), "dW": net.dW(k), "db": net.db(k)}
+            if k < net.depth:
+                arrays.update(incoming=ws.get("dL_da", k), fprime=ws.get("fprime", k))
+        else:
+            arrays = {"weight_norm": self.s.mtab[:, K.M_W], "update_ratio": self.s.mtab[:, K.M_UPD]}
+        arrays = {n: _readonly(a) for n, a in arrays.items()}
+        norms = {n: float(np.linalg.norm(a)) for n, a in arrays.items() if n != "fprime"}
+        if "fprime" in arrays:
+            norms["fprime_mean"] = float(np.mean(np.abs(arrays["fprime"])))
+        if kind == "loss":
+            norms["loss"] = float(self.s.out[0])
+        return PhaseResult(kind, k, self.index, len(self.phases), arrays, norms)
