@@ -19,7 +19,9 @@ so the two paths give bit-identical numbers by construction.
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir as llvm_ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 # --- itab columns -------------------------------------------------------------------------
 N_IN, N_OUT, W_OFF, B_OFF, G_OFF, BE_OFF, P_OFF, END, ACT, BN, RES, DROP, COL = range(13)
@@ -56,7 +58,10 @@ _INV_SQRT2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
 _SQRT_2_OVER_PI = 0.7978845608028654
 
-_jit = njit(cache=True, nogil=True)
+# "reassoc" lets sums vectorise (results stay deterministic for a given build); no "nnan" /
+# "ninf", which would let LLVM assume away the NaN/Inf the divergence checks look for.
+_jit = njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+_jit_exact = njit(cache=True, nogil=True, error_model="numpy")   # no reassociation at all
 
 
 # ============================================================================================
@@ -141,59 +146,138 @@ def _flag(status, phase, k, quantity):
 
 
 # ============================================================================================
-# activations: value and derivative together, selected by integer code
+# activations: value and derivative together, one vectorisable loop per activation code
 # ============================================================================================
+@intrinsic
+def _bits_to_float(typingctx, i):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _float_to_bits(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0   # 1.5 * 2^52: x + _ROUND rounds x to an integer kept in low bits
+
+
+@_jit_exact
+def _exp(x):
+    """e^x to 1 ulp, branch-free so loops vectorise (libm's exp does not).
+
+    Cody-Waite reduction x = n ln2 + r, |r| <= ln2 / 2, a degree-12 Taylor polynomial for
+    e^r, and 2^n assembled from its bits.  Inputs are clamped to [-708, 709], so the result
+    is always finite (a NaN z is caught by the layer's finiteness check, not here).
+    """
+    x = x if x > -708.0 else -708.0
+    x = x if x < 709.0 else 709.0
+    t = x * _LOG2E + _ROUND
+    n = t - _ROUND
+    r = x - n * _LN2_HI - n * _LN2_LO
+    p = 1.0 / 479001600.0
+    p = 1.0 / 39916800.0 + r * p
+    p = 1.0 / 3628800.0 + r * p
+    p = 1.0 / 362880.0 + r * p
+    p = 1.0 / 40320.0 + r * p
+    p = 1.0 / 5040.0 + r * p
+    p = 1.0 / 720.0 + r * p
+    p = 1.0 / 120.0 + r * p
+    p = 1.0 / 24.0 + r * p
+    p = 1.0 / 6.0 + r * p
+    p = 0.5 + r * p
+    p = 1.0 + r * p
+    p = 1.0 + r * p
+    k = _float_to_bits(t) - _float_to_bits(_ROUND)
+    return p * _bits_to_float((k + 1023) << 52)
+
+
 @_jit
 def _sigmoid(x):
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    return 1.0 / (1.0 + _exp(-x))   # e^-x saturates instead of overflowing: stable
 
 
 @_jit
-def act_fdf(code, x, p):
-    """(f(x), f'(x)) for activation ``code`` with parameter ``p`` (slope / alpha)."""
-    if code == 0:    # identity
-        return x, 1.0
-    if code == 1:    # step: flat everywhere, so no gradient ever flows
-        return (1.0 if x > 0.0 else 0.0), 0.0
-    if code == 2:    # sigmoid
-        s = _sigmoid(x)
-        return s, s * (1.0 - s)
-    if code == 3:    # tanh
-        t = math.tanh(x)
-        return t, 1.0 - t * t
-    if code == 4:    # relu
-        return (x, 1.0) if x > 0.0 else (0.0, 0.0)
-    if code == 5 or code == 6:   # leaky relu (fixed p) / prelu (learned p)
-        return (x, 1.0) if x > 0.0 else (p * x, p)
-    if code == 7:    # elu
-        return (x, 1.0) if x > 0.0 else (p * math.expm1(x), p * math.exp(x))
-    if code == 8:    # selu
-        if x > 0.0:
-            return _SELU_SCALE * x, _SELU_SCALE
-        return (_SELU_SCALE * _SELU_ALPHA * math.expm1(x), _SELU_SCALE * _SELU_ALPHA * math.exp(x))
-    if code == 9:    # gelu, exact erf form
-        cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT2))
-        return x * cdf, cdf + x * _INV_SQRT_2PI * math.exp(-0.5 * x * x)
-    if code == 10:   # gelu, tanh approximation
-        t = math.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-        dt = (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
-        return 0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * dt
-    if code == 11:   # silu / swish
-        s = _sigmoid(x)
-        return x * s, s * (1.0 + x * (1.0 - s))
-    if code == 12:   # softplus, stable for large |x|
-        return max(x, 0.0) + math.log1p(math.exp(-abs(x))), _sigmoid(x)
-    return math.nan, math.nan
+def _tanh(x):
+    e = _exp(-2.0 * abs(x))
+    t = (1.0 - e) / (1.0 + e)
+    return t if x >= 0.0 else -t
+
+
+@_jit
+def _gelu_tanh(x):
+    t = _tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    dt = (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
+    return 0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * dt
+
+
+@_jit
+def _apply_activation(code, p, z, y, fp):
+    """y = f(z), fp = f'(z) for activation ``code`` with parameter ``p`` (slope / alpha).
+
+    z, y, fp are C-contiguous arrays of one shape.  The branch on ``code`` sits outside the
+    loops so each loop is branch-light and vectorises.
+    """
+    zf, yf, ff = z.ravel(), y.ravel(), fp.ravel()
+    n = zf.size
+    if code == 0:      # identity
+        for i in range(n):
+            yf[i], ff[i] = zf[i], 1.0
+    elif code == 1:    # step: flat everywhere, so no gradient ever flows
+        for i in range(n):
+            yf[i], ff[i] = (1.0 if zf[i] > 0.0 else 0.0), 0.0
+    elif code == 2:    # sigmoid
+        for i in range(n):
+            s = _sigmoid(zf[i])
+            yf[i], ff[i] = s, s * (1.0 - s)
+    elif code == 3:    # tanh
+        for i in range(n):
+            t = _tanh(zf[i])
+            yf[i], ff[i] = t, 1.0 - t * t
+    elif code == 4:    # relu
+        for i in range(n):
+            x = zf[i]
+            yf[i], ff[i] = (x if x > 0.0 else 0.0), (1.0 if x > 0.0 else 0.0)
+    elif code == 5 or code == 6:   # leaky relu (fixed p) / prelu (learned p)
+        for i in range(n):
+            x = zf[i]
+            yf[i], ff[i] = (x if x > 0.0 else p * x), (1.0 if x > 0.0 else p)
+    elif code == 7 or code == 8:   # elu / selu (p = alpha, scaled by lambda for selu)
+        a, lam = (p, 1.0) if code == 7 else (_SELU_ALPHA, _SELU_SCALE)
+        for i in range(n):
+            x = zf[i]
+            e = _exp(x if x < 0.0 else 0.0)
+            yf[i] = lam * (x if x > 0.0 else a * (e - 1.0))
+            ff[i] = lam * (1.0 if x > 0.0 else a * e)
+    elif code == 9:    # gelu, exact erf form
+        for i in range(n):
+            x = zf[i]
+            cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT2))
+            yf[i], ff[i] = x * cdf, cdf + x * _INV_SQRT_2PI * _exp(-0.5 * x * x)
+    elif code == 10:   # gelu, tanh approximation
+        for i in range(n):
+            yf[i], ff[i] = _gelu_tanh(zf[i])
+    elif code == 11:   # silu / swish
+        for i in range(n):
+            x = zf[i]
+            s = _sigmoid(x)
+            yf[i], ff[i] = x * s, s * (1.0 + x * (1.0 - s))
+    elif code == 12:   # softplus = log(1 + e^x), written so it never overflows
+        for i in range(n):
+            x = zf[i]
+            yf[i], ff[i] = max(x, 0.0) + math.log1p(_exp(-abs(x))), _sigmoid(x)
 
 
 @_jit
 def activate(code, p, z, y, fp):
-    """y = f(z), fp = f'(z), elementwise over 1-D arrays (used by tests and the gallery)."""
-    for i in range(z.size):
-        y[i], fp[i] = act_fdf(code, z[i], p)
+    """Public entry to the training loops' activation code (tests and the gallery use it)."""
+    _apply_activation(code, p, z, y, fp)
 
 
 # ============================================================================================
@@ -258,14 +342,6 @@ def _act_param(params, itab, ftab, k):
     if itab[k, P_OFF] >= 0:
         return float(params[itab[k, P_OFF]])
     return ftab[k, ACT_P]
-
-
-@_jit
-def _apply_activation(code, p, z, y, fp):
-    B, n = z.shape
-    for i in range(B):
-        for j in range(n):
-            y[i, j], fp[i, j] = act_fdf(code, z[i, j], p)
 
 
 @_jit
@@ -443,11 +519,19 @@ def _mul(a, b, out):
 
 
 @_jit
-def _dropout_back(ga, mask, dh, drop, p_drop):
+def _dropout_back(ga, mask, dh, p_drop):
     scale = 1.0 / (1.0 - p_drop)
     for i in range(ga.shape[0]):
         for j in range(ga.shape[1]):
-            dh[i, j] = ga[i, j] * mask[i, j] * scale if drop else ga[i, j]
+            dh[i, j] = ga[i, j] * mask[i, j] * scale
+
+
+@_jit
+def _column_sums(a, out):
+    out[:] = 0.0
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[j] += a[i, j]
 
 
 @_jit
@@ -465,9 +549,11 @@ def _prelu_grad(dy, z):
 def _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B):
     """delta_k = dL/dz_k from dL/da_k; fills the BN-post and PReLU gradients on the way."""
     n, col = itab[k, N_OUT], itab[k, COL]
-    dh = _view(ws, K_DH, k, itab, B)
-    _dropout_back(_view(ws, K_GA, k, itab, B), _view(ws, K_MASK, k, itab, B), dh,
-                  itab[k, DROP] != 0, ftab[k, DROP_P])
+    dh = _view(ws, K_GA, k, itab, B)
+    if itab[k, DROP]:
+        dh = _view(ws, K_DH, k, itab, B)
+        _dropout_back(_view(ws, K_GA, k, itab, B), _view(ws, K_MASK, k, itab, B), dh,
+                      ftab[k, DROP_P])
     dy = dh
     if itab[k, BN] == BN_POST:
         dy = _view(ws, K_DY, k, itab, B)
@@ -502,7 +588,7 @@ def backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
     if hp[H_WD] > 0.0:
         dW += hp[H_WD] * W
     db = _vec(grads, itab[k, B_OFF], n)
-    db[:] = du.sum(axis=0)
+    _column_sums(du, db)
     if k > 0:   # hand dL/da_{k-1} to the layer below; the skip path adds dL/da_k unchanged
         ga_prev = _view(ws, K_GA, k - 1, itab, B)
         np.dot(du, W.T, ga_prev)
@@ -541,37 +627,67 @@ def _clip(grads, hp):
 
 
 @_jit
-def _opt_step(code, g, m, v, hp):
-    """The change to one parameter, updating its optimiser slots m, v (Keras formulas)."""
+def _sgd(p, g, m, v, hp):
     lr = hp[H_LR]
-    if code == OPT_SGD:
-        return -lr * g, m, v
-    if code == OPT_MOMENTUM:
-        m = hp[H_MOM] * m - lr * g
-        return m, m, v
-    if code == OPT_NESTEROV:
-        m = hp[H_MOM] * m - lr * g
-        return hp[H_MOM] * m - lr * g, m, v
-    if code == OPT_RMSPROP:
-        v = hp[H_RHO] * v + (1.0 - hp[H_RHO]) * g * g
-        return -lr * g / (math.sqrt(v) + hp[H_EPS]), m, v
-    t = hp[H_T]
-    m = hp[H_B1] * m + (1.0 - hp[H_B1]) * g
-    v = hp[H_B2] * v + (1.0 - hp[H_B2]) * g * g
-    alpha = lr * math.sqrt(1.0 - hp[H_B2] ** t) / (1.0 - hp[H_B1] ** t)
-    return -alpha * m / (math.sqrt(v) + hp[H_EPS]), m, v
+    s = 0.0
+    for i in range(p.size):
+        d = -lr * g[i]
+        p[i] += d
+        s += d * d
+    return s
+
+
+@_jit
+def _momentum(p, g, m, v, hp, nesterov):
+    lr, mu = hp[H_LR], hp[H_MOM]
+    s = 0.0
+    for i in range(p.size):
+        m[i] = mu * m[i] - lr * g[i]
+        d = mu * m[i] - lr * g[i] if nesterov else m[i]
+        p[i] += d
+        s += d * d
+    return s
+
+
+@_jit
+def _rmsprop(p, g, m, v, hp):
+    lr, rho, eps = hp[H_LR], hp[H_RHO], hp[H_EPS]
+    s = 0.0
+    for i in range(p.size):
+        v[i] = rho * v[i] + (1.0 - rho) * g[i] * g[i]
+        d = -lr * g[i] / (math.sqrt(v[i]) + eps)
+        p[i] += d
+        s += d * d
+    return s
+
+
+@_jit
+def _adam(p, g, m, v, hp):
+    b1, b2, eps, t = hp[H_B1], hp[H_B2], hp[H_EPS], hp[H_T]
+    alpha = hp[H_LR] * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)   # Keras' bias correction
+    s = 0.0
+    for i in range(p.size):
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
+        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        d = -alpha * m[i] / (math.sqrt(v[i]) + eps)
+        p[i] += d
+        s += d * d
+    return s
 
 
 @_jit
 def _apply(params, grads, m, v, lo, hi, code, hp):
     """Update params[lo:hi]; returns (sum of squared steps, sum of squared old values)."""
-    s_step = 0.0
-    s_old = 0.0
-    for i in range(lo, hi):
-        step, m[i], v[i] = _opt_step(code, float(grads[i]), float(m[i]), float(v[i]), hp)
-        s_old += float(params[i]) * float(params[i])
-        params[i] += step
-        s_step += step * step
+    p, g, mm, vv = params[lo:hi], grads[lo:hi], m[lo:hi], v[lo:hi]
+    s_old = _sum_sq(p)
+    if code == OPT_SGD:
+        s_step = _sgd(p, g, mm, vv, hp)
+    elif code == OPT_MOMENTUM or code == OPT_NESTEROV:
+        s_step = _momentum(p, g, mm, vv, hp, code == OPT_NESTEROV)
+    elif code == OPT_RMSPROP:
+        s_step = _rmsprop(p, g, mm, vv, hp)
+    else:
+        s_step = _adam(p, g, mm, vv, hp)
     return s_step, s_old
 
 

@@ -1,0 +1,263 @@
+"""Steps per second of one training step (forward + backward + update, per-layer metrics ON).
+
+Compares, in one run and on the same shapes:
+  * engine   -- ``Session.step()``: the fused Numba kernel plus the session's bookkeeping
+  * numpy    -- a plain-NumPy MLP implemented below, computing the same per-layer metrics
+  * torch    -- PyTorch CPU (when importable), same maths and metrics
+and prints the machine's float64 matmul peak, the engine's share of it on the matmul-bound
+shapes, the Numba cold-compile time and the warm start-up time (import + build + first step).
+
+    python benchmarks/bench_engine.py [--seconds 1.0] [--shapes playground digits10 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.config import ExperimentConfig, updated  # noqa: E402
+from engine.datasets import Dataset  # noqa: E402
+from engine.session import Session  # noqa: E402
+
+# name: (n_in, hidden width, depth, n_out, batch)
+SHAPES = {
+    "playground": (2, 8, 4, 2, 32),
+    "digits10": (64, 32, 10, 10, 64),
+    "mnist5": (784, 128, 5, 10, 128),
+    "deep50": (64, 64, 50, 10, 64),
+}
+TARGETS = {"playground": 3.0, "digits10": 1.5, "mnist5": 1.0, "deep50": 1.0}
+
+
+def _data(n_in: int, n_out: int, batch: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = batch * 16
+    X = rng.normal(size=(n, n_in))
+    y = rng.integers(0, n_out, size=n).astype(np.int64)
+    return X, y
+
+
+def _flops(n_in, width, depth, n_out, batch) -> float:
+    """Multiply-adds x 2 of forward (a W), backward (a^T delta and delta W^T) per step."""
+    sizes = [n_in] + [width] * depth + [n_out]
+    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return 2.0 * 3 * batch * macs
+
+
+def _rate(step, seconds: float) -> float:
+    """Steps per second of ``step()``, best of three timed windows after a warm-up."""
+    for _ in range(3):
+        step()
+    best = 0.0
+    for _ in range(3):
+        n, t0 = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - t0) < seconds / 3:
+            step()
+            n += 1
+        best = max(best, n / elapsed)
+    return best
+
+
+# --- engine -----------------------------------------------------------------------------------
+def engine_stepper(shape):
+    n_in, width, depth, n_out, batch = shape
+    X, y = _data(n_in, n_out, batch)
+    ds = Dataset("bench", X, y, X[:0], y[:0], "classification", n_out,
+                 tuple(f"x{i}" for i in range(n_in)), tuple(map(str, range(n_out))), "random")
+    cfg = updated(ExperimentConfig(), **{
+        "model.depth": depth, "model.width": width, "model.activation": "sigmoid",
+        "model.init": "xavier_normal", "training.batch_size": batch,
+        "training.optimizer": "sgd", "training.learning_rate": 0.01, "training.eval_every": 0})
+    return Session(cfg, ds).step
+
+
+# --- plain NumPy reference ------------------------------------------------------------------
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def numpy_stepper(shape):
+    """A straightforward NumPy MLP with the same per-layer metrics as the engine."""
+    n_in, width, depth, n_out, batch = shape
+    X, y = _data(n_in, n_out, batch)
+    T = np.eye(n_out)[y]
+    rng = np.random.default_rng(1)
+    sizes = [n_in] + [width] * depth + [n_out]
+    Ws = [rng.normal(0, np.sqrt(2 / (a + b)), (a, b)) for a, b in zip(sizes[:-1], sizes[1:],
+                                                                        strict=True)]
+    bs = [np.zeros(b) for b in sizes[1:]]
+    lr = 0.01
+    state = {"i": 0}
+    L = len(Ws)
+
+    def step():
+        i = state["i"]
+        state["i"] = (i + 1) % 16
+        a = X[i * batch:(i + 1) * batch]
+        t = T[i * batch:(i + 1) * batch]
+        acts, fps, metrics = [a], [], []
+        for k in range(L):
+            z = acts[-1] @ Ws[k] + bs[k]
+            if k < L - 1:
+                a = _sigmoid(z)
+                fp = a * (1 - a)
+                fps.append(fp)
+                metrics.append((a.mean(), a.std(), np.abs(fp).mean(), (fp <= 0.0025).mean(),
+                                np.all(a == 0, axis=0).mean()))
+            else:
+                a = z
+            acts.append(a)
+        z = acts[-1] - acts[-1].max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -np.mean(np.sum(t * logp, axis=1))
+        delta = (np.exp(logp) - t) / batch
+        grads = [None] * L
+        for k in range(L - 1, -1, -1):
+            dW = acts[k].T @ delta
+            db = delta.sum(axis=0)
+            grads[k] = (dW, db, np.linalg.norm(dW), np.sqrt(np.mean(delta ** 2)))
+            if k:
+                delta = (delta @ Ws[k].T) * fps[k - 1]
+        for k in range(L):
+            dW, db = grads[k][0], grads[k][1]
+            step_w = -lr * dW
+            ratio = np.linalg.norm(step_w) / np.linalg.norm(Ws[k])
+            Ws[k] += step_w
+            bs[k] -= lr * db
+            metrics.append((np.linalg.norm(Ws[k]), ratio))
+        return loss
+
+    return step
+
+
+# --- PyTorch ------------------------------------------------------------------------------
+def torch_stepper(shape):
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    n_in, width, depth, n_out, batch = shape
+    X, y = _data(n_in, n_out, batch)
+    X = torch.from_numpy(X)
+    y = torch.from_numpy(y)
+    sizes = [n_in] + [width] * depth + [n_out]
+    layers = [torch.nn.Linear(a, b, dtype=torch.float64) for a, b in zip(sizes[:-1], sizes[1:],
+                                                                          strict=True)]
+    params = [p for lin in layers for p in lin.parameters()]
+    opt = torch.optim.SGD(params, lr=0.01)
+    state = {"i": 0}
+
+    def step():
+        i = state["i"]
+        state["i"] = (i + 1) % 16
+        a = X[i * batch:(i + 1) * batch]
+        t = y[i * batch:(i + 1) * batch]
+        hidden = []
+        for k, lin in enumerate(layers):
+            a = lin(a)
+            if k < len(layers) - 1:
+                a = torch.sigmoid(a)
+                a.retain_grad()
+                hidden.append(a)
+        loss = torch.nn.functional.cross_entropy(a, t)
+        opt.zero_grad(set_to_none=False)
+        loss.backward()
+        with torch.no_grad():
+            metrics = []
+            for h in hidden:
+                fp = h * (1 - h)
+                metrics.append(torch.stack([h.mean(), h.std(), fp.abs().mean(),
+                                            (fp <= 0.0025).double().mean(),
+                                            (h == 0).all(dim=0).double().mean()]))
+            old = [lin.weight.detach().clone() for lin in layers]
+            norms = [lin.weight.grad.norm() for lin in layers]
+        opt.step()
+        with torch.no_grad():
+            for lin, w0 in zip(layers, old, strict=True):
+                metrics.append((lin.weight - w0).norm() / w0.norm())
+        return float(loss) if norms else 0.0
+
+    return step
+
+
+# --- machine figures ------------------------------------------------------------------------
+def matmul_peak(n: int = 1024, seconds: float = 1.0) -> float:
+    """float64 GFLOP/s of numpy's matmul on this machine."""
+    a, b = np.random.rand(n, n), np.random.rand(n, n)
+    return 2.0 * n ** 3 * _rate(lambda: a @ b, seconds) / 1e9
+
+
+_STARTUP = """
+import time; t0 = time.perf_counter()
+import numpy as np
+from engine.config import ExperimentConfig, updated
+from engine.session import Session
+from engine.datasets import Dataset
+X = np.random.default_rng(0).normal(size=(64, 64)); y = np.arange(64) % 10
+ds = Dataset("b", X, y, X[:0], y[:0], "classification", 10, tuple(map(str, range(64))),
+             tuple(map(str, range(10))), "")
+cfg = updated(ExperimentConfig(), **{"model.depth": 10, "training.eval_every": 0})
+Session(cfg, ds).step()
+print(time.perf_counter() - t0)
+"""
+
+
+def startup_times() -> tuple[float, float]:
+    """(cold: empty Numba cache, warm: cache populated) seconds for import + first step."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+
+        def once() -> float:
+            out = subprocess.run([sys.executable, "-c", _STARTUP], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, check=True)
+            return float(out.stdout.strip().splitlines()[-1])
+
+        cold = once()
+        warm = min(once() for _ in range(3))
+    return cold, warm
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=1.5, help="timing window per measurement")
+    ap.add_argument("--shapes", nargs="*", default=list(SHAPES), choices=list(SHAPES))
+    ap.add_argument("--no-startup", action="store_true", help="skip the cold/warm start-up runs")
+    args = ap.parse_args(argv)
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    peak = matmul_peak()
+    print(f"float64 matmul peak (numpy 1024x1024): {peak:.1f} GFLOP/s on {os.cpu_count()} cores")
+    head = f"{'shape':<11}{'engine/s':>10}{'numpy/s':>10}{'torch/s':>10}{'ratio':>8}{'target':>8}"
+    print(head + f"{'GFLOP/s':>9}{'of peak':>9}")
+    for name in args.shapes:
+        shape = SHAPES[name]
+        eng = _rate(engine_stepper(shape), args.seconds)
+        npy = _rate(numpy_stepper(shape), args.seconds)
+        tch = _rate(torch_stepper(shape), args.seconds) if have_torch else float("nan")
+        best_peer = max(npy, tch) if have_torch else npy
+        gflops = _flops(*shape) * eng / 1e9
+        print(f"{name:<11}{eng:>10.0f}{npy:>10.0f}{tch:>10.0f}{eng / best_peer:>7.2f}x"
+              f"{TARGETS[name]:>7.1f}x{gflops:>9.1f}{100 * gflops / peak:>8.0f}%")
+    if not have_torch:
+        print("(torch not importable: ratio is against numpy only)")
+    if not args.no_startup:
+        cold, warm = startup_times()
+        print(f"Numba cold compile + first step: {cold:.1f} s; warm start "
+              f"(import + build + first step, on-disk cache): {warm:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
