@@ -125,6 +125,8 @@ class Snapshot:
     eval_steps: np.ndarray | None = None         # (m,) int64
     eval_scalars: np.ndarray | None = None       # (m, len(EVAL_SCALARS))
     phase_result: PhaseResult | None = None
+    batch_size: int = 0               # examples in the last mini-batch
+    input_norm: float = math.nan      # ||x||_F of the last mini-batch (theory overlay)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -179,6 +181,7 @@ class Session:
         self._pending: _ManualStep | None = None
         self._last_phase: PhaseResult | None = None
         self._rate = _RateMeter()
+        self._batch_x = self.X[:0]
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -223,7 +226,8 @@ class Session:
         if self.config.model.dropout > 0:
             self._fill_dropout_masks(ws)
         self.opt.begin_step(self.step_count + 1)
-        return self.X[idx], self.T[idx], ws
+        self._batch_x = self.X[idx]
+        return self._batch_x, self.T[idx], ws
 
     def _fill_dropout_masks(self, ws: Workspace) -> None:
         keep = 1.0 - self.config.model.dropout
@@ -380,7 +384,8 @@ class Session:
             activations=tuple(s.activation for s in specs),
             widths=tuple(s.n_out for s in specs),
             layers=self.layer_metrics(), divergence=self.divergence,
-            phase_result=phase if self._pending else None, **hist)
+            phase_result=phase if self._pending else None, batch_size=len(self._batch_x),
+            input_norm=float(np.linalg.norm(self._batch_x)), **hist)
 
     def __repr__(self) -> str:
         return (f"Session({self.config.name!r}, {self.net!r}, step={self.step_count}, "
