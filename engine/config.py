@@ -3,11 +3,34 @@
 An :class:`ExperimentConfig` is a frozen tree of dataclasses (data, model, training,
 logging).  ``validate`` reports every problem at once, each one naming the full field
 path (``model.hidden[3].width: must be >= 1, got 0``).
+
+Configs live in TOML or JSON files with one table per section::
+
+    name = "deep-sigmoid"
+    [model]
+    depth = 10
+    activation = "sigmoid"
+    hidden = [{ width = 128 }, { width = 64, activation = "relu" }]   # optional
+
+:func:`load` / :func:`save` read and write them (``load(save(c)) == c``), :func:`from_dict`
+checks a parsed document (unknown keys, types, ranges: every error at once) and
+:func:`apply_overrides` applies command-line ``key=value`` settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+import difflib
+import functools
+import json
+import os
+import tempfile
+import tomllib
+import typing
+from collections.abc import Iterable
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+
+import tomli_w
 
 from engine.activations import ACTIVATIONS
 
@@ -27,13 +50,22 @@ DATASETS = (
 
 
 class ConfigError(ValueError):
-    """One or more invalid config fields; ``errors`` lists every ``path: problem``."""
+    """One or more invalid config fields; ``errors`` lists every ``path: problem``.
+
+    ``source`` (a file name, ``--set``, ...) prefixes every line of the message, so a
+    user reads ``exp.toml: model.depth: must be >= 1, got 0``.
+    """
 
     def __init__(self, errors: list[str], source: str = ""):
         self.errors = list(errors)
         self.source = source
-        head = f"{source}: " if source else ""
-        super().__init__(head + "; ".join(self.errors))
+        super().__init__("\n".join(self.messages))
+
+    @property
+    def messages(self) -> list[str]:
+        """Every error, prefixed by ``source`` when there is one."""
+        head = f"{self.source}: " if self.source else ""
+        return [head + e for e in self.errors]
 
     def __repr__(self) -> str:
         return f"ConfigError({self.errors!r}, source={self.source!r})"
@@ -136,8 +168,16 @@ def _check(errors: list[str], ok: bool, path: str, expected: str, value) -> None
         errors.append(f"{path}: {expected}, got {value!r}")
 
 
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``options`` (difflib), else ``""``."""
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _choice(errors: list[str], path: str, value, options) -> None:
-    _check(errors, value in options, path, "must be one of " + ", ".join(options), value)
+    if value not in options:
+        errors.append(f"{path}: must be one of {', '.join(options)}, got {value!r}"
+                      + did_you_mean(value, options))
 
 
 def _validate_data(d: DataConfig, errors: list[str]) -> None:
@@ -166,8 +206,8 @@ def _validate_model(m: ModelConfig, errors: list[str]) -> None:
     _check(errors, m.init_scale > 0, "model.init_scale", "must be > 0", m.init_scale)
     _check(errors, 0 <= m.dropout < 1, "model.dropout", "must be in [0, 1)", m.dropout)
     _check(errors, m.elu_alpha > 0, "model.elu_alpha", "must be > 0", m.elu_alpha)
-    if m.residual:
-        widths = [h.width for h in m.layers()]
+    widths = [h.width for h in m.layers()]
+    if m.residual and min(widths, default=1) >= 1:   # a bad width is reported once, above
         for i in range(1, len(widths)):
             _check(errors, widths[i] == widths[i - 1], f"model.hidden[{i}].width",
                    f"must equal the previous width {widths[i - 1]} when model.residual is on",
@@ -203,7 +243,7 @@ def validate(config: ExperimentConfig) -> ExperimentConfig:
 
 
 def updated(config, **changes):
-    """``dataclasses.replace`` that also accepts dotted paths: ``updated(c, **{"model.depth": 3})``."""
+    """``dataclasses.replace`` accepting dotted paths: ``updated(c, **{"model.depth": 3})``."""
     nested: dict[str, dict] = {}
     flat = {}
     for key, value in changes.items():
@@ -224,3 +264,369 @@ def to_dict(obj) -> dict:
     if isinstance(obj, tuple | list):
         return [to_dict(v) for v in obj]
     return obj
+
+
+# ----------------------------------------------------------------------------- from_dict
+
+_SECTIONS = ("data", "model", "training", "logging")
+_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+_LAYER_HINT = 'an array of layer tables like [{ width = 32 }, { width = 16, activation = "relu" }]'
+
+
+@functools.cache
+def _hints(cls) -> dict[str, object]:
+    """Field name -> resolved type of a config dataclass (annotations are strings here)."""
+    return typing.get_type_hints(cls)
+
+
+def _describe(value) -> str:
+    """How a wrong value reads in an error message: ``string '5'``, ``boolean true``."""
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    kinds = {int: "integer", float: "float", str: "string", list: "array", tuple: "array",
+             dict: "table"}
+    kind = next((k for t, k in kinds.items() if isinstance(value, t)), type(value).__name__)
+    shown = repr(value)
+    return f"{kind} {shown if len(shown) <= 40 else shown[:37] + '...'}"
+
+
+def _join(prefix: str, key) -> str:
+    return f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else key)
+
+
+def _unknown_key(cls, key: str, path: str) -> str:
+    """``path: unknown key`` with a did-you-mean: a close name here, or the same name elsewhere."""
+    names = [f.name for f in fields(cls)]
+    hint = did_you_mean(key, names)
+    if not hint:
+        for section in _SECTIONS:   # e.g. model.learning_rate -> training.learning_rate
+            section_cls = _hints(ExperimentConfig)[section]
+            if key in {f.name for f in fields(section_cls)}:
+                hint = f"; did you mean '{section}.{key}'?"
+                break
+    if not hint:
+        hint = "; expected one of " + ", ".join(names)
+    return f"{path}: unknown key{hint}"
+
+
+class _Problems:
+    """Errors found while reading a document, kept by kind so they report in a fixed order."""
+
+    def __init__(self):
+        self.unknown: list[str] = []
+        self.types: list[str] = []
+
+    @property
+    def bad_paths(self) -> set[str]:
+        """Field paths whose values were rejected (the text before the first ``": "``)."""
+        return {e.split(": ", 1)[0] for e in self.types}
+
+    def all(self) -> list[str]:
+        return self.unknown + self.types
+
+    def __repr__(self) -> str:
+        return f"_Problems(unknown={len(self.unknown)}, types={len(self.types)})"
+
+
+def _convert(value, typ, path: str, problems: _Problems):
+    """``value`` as ``typ``, or MISSING after recording why it cannot be."""
+    if is_dataclass(typ):
+        return _build(typ, value, path, problems)
+    if typ == tuple[LayerConfig, ...]:
+        return _layers(value, path, problems)
+    if typ not in _TYPE_WORDS:   # a field type this reader does not know: take it as it is
+        return value
+    ok = (isinstance(value, typ) and (typ is bool or not isinstance(value, bool))
+          or typ is float and isinstance(value, int) and not isinstance(value, bool))
+    if not ok:
+        problems.types.append(f"{path}: expected {_TYPE_WORDS[typ]}, got {_describe(value)}")
+        return MISSING
+    if typ is float:
+        try:
+            return float(value)
+        except OverflowError:
+            problems.types.append(f"{path}: number too large, got {_describe(value)}")
+            return MISSING
+    return value
+
+
+def _layers(value, path: str, problems: _Problems):
+    """``model.hidden``: tables ``{width, activation}``; a bare integer is shorthand for a width."""
+    if not isinstance(value, list | tuple):
+        problems.types.append(f"{path}: expected {_LAYER_HINT}, got {_describe(value)}")
+        return MISSING
+    layers = []
+    for i, item in enumerate(value):
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = {"width": item}
+        layer = _build(LayerConfig, item, f"{path}[{i}]", problems)
+        # a placeholder keeps the indices of the later layers' range checks right
+        layers.append(LayerConfig() if layer is MISSING else layer)
+    return tuple(layers)
+
+
+def _build(cls, d, path: str, problems: _Problems):
+    """An instance of config dataclass ``cls`` from table ``d``; bad fields keep defaults."""
+    if not isinstance(d, dict):
+        what = f"a table of {', '.join(f.name for f in fields(cls))}"
+        problems.types.append(f"{path or 'document'}: expected {what}, got {_describe(d)}")
+        return MISSING
+    hints = _hints(cls)
+    kwargs = {}
+    for key, value in d.items():
+        sub = _join(path, key)
+        if key not in hints:
+            problems.unknown.append(_unknown_key(cls, key, sub))
+            continue
+        converted = _convert(value, hints[key], sub, problems)
+        if converted is not MISSING:
+            kwargs[key] = converted
+    return cls(**kwargs)
+
+
+def _covered(error: str, bad_paths: set[str]) -> bool:
+    """True if ``error`` is about a field (or a part of one) already reported as mistyped."""
+    path = error.split(": ", 1)[0]
+    if "model.residual" in error and any(p.startswith("model.hidden[") for p in bad_paths):
+        return True   # compares a stand-in width with its neighbour
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in bad_paths)
+
+
+def from_dict(d: dict, source: str = "") -> ExperimentConfig:
+    """A validated config from a parsed TOML/JSON document; missing keys take their defaults.
+
+    Raises :class:`ConfigError` listing every problem at once: unknown keys (with a
+    did-you-mean), values of the wrong type, then the range checks of :func:`validate`.
+    """
+    problems = _Problems()
+    config = _build(ExperimentConfig, d, "", problems)
+    errors = problems.all()
+    if config is not MISSING:
+        # fields with bad types kept their defaults; skip range errors about those stand-ins
+        try:
+            validate(config)
+        except ConfigError as e:
+            errors += [err for err in e.errors if not _covered(err, problems.bad_paths)]
+    if errors:
+        raise ConfigError(errors, source)
+    return config
+
+
+# ----------------------------------------------------------------------------- files
+
+def loads_toml(text: str, source: str = "") -> ExperimentConfig:
+    """Parse and check a TOML document (see :func:`from_dict`)."""
+    return from_dict(parse_document(text, ".toml", source), source)
+
+
+def dumps_toml(config: ExperimentConfig) -> str:
+    """The TOML text of ``config``; every field is written, so the file is self-contained."""
+    return tomli_w.dumps(to_dict(config))
+
+
+def dumps_json(config: ExperimentConfig) -> str:
+    """The JSON text of ``config`` (indented, UTF-8)."""
+    return json.dumps(to_dict(config), indent=2, ensure_ascii=False) + "\n"
+
+
+def parse_document(text: str, suffix: str, source: str = "") -> dict:
+    """The top-level table of a TOML (``.toml``) or JSON (``.json``) text, unchecked."""
+    try:
+        d = json.loads(text) if suffix == ".json" else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"invalid TOML: {e}"], source) from None
+    except json.JSONDecodeError as e:
+        raise ConfigError([f"invalid JSON: {e.msg} (at line {e.lineno}, column {e.colno})"],
+                          source) from None
+    if not isinstance(d, dict):
+        raise ConfigError([f"expected a JSON object at the top level, got {_describe(d)}"],
+                          source)
+    return d
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise ConfigError([f"unsupported file type {suffix or '(none)'!r}; expected .toml or "
+                           ".json"], str(path))
+    return suffix
+
+
+def read_document(path: str | os.PathLike) -> dict:
+    """The parsed (unchecked) top-level table of a ``.toml`` / ``.json`` file.
+
+    Every failure (missing file, unreadable, bad syntax) is a :class:`ConfigError` whose
+    source is the file name.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(["no such file"], str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(["not a UTF-8 text file"], str(path)) from None
+    except OSError as e:
+        raise ConfigError([f"cannot read: {e.strerror or e}"], str(path)) from None
+    return parse_document(text, suffix, str(path))
+
+
+def load(path: str | os.PathLike) -> ExperimentConfig:
+    """The config in a ``.toml`` or ``.json`` file; errors are prefixed by the file name."""
+    return from_dict(read_document(path), str(path))
+
+
+def _file_mode(path: Path) -> int:
+    """Permissions for a rewritten file: the old file's, else the umask's default."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    Readers (and a crash half-way) never see a half-written file: the rename is atomic.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+        os.chmod(tmp, _file_mode(path))   # mkstemp makes 0600; give what open() would
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save(config: ExperimentConfig, path: str | os.PathLike) -> Path:
+    """Write ``config`` as TOML or JSON (by suffix), atomically.  Returns the path."""
+    path = Path(path)
+    text = dumps_json(config) if _suffix(path) == ".json" else dumps_toml(config)
+    return write_atomic(path, text)
+
+
+# ----------------------------------------------------------------------------- overrides
+
+def _parse_key(key: str) -> list[str | int] | None:
+    """``model.hidden[0].width`` -> ``["model", "hidden", 0, "width"]``; None if malformed."""
+    parts: list[str | int] = []
+    for chunk in key.split("."):
+        name, _, rest = chunk.partition("[")
+        if not name.isidentifier():
+            return None
+        parts.append(name)
+        while rest:
+            index, close, rest = rest.partition("]")
+            if not close or not index.isdigit() or (rest and not rest.startswith("[")):
+                return None
+            parts.append(int(index))
+            rest = rest[1:]
+    return parts
+
+
+def _field_type(parts: list[str | int]):
+    """The declared type at a key path, or None when the path names no field."""
+    typ = ExperimentConfig
+    for part in parts:
+        if isinstance(part, int):
+            typ = LayerConfig if typ == tuple[LayerConfig, ...] else None
+        elif is_dataclass(typ):
+            typ = _hints(typ).get(part)
+        else:
+            return None
+        if typ is None:
+            return None
+    return typ
+
+
+def parse_value(text: str, typ=None):
+    """A ``--set`` value: a TOML literal (``5``, ``0.01``, ``true``, ``[16, 16]``), else the text.
+
+    Knowing the field's type ``typ`` keeps ``name=123`` a string and accepts ``.5`` as a
+    number and ``True`` as a boolean.
+    """
+    text = text.strip()
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    if typ is str and not isinstance(value, str):
+        return text
+    if typ is bool and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if typ is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _dotted(parts: list[str | int]) -> str:
+    """``["model", "hidden", 0]`` -> ``model.hidden[0]``."""
+    path = ""
+    for part in parts:
+        path = _join(path, part)
+    return path
+
+
+def _assign(d: dict, parts: list[str | int], value, key: str) -> str | None:
+    """Set ``value`` at ``parts`` inside the nested dicts/lists ``d``; an error message or None.
+
+    Missing tables are created: an unknown name is then reported, with a suggestion, by
+    :func:`from_dict` like any other unknown key.
+    """
+    node = d
+    for i, part in enumerate(parts):
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                n = len(node) if isinstance(node, list) else 0
+                return f"{key}: {_dotted(parts[:i])} has no layer [{part}] (it has {n})"
+        elif not isinstance(node, dict):
+            return f"{key}: {_dotted(parts[:i])} is not a table"
+        if i == len(parts) - 1:
+            node[part] = value
+        elif isinstance(part, int):
+            if isinstance(node[part], int):   # a shorthand width, e.g. from hidden=[16, 16]
+                node[part] = {"width": node[part]}
+            node = node[part]
+        else:
+            node = node.setdefault(part, {})
+    return None
+
+
+def apply_overrides(config: ExperimentConfig, overrides: Iterable[str],
+                    source: str = "--set") -> ExperimentConfig:
+    """``config`` with ``key=value`` settings applied (``model.depth=5``, ``model.hidden=[16, 16]``,
+    ``model.hidden[0].width=8``), re-checked as a whole.
+
+    Raises :class:`ConfigError` (source ``--set``) for malformed items, unknown keys (with a
+    did-you-mean), wrong types and out-of-range values, all at once.
+    """
+    d = to_dict(config)
+    errors: list[str] = []
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        parts = _parse_key(key) if sep else None
+        if not parts:
+            errors.append(f"{item!r}: expected key=value, e.g. model.depth=5")
+            continue
+        error = _assign(d, parts, parse_value(text, _field_type(parts)), key)
+        if error:
+            errors.append(error)
+    try:
+        result = from_dict(d)
+    except ConfigError as e:
+        errors += e.errors
+    if errors:
+        raise ConfigError(errors, source)
+    return result

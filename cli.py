@@ -1,0 +1,530 @@
+"""``vglab``: run, compare and check Vanishing Gradient Lab experiments without the GUI.
+
+    vglab run seed000_deep_activations --epochs 10
+    vglab compare my_experiment.toml --vary model.activation=sigmoid,relu --steps 500
+    vglab check my_experiment.toml
+    vglab presets
+
+Exit codes: 0 ok, 1 runtime failure, 2 invalid config or arguments, 3 a run diverged
+(everything recorded up to the divergence is still written).  Qt is imported only to draw
+the plots, at the very end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+import textwrap
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+PROG = "vglab"
+
+
+def version() -> str:
+    """The installed package version, or the source tree's when not installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _version
+    try:
+        return _version("vanishing-gradient-lab")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+class UsageError(Exception):
+    """Bad command-line usage found after parsing (exit code 2)."""
+
+    def __repr__(self) -> str:
+        return f"UsageError({str(self)!r})"
+
+
+# ----------------------------------------------------------------------------- progress
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss`` (``--:--`` when unknown)."""
+    if not math.isfinite(seconds):
+        return "--:--"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+class ProgressReporter:
+    """Progress of the runs on ``stream``: a redrawn bar on a terminal, else periodic lines.
+
+    ``mode`` is ``"bar"``, ``"log"`` or ``"off"``.  Called with an
+    :class:`engine.experiments.Progress` about every 0.1 s by the runner.
+    """
+
+    BAR = 24
+    LOG_EVERY = 10.0   # seconds between log lines (and at every 10% of a run)
+
+    def __init__(self, stream, mode: str):
+        self.stream = stream
+        self.mode = mode
+        self._last_log = -math.inf
+        self._last_tenth = -1
+        self._open = False
+
+    @staticmethod
+    def _label(p) -> str:
+        return f"[{p.index + 1}/{p.count} {p.name}]" if p.count > 1 else f"[{p.name}]"
+
+    def _text(self, p) -> str:
+        frac = p.done / p.total if p.total else 1.0
+        loss = f"loss {p.loss:.4g}" if math.isfinite(p.loss) else "loss -"
+        return (f"{p.done}/{p.total} steps ({frac:4.0%})  {p.rate:,.0f} steps/s  "
+                f"ETA {_clock(p.eta)}  {loss}")
+
+    def __call__(self, p) -> None:
+        if self.mode == "bar":
+            frac = p.done / p.total if p.total else 1.0
+            filled = int(self.BAR * frac)
+            bar = "#" * filled + "-" * (self.BAR - filled)
+            self.stream.write(f"\r\x1b[2K{self._label(p)} [{bar}] {self._text(p)}")
+            self.stream.flush()
+            self._open = True
+        elif self.mode == "log":
+            tenth = int(10 * p.done / p.total) if p.total else 10
+            now = time.monotonic()
+            if p.done == 0:
+                self._last_tenth, self._last_log = 0, now
+                print(f"{self._label(p)} start: {p.total} steps", file=self.stream, flush=True)
+            elif tenth > self._last_tenth or now - self._last_log >= self.LOG_EVERY:
+                self._last_tenth, self._last_log = tenth, now
+                print(f"{self._label(p)} {self._text(p)}", file=self.stream, flush=True)
+
+    def end(self) -> None:
+        """Finish the current bar line (after a run ends, however it ends)."""
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+    def __repr__(self) -> str:
+        return f"ProgressReporter(mode={self.mode!r})"
+
+
+def _reporter(quiet: bool) -> ProgressReporter:
+    stream = sys.stderr
+    mode = "off" if quiet else ("bar" if stream.isatty() else "log")
+    return ProgressReporter(stream, mode)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _say(args, *lines: str) -> None:
+    """Informational output (stdout), silenced by --quiet."""
+    if not getattr(args, "quiet", False):
+        for line in lines:
+            print(line)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+    return n
+
+
+def _load(args):
+    """(config, vary, source) from the CONFIG|PRESET argument and the --set options."""
+    from engine.config import apply_overrides
+    from engine.presets import resolve
+
+    config, vary = resolve(args.target)
+    if args.set:
+        config = apply_overrides(config, args.set)
+    return config, vary
+
+
+def _with_length(config, steps: int | None, epochs: int | None):
+    """``config`` with --steps / --epochs written in, so config.toml reproduces the run."""
+    from engine.config import updated
+
+    if steps is not None:
+        return updated(config, **{"training.steps": steps})
+    if epochs is not None:
+        return updated(config, **{"training.epochs": epochs, "training.steps": 0})
+    return config
+
+
+def _safe_name(text: str) -> str:
+    """A file-name-safe version of a run / variant name."""
+    return re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text).strip("_") or "run"
+
+
+def _out_dir(args, name: str) -> Path:
+    """--out, or a fresh ``runs/<name>-<timestamp>`` (suffixed if that exists already)."""
+    if args.out:
+        out = Path(args.out)
+    else:
+        base = Path("runs") / f"{_safe_name(name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+        out, n = base, 1
+        while out.exists():
+            n += 1
+            out = base.with_name(f"{base.name}-{n}")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _describe_model(config, dataset) -> str:
+    from engine.losses import n_outputs
+
+    layers = config.model.layers()
+    n_targets = 1 if dataset.y_train.ndim == 1 else dataset.y_train.shape[1]
+    n_out = n_outputs(config.model.loss, dataset.task, dataset.n_classes, n_targets)
+    widths = [dataset.n_features, *(h.width for h in layers), n_out]
+    acts = sorted({h.activation for h in layers})
+    return (f"{'-'.join(map(str, widths))} ({', '.join(acts) or 'no hidden layers'}), "
+            f"{config.model.loss}, init {config.model.init}")
+
+
+def _describe_data(dataset) -> str:
+    kind = (f"{dataset.n_classes} classes" if dataset.task == "classification"
+            else "regression")
+    return (f"{dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
+            f"{dataset.n_features} features, {kind}")
+
+
+def _ensure_display() -> None:
+    """Headless Linux: draw offscreen (must happen before Qt is imported)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
+    """PNG + SVG figures of ``results`` via gui.figures (Qt is imported here, lazily)."""
+    _ensure_display()
+    from gui.figures import FigureData, build_figures, save_figures
+    from PySide6.QtWidgets import QApplication
+
+    _app = QApplication.instance() or QApplication([PROG])   # widgets need one alive
+    runs = {name: FigureData.from_snapshot(name, r.snapshot) for name, r in results.items()}
+    figures = build_figures(runs)
+    return list(save_figures(figures, out_dir, formats=("png", "svg")))
+
+
+def _plots(args, results: Mapping, out_dir: Path) -> int:
+    """Write the plots unless --no-plots; EXIT_OK, or EXIT_FAILURE if drawing failed."""
+    if args.no_plots:
+        return EXIT_OK
+    try:
+        write_plots(results, out_dir)
+    except ImportError as e:
+        _warn(f"plots skipped: {e}")
+    except Exception as e:  # noqa: BLE001 -- data files are written; report and go on
+        _warn(f"writing the plots failed: {type(e).__name__}: {e}")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _report_divergence(results: Mapping) -> int:
+    """Say where every diverged run diverged; EXIT_DIVERGED if any did."""
+    code = EXIT_OK
+    for name, r in results.items():
+        if r.diverged:
+            # the message names step, phase, layer and quantity
+            _warn(f"{name}: {r.divergence.message}")
+            _warn(f"{name}: {r.divergence.advice}")
+            code = EXIT_DIVERGED
+    return code
+
+
+# ----------------------------------------------------------------------------- commands
+
+def cmd_run(args) -> int:
+    """Train one experiment and write config.toml, metrics.csv, summary.json and plots."""
+    from engine.config import save
+    from engine.datasets import load_dataset
+    from engine.experiments import (
+        run_experiment,
+        summary_table,
+        write_metrics_csv,
+        write_summary_json,
+    )
+
+    config, vary = _load(args)
+    config = _with_length(config, args.steps, args.epochs)
+    dataset = load_dataset(config.data)
+    if vary and not args.quiet:
+        _warn(f"note: {args.target} is a comparison; `{PROG} compare {args.target}` runs all "
+              f"of its variants")
+    out = _out_dir(args, config.name)
+    _say(args, f"{config.name}: {_describe_data(dataset)}",
+         f"  model {_describe_model(config, dataset)}", f"  output {out}")
+    reporter = _reporter(args.quiet)
+    try:
+        result = run_experiment(config, progress=reporter, dataset=dataset)
+    finally:
+        reporter.end()
+    save(config, out / "config.toml")
+    write_metrics_csv(result, out / "metrics.csv")
+    write_summary_json(result, out / "summary.json")
+    code = _plots(args, {config.name: result}, out)
+    _say(args, "", summary_table(result), "", f"wrote {out}")
+    if result.interrupted:
+        _warn("interrupted: results so far written")
+        return EXIT_INTERRUPTED
+    return _report_divergence({config.name: result}) or code
+
+
+def cmd_compare(args) -> int:
+    """Run every variant and write per-variant metrics, summary.csv/json and joint plots."""
+    import tomli_w
+
+    from engine.config import dumps_toml, write_atomic
+    from engine.experiments import (
+        compare,
+        summary_table,
+        variants,
+        write_metrics_csv,
+        write_summary_csv,
+        write_summary_json,
+    )
+
+    config, preset_vary = _load(args)
+    vary = args.vary or preset_vary
+    if not vary:
+        raise UsageError(f"compare needs at least one --vary key=v1,v2 ({args.target} has no "
+                         f"[compare] vary list)")
+    config = _with_length(config, args.steps, args.epochs)
+    todo = variants(config, vary)     # every variant checked before anything runs
+    out = _out_dir(args, config.name)
+    _say(args, f"{config.name}: {len(todo)} variants of {', '.join(vary)}", f"  output {out}")
+    reporter = _reporter(args.quiet)
+    try:
+        results = compare(config, vary, progress=_ending(reporter))
+    finally:
+        reporter.end()
+    write_atomic(out / "config.toml", dumps_toml(config) + "\n"
+                 + tomli_w.dumps({"compare": {"vary": list(vary)}}))
+    for name, r in results.items():
+        write_metrics_csv(r, out / f"metrics_{_safe_name(name)}.csv")
+    write_summary_csv(results, out / "summary.csv")
+    write_summary_json(results, out / "summary.json")
+    code = _plots(args, results, out)
+    _say(args, "", summary_table(results), "", f"wrote {out}")
+    if any(r.interrupted for r in results.values()):
+        _warn("interrupted: results so far written")
+        return EXIT_INTERRUPTED
+    return _report_divergence(results) or code
+
+
+def _ending(reporter: ProgressReporter):
+    """A progress callback that closes the bar line whenever a new variant starts."""
+    state = {"index": None}
+
+    def callback(p) -> None:
+        if state["index"] is not None and p.index != state["index"]:
+            reporter.end()
+        state["index"] = p.index
+        reporter(p)
+    return callback
+
+
+def cmd_check(args) -> int:
+    """Validate a config (and its data set and network) without training."""
+    from engine.experiments import planned_steps, variants
+    from engine.session import Session
+
+    config, vary = _load(args)
+    session = Session(config)
+    todo = variants(config, vary) if vary else []
+    total = planned_steps(config, session.steps_per_epoch)
+    t = config.training
+    print(f"OK  {config.name}")
+    print(f"  data      {_describe_data(session.dataset)}")
+    print(f"  model     {_describe_model(config, session.dataset)}, "
+          f"{session.net.n_params:,} parameters")
+    print(f"  training  {t.optimizer} lr {t.learning_rate:g}, batch {session.batch_size}, "
+          f"{total} steps ({session.steps_per_epoch} per epoch)")
+    if todo:
+        print(f"  compare   {', '.join(vary)} ({len(todo)} variants)")
+    return EXIT_OK
+
+
+def cmd_presets(args) -> int:
+    """List the presets, or show one in full."""
+    from engine.presets import get_preset, list_presets
+
+    width = min(100, max(60, _terminal_width()))
+    if args.name:
+        p = get_preset(args.name)
+        print(f"{p.name}: {p.title}\n  file: {p.path}")
+        if p.vary:
+            print(f"  compare: {' '.join('--vary ' + v for v in p.vary)}")
+        print(textwrap.fill(p.description, width, initial_indent="  ", subsequent_indent="  "))
+        return EXIT_OK
+    for p in list_presets():
+        kind = f"compare: {'; '.join(p.vary)}" if p.vary else "single run"
+        print(f"{p.name}\n  {p.title}  [{kind}]")
+        if args.long:
+            print(textwrap.fill(p.description, width, initial_indent="  ",
+                                subsequent_indent="  "))
+        print()
+    print(f"`{PROG} presets NAME` shows a preset's description; `{PROG} run NAME` / "
+          f"`{PROG} compare NAME` runs it.")
+    return EXIT_OK
+
+
+def _terminal_width() -> int:
+    import shutil
+    return shutil.get_terminal_size((88, 24)).columns
+
+
+# ----------------------------------------------------------------------------- parser
+
+RUN_EXAMPLES = """\
+examples:
+  vglab run seed000_deep_activations --epochs 10
+  vglab run my_experiment.toml --set model.depth=5 --set training.learning_rate=0.01
+  vglab run seed004_breast_cancer --set model.hidden=[128,64,32] --out runs/bc3
+  vglab run seed002_depth_16_units --set data.name=mnist --set data.path=~/data/mnist
+"""
+COMPARE_EXAMPLES = """\
+examples:
+  vglab compare seed000_deep_activations                 (uses the preset's own --vary)
+  vglab compare my.toml --vary model.activation=sigmoid,tanh,relu --steps 500
+  vglab compare my.toml --vary model.activation=relu,tanh --vary model.init=he_normal,xavier_normal
+  vglab compare my.toml --vary "model.hidden=[16],[16,16],[16,16,16]"
+"""
+CHECK_EXAMPLES = """\
+examples:
+  vglab check my_experiment.toml
+  vglab check seed000_deep_activations --set model.depth=0     (exit code 2: names the field)
+"""
+PRESETS_EXAMPLES = """\
+examples:
+  vglab presets
+  vglab presets --long
+  vglab presets dying_relu
+"""
+MAIN_EPILOG = """\
+commands:
+  run      train one experiment, write its metrics, summary and plots
+  compare  run variants side by side (cartesian product of --vary options)
+  check    validate a config file or preset without training
+  presets  list the bundled presets
+
+CONFIG is a .toml/.json file or a preset name (see `vglab presets`).  --set key=value
+overrides any field; values are TOML literals (5, 0.01, true, "text", [16, 16]).
+
+exit codes: 0 ok, 1 runtime failure, 2 invalid config or arguments, 3 a run diverged
+
+examples:
+  vglab run seed000_deep_activations --epochs 10
+  vglab compare seed002_depth_16_units --steps 300
+  vglab check my_experiment.toml
+"""
+
+
+def _common(p: argparse.ArgumentParser, length: bool = True) -> None:
+    """CONFIG|PRESET, --set and (for training commands) --steps/--epochs, --out, --quiet."""
+    p.add_argument("target", metavar="CONFIG|PRESET",
+                   help="a .toml / .json config file, or a preset name")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field, e.g. model.depth=5 (repeatable)")
+    if not length:
+        return
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--steps", type=_positive, metavar="N", help="train N mini-batch steps")
+    group.add_argument("--epochs", type=_positive, metavar="E", help="train E epochs")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: runs/<name>-<timestamp>)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress or summary output (errors only)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG/SVG figures")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vglab`` argument parser with its subcommands."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=fmt, epilog=MAIN_EPILOG,
+        description="Vanishing Gradient Lab: watch gradients shrink layer by layer.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a traceback for runtime failures")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("run", help="train one experiment", formatter_class=fmt,
+                       epilog=RUN_EXAMPLES, description=cmd_run.__doc__)
+    _common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="run variants side by side", formatter_class=fmt,
+                       epilog=COMPARE_EXAMPLES, description=cmd_compare.__doc__)
+    _common(p)
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2",
+                   help="values to compare (repeatable: every combination runs); default: "
+                        "the preset's [compare] vary")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("check", help="validate a config", formatter_class=fmt,
+                       epilog=CHECK_EXAMPLES, description=cmd_check.__doc__)
+    _common(p, length=False)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("presets", help="list the presets", formatter_class=fmt,
+                       epilog=PRESETS_EXAMPLES, description=cmd_presets.__doc__)
+    p.add_argument("name", nargs="?", metavar="NAME", help="show this preset in full")
+    p.add_argument("--long", "-l", action="store_true", help="include the descriptions")
+    p.set_defaults(func=cmd_presets)
+    return parser
+
+
+def _print_invalid(e: ValueError) -> None:
+    """One readable message for a ConfigError / DataError: no traceback."""
+    lines = getattr(e, "messages", None) or str(e).splitlines() or [type(e).__name__]
+    if len(lines) == 1:
+        _warn(f"error: {lines[0]}")
+    else:
+        _warn(f"error: {len(lines)} problems:")
+        for line in lines:
+            print(f"  {line}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; returns the exit code (never raises SystemExit)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:     # --help / --version (0) and usage errors (2)
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    from engine.config import ConfigError
+    from engine.datasets import DataError
+
+    try:
+        return args.func(args)
+    except (ConfigError, DataError) as e:
+        _print_invalid(e)
+        return EXIT_USAGE
+    except UsageError as e:
+        _warn(f"error: {e}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _warn("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 -- the command line's last line of defence
+        if args.debug:
+            raise
+        _warn(f"runtime failure: {type(e).__name__}: {e} (--debug shows the traceback)")
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Ready-made experiments, stored as TOML files in ``assets/presets``.
+
+A preset file is an ordinary config (see :mod:`engine.config`) with two extra top-level
+keys: ``title`` (one line for menus) and an optional ``[compare]`` table whose ``vary``
+list turns the preset into a comparison::
+
+    name = "seed000_deep_activations"
+    title = "Deep MLP: sigmoid vs tanh vs ReLU"
+    description = "What it shows and what to watch."
+    [compare]
+    vary = ["model.activation=sigmoid,tanh,relu"]
+
+The preset's name is its file name without ``.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.config import ConfigError, ExperimentConfig, did_you_mean, from_dict, read_document
+
+PRESETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
+#: top-level keys a preset may have besides the config's own
+PRESET_KEYS = ("title", "compare")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One preset file: what the menus and ``vglab presets`` show, and where it lives."""
+
+    name: str
+    title: str
+    description: str
+    path: Path
+    vary: tuple[str, ...] = ()   # ``key=v1,v2`` options when the preset is a comparison
+
+    @property
+    def is_comparison(self) -> bool:
+        return bool(self.vary)
+
+    def config(self) -> ExperimentConfig:
+        """The preset's experiment (re-read from its file)."""
+        return read_preset(self.path)[0]
+
+    def __repr__(self) -> str:
+        return f"Preset({self.name!r}, vary={list(self.vary)})"
+
+
+def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
+    """Pop ``title`` and ``compare`` from document ``d``: (title, vary, errors)."""
+    errors = []
+    title = d.pop("title", "")
+    if not isinstance(title, str):
+        errors.append(f"title: expected a string, got {type(title).__name__} {title!r}")
+        title = ""
+    table = d.pop("compare", {})
+    vary: tuple[str, ...] = ()
+    if not isinstance(table, dict):
+        errors.append("compare: expected a table with vary = [\"key=v1,v2\", ...]")
+    else:
+        for key in table:
+            if key != "vary":
+                errors.append(f"compare.{key}: unknown key{did_you_mean(key, ['vary'])}")
+        raw = table.get("vary", [])
+        if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
+            vary = tuple(raw)
+        else:
+            errors.append(f"compare.vary: expected an array of \"key=v1,v2\" strings, "
+                          f"got {raw!r}")
+    return title, vary, errors
+
+
+def read_preset(path: str | os.PathLike) -> tuple[ExperimentConfig, tuple[str, ...], str]:
+    """(config, vary, title) of a preset-style file; every error at once, named by file."""
+    path = Path(path)
+    d = read_document(path)
+    title, vary, errors = _preset_keys(d)
+    try:
+        config = from_dict(d)
+    except ConfigError as e:
+        errors += e.errors
+    if errors:
+        raise ConfigError(errors, str(path))
+    return config, vary, title
+
+
+def _sort_key(path: Path) -> tuple[bool, str]:
+    """Seed reproductions first, then the teaching presets, each alphabetically."""
+    return (not path.stem.startswith("seed"), path.stem)
+
+
+def preset_paths() -> list[Path]:
+    """The preset files, in menu order."""
+    return sorted(PRESETS_DIR.glob("*.toml"), key=_sort_key)
+
+
+def list_presets() -> list[Preset]:
+    """Every preset, in menu order (raises ConfigError if a bundled file is broken)."""
+    presets = []
+    for path in preset_paths():
+        config, vary, title = read_preset(path)
+        presets.append(Preset(path.stem, title or config.name, config.description, path, vary))
+    return presets
+
+
+def preset_names() -> list[str]:
+    return [p.stem for p in preset_paths()]
+
+
+def _preset_path(name: str) -> Path:
+    path = PRESETS_DIR / f"{name}.toml"
+    if not path.is_file():
+        names = preset_names()
+        raise ConfigError([f"unknown preset {name!r}{did_you_mean(name, names)}; presets: "
+                           + ", ".join(names)])
+    return path
+
+
+def get_preset(name: str) -> Preset:
+    """The :class:`Preset` called ``name`` (ConfigError with a suggestion if there is none)."""
+    path = _preset_path(name)
+    config, vary, title = read_preset(path)
+    return Preset(name, title or config.name, config.description, path, vary)
+
+
+def load_preset(name: str) -> ExperimentConfig:
+    """The experiment of preset ``name``."""
+    return read_preset(_preset_path(name))[0]
+
+
+def _looks_like_path(text: str) -> bool:
+    return (os.sep in text or "/" in text or Path(text).suffix.lower() in (".toml", ".json")
+            or Path(text).exists())
+
+
+def resolve(name_or_path: str | os.PathLike) -> tuple[ExperimentConfig, list[str]]:
+    """(config, vary) from a config file (``.toml`` / ``.json``) or a preset name.
+
+    Files may carry a preset's ``title`` and ``[compare]`` too.  Raises ConfigError naming
+    the file and field, or listing the presets when the name is unknown.
+    """
+    text = os.fspath(name_or_path)
+    if _looks_like_path(text):
+        config, vary, _ = read_preset(text)
+    else:
+        config, vary, _ = read_preset(_preset_path(text))
+    return config, list(vary)

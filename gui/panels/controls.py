@@ -1,0 +1,539 @@
+"""Experiment controls: every setting of an :class:`~engine.config.ExperimentConfig`.
+
+Widgets enforce valid ranges; each edit emits a complete, validated config with
+:attr:`Controls.config_changed` (the owner decides whether it needs a rebuild or is a live
+change).  :meth:`Controls.set_config` fills the widgets under signal blockers, so showing
+a config never echoes back as an edit.  Fields the panel does not expose (name, history
+size, Adam betas, ...) are kept from the last config it was given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.activations import ACTIVATIONS
+from engine.config import (
+    BATCH_NORM,
+    DATASETS,
+    DTYPES,
+    INITIALIZERS,
+    LOSSES,
+    OPTIMIZERS,
+    SCALINGS,
+    ConfigError,
+    ExperimentConfig,
+    LayerConfig,
+    validate,
+)
+
+MAX_DEPTH = 100
+MAX_WIDTH = 1024
+
+DATASET_NAMES = {
+    "digits": "digits: 8\u00d78 handwritten (bundled)",
+    "breast_cancer": "breast cancer (bundled)",
+    "spiral": "spiral (2-D)", "circles": "circles (2-D)", "xor": "xor (2-D)",
+    "moons": "moons (2-D)", "blobs": "blobs (2-D)", "surface": "surface (2-D regression)",
+    "mnist": "MNIST (your files)", "csv": "CSV file\u2026",
+}
+SYNTHETIC = ("spiral", "circles", "xor", "moons", "blobs", "surface")
+LOSS_NAMES = {"softmax_ce": "softmax + cross-entropy", "sigmoid_bce": "sigmoid + binary CE",
+              "mse": "linear + mean squared error"}
+BN_NAMES = {"none": "off", "pre": "before the activation", "post": "after the activation"}
+INIT_NAMES = {"xavier_normal": "Xavier (Glorot) normal", "xavier_uniform": "Xavier uniform",
+              "he_normal": "He (Kaiming) normal", "he_uniform": "He uniform",
+              "lecun_normal": "LeCun normal", "normal": "normal(0, scale)",
+              "uniform": "uniform(-scale, scale)", "orthogonal": "orthogonal",
+              "zeros": "zeros (never breaks symmetry)"}
+# activation -> (ModelConfig field, label) of its parameter
+ACT_PARAMS = {"leaky_relu": ("leaky_slope", "negative slope"),
+              "prelu": ("prelu_init", "initial slope"), "elu": ("elu_alpha", "alpha")}
+
+
+class SciSpinBox(QDoubleSpinBox):
+    """A spin box for positive values spanning decades (learning rates): shows ``0.001``
+    or ``1e-05`` and steps along 1, 2, 5, 10, 20, ..."""
+
+    def __init__(self, lo: float, hi: float, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(10)
+        self.setRange(lo, hi)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.4g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        from PySide6.QtGui import QValidator
+
+        try:
+            v = float(text)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos
+        ok = self.minimum() <= v <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:
+        v = self.value()
+        for _ in range(abs(steps)):
+            v = _next_125(v, up=steps > 0)
+        self.setValue(min(max(v, self.minimum()), self.maximum()))
+
+
+def _next_125(v: float, up: bool) -> float:
+    """The next value of the 1-2-5 sequence above (or below) ``v``."""
+    if v <= 0:
+        return 1e-6
+    e = math.floor(math.log10(v) + 1e-12)
+    ladder = [m * 10.0 ** k for k in (e - 1, e, e + 1) for m in (1, 2, 5)]
+    if up:
+        return next(x for x in ladder if x > v * (1 + 1e-9))
+    return next(x for x in reversed(ladder) if x < v * (1 - 1e-9))
+
+
+def _combo(keys, names: dict[str, str] | None = None) -> QComboBox:
+    """A combo box whose item data are ``keys``, shown by ``names`` (else the keys)."""
+    box = QComboBox()
+    # long item texts must not widen the dock: elide instead
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
+    for key in keys:
+        box.addItem((names or {}).get(key, key), key)
+    return box
+
+
+def _spin(lo: int, hi: int, step: int = 1, special: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setKeyboardTracking(False)   # typing "100" must not rebuild at 1 and 10
+    if special:
+        box.setSpecialValueText(special)
+    return box
+
+
+def _dspin(lo: float, hi: float, step: float, decimals: int = 3,
+           special: str = "") -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setKeyboardTracking(False)
+    if special:
+        box.setSpecialValueText(special)
+    return box
+
+
+def _set_combo(box: QComboBox, key: str) -> None:
+    i = box.findData(key)
+    if i < 0:
+        raise ValueError(f"{box.objectName() or 'combo'}: no item {key!r}")
+    box.setCurrentIndex(i)
+
+
+class Controls(QWidget):
+    """The experiment settings, grouped as data / architecture / initialisation / optimiser /
+    countermeasures.  Emits ``config_changed(ExperimentConfig)`` on every valid edit."""
+
+    config_changed = Signal(object)
+
+    def __init__(self, config: ExperimentConfig | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._base = config or ExperimentConfig()
+        self._inputs: list[QWidget] = []
+        self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.about.setTextFormat(Qt.TextFormat.RichText)
+        self.about.setStyleSheet("color: #333; padding: 2px 2px 6px 2px;")
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b71c1c; font-weight: 600;")
+        self.error_label.hide()
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.about)
+        layout.addWidget(self._data_group())
+        layout.addWidget(self._model_group())
+        layout.addWidget(self._init_group())
+        layout.addWidget(self._training_group())
+        layout.addWidget(self._counter_group())
+        layout.addWidget(self.error_label)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._align_labels()
+        self._connect()
+        self.set_config(self._base)
+
+    def __repr__(self) -> str:
+        return f"Controls({self._base.name!r})"
+
+    # --- building ----------------------------------------------------------------------------
+    def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget,
+             tip: str = "") -> QWidget:
+        widget.setObjectName(key)
+        if tip:
+            widget.setToolTip(tip)
+        form.addRow(label, widget)
+        self._rows[key] = (form, widget)
+        self._inputs.append(widget)
+        setattr(self, key.replace(".", "_"), widget)
+        return widget
+
+    @staticmethod
+    def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.setVerticalSpacing(4)
+        return box, form
+
+    def _data_group(self) -> QGroupBox:
+        box, f = self._group("Data")
+        self._add(f, "data.name", "data set", _combo(DATASETS, DATASET_NAMES),
+                  "Which examples to learn from")
+        self._add(f, "data.n_samples", "samples", _spin(4, 100_000, 100),
+                  "Number of generated points")
+        self._add(f, "data.noise", "noise", _dspin(0.0, 5.0, 0.05, 2),
+                  "Noise added to the generated points")
+        self._add(f, "data.n_classes", "classes", _spin(2, 20), "Number of classes (spiral, blobs)")
+        path = QWidget()
+        row = QHBoxLayout(path)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.path_edit = QLineEdit()
+        self.path_edit.setPlaceholderText("file or folder")
+        browse = QPushButton("\u2026")
+        browse.setFixedWidth(28)
+        browse.setToolTip("Choose the file")
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(browse)
+        f.addRow("path", path)
+        self._rows["data.path"] = (f, path)
+        self._inputs.append(self.path_edit)
+        self._add(f, "data.label_column", "label column", QLineEdit(),
+                  "CSV: name or index of the label column (-1 = last)")
+        self._add(f, "data.test_fraction", "test fraction", _dspin(0.0, 0.9, 0.05, 2),
+                  "Share of the examples held out for the test accuracy")
+        self._add(f, "data.subset", "train subset", _spin(0, 1_000_000, 100, "all"),
+                  "Keep at most this many training examples")
+        self._add(f, "data.scaling", "scaling", _combo(SCALINGS), "Feature scaling")
+        self._add(f, "data.seed", "data seed", _spin(0, 2**31 - 1), "Generation and split seed")
+        return box
+
+    def _model_group(self) -> QGroupBox:
+        box, f = self._group("Architecture")
+        self._add(f, "model.depth", "hidden layers", _spin(1, MAX_DEPTH),
+                  "Number of hidden layers (depth)")
+        self._add(f, "model.width", "units per layer", _spin(1, MAX_WIDTH),
+                  "Width of every hidden layer")
+        acts = {name: a.display for name, a in ACTIVATIONS.items()}
+        self._add(f, "model.activation", "activation", _combo(acts, acts),
+                  "Activation of every hidden layer")
+        self._add(f, "model.leaky_slope", "negative slope", _dspin(0.0, 1.0, 0.01, 3),
+                  "Leaky ReLU: slope for z < 0")
+        self._add(f, "model.prelu_init", "initial slope", _dspin(0.0, 1.0, 0.05, 3),
+                  "PReLU: initial learnable slope for z < 0")
+        self._add(f, "model.elu_alpha", "alpha", _dspin(0.01, 10.0, 0.1, 2),
+                  "ELU: saturation value for z -> -inf")
+        self.per_layer = QCheckBox("set each layer")
+        self.per_layer.setToolTip("Give every hidden layer its own width and activation")
+        f.addRow("", self.per_layer)
+        self._inputs.append(self.per_layer)
+        self.layer_table = QTableWidget(0, 2)
+        self.layer_table.setHorizontalHeaderLabels(["units", "activation"])
+        self.layer_table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Stretch)
+        self.layer_table.verticalHeader().setDefaultSectionSize(24)
+        self.layer_table.setMinimumHeight(120)
+        f.addRow(self.layer_table)
+        self._rows["model.layer_table"] = (f, self.layer_table)
+        self._add(f, "model.loss", "output / loss", _combo(LOSSES, LOSS_NAMES),
+                  "Output activation and loss")
+        self._add(f, "model.dtype", "precision", _combo(DTYPES),
+                  "Floating-point type of the weights and activations")
+        return box
+
+    def _init_group(self) -> QGroupBox:
+        box, f = self._group("Initialisation")
+        self._add(f, "model.init", "weights", _combo(INITIALIZERS, INIT_NAMES),
+                  "How the weights are drawn at the start")
+        self._add(f, "model.init_scale", "scale", _dspin(1e-4, 10.0, 0.01, 4),
+                  "Std of 'normal' / limit of 'uniform'")
+        self._add(f, "model.bias_init", "bias", _dspin(-5.0, 5.0, 0.1, 2),
+                  "Initial value of every hidden bias")
+        self._add(f, "training.seed", "weights seed", _spin(0, 2**31 - 1),
+                  "Seed of the weights, shuffling and dropout")
+        return box
+
+    def _training_group(self) -> QGroupBox:
+        box, f = self._group("Optimiser")
+        self._add(f, "training.optimizer", "optimiser", _combo(OPTIMIZERS), "Update rule")
+        self._add(f, "training.learning_rate", "learning rate (live)", SciSpinBox(1e-6, 10.0),
+                  "Step size; applies mid-run without rebuilding")
+        self._add(f, "training.momentum", "momentum", _dspin(0.0, 0.999, 0.05, 3),
+                  "Momentum / Nesterov coefficient")
+        self._add(f, "training.batch_size", "batch size", _spin(1, 4096),
+                  "Examples per mini-batch")
+        self._add(f, "training.weight_decay", "weight decay", _dspin(0.0, 1.0, 1e-4, 5, "off"),
+                  "L2 penalty on the weights")
+        return box
+
+    def _counter_group(self) -> QGroupBox:
+        box, f = self._group("Countermeasures")
+        self._add(f, "model.batch_norm", "batch norm", _combo(BATCH_NORM, BN_NAMES),
+                  "Normalise each layer's pre-activations (or outputs) over the batch")
+        self._add(f, "model.residual", "", QCheckBox("residual connections"),
+                  "a_k = f(z_k) + a_{k-1}: the identity path carries the gradient past f'")
+        self._add(f, "model.dropout", "dropout", _dspin(0.0, 0.95, 0.05, 2, "off"),
+                  "Probability of dropping each hidden unit during training")
+        self._add(f, "training.clip_norm", "clip norm", _dspin(0.0, 1000.0, 0.5, 3, "off"),
+                  "Rescale the whole gradient to at most this norm")
+        self._add(f, "training.clip_value", "clip value", _dspin(0.0, 1000.0, 0.5, 3, "off"),
+                  "Clip each gradient entry to [-v, v]")
+        return box
+
+    def _align_labels(self) -> None:
+        """One label column width for every group, so the fields line up."""
+        forms = {form for form, _ in self._rows.values()}
+        labels = [form.itemAt(i, QFormLayout.ItemRole.LabelRole) for form in forms
+                  for i in range(form.rowCount())]
+        labels = [item.widget() for item in labels if item is not None and item.widget()]
+        width = max((lbl.sizeHint().width() for lbl in labels), default=0)
+        for lbl in labels:
+            lbl.setMinimumWidth(width)
+
+    def _connect(self) -> None:
+        for w in self._inputs:
+            if isinstance(w, QComboBox):
+                w.currentIndexChanged.connect(self._edited)
+            elif isinstance(w, QAbstractSpinBox):
+                w.valueChanged.connect(self._edited)
+            elif isinstance(w, QCheckBox):
+                w.toggled.connect(self._edited)
+            elif isinstance(w, QLineEdit):
+                w.editingFinished.connect(self._edited)
+        self.findChild(QComboBox, "data.name").currentIndexChanged.connect(self._dataset_picked)
+
+    # --- config <-> widgets -------------------------------------------------------------------
+    def _fields(self):
+        """(config key, (form, widget)) of every config field shown."""
+        return [(k, v) for k, v in self._rows.items() if k != "model.layer_table"]
+
+    def _w(self, key: str):
+        return self._rows[key][1]
+
+    def set_config(self, config: ExperimentConfig) -> None:
+        """Show ``config`` in the widgets (no ``config_changed`` is emitted)."""
+        self._base = config
+        blockers = [QSignalBlocker(w) for w in self._inputs + [self.layer_table]]
+        try:
+            for key, (_, widget) in self._fields():
+                head, _, name = key.partition(".")
+                if name != "path":
+                    self._show(widget, getattr(getattr(config, head), name))
+            self.path_edit.setText(config.data.path)
+            hidden = config.model.hidden
+            self.per_layer.setChecked(bool(hidden))
+            if hidden:
+                self._w("model.depth").setValue(len(hidden))
+            self._fill_table(config.model.layers())
+        finally:
+            del blockers
+        self._refresh()
+        self.error_label.hide()
+        title = config.name.replace("_", " ")
+        desc = config.description.strip()
+        self.about.setText(f"<b>{title}</b>" + (f"<br>{desc}" if desc else ""))
+        self.about.setToolTip(desc)
+
+    @staticmethod
+    def _show(widget: QWidget, value) -> None:
+        if isinstance(widget, QComboBox):
+            _set_combo(widget, value)
+        elif isinstance(widget, QCheckBox):
+            widget.setChecked(bool(value))
+        elif isinstance(widget, QAbstractSpinBox):
+            widget.setValue(value)
+        elif isinstance(widget, QLineEdit):
+            widget.setText(str(value))
+
+    @staticmethod
+    def _read(widget: QWidget):
+        if isinstance(widget, QComboBox):
+            return widget.currentData()
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        if isinstance(widget, QAbstractSpinBox):
+            return widget.value()
+        return widget.text().strip()
+
+    def config(self) -> ExperimentConfig:
+        """The config the widgets show (not validated)."""
+        sections = {"data": {}, "model": {}, "training": {}}
+        for key, (_, widget) in self._fields():
+            head, _, name = key.partition(".")
+            if name == "path":
+                sections[head][name] = self.path_edit.text().strip()
+            else:
+                sections[head][name] = self._read(widget)
+        if self.per_layer.isChecked():
+            hidden = tuple(self._table_layers())
+            sections["model"]["hidden"] = hidden
+            sections["model"]["depth"] = len(hidden)
+        else:
+            sections["model"]["hidden"] = ()
+        b = self._base
+        return replace(b, data=replace(b.data, **sections["data"]),
+                       model=replace(b.model, **sections["model"]),
+                       training=replace(b.training, **sections["training"]))
+
+    # --- per-layer table ---------------------------------------------------------------------
+    def _fill_table(self, layers: tuple[LayerConfig, ...]) -> None:
+        t = self.layer_table
+        blocker = QSignalBlocker(t)
+        t.setRowCount(len(layers))
+        for i, layer in enumerate(layers):
+            self._table_row(i, layer)
+        t.setVerticalHeaderLabels([f"h{i + 1}" for i in range(len(layers))])
+        del blocker
+
+    def _table_row(self, i: int, layer: LayerConfig) -> None:
+        t = self.layer_table
+        width = t.cellWidget(i, 0)
+        act = t.cellWidget(i, 1)
+        if width is None:
+            width = _spin(1, MAX_WIDTH)
+            width.valueChanged.connect(self._edited)
+            act = _combo(ACTIVATIONS, {name: a.display for name, a in ACTIVATIONS.items()})
+            act.currentIndexChanged.connect(self._edited)
+            t.setCellWidget(i, 0, width)
+            t.setCellWidget(i, 1, act)
+        with QSignalBlocker(width), QSignalBlocker(act):
+            width.setValue(layer.width)
+            _set_combo(act, layer.activation or self._read(self._w("model.activation")))
+
+    def _table_layers(self) -> list[LayerConfig]:
+        t = self.layer_table
+        return [LayerConfig(t.cellWidget(i, 0).value(), t.cellWidget(i, 1).currentData())
+                for i in range(t.rowCount())]
+
+    def _sync_table(self, sender: QWidget | None) -> None:
+        """Depth adds/removes rows; the global width/activation set every row."""
+        depth = self._w("model.depth").value()
+        width = self._w("model.width").value()
+        act = self._w("model.activation").currentData()
+        layers = self._table_layers()
+        if sender is self.per_layer:    # just switched on: start from the global settings
+            layers = []
+        elif sender is self._w("model.width"):
+            layers = [LayerConfig(width, la.activation) for la in layers]
+        elif sender is self._w("model.activation"):
+            layers = [LayerConfig(la.width, act) for la in layers]
+        layers = (layers + [LayerConfig(width, act)] * depth)[:depth]
+        self._fill_table(tuple(layers))
+
+    # --- reactions ---------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Show only the settings that matter for the current choices."""
+        name = self._read(self._w("data.name"))
+        synthetic = name in SYNTHETIC
+        self._visible("data.n_samples", synthetic)
+        self._visible("data.noise", synthetic)
+        self._visible("data.n_classes", name in ("spiral", "blobs"))
+        self._visible("data.path", name in ("mnist", "csv"))
+        self._visible("data.label_column", name == "csv")
+        self._visible("data.test_fraction", name != "mnist")
+        per_layer = self.per_layer.isChecked()
+        acts = ({la.activation for la in self._table_layers()} if per_layer
+                else {self._read(self._w("model.activation"))})
+        for act, (field, _) in ACT_PARAMS.items():
+            self._visible(f"model.{field}", act in acts)
+        self._rows["model.layer_table"][0].setRowVisible(self.layer_table, per_layer)
+        init = self._read(self._w("model.init"))
+        self._visible("model.init_scale", init in ("normal", "uniform"))
+        opt = self._read(self._w("training.optimizer"))
+        self._visible("training.momentum", opt in ("momentum", "nesterov"))
+
+    def _visible(self, key: str, on: bool) -> None:
+        form, widget = self._rows[key]
+        form.setRowVisible(widget, on)
+
+    def _dataset_picked(self) -> None:
+        """Regression data needs the mse loss and classification data cannot use it."""
+        name = self._read(self._w("data.name"))
+        loss = self._w("model.loss")
+        with QSignalBlocker(loss):
+            if name == "surface":
+                _set_combo(loss, "mse")
+            elif self._read(loss) == "mse":
+                _set_combo(loss, "softmax_ce")
+
+    def _browse(self) -> None:
+        name = self._read(self._w("data.name"))
+        if name == "csv":
+            path, _ = QFileDialog.getOpenFileName(self, "CSV file", "",
+                                                  "CSV (*.csv *.txt);;All files (*)")
+        else:
+            path = QFileDialog.getExistingDirectory(self, "MNIST folder")
+        if path:
+            self.path_edit.setText(path)
+            self._edited()
+
+    def _edited(self, *_) -> None:
+        sender = self.sender()
+        if self.per_layer.isChecked() and sender in (self._w("model.depth"),
+                                                      self._w("model.width"),
+                                                      self._w("model.activation"),
+                                                      self.per_layer):
+            self._sync_table(sender)
+        self._refresh()
+        cfg = self.config()
+        try:
+            validate(cfg)
+        except ConfigError as e:
+            self.error_label.setText("Not applied:\n" + "\n".join(e.errors))
+            self.error_label.show()
+            return
+        self.error_label.hide()
+        if cfg != self._base:
+            self._base = cfg
+            self.config_changed.emit(cfg)

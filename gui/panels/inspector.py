@@ -1,0 +1,159 @@
+"""Layer inspector: the chain-rule factors of one layer, in numbers, with one-line meanings.
+
+Backprop through hidden layer k multiplies two factors::
+
+    delta_k  = (delta_{k+1} W_{k+1}^T) * f'(z_k)      incoming gradient x activation slope
+    dL/dW_k  = a_{k-1}^T delta_k                       what the optimiser actually sees
+
+The inspector lists them top to bottom in that order, so a student reads where the gradient
+shrinks.  A dumb widget: :meth:`Inspector.set_data` takes plain numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+# key, symbol (rich text), one-line meaning, phase that computes it, format
+ROWS = (
+    ("weight_norm", "||W<sub>k</sub>||", "size of this layer's weights", "update", "e"),
+    ("incoming_norm", "||&delta;<sub>k+1</sub> W<sub>k+1</sub><sup>T</sup>||",
+     "gradient arriving from the layer above (dL/da<sub>k</sub>)", "backward", "e"),
+    ("fprime_mean", "mean |f'(z<sub>k</sub>)|",
+     "how much the activation lets through (sigmoid &le; 0.25)", "forward", "f"),
+    ("delta_norm", "||&delta;<sub>k</sub>||",
+     "= incoming &times; f'(z): the error signal at this layer", "backward", "e"),
+    ("grad_norm", "||dL/dW<sub>k</sub>||",
+     "= a<sub>k-1</sub><sup>T</sup> &delta;<sub>k</sub>: what the optimiser sees", "backward", "e"),
+    ("shrink", "||dL/dW<sub>k</sub>|| / ||dL/dW<sub>k+1</sub>||",
+     "gradient kept from the layer above (&lt; 1: vanishing)", "backward", "f"),
+    ("update_ratio", "||&Delta;W|| / ||W||",
+     "relative size of the last update (~1e-3 is healthy)", "update", "e"),
+    ("saturated", "saturated", "units with |f'| &lt; 1% of its max: pass almost nothing",
+     "forward", "%"),
+    ("dead", "dead", "units whose output is 0 for the whole batch", "forward", "%"),
+    ("z_mean", "mean / std z<sub>k</sub>", "pre-activations: far from 0 means saturation",
+     "forward", "z"),
+)
+_PHASE_COLOR = {"forward": "#e8f5e9", "backward": "#fdecea", "update": "#e3f0fb",
+                "loss": "#f1eaf7"}
+
+
+def format_value(value: float, kind: str) -> str:
+    """Numbers the way the inspector shows them: 3.2e-06, 0.184, 37.5 %."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "\u2014"
+    if not math.isfinite(value):
+        return "inf" if value > 0 else "-inf"
+    if kind == "%":
+        return f"{100 * value:.1f} %"
+    if kind == "f":
+        return f"{value:.3g}"
+    return f"{value:.2e}"
+
+
+class Inspector(QWidget):
+    """The selected layer's shapes and chain-rule factors at the current phase."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.header = QLabel()
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.footer = QLabel()
+        self.footer.setTextFormat(Qt.TextFormat.RichText)
+        self.footer.setWordWrap(True)
+        self.footer.setStyleSheet("color: #444;")
+        grid_host = QWidget()
+        grid = QGridLayout(grid_host)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(0)
+        self._rows: dict[str, tuple[QFrame, QLabel]] = {}
+        for i, (key, symbol, meaning, _, _) in enumerate(ROWS):
+            frame = QFrame()
+            frame.setObjectName("row")
+            inner = QGridLayout(frame)
+            inner.setContentsMargins(6, 3, 6, 3)
+            inner.setVerticalSpacing(0)
+            name = QLabel(symbol)
+            name.setTextFormat(Qt.TextFormat.RichText)
+            value = QLabel("\u2014")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            value.setStyleSheet("font-family: monospace; font-weight: 600;")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            note = QLabel(meaning)
+            note.setTextFormat(Qt.TextFormat.RichText)
+            note.setWordWrap(True)
+            note.setStyleSheet("color: #6b6b6b; font-size: 85%;")
+            inner.addWidget(name, 0, 0)
+            inner.addWidget(value, 0, 1)
+            inner.addWidget(note, 1, 0, 1, 2)
+            inner.setColumnStretch(0, 1)
+            grid.addWidget(frame, i, 0)
+            self._rows[key] = (frame, value)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.header)
+        layout.addWidget(grid_host)
+        layout.addWidget(self.footer)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.reset()
+
+    def __repr__(self) -> str:
+        return f"Inspector({self.header.text()[:40]!r})"
+
+    def set_data(self, label: str, activation: str, shapes: Mapping[str, tuple[int, ...]],
+                 values: Mapping[str, float], phase: str | None = None,
+                 note: str = "") -> None:
+        """Show layer ``label``.
+
+        ``shapes``: e.g. {"W": (n_in, n_out), "z": (B, n_out)}; ``values``: metric name ->
+        float (keys of :data:`ROWS`; missing ones show a dash; "z_mean" pairs with
+        "z_std"); ``phase``: the phase the step-through just ran on this layer (its rows are
+        tinted), None otherwise; ``note``: one extra line under the table.
+        """
+        times = " \u00d7 "
+        shape_text = ", ".join(f"{k} {times.join(map(str, v))}" for k, v in shapes.items())
+        act = f" &middot; {activation}" if activation else ""
+        self.header.setText(f"<span style='font-size:115%'><b>{label}</b></span>{act}"
+                            f"<br><span style='color:#555'>{shape_text}</span>")
+        for key, _, _, row_phase, kind in ROWS:
+            frame, value = self._rows[key]
+            if kind == "z":
+                text = (f"{format_value(values.get('z_mean', math.nan), 'f')} / "
+                        f"{format_value(values.get('z_std', math.nan), 'f')}")
+            else:
+                text = format_value(values.get(key, math.nan), kind)
+            value.setText(text)
+            tint = _PHASE_COLOR.get(phase or "", "") if row_phase == phase else ""
+            self._tint(frame, tint)
+        self.footer.setText(note)
+
+    @staticmethod
+    def _tint(frame: QFrame, tint: str) -> None:
+        # style sheets are costly to apply: only touch them when the tint changes
+        if frame.property("tint") != tint:
+            frame.setProperty("tint", tint)
+            frame.setStyleSheet(f"QFrame#row {{ background: {tint}; border-radius: 4px; }}"
+                                if tint else "")
+
+    def reset(self) -> None:
+        """No layer selected yet."""
+        self.header.setText("<b>Layer inspector</b><br><span style='color:#555'>"
+                            "Click a layer in the network to inspect it.</span>")
+        for frame, value in self._rows.values():
+            value.setText("\u2014")
+            self._tint(frame, "")
+        self.footer.setText("")

@@ -1,0 +1,171 @@
+"""Run status: the status-bar readout, the busy indicator and the message banner.
+
+Dumb widgets.  :class:`StatusReadout` shows step, epoch, phase, loss, accuracy and speed;
+:class:`BusyIndicator` says "compiling kernels..." (only when the wait is long enough to
+notice); :class:`Banner` is the strip above the plots that explains a divergence or an error
+in words, with advice.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def _num(value: float, fmt: str = ".4f") -> str:
+    """``fmt`` for ordinary numbers; 3 significant digits in e-notation for huge or tiny
+    ones (a diverging loss must not print 170 digits into the status bar)."""
+    if value is None or math.isnan(value):
+        return "\u2014"
+    if math.isinf(value) or (value != 0 and not 1e-3 <= abs(value) < 1e5):
+        return f"{value:.3g}"
+    return format(value, fmt)
+
+
+class StatusReadout(QWidget):
+    """Permanent status-bar text: step, epoch, phase, loss, accuracy, steps/s."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.labels: dict[str, QLabel] = {}
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(14)
+        for key, tip in (("step", "mini-batches done"), ("epoch", "passes over the training set"),
+                         ("phase", "where the step-through is"),
+                         ("loss", "training loss of the last mini-batch"),
+                         ("accuracy", "training accuracy of the last mini-batch / test accuracy"),
+                         ("speed", "training steps per second")):
+            label = QLabel()
+            label.setToolTip(tip)
+            label.setTextFormat(Qt.TextFormat.RichText)
+            layout.addWidget(label)
+            self.labels[key] = label
+        layout.addStretch(1)
+        self.reset()
+
+    def __repr__(self) -> str:
+        return f"StatusReadout({self.text()!r})"
+
+    def text(self) -> str:
+        """Plain text of the readout (for tests and logs)."""
+        return "  ".join(label.text() for label in self.labels.values()).replace(
+            "<b>", "").replace("</b>", "")
+
+    def set_data(self, step: int, epoch: int, phase: str, loss: float, accuracy: float,
+                 test_accuracy: float, steps_per_second: float, running: bool) -> None:
+        """Update every field; ``phase`` is already a human text ("backward hidden 3")."""
+        L = self.labels
+        L["step"].setText(f"step <b>{step}</b>")
+        L["epoch"].setText(f"epoch <b>{epoch}</b>")
+        L["phase"].setText(f"phase <b>{phase}</b>")
+        L["loss"].setText(f"loss <b>{_num(loss)}</b>")
+        L["accuracy"].setText(f"acc <b>{_num(accuracy, '.3f')}</b> / test "
+                              f"<b>{_num(test_accuracy, '.3f')}</b>")
+        rate = f"{steps_per_second:,.0f} steps/s" if running and steps_per_second > 0 else \
+            ("running" if running else "paused")
+        L["speed"].setText(rate)
+
+    def reset(self) -> None:
+        self.set_data(0, 0, "idle", math.nan, math.nan, math.nan, 0.0, False)
+
+
+class BusyIndicator(QWidget):
+    """An indeterminate progress bar and a message, shown only after ``delay_ms`` of work,
+    so a warm (cached) start does not flash it."""
+
+    def __init__(self, text: str = "compiling kernels\u2026", delay_ms: int = 300,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel(text)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setFixedWidth(90)
+        self.bar.setFixedHeight(12)
+        self.bar.setTextVisible(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.label)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self.show)
+        self.hide()
+
+    def set_active(self, active: bool) -> None:
+        if active:
+            self._timer.start()
+        else:
+            self._timer.stop()
+            self.hide()
+
+    @property
+    def pending(self) -> bool:
+        """Active (visible now, or about to be)."""
+        return self._timer.isActive() or self.isVisible()
+
+
+class Banner(QFrame):
+    """A coloured strip with a title, an explanation and a close button."""
+
+    closed = Signal()
+    STYLES = {
+        "error": ("#fdecea", "#b71c1c", "#f5c6cb"),
+        "warning": ("#fff4e5", "#8a4b00", "#ffd8a8"),
+        "info": ("#e8f1fb", "#0d3c61", "#b6d4f2"),
+    }
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.kind = ""
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("\u2715")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.clear)
+        text = QVBoxLayout()
+        text.setSpacing(1)
+        text.addWidget(self.title)
+        text.addWidget(self.body)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addLayout(text, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def __repr__(self) -> str:
+        return f"Banner({self.kind!r}, visible={self.isVisible()})"
+
+    def show_message(self, kind: str, title: str, text: str = "") -> None:
+        """Show ``title`` (bold) and ``text`` in the colours of ``kind`` (error/warning/info)."""
+        bg, fg, border = self.STYLES.get(kind, self.STYLES["info"])
+        self.kind = kind
+        self.setStyleSheet(f"Banner {{ background: {bg}; border: 1px solid {border}; "
+                           f"border-radius: 5px; }} QLabel {{ color: {fg}; }}")
+        self.title.setText(f"<b>{title}</b>")
+        self.body.setText(text)
+        self.body.setVisible(bool(text))
+        self.show()
+
+    def clear(self) -> None:
+        if self.isVisible():
+            self.hide()
+            self.kind = ""
+            self.closed.emit()

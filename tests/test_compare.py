@@ -1,0 +1,303 @@
+"""Compare mode: lock-step variants on one data set, summaries, theory line, window, export."""
+
+from __future__ import annotations
+
+import csv
+import math
+import types
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from engine_helpers import toy_dataset
+from PySide6.QtGui import QImage
+
+from engine.compare import (
+    CSV_HEADER,
+    DISPLAY_HEADER,
+    VARIABLE_FIELDS,
+    CompareSession,
+    expand_variants,
+    summarize,
+    summary_rows,
+    theory_series,
+)
+from engine.config import ConfigError, ExperimentConfig, updated
+from engine.session import Session
+from gui import teaching, theme
+from gui.compare_window import CompareWindow, smooth
+
+theme.configure_pyqtgraph(light=True)
+TIMEOUT = 20_000     # ms; a cold Numba cache compiles for ~20 s
+ACTS = ["model.activation=sigmoid,tanh,relu"]
+
+
+def base(**changes) -> ExperimentConfig:
+    """A small deep net on the toy data (fast to step)."""
+    cfg = {"model.depth": 6, "model.width": 12, "model.activation": "sigmoid",
+           "training.batch_size": 16, "training.eval_every": 5}
+    cfg.update(changes)
+    return updated(ExperimentConfig(name="toy"), **cfg)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return toy_dataset(n=200, n_features=4)
+
+
+# ----------------------------------------------------------------------------- engine
+
+def test_three_variants_step_in_lock_step_on_one_data_set(data):
+    cs = CompareSession(base(), ACTS, data)
+    assert cs.names == ("activation=sigmoid", "activation=tanh", "activation=relu")
+    assert all(s.dataset is data for s in cs.sessions.values())      # loaded once, shared
+    for _ in range(7):
+        assert cs.step()
+    assert cs.step_count == 7
+    assert {s.step_count for s in cs.sessions.values()} == {7}
+    snaps = cs.snapshots()
+    # the same mini-batch for everyone: same data, same seed, same shuffle
+    assert len({round(s.input_norm, 12) for s in snaps.values()}) == 1
+    assert [s.activations[0] for s in snaps.values()] == ["sigmoid", "tanh", "relu"]
+    # a variant is exactly the run its config would make alone
+    alone = Session(cs.configs["activation=tanh"], data)
+    alone.run(7)
+    np.testing.assert_array_equal(alone.snapshot().layers["grad_norm"],
+                                  snaps["activation=tanh"].layers["grad_norm"])
+
+
+def test_step_phase_keeps_the_variants_together_and_matches_fused_steps(data):
+    fused = CompareSession(base(), ACTS, data)
+    phased = CompareSession(base(), ACTS, data)
+    fused.run(2)
+    n_phases = 2 * (fused.depth + 1) + 2
+    for _ in range(2 * n_phases):
+        results = phased.step_phase()
+        assert len({(r.phase, r.layer, r.index) for r in results.values()}) == 1
+    assert phased.step_count == 2
+    assert phased.next_phase() == ("forward", 0)
+    for name in fused.names:
+        np.testing.assert_array_equal(fused.snapshots()[name].layers["grad_norm"],
+                                      phased.snapshots()[name].layers["grad_norm"])
+
+
+def test_a_diverged_variant_stops_and_the_others_go_on():
+    from engine.presets import load_preset
+
+    cs = CompareSession(load_preset("exploding_clipping"),
+                        {"no clip": {}, "clip 1": {"training.clip_norm": 1.0}})
+    assert cs.run(12) == 12
+    assert list(cs.divergences) == ["no clip"]
+    assert cs.sessions["no clip"].step_count == 5
+    assert cs.sessions["clip 1"].step_count == 12
+    summary = cs.summaries()
+    assert summary["no clip"].diverged_step == 5
+    assert "diverged" in summary["no clip"].status
+    assert "NaN/Inf" in summary["no clip"].divergence
+    assert summary["clip 1"].diverged_step is None
+    assert cs.active == ("clip 1",)
+
+
+def test_variant_keys_that_would_change_data_architecture_or_seed_are_refused(data):
+    for key in ("model.depth", "model.width", "data.name", "training.seed",
+                "training.batch_size", "model.hidden[0].width"):
+        with pytest.raises(ValueError, match=rf"^{key.replace('[', '.').replace(']', '.')}"
+                                             r": cannot differ"):
+            CompareSession(base(), {"a": {key: 1}, "b": {}}, data)
+    with pytest.raises(ValueError, match="activaton: unknown field; did you mean "
+                                         "'model.activation'"):
+        expand_variants(base(), ["activaton=relu,tanh"])
+    with pytest.raises(ConfigError, match="model.activation: must be one of"):
+        expand_variants(base(), ["model.activation=relu,nope"])
+    with pytest.raises(ValueError, match="2 to 8 variants, got 1"):
+        expand_variants(base(), ["model.activation=relu"])
+    with pytest.raises(ValueError, match="2 to 8 variants, got 9"):
+        expand_variants(base(), ["model.activation=relu,tanh,sigmoid",
+                                 "model.init=he_normal,xavier_normal,lecun_normal"])
+    assert "model.residual" in VARIABLE_FIELDS
+    assert "training.clip_norm" in VARIABLE_FIELDS
+
+
+def test_variants_as_a_mapping_and_as_a_cartesian_product(data):
+    both = expand_variants(base(), ["activation=relu,tanh", "training.optimizer=sgd,adam"])
+    assert list(both) == ["activation=relu,optimizer=sgd", "activation=relu,optimizer=adam",
+                          "activation=tanh,optimizer=sgd", "activation=tanh,optimizer=adam"]
+    assert both["activation=tanh,optimizer=adam"].training.optimizer == "adam"
+    named = expand_variants(base(), {"plain": {}, "skip": {"residual": True},
+                                     "bn": {"model.batch_norm": "pre"}})
+    assert named["skip"].model.residual
+    assert named["bn"].model.batch_norm == "pre"
+    assert named["plain"].model == updated(base(), **{"model.residual": False}).model
+
+
+def test_summaries_and_rows(data):
+    cs = CompareSession(base(**{"model.depth": 16}),
+                        ["model.batch_norm=none,pre"], data)
+    cs.run(20)
+    rows = cs.summaries()
+    plain, bn = rows["batch_norm=none"], rows["batch_norm=pre"]
+    # 16 sigmoid layers: hidden 1's gradient falls below 1e-8 at once; with batch norm never
+    steps, g = cs.sessions["batch_norm=none"].history("grad_norm")
+    first = int(steps[np.flatnonzero(g[:, 0] < 1e-8)[0]])
+    assert plain.vanish_step == first <= 3
+    assert bn.vanish_step is None
+    assert "never" in bn.cells()
+    assert plain.grad_ratio_initial < 1e-4 < bn.grad_ratio_initial
+    assert plain.steps == bn.steps == 20
+    assert math.isfinite(plain.loss)
+    assert 0 <= plain.accuracy <= 1
+    assert 0 <= plain.mean_saturation <= 1
+    assert 0 <= plain.dead_fraction <= 1
+    assert len(plain.cells()) == len(DISPLAY_HEADER)
+    # the same row from the live session, from its snapshot, and through the CSV helper
+    s = cs.sessions["batch_norm=pre"]
+    assert summarize("batch_norm=pre", s) == bn
+    assert summarize("batch_norm=pre", s.snapshot()) == bn
+    header, table = summary_rows(rows)
+    assert header == list(CSV_HEADER)
+    assert len(table) == 2
+    assert table[1][CSV_HEADER.index("vanish_step")] == "never"
+    assert table[0][CSV_HEADER.index("vanish_step")] == 1
+
+
+def test_theory_line_is_the_product_of_the_measured_factors(data):
+    s = Session(base(**{"model.depth": 8}), data)
+    s.step()
+    snap = s.snapshot(with_history=False)
+    lines = teaching.theory_series(snap)
+    assert teaching.theory_series is theory_series
+    m, L, B = snap.layers, snap.depth, snap.batch_size
+    expected = np.empty(L + 1)
+    for k in range(L + 1):
+        # ||delta_k|| = ||delta_L|| * prod_{j=k}^{L-1} mean|f'(z_j)| * ||W_{j+1}|| / sqrt(n_{j+1})
+        delta = m["delta_norm"][L]
+        for j in range(k, L):
+            delta *= m["fprime_mean"][j] * m["weight_norm"][j + 1] / math.sqrt(snap.widths[j + 1])
+        # ||dL/dW_k|| ~ ||a_{k-1}|| ||delta_k|| / sqrt(B), a_{-1} = the input batch
+        a_prev = snap.input_norm if k == 0 else math.sqrt(
+            B * snap.widths[k - 1] * (m["act_mean"][k - 1] ** 2 + m["act_std"][k - 1] ** 2))
+        expected[k] = a_prev * delta / math.sqrt(B)
+    np.testing.assert_allclose(lines["chain rule"], expected, rtol=1e-12)
+    bound = lines["0.25^depth bound"]
+    np.testing.assert_allclose(bound, m["grad_norm"][L] * 0.25 ** np.arange(L, -1, -1.0))
+    relu = Session(base(**{"model.activation": "relu"}), data)
+    relu.step()
+    assert set(theory_series(relu.snapshot(with_history=False))) == {"chain rule"}
+    assert theory_series(Session(base(), data).snapshot(with_history=False)) == {}
+
+
+def test_smooth_is_a_trailing_mean_that_keeps_gaps():
+    y = np.array([1.0, 3.0, np.nan, 5.0, 7.0])
+    np.testing.assert_allclose(smooth(y, 2), [1.0, 2.0, np.nan, 5.0, 6.0])
+
+
+# ----------------------------------------------------------------------------- window
+
+def data_items(panel) -> list[pg.PlotDataItem]:
+    return [it for it in panel.plot.getPlotItem().listDataItems()
+            if it.xData is not None and len(it.xData) > 0]
+
+
+def spiral(**changes) -> ExperimentConfig:
+    cfg = {"data.name": "spiral", "data.n_samples": 200, "model.depth": 5, "model.width": 8,
+           "training.batch_size": 16, "training.eval_every": 10}
+    cfg.update(changes)
+    return updated(ExperimentConfig(name="tiny"), **cfg)
+
+
+@pytest.fixture
+def window(qtbot):
+    w = CompareWindow(spiral(), ACTS)
+    qtbot.addWidget(w)            # closed (worker stopped) after the test
+    w.resize(1300, 900)
+    w.show()
+    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
+    return w
+
+
+def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
+    w = window
+    w.theory_box.setChecked(True)
+    w.controller.advance(30)
+    qtbot.waitUntil(lambda: (f := w.controller.latest) is not None and f.step == 30
+                    and not f.running and w._drawn_serial == f.serial, timeout=TIMEOUT)
+    frame = w.controller.latest
+    assert {s.step for s in frame.snapshots.values()} == {30}
+    names = list(frame.names)
+    assert len(names) == 3
+    curves = data_items(w.gradient_chart)
+    # three variants, plus the chain-rule and 0.25^depth lines of the sigmoid variant
+    assert len([c for c in curves if c.opts["symbol"] == "o"]) == 3
+    assert len(w.gradient_chart._overlays) == 2
+    for name, c in zip(names, [c for c in curves if c.opts["symbol"] == "o"], strict=True):
+        np.testing.assert_allclose(c.yData, frame.snapshots[name].layers["grad_norm"])
+    assert len(data_items(w.loss_plot)) == 3
+    assert list(w.heatmaps) == names
+    levels = {h.levels for h in w.heatmaps.values()}
+    assert len(levels) == 1                                    # ONE shared colour scale
+    assert [r[0] for r in w.table.rows()] == names
+    assert all(r[1] == "30" for r in w.table.rows())
+    w.theory_box.setChecked(False)
+    assert not w.gradient_chart._overlays
+
+
+def test_window_step_phase_and_invalid_setup(window, qtbot):
+    w = window
+    w.controller.step_phase()
+    qtbot.waitUntil(lambda: w.controller.latest.phase.startswith("forward hidden 1"),
+                    timeout=TIMEOUT)
+    assert "phase: forward hidden 1" in w.step_label.text()
+    w.rows[0].set_text("model.depth=2,3")
+    assert not w.apply_button.isEnabled()
+    assert "model.depth: cannot differ" in w.count_label.text()
+    assert not w.apply()
+    assert "cannot differ" in w.banner.body.text()
+
+
+def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
+    w = window
+    w.theory_box.setChecked(True)
+    w.controller.advance(12)
+    qtbot.waitUntil(lambda: (f := w.controller.latest).step == 12 and not f.running
+                    and w._drawn_serial == f.serial, timeout=TIMEOUT)
+    written = w.export_all(tmp_path)
+    names = {p.name for p in written}
+    stems = ["gradient_norms", "loss", "accuracy", "gradient_norms_theory"] + [
+        f"heatmap_activation_{a}" for a in ("sigmoid", "tanh", "relu")]
+    for stem in stems:
+        assert {f"{stem}.png", f"{stem}.svg"} <= names, stem
+        img = QImage(str(tmp_path / f"{stem}.png"))
+        assert not img.isNull()
+        assert img.width() == 1200
+        px = img.convertToFormat(QImage.Format.Format_RGB32)
+        colours = np.unique(np.frombuffer(px.constBits(), np.uint32,
+                                          count=px.width() * px.height()))
+        assert len(colours) > 8, f"{stem}.png looks blank"
+        ET.parse(tmp_path / f"{stem}.svg")                     # well-formed SVG
+    with open(tmp_path / "compare_summary.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == list(CSV_HEADER)
+    assert [r[0] for r in rows[1:]] == list(w.controller.latest.names)   # one row per variant
+    assert all(r[1] == "12" for r in rows[1:])
+
+
+def test_compare_action_opens_on_the_main_windows_experiment(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    class Main(QMainWindow):
+        controller = types.SimpleNamespace(config=spiral(name="from-main"))
+
+    main = Main()
+    qtbot.addWidget(main)
+    teaching.install(main)
+    main.teaching.actions["compare"].trigger()
+    w = main.teaching.compare_window
+    assert w.base.name == "from-main"
+    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
+    assert len(w.heatmaps) == 3
+    main.teaching.actions["gallery"].trigger()
+    assert main.teaching.gallery.isVisible()
+    main.close()                              # takes the compare window and its thread along
+    assert not w.isVisible()
+    assert not w.controller._thread.isRunning()
