@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from engine.compare import CompareSession, Variants, VariantSummary, theory_series
 from engine.config import ConfigError, ExperimentConfig
+from gui.worker_loop import PacedLoop
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def phase_text(cs: CompareSession, results: dict) -> str:
     return f"{r.phase}{where} ({r.index + 1}/{r.n_phases})"
 
 
-class _Worker(QObject):
+class _Worker(QObject, PacedLoop):
     """The loop of the worker thread; only it touches the CompareSession."""
 
     frame = Signal(object)
@@ -88,8 +89,9 @@ class _Worker(QObject):
         self._datasets: dict = {}
         self._reported: set[str] = set()
         self._last_emit = -math.inf
-        self._t0 = 0.0
-        self._s0 = 0
+
+    def _stepped(self):
+        return self.cs
 
     @Slot()
     def run(self) -> None:
@@ -107,33 +109,6 @@ class _Worker(QObject):
                 self._set_playing(False)
                 self.error.emit(f"Internal error in the comparison thread: "
                                 f"{type(e).__name__}: {e}")
-
-    def _wait_time(self) -> float | None:
-        if self._dirty:
-            return 0.0
-        if not self.playing or self.cs is None:
-            return None
-        if self.speed is None:
-            return 0.0
-        due = self._t0 + (self.cs.step_count - self._s0 + 1) / self.speed
-        return max(0.0, min(due - time.perf_counter(), self.frame_interval))
-
-    def _drain(self, timeout: float | None) -> None:
-        try:
-            cmd = self.commands.get(timeout=timeout) if timeout != 0 else \
-                self.commands.get_nowait()
-        except queue.Empty:
-            return
-        while True:
-            self._handle(*cmd)
-            try:
-                cmd = self.commands.get_nowait()
-            except queue.Empty:
-                return
-
-    def _due(self) -> bool:
-        return (time.perf_counter() - self._last_emit >= self.frame_interval
-                and not self.in_flight.is_set())
 
     def _handle(self, name: str, *args) -> None:
         if name == "quit":
@@ -193,10 +168,6 @@ class _Worker(QObject):
                 self._mark("idle")
         self._restart_clock()
 
-    def _restart_clock(self) -> None:
-        self._t0 = time.perf_counter()
-        self._s0 = self.cs.step_count if self.cs is not None else 0
-
     def _build(self, base: ExperimentConfig, variants: Variants) -> None:
         from engine.datasets import DataError, load_dataset
 
@@ -233,8 +204,7 @@ class _Worker(QObject):
                 self._one_phase()
         deadline = max(self._last_emit + self.frame_interval, time.perf_counter() + 0.002)
         while self.playing:
-            if (self.speed is not None and cs.step_count - self._s0
-                    >= (time.perf_counter() - self._t0) * self.speed):
+            if self._over_speed():
                 break
             if not cs.step():
                 self._set_playing(False)

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine import theory
 from engine.config import ConfigError, ExperimentConfig, updated, validate
+from gui.worker_loop import PacedLoop
 
 #: most units per layer the network diagram draws (the rest are "+N more")
 MAX_DRAWN = 16
@@ -151,7 +152,7 @@ class Frame:
 
 # ----------------------------------------------------------------------------- worker
 
-class _Worker(QObject):
+class _Worker(QObject, PacedLoop):
     """The loop that lives in the worker thread.  Only it touches the session."""
 
     frame = Signal(object)
@@ -189,12 +190,13 @@ class _Worker(QObject):
         self._boundary: Boundary | None = None
         self._last_boundary = -math.inf
         self._boundary_step = -1
-        self._play_t0 = 0.0
-        self._play_s0 = 0
         self._drawn: tuple[np.ndarray, ...] = ()
         self._reported_divergence = False
         self._history: dict | None = None
         self._history_time = -math.inf
+
+    def _stepped(self):
+        return self.session
 
     # --- loop --------------------------------------------------------------------------------
     @Slot()
@@ -216,35 +218,6 @@ class _Worker(QObject):
                     self.running.emit(False)
                 self.error.emit(f"Internal error in the training thread: "
                                 f"{type(e).__name__}: {e}")
-
-    def _wait_time(self) -> float | None:
-        """How long to block waiting for a command (None: until one arrives)."""
-        if self._dirty:
-            return 0.0
-        if not self.playing or self.session is None:
-            return None
-        if self.speed is None:
-            return 0.0
-        due = self._play_t0 + (self.session.step_count - self._play_s0 + 1) / self.speed
-        return max(0.0, min(due - time.perf_counter(), self.frame_interval))
-
-    def _drain(self, timeout: float | None) -> None:
-        """Handle every queued command, waiting up to ``timeout`` for the first."""
-        try:
-            cmd = self.commands.get(timeout=timeout) if timeout != 0 else \
-                self.commands.get_nowait()
-        except queue.Empty:
-            return
-        while True:
-            self._handle(*cmd)
-            try:
-                cmd = self.commands.get_nowait()
-            except queue.Empty:
-                return
-
-    def _due(self) -> bool:
-        return (time.perf_counter() - self._last_emit >= self.frame_interval
-                and not self.in_flight.is_set())
 
     # --- commands ----------------------------------------------------------------------------
     def _handle(self, name: str, *args) -> None:
@@ -299,10 +272,6 @@ class _Worker(QObject):
             if not playing:
                 self._mark("idle")
         self._restart_clock()
-
-    def _restart_clock(self) -> None:
-        self._play_t0 = time.perf_counter()
-        self._play_s0 = self.session.step_count if self.session is not None else 0
 
     # --- building ----------------------------------------------------------------------------
     def _dataset(self, cfg: ExperimentConfig):
@@ -380,10 +349,8 @@ class _Worker(QObject):
         # frames on a fixed cadence: the time spent packing a frame is not added to it
         deadline = max(self._last_emit + self.frame_interval, time.perf_counter() + 0.002)
         while self.playing:
-            if self.speed is not None:
-                allowed = (time.perf_counter() - self._play_t0) * self.speed
-                if s.step_count - self._play_s0 >= allowed:
-                    break
+            if self._over_speed():
+                break
             now = time.perf_counter()
             ok = self._sampled_step() if now - self._last_sample >= SAMPLE_INTERVAL else s.step()
             if not ok:
