@@ -128,6 +128,11 @@ def _warn(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
+def _notice(args):
+    """Where the engine says it is compiling kernels: stderr, unless --quiet."""
+    return None if getattr(args, "quiet", False) else (lambda line: _warn(line))
+
+
 def _positive(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:
@@ -209,8 +214,9 @@ def _ensure_display() -> None:
 def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
     """PNG + SVG figures of ``results`` via gui.figures (Qt is imported here, lazily)."""
     _ensure_display()
-    from gui.figures import FigureData, build_figures, save_figures
     from PySide6.QtWidgets import QApplication
+
+    from gui.figures import FigureData, build_figures, save_figures
 
     _app = QApplication.instance() or QApplication([PROG])   # widgets need one alive
     runs = {name: FigureData.from_snapshot(name, r.snapshot) for name, r in results.items()}
@@ -268,7 +274,8 @@ def cmd_run(args) -> int:
          f"  model {_describe_model(config, dataset)}", f"  output {out}")
     reporter = _reporter(args.quiet)
     try:
-        result = run_experiment(config, progress=reporter, dataset=dataset)
+        result = run_experiment(config, progress=reporter, dataset=dataset,
+                                notice=_notice(args))
     finally:
         reporter.end()
     save(config, out / "config.toml")
@@ -307,7 +314,7 @@ def cmd_compare(args) -> int:
     _say(args, f"{config.name}: {len(todo)} variants of {', '.join(vary)}", f"  output {out}")
     reporter = _reporter(args.quiet)
     try:
-        results = compare(config, vary, progress=_ending(reporter))
+        results = compare(config, vary, progress=_ending(reporter), notice=_notice(args))
     finally:
         reporter.end()
     write_atomic(out / "config.toml", dumps_toml(config) + "\n"

@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 
 from engine.config import updated  # noqa: E402
 from engine.session import Session  # noqa: E402
-from gui.app import pin_singletons  # noqa: E402
 from gui.controller import default_config  # noqa: E402
 
 TARGET_FPS = 30.0
@@ -102,7 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--depth", type=int, default=20)
     ap.add_argument("--width", type=int, default=32)
     args = ap.parse_args(argv)
-    pin_singletons()
     cfg = updated(default_config(), **{"model.depth": args.depth, "model.width": args.width})
     print(f"config: {cfg.data.name}, {args.depth} hidden layers x {args.width}, "
           f"{cfg.model.activation}, batch {cfg.training.batch_size}; {os.cpu_count()} CPUs")

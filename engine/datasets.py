@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.resources import asset
+
 if TYPE_CHECKING:  # only for annotations: keeps this module importable on its own
     from engine.config import DataConfig
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
+ASSETS_DIR = asset("data")
 KERAS_MNIST = Path("~/.keras/datasets/mnist.npz")  # expanded at call time (tests move HOME)
 
 SYNTHETIC = ("spiral", "circles", "xor", "moons", "blobs", "surface")

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import ConfigError, ExperimentConfig, apply_overrides, to_dict, write_atomic
-from engine.session import LAYER_METRICS, SCALARS, Divergence, Session, Snapshot
+from engine.session import LAYER_METRICS, SCALARS, Divergence, Session, Snapshot, warm_up
 
 #: leading columns of ``metrics.csv``; then one column per (metric, layer): ``grad_norm[hidden 1]``
 BASE_COLUMNS = ("step", "epoch", "loss", "accuracy", "test_loss", "test_accuracy",
@@ -196,15 +196,18 @@ def _train(session: Session, total: int, report: Callable[[int, float], None]) -
 def run_experiment(config: ExperimentConfig, steps: int | None = None,
                    epochs: int | None = None, progress: ProgressCallback | None = None,
                    *, name: str | None = None, dataset=None, index: int = 0,
-                   count: int = 1) -> RunResult:
+                   count: int = 1, notice: Callable[[str], None] | None = None) -> RunResult:
     """Train ``config`` for ``steps`` / ``epochs`` (default: the config's own) and collect.
 
     Stops early when the run diverges (the result says where).  ``dataset`` skips loading
     (``compare`` shares one); ``progress`` gets a :class:`Progress` about every 0.1 s.
+    ``notice`` is told, in one line, when the kernels compile first (a cold Numba cache);
+    the clock for the rate and the ETA starts after that.
     Raises ConfigError / DataError for a bad config or data set.
     """
     name = name or config.name
     session = Session(config, dataset)
+    warm_up(config, session.dataset, notice)
     total = planned_steps(config, session.steps_per_epoch, steps, epochs)
 
     def report(done: int, elapsed: float) -> None:
@@ -325,8 +328,8 @@ def variants(config: ExperimentConfig, vary: Iterable[str]
 
 
 def compare(config: ExperimentConfig, vary: list[str], steps: int | None = None,
-            epochs: int | None = None, progress: ProgressCallback | None = None
-            ) -> dict[str, RunResult]:
+            epochs: int | None = None, progress: ProgressCallback | None = None,
+            notice: Callable[[str], None] | None = None) -> dict[str, RunResult]:
     """Run every variant of ``config`` (cartesian product of ``vary``) on the same data and seed.
 
     Every variant is validated before the first one runs.  A data set is loaded once per
@@ -341,7 +344,8 @@ def compare(config: ExperimentConfig, vary: list[str], steps: int | None = None,
         if cfg.data not in datasets:
             datasets[cfg.data] = load_dataset(cfg.data)
         results[name] = run_experiment(cfg, steps, epochs, progress, name=name,
-                                       dataset=datasets[cfg.data], index=i, count=len(todo))
+                                       dataset=datasets[cfg.data], index=i, count=len(todo),
+                                       notice=notice)
         if results[name].interrupted:
             break
     return results

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.config import ConfigError, ExperimentConfig, did_you_mean, from_dict, read_document
+from engine.resources import asset
 
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
+PRESETS_DIR = asset("presets")
 #: top-level keys a preset may have besides the config's own
 PRESET_KEYS = ("title", "compare")
 

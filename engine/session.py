@@ -465,3 +465,58 @@ class _ManualStep:
         if kind == "loss":
             norms["loss"] = float(self.s.out[0])
         return PhaseResult(kind, k, self.index, len(self.phases), arrays, norms)
+
+
+# ----------------------------------------------------------------------------- warm-up
+
+COMPILE_NOTICE = "compiling kernels (first run only) ..."
+_warmed: set[tuple] = set()
+
+
+def _warm_key(config: ExperimentConfig, dataset) -> tuple:
+    """What the compiled kernels depend on: the dtype and the arrays' writeable flags."""
+    return (config.model.dtype, dataset.X_train.flags.writeable,
+            dataset.X_test.flags.writeable)
+
+
+def is_warm(config: ExperimentConfig, dataset) -> bool:
+    """True when :func:`warm_up` has nothing left to do for ``config`` on ``dataset``."""
+    return _warm_key(config, dataset) in _warmed
+
+
+def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 0.5) -> float:
+    """Compile every kernel ``config`` needs (or load it from Numba's on-disk cache).
+
+    Runs each kernel once on a throwaway 1-layer net of the same dtype and data layout, so
+    the first real step is not the one that waits ~20 s on a cold cache.  ``notice`` (a
+    callable taking one line) is told :data:`COMPILE_NOTICE` once if this takes longer than
+    ``after`` seconds, i.e. when it compiles rather than loads.  Returns the seconds spent;
+    0 when these kernels are already loaded in this process.
+    """
+    import threading
+
+    from engine.config import updated
+
+    if is_warm(config, dataset):
+        return 0.0
+    timer = threading.Timer(after, notice, (COMPILE_NOTICE,)) if notice else None
+    t0 = time.perf_counter()
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        tiny = updated(config, **{"model.depth": 1, "model.width": 2, "model.hidden": (),
+                                  "model.residual": False, "training.eval_every": 0})
+        s = Session(tiny, dataset)
+        s.step()
+        s.step_phase()
+        while s.next_phase() != ("forward", 0):
+            s.step_phase()
+        if len(dataset.X_test):
+            s.evaluate("test")
+        s.predict(np.asarray(dataset.X_train[:2]))
+        _warmed.add(_warm_key(config, dataset))
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return time.perf_counter() - t0

@@ -182,7 +182,6 @@ class _Worker(QObject, PacedLoop):
         self._dirty = False
         self._reason = "idle"
         self._datasets: dict = {}
-        self._warmed: set = set()
         self._layer_cache: dict[int, dict[str, np.ndarray]] = {}
         self._cache_step = -1
         self._last_sample = -math.inf
@@ -282,25 +281,15 @@ class _Worker(QObject, PacedLoop):
         return self._datasets[cfg.data]
 
     def _warm_up(self, cfg: ExperimentConfig, dataset) -> None:
-        """Run every kernel once on a throwaway 1-layer net so Numba compiles (or loads its
-        on-disk cache) here, behind the "compiling kernels" indicator, not on the first Play."""
-        from engine.session import Session
+        """Compile the kernels here, behind the "compiling kernels" indicator, not on the
+        first Play (engine.session.warm_up)."""
+        from engine.session import is_warm, warm_up
 
-        key = (cfg.model.dtype, dataset.X_train.flags.writeable, dataset.X_test.flags.writeable)
-        if key in self._warmed:
+        if is_warm(cfg, dataset):
             return
         self.compiling.emit(True)
         try:
-            tiny = updated(cfg, **{"model.depth": 1, "model.width": 2, "model.hidden": (),
-                                   "model.residual": False, "training.eval_every": 0})
-            s = Session(tiny, dataset)
-            s.step()
-            s.step_phase()
-            while s.next_phase() != ("forward", 0):
-                s.step_phase()
-            s.evaluate("test")
-            s.predict(np.asarray(dataset.X_train[:2]))
-            self._warmed.add(key)
+            warm_up(cfg, dataset)
         finally:
             self.compiling.emit(False)
 

@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ConfigError, ExperimentConfig, apply_overrides, did_you_mean
+from engine.resources import asset
 
-LESSONS_PATH = Path(__file__).resolve().parent.parent / "assets" / "lessons.toml"
+LESSONS_PATH = asset("lessons.toml")
 _KEYS = {"id": str, "title": str, "preset": str, "overrides": list, "text": str, "watch": str,
          "compare": list}
 _REQUIRED = ("id", "title", "preset", "text", "watch")

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from engine.config import ExperimentConfig, updated
-from gui.app import pin_singletons
 from gui.controller import (
     MAX_DRAWN,
     Controller,
@@ -16,8 +15,6 @@ from gui.controller import (
     drawn_units,
     needs_rebuild,
 )
-
-pin_singletons()   # PySide6 6.12 on CPython 3.11 steals references to None (see gui.app)
 
 TIMEOUT = 20_000   # ms; generous: a cold Numba cache compiles for ~20 s
 

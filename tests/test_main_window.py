@@ -19,10 +19,7 @@ from engine import config as config_io
 from engine.config import ExperimentConfig, updated
 from engine.session import Divergence
 from gui import export
-from gui.app import pin_singletons
 from gui.main_window import MainWindow
-
-pin_singletons()   # PySide6 6.12 on CPython 3.11 steals references to None (see gui.app)
 
 TIMEOUT = 20_000   # ms; generous: a cold Numba cache compiles for ~20 s
 DEPTH = 3

@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.config import updated  # noqa: E402
-from gui.app import pin_singletons  # noqa: E402
 from gui.controller import default_config  # noqa: E402
 
 TIMEOUT = 120.0   # s: a cold Numba cache compiles for ~20 s
@@ -100,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     ap.add_argument("--size", default="1600x1000", help="window size, WxH")
     args = ap.parse_args(argv)
-    pin_singletons()
     width, height = (int(v) for v in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     s = Shooter(args.out, (width, height))
