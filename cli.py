@@ -196,7 +196,7 @@ def _describe_data(dataset) -> str:
     kind = (f"{dataset.n_classes} classes" if dataset.task == "classification"
             else "regression")
     return (f"{dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
-            f"{dataset.n_features} features, {kind}")
+            f"{dataset.n_features} features, {kind}, scaling {dataset.scaling}")
 
 
 def _ensure_display() -> None:
@@ -259,7 +259,7 @@ def cmd_run(args) -> int:
 
     config, vary = _load(args)
     config = _with_length(config, args.steps, args.epochs)
-    dataset = load_dataset(config.data)
+    dataset = load_dataset(config.data, config.model.dtype)
     if vary and not args.quiet:
         _warn(f"note: {args.target} is a comparison; `{PROG} compare {args.target}` runs all "
               f"of its variants")
@@ -352,6 +352,9 @@ def cmd_check(args) -> int:
           f"{session.net.n_params:,} parameters")
     print(f"  training  {t.optimizer} lr {t.learning_rate:g}, batch {session.batch_size}, "
           f"{total} steps ({session.steps_per_epoch} per epoch)")
+    auto = " (auto: test examples <= 10% of training examples)" if t.eval_every == "auto" else ""
+    every = session.eval_every
+    print(f"  evaluate  {f'every {every} steps' if every else 'never'}{auto}")
     if todo:
         print(f"  compare   {', '.join(vary)} ({len(todo)} variants)")
     return EXIT_OK
