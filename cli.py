@@ -287,6 +287,7 @@ def cmd_compare(args) -> int:
     import tomli_w
 
     from engine.config import dumps_toml, write_atomic
+    from engine.datasets import describe_scaling
     from engine.experiments import (
         compare,
         summary_table,
@@ -304,7 +305,9 @@ def cmd_compare(args) -> int:
     config = _with_length(config, args.steps, args.epochs)
     todo = variants(config, vary)     # every variant checked before anything runs
     out = _out_dir(args, config.name)
-    _say(args, f"{config.name}: {len(todo)} variants of {', '.join(vary)}", f"  output {out}")
+    _say(args, f"{config.name}: {len(todo)} variants of {', '.join(vary)}",
+         f"  data {config.data.name}, scaling "
+         f"{describe_scaling(config.data.name, config.data.scaling)}", f"  output {out}")
     reporter = _reporter(args.quiet)
     try:
         results = compare(config, vary, progress=_ending(reporter))

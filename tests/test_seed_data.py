@@ -116,6 +116,11 @@ def test_cli_run_header_says_which_scaling_is_in_use(tmp_path):
     r = vglab("check", "seed002_depth_16_units", "--set", "data.name=mnist", "--set",
               f"data.path={path}", cwd=tmp_path)
     assert "scaling unit (pixels / 255, auto)" in r.stdout
+    r = vglab("compare", "seed002_depth_16_units", "--set", "data.name=mnist", "--set",
+              f"data.path={path}", "--steps", "2", "--no-plots", "--out", str(tmp_path / "cmp"),
+              cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "  data mnist, scaling unit (pixels / 255, auto)" in r.stdout
 
 
 def test_the_app_scaling_control_says_what_each_choice_does(qtbot):
