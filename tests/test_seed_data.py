@@ -116,6 +116,8 @@ def test_cli_run_header_says_which_scaling_is_in_use(tmp_path):
     r = vglab("check", "seed002_depth_16_units", "--set", "data.name=mnist", "--set",
               f"data.path={path}", cwd=tmp_path)
     assert "scaling unit (pixels / 255, auto)" in r.stdout
+    # 16 test images / (10% of 32 per step): the schedule is said too
+    assert "  evaluate  every 5 steps (auto: test examples <= 10% of training examples)" in r.stdout
     r = vglab("compare", "seed002_depth_16_units", "--set", "data.name=mnist", "--set",
               f"data.path={path}", "--steps", "2", "--no-plots", "--out", str(tmp_path / "cmp"),
               cwd=tmp_path)
