@@ -201,7 +201,7 @@ def _describe_data(dataset) -> str:
     kind = (f"{dataset.n_classes} classes" if dataset.task == "classification"
             else "regression")
     return (f"{dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
-            f"{dataset.n_features} features, {kind}")
+            f"{dataset.n_features} features, {kind}, scaling {dataset.scaling}")
 
 
 def _ensure_display() -> None:
@@ -265,7 +265,7 @@ def cmd_run(args) -> int:
 
     config, vary = _load(args)
     config = _with_length(config, args.steps, args.epochs)
-    dataset = load_dataset(config.data)
+    dataset = load_dataset(config.data, config.model.dtype)
     if vary and not args.quiet:
         _warn(f"note: {args.target} is a comparison; `{PROG} compare {args.target}` runs all "
               f"of its variants")
@@ -294,6 +294,7 @@ def cmd_compare(args) -> int:
     import tomli_w
 
     from engine.config import dumps_toml, write_atomic
+    from engine.datasets import describe_scaling
     from engine.experiments import (
         compare,
         summary_table,
@@ -311,7 +312,9 @@ def cmd_compare(args) -> int:
     config = _with_length(config, args.steps, args.epochs)
     todo = variants(config, vary)     # every variant checked before anything runs
     out = _out_dir(args, config.name)
-    _say(args, f"{config.name}: {len(todo)} variants of {', '.join(vary)}", f"  output {out}")
+    _say(args, f"{config.name}: {len(todo)} variants of {', '.join(vary)}",
+         f"  data {config.data.name}, scaling "
+         f"{describe_scaling(config.data.name, config.data.scaling)}", f"  output {out}")
     reporter = _reporter(args.quiet)
     try:
         results = compare(config, vary, progress=_ending(reporter), notice=_notice(args))
@@ -359,6 +362,9 @@ def cmd_check(args) -> int:
           f"{session.net.n_params:,} parameters")
     print(f"  training  {t.optimizer} lr {t.learning_rate:g}, batch {session.batch_size}, "
           f"{total} steps ({session.steps_per_epoch} per epoch)")
+    auto = " (auto: test examples <= 10% of training examples)" if t.eval_every == "auto" else ""
+    every = session.eval_every
+    print(f"  evaluate  {f'every {every} steps' if every else 'never'}{auto}")
     if todo:
         print(f"  compare   {', '.join(vary)} ({len(todo)} variants)")
     return EXIT_OK

@@ -162,7 +162,7 @@ class CompareSession:
         self.configs = expand_variants(base_config, variants)
         if dataset is None:
             from engine.datasets import load_dataset
-            dataset = load_dataset(base_config.data)
+            dataset = load_dataset(base_config.data, base_config.model.dtype)
         self.dataset = dataset
         self.sessions: dict[str, Session] = {n: Session(c, dataset)
                                              for n, c in self.configs.items()}

@@ -42,7 +42,16 @@ LOSSES = ("softmax_ce", "sigmoid_bce", "mse")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 BATCH_NORM = ("none", "pre", "post")
 DTYPES = ("float64", "float32")
-SCALINGS = ("standardize", "minmax", "none")
+SCALINGS = ("auto", "unit", "standardize", "minmax", "raw")
+#: what each scaling does, as the app's scaling control shows it
+SCALING_NAMES = {
+    "auto": "auto (MNIST: unit, others: standardize)",
+    "unit": "unit: pixels / max (MNIST / 255)",
+    "standardize": "standardize: z-score (train stats)",
+    "minmax": "minmax: train range to [0, 1]",
+    "raw": "raw: values as stored",
+}
+EVAL_AUTO = "auto"
 DATASETS = (
     "spiral", "circles", "xor", "moons", "blobs", "surface",
     "digits", "breast_cancer", "mnist", "csv",
@@ -83,7 +92,7 @@ class DataConfig:
     label_column: str = "-1"      # csv: column name or integer index
     test_fraction: float = 0.2
     subset: int = 0               # keep at most this many training examples (0 = all)
-    scaling: str = "standardize"  # one of SCALINGS
+    scaling: str = "auto"         # one of SCALINGS; auto = unit for mnist, else standardize
     seed: int = 0                 # generation and train/test split
 
 
@@ -140,7 +149,9 @@ class TrainingConfig:
     clip_norm: float = 0.0        # clip the global gradient norm to this (0 = off)
     clip_value: float = 0.0       # clip each gradient entry to [-v, v] (0 = off)
     bn_momentum: float = 0.99     # running-statistics momentum (Keras default)
-    eval_every: int = 50          # evaluate on the test split every N steps (0 = never)
+    # evaluate on the test split every N steps (0 = never); "auto" = as often as keeps the
+    # examples evaluated within 10% of the examples trained on (see engine.session)
+    eval_every: int | str = EVAL_AUTO
     seed: int = 0                 # weights, shuffling and dropout
 
 
@@ -182,13 +193,29 @@ def _choice(errors: list[str], path: str, value, options) -> None:
 
 def _validate_data(d: DataConfig, errors: list[str]) -> None:
     _choice(errors, "data.name", d.name, DATASETS)
-    _choice(errors, "data.scaling", d.scaling, SCALINGS)
+    if d.scaling == "none":   # the old name: it meant / 255 for mnist, nothing for the others
+        errors.append(_renamed_none(d.name))
+    else:
+        _choice(errors, "data.scaling", d.scaling, SCALINGS)
     _check(errors, d.n_samples >= 4, "data.n_samples", "must be >= 4", d.n_samples)
     _check(errors, d.noise >= 0, "data.noise", "must be >= 0", d.noise)
     _check(errors, d.n_classes >= 2, "data.n_classes", "must be >= 2", d.n_classes)
     _check(errors, 0 <= d.test_fraction < 1, "data.test_fraction", "must be in [0, 1)",
            d.test_fraction)
     _check(errors, d.subset >= 0, "data.subset", "must be >= 0", d.subset)
+
+
+def _renamed_none(data_name: str) -> str:
+    """Why ``data.scaling = "none"`` is refused, and which new name does what it did.
+
+    Refused rather than mapped: "none" divided MNIST pixels by 255 but left every other data
+    set as stored, so no single new name means what it meant in every saved config.
+    """
+    if data_name == "mnist":
+        return ("data.scaling: 'none' was renamed; did you mean 'unit'? (pixels / 255, what "
+                "'none' did for mnist; 'raw' keeps the pixels 0-255 as stored)")
+    return ("data.scaling: 'none' was renamed; did you mean 'raw'? (values as stored, what "
+            "'none' did; 'unit' divides image pixels by 255)")
 
 
 def _validate_model(m: ModelConfig, errors: list[str]) -> None:
@@ -226,7 +253,10 @@ def _validate_training(t: TrainingConfig, errors: list[str]) -> None:
     for name in ("epsilon", "weight_decay", "clip_norm", "clip_value"):
         v = getattr(t, name)
         _check(errors, v >= 0, f"training.{name}", "must be >= 0", v)
-    _check(errors, t.eval_every >= 0, "training.eval_every", "must be >= 0", t.eval_every)
+    every = t.eval_every
+    _check(errors, every == EVAL_AUTO or isinstance(every, int) and not isinstance(every, bool)
+           and every >= 0, "training.eval_every",
+           f"must be {EVAL_AUTO!r} or a whole number of steps >= 0 (0 = never)", every)
 
 
 def validate(config: ExperimentConfig) -> ExperimentConfig:

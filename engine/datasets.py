@@ -51,6 +51,8 @@ MNIST_IDX = (
     ("train-images", "idx3"), ("train-labels", "idx1"),
     ("t10k-images", "idx3"), ("t10k-labels", "idx1"),
 )
+#: the data sets whose features are pixel intensities, and the largest intensity of each
+IMAGE_MAX = {"mnist": 255, "digits": 16}
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 
@@ -66,15 +68,16 @@ class Dataset:
     """A train/test split ready for the network (features already scaled)."""
 
     name: str
-    X_train: np.ndarray  # (n_train, n_features) float64, C-contiguous
+    X_train: np.ndarray  # (n_train, n_features) float64 or float32, C-contiguous
     y_train: np.ndarray  # (n_train,) int64 in 0..K-1 | (n_train, n_targets) float64 (regression)
-    X_test: np.ndarray   # (n_test, n_features) float64, C-contiguous
+    X_test: np.ndarray   # (n_test, n_features) same dtype as X_train
     y_test: np.ndarray   # (n_test,) int64 | (n_test, n_targets) float64
     task: str            # "classification" | "regression"
     n_classes: int       # 0 for regression
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
     description: str     # one line, with provenance for bundled sets
+    scaling: str = ""    # what was done to the features, e.g. "unit (pixels / 255, auto)"
 
     def __post_init__(self):
         """Catch inconsistent arrays where they are made, not deep inside training."""
@@ -536,43 +539,137 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float, rng
             _features(X[test]), np.ascontiguousarray(y[test]))
 
 
+_CHUNK = 1 << 20  # elements per chunk of the in-place passes: 8 MB of float64 scratch at most
+
+
+def _row_chunks(X: np.ndarray):
+    """Row slices of ``X`` holding about ``_CHUNK`` elements each (at least one row)."""
+    step = max(1, _CHUNK // max(1, X.shape[1]))
+    for lo in range(0, X.shape[0], step):
+        yield slice(lo, lo + step)
+
+
+def _column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and std (population) of ``X`` in float64, by row chunks.
+
+    Two passes (mean, then squared deviations) keep the precision of ``X.std(axis=0)`` without
+    its full-size float64 temporaries; a set of one chunk gives exactly NumPy's numbers.
+    """
+    n = X.shape[0]
+    total = np.zeros(X.shape[1])
+    for rows in _row_chunks(X):
+        total += X[rows].sum(axis=0, dtype=np.float64)
+    mean = total / n
+    squares = np.zeros(X.shape[1])
+    for rows in _row_chunks(X):
+        d = X[rows].astype(np.float64) - mean
+        squares += (d * d).sum(axis=0)
+    return mean, np.sqrt(squares / n)
+
+
+def _affine_(X: np.ndarray, shift: np.ndarray, divisor: np.ndarray) -> None:
+    """X <- (X - shift) / divisor in place, by row chunks (no full-size temporary)."""
+    for rows in _row_chunks(X):
+        part = X[rows]
+        np.subtract(part, shift, out=part, casting="same_kind")
+        np.divide(part, divisor, out=part, casting="same_kind")
+
+
+def _standardize_(X_train: np.ndarray, X_test: np.ndarray) -> None:
+    """In place: zero mean, unit variance per feature, with the TRAIN mean/std for both."""
+    mean, std = _column_stats(X_train)
+    # Relative threshold: a constant column can show std ~ 1e-17 from rounding of the mean.
+    tiny = 1e-12 * np.maximum(1.0, np.abs(mean))
+    std = np.where(std > tiny, std, 1.0)
+    _affine_(X_train, mean, std)
+    _affine_(X_test, mean, std)
+
+
+def _minmax_(X_train: np.ndarray, X_test: np.ndarray) -> None:
+    """In place: each feature's TRAIN range to [0, 1]; constant columns become 0."""
+    lo = X_train.min(axis=0).astype(np.float64)
+    span = X_train.max(axis=0).astype(np.float64) - lo
+    span = np.where(span > 0, span, 1.0)
+    _affine_(X_train, lo, span)
+    _affine_(X_test, lo, span)
+
+
 def standardize(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Zero mean, unit variance per feature, with the TRAIN mean/std applied to both splits.
 
     Constant training columns (std ~ 0, e.g. the border pixels of digits) are only centred,
-    never divided by zero.
+    never divided by zero.  Returns float64 copies.
     """
-    mean = X_train.mean(axis=0)
-    std = X_train.std(axis=0)
-    # Relative threshold: a constant column can show std ~ 1e-17 from rounding of the mean.
-    tiny = 1e-12 * np.maximum(1.0, np.abs(mean))
-    std = np.where(std > tiny, std, 1.0)
-    return _features((X_train - mean) / std), _features((X_test - mean) / std)
+    X_train, X_test = np.array(X_train, dtype=np.float64), np.array(X_test, dtype=np.float64)
+    _standardize_(X_train, X_test)
+    return X_train, X_test
 
 
 def minmax(X_train: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Map each feature's TRAIN range to [0, 1] (test values may fall outside).
 
-    Constant training columns become 0 rather than NaN.
+    Constant training columns become 0 rather than NaN.  Returns float64 copies.
     """
-    lo = X_train.min(axis=0)
-    span = X_train.max(axis=0) - lo
-    span = np.where(span > 0, span, 1.0)
-    return _features((X_train - lo) / span), _features((X_test - lo) / span)
+    X_train, X_test = np.array(X_train, dtype=np.float64), np.array(X_test, dtype=np.float64)
+    _minmax_(X_train, X_test)
+    return X_train, X_test
 
 
-def scale(X_train: np.ndarray, X_test: np.ndarray, scaling: str
+def resolve_scaling(name: str, scaling: str) -> str:
+    """The scaling applied to data set ``name``: ``auto`` is ``unit`` for MNIST (the seed
+    articles divide its pixels by 255), else ``standardize``."""
+    if scaling == "auto":
+        return "unit" if name == "mnist" else "standardize"
+    return scaling
+
+
+def describe_scaling(name: str, scaling: str) -> str:
+    """One line on what ``scaling`` does to data set ``name``, e.g. ``unit (pixels / 255)``."""
+    used = resolve_scaling(name, scaling)
+    what = {
+        "unit": f"pixels / {IMAGE_MAX.get(name, '?')}",
+        "standardize": "train mean/std per feature",
+        "minmax": "train min/max per feature to [0, 1]",
+        "raw": f"pixels 0-{IMAGE_MAX[name]} as stored" if name in IMAGE_MAX else "as stored",
+    }.get(used, "?")
+    return f"{used} ({what}{', auto' if scaling == 'auto' else ''})"
+
+
+def scale_(X_train: np.ndarray, X_test: np.ndarray, scaling: str, name: str) -> None:
+    """Apply ``scaling`` (see :data:`engine.config.SCALINGS`) to float arrays IN PLACE.
+
+    Statistics come from the training split only.  ``unit`` divides by the largest pixel
+    intensity of the image set ``name`` (255 for MNIST, 16 for the 8x8 digits).
+    """
+    used = resolve_scaling(name, scaling)
+    if used in ("standardize", "minmax") and X_train.shape[0] == 0:
+        return  # no training statistics to apply
+    if used == "raw":
+        return
+    if used == "standardize":
+        _standardize_(X_train, X_test)
+    elif used == "minmax":
+        _minmax_(X_train, X_test)
+    elif used == "unit":
+        if name not in IMAGE_MAX:
+            raise DataError(f"data.scaling: 'unit' divides image pixels by their maximum "
+                            f"({', '.join(IMAGE_MAX)} only); for data.name = {name!r} use "
+                            "standardize, minmax or raw")
+        for X in (X_train, X_test):
+            for rows in _row_chunks(X):
+                X[rows] /= IMAGE_MAX[name]
+    else:
+        from engine.config import SCALINGS
+
+        raise DataError(f"data.scaling: expected one of {', '.join(SCALINGS)}, got {scaling!r}")
+
+
+def scale(X_train: np.ndarray, X_test: np.ndarray, scaling: str, name: str = ""
           ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply ``scaling`` ("standardize" | "minmax" | "none") fitted on the training split."""
-    if X_train.shape[0] == 0:
-        return _features(X_train), _features(X_test)
-    if scaling == "standardize":
-        return standardize(X_train, X_test)
-    if scaling == "minmax":
-        return minmax(X_train, X_test)
-    if scaling == "none":
-        return _features(X_train), _features(X_test)
-    raise DataError(f"data.scaling: expected one of standardize, minmax, none, got {scaling!r}")
+    """``scale_`` on float64 copies of both splits."""
+    X_train, X_test = np.array(X_train, dtype=np.float64), np.array(X_test, dtype=np.float64)
+    scale_(X_train, X_test, scaling, name)
+    return X_train, X_test
 
 
 # ----------------------------------------------------------------------------- load_dataset
@@ -602,30 +699,45 @@ def _synthetic(cfg: DataConfig, rng: np.random.Generator):
     return X, y, "classification", 2, names, f"{title}, {what}"
 
 
-def _load_mnist_dataset(cfg: DataConfig, rng: np.random.Generator) -> Dataset:
-    """MNIST with its own split: shuffle + subset the training set before the float copy."""
+def _rows_as(images: np.ndarray, rows: np.ndarray, dtype) -> np.ndarray:
+    """``images[rows]`` converted to ``dtype``, filled by chunks: no uint8 copy of the
+    selection and no float64 intermediate when ``dtype`` is float32."""
+    out = np.empty((len(rows), images.shape[1]), dtype=dtype)
+    for part in _row_chunks(out):
+        out[part] = images[rows[part]]
+    return out
+
+
+def _load_mnist_dataset(cfg: DataConfig, rng: np.random.Generator, dtype) -> Dataset:
+    """MNIST with its own split, shuffled and subset, held once in memory in ``dtype``."""
     source, (x_tr, y_tr, x_te, y_te) = _read_mnist(cfg.path)
     order = rng.permutation(len(x_tr))
     if cfg.subset > 0:
         order = order[:cfg.subset]  # subset first: 60000 x 784 float64 would be 376 MB
-    X_train, X_test = scale(_pixels(x_tr[order]), _pixels(x_te), cfg.scaling)
-    side = math.isqrt(x_tr.shape[1])
+    X_train = _rows_as(x_tr, order, dtype)
+    X_test = _rows_as(x_te, np.arange(len(x_te)), dtype)
+    del x_tr, x_te  # the raw pixels are no longer needed: free them before scaling
+    scale_(X_train, X_test, cfg.scaling, "mnist")
+    side = math.isqrt(X_train.shape[1])
+    n_pixels = X_train.shape[1]
     names = (tuple(f"pixel_{r}_{c}" for r in range(side) for c in range(side))
-             if side * side == x_tr.shape[1] else tuple(f"pixel_{i}" for i in range(x_tr.shape[1])))
+             if side * side == n_pixels else tuple(f"pixel_{i}" for i in range(n_pixels)))
     return Dataset("mnist", X_train, y_tr[order], X_test, y_te, "classification", 10, names,
-                   tuple(str(d) for d in range(10)), f"{MNIST_DESCRIPTION}, from {source}")
+                   tuple(str(d) for d in range(10)), f"{MNIST_DESCRIPTION}, from {source}",
+                   describe_scaling("mnist", cfg.scaling))
 
 
-def load_dataset(cfg: DataConfig) -> Dataset:
+def load_dataset(cfg: DataConfig, dtype="float64") -> Dataset:
     """Build the data set described by ``cfg``: load, split, subset, scale (train statistics).
 
-    Seeded by ``cfg.seed`` only.  ``n_samples``/``noise`` apply to synthetic sets,
-    ``n_classes`` to spiral and blobs, ``path`` to mnist and csv, ``label_column`` to csv.
+    The features come in ``dtype``, the engine's (``model.dtype``), so a session uses them
+    without a copy.  Seeded by ``cfg.seed`` only.  ``n_samples``/``noise`` apply to synthetic
+    sets, ``n_classes`` to spiral and blobs, ``path`` to mnist and csv, ``label_column`` to csv.
     MNIST keeps its own train/test split (``test_fraction`` is ignored).
     """
     rng = np.random.default_rng(cfg.seed)
     if cfg.name == "mnist":
-        return _load_mnist_dataset(cfg, rng)
+        return _load_mnist_dataset(cfg, rng, np.dtype(dtype))
     if cfg.name in SYNTHETIC:
         X, y, task, k, class_names, description = _synthetic(cfg, rng)
         feature_names = ("x1", "x2")
@@ -645,7 +757,8 @@ def load_dataset(cfg: DataConfig) -> Dataset:
                         f"csv, got {cfg.name!r}")
     X_tr, y_tr, X_te, y_te = train_test_split(X, y, cfg.test_fraction, rng)
     if cfg.subset > 0:
-        X_tr, y_tr = X_tr[:cfg.subset], y_tr[:cfg.subset]
-    X_tr, X_te = scale(X_tr, X_te, cfg.scaling)
+        X_tr, y_tr = X_tr[:cfg.subset].copy(), y_tr[:cfg.subset]  # copy: free the rest
+    scale_(X_tr, X_te, cfg.scaling, cfg.name)   # both are fresh float64 arrays of the split
+    X_tr, X_te = (np.ascontiguousarray(X, dtype=dtype) for X in (X_tr, X_te))
     return Dataset(cfg.name, X_tr, y_tr, X_te, y_te, task, k, tuple(feature_names),
-                   tuple(class_names), description)
+                   tuple(class_names), description, describe_scaling(cfg.name, cfg.scaling))

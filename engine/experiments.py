@@ -333,7 +333,8 @@ def compare(config: ExperimentConfig, vary: list[str], steps: int | None = None,
     """Run every variant of ``config`` (cartesian product of ``vary``) on the same data and seed.
 
     Every variant is validated before the first one runs.  A data set is loaded once per
-    distinct ``data`` table, so variants that do not vary the data share the very same split.
+    distinct ``data`` table (and ``model.dtype``), so variants that do not vary the data share
+    the very same split.
     """
     from engine.datasets import load_dataset
 
@@ -341,10 +342,11 @@ def compare(config: ExperimentConfig, vary: list[str], steps: int | None = None,
     datasets = {}
     results: dict[str, RunResult] = {}
     for i, (name, cfg) in enumerate(todo):
-        if cfg.data not in datasets:
-            datasets[cfg.data] = load_dataset(cfg.data)
+        key = (cfg.data, cfg.model.dtype)   # in the engine's dtype: no per-session copy
+        if key not in datasets:
+            datasets[key] = load_dataset(cfg.data, cfg.model.dtype)
         results[name] = run_experiment(cfg, steps, epochs, progress, name=name,
-                                       dataset=datasets[cfg.data], index=i, count=len(todo),
+                                       dataset=datasets[key], index=i, count=len(todo),
                                        notice=notice)
         if results[name].interrupted:
             break

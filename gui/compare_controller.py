@@ -173,9 +173,10 @@ class _Worker(QObject, PacedLoop):
 
         self.busy.emit(True)
         try:
-            if base.data not in self._datasets:
-                self._datasets = {base.data: load_dataset(base.data)}   # keep one: MNIST is big
-            cs = CompareSession(base, variants, self._datasets[base.data])
+            key = (base.data, base.model.dtype)   # in the engine's dtype: no copies
+            if key not in self._datasets:
+                self._datasets = {key: load_dataset(*key)}   # keep one: MNIST is big
+            cs = CompareSession(base, variants, self._datasets[key])
         except ConfigError as e:
             self.error.emit("Invalid comparison:\n" + "\n".join(e.messages))
             return

@@ -276,9 +276,10 @@ class _Worker(QObject, PacedLoop):
     def _dataset(self, cfg: ExperimentConfig):
         from engine.datasets import load_dataset
 
-        if cfg.data not in self._datasets:
-            self._datasets = {cfg.data: load_dataset(cfg.data)}   # keep one: MNIST is big
-        return self._datasets[cfg.data]
+        key = (cfg.data, cfg.model.dtype)   # in the engine's dtype: sessions copy nothing
+        if key not in self._datasets:
+            self._datasets = {key: load_dataset(*key)}   # keep one: MNIST is big
+        return self._datasets[key]
 
     def _warm_up(self, cfg: ExperimentConfig, dataset) -> None:
         """Compile the kernels here, behind the "compiling kernels" indicator, not on the

@@ -247,17 +247,19 @@ def test_constant_columns_give_no_nan(scaler):
     np.testing.assert_allclose(S_tr[:, :2], 0, atol=1e-12)
 
 
-@pytest.mark.parametrize("scaling", ["standardize", "minmax", "none"])
+@pytest.mark.parametrize("scaling", ["auto", "unit", "standardize", "minmax", "raw"])
 def test_digits_scaling_no_nan(scaling):
     d = load_dataset(DataConfig(name="digits", scaling=scaling))
     assert np.isfinite(d.X_train).all()
     assert np.isfinite(d.X_test).all()
-    if scaling == "none":
+    if scaling == "raw":
         assert d.X_train.max() == 16
+    if scaling == "unit":
+        assert d.X_train.max() == 1
 
 
 def test_load_dataset_scales_with_train_split_only():
-    raw = load_dataset(DataConfig(name="breast_cancer", scaling="none", seed=3))
+    raw = load_dataset(DataConfig(name="breast_cancer", scaling="raw", seed=3))
     std = load_dataset(DataConfig(name="breast_cancer", scaling="standardize", seed=3))
     mean, sd = raw.X_train.mean(0), raw.X_train.std(0)
     np.testing.assert_allclose(std.X_train, (raw.X_train - mean) / sd)
@@ -380,7 +382,7 @@ def test_mnist_label_and_shape_checks(tmp_path):
 
 def test_load_dataset_mnist_keeps_own_split(tmp_path):
     arrays = write_idx_folder(tmp_path, gz=True)
-    cfg = DataConfig(name="mnist", path=str(tmp_path), test_fraction=0.5, scaling="none", seed=4)
+    cfg = DataConfig(name="mnist", path=str(tmp_path), test_fraction=0.5, scaling="unit", seed=4)
     d = load_dataset(cfg)
     assert d.X_train.shape == (6, 784)
     assert d.X_test.shape == (4, 784)  # test_fraction ignored
@@ -593,8 +595,8 @@ def test_load_dataset_sizes_subset_and_classes():
     assert d.X_test.shape == (50, 2)
     assert d.n_classes == 4
     assert repr(d) == "Dataset('spiral', train=(150, 2), test=(50, 2), 4 classes)"
-    raw = load_dataset(replace(cfg, scaling="none"))
-    sub = load_dataset(replace(cfg, subset=30, scaling="none"))
+    raw = load_dataset(replace(cfg, scaling="raw"))
+    sub = load_dataset(replace(cfg, subset=30, scaling="raw"))
     np.testing.assert_array_equal(sub.X_train, raw.X_train[:30])  # first 30 after the shuffle
     np.testing.assert_array_equal(sub.y_train, raw.y_train[:30])
     np.testing.assert_array_equal(sub.X_test, raw.X_test)

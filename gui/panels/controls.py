@@ -42,6 +42,7 @@ from engine.config import (
     INITIALIZERS,
     LOSSES,
     OPTIMIZERS,
+    SCALING_NAMES,
     SCALINGS,
     ConfigError,
     ExperimentConfig,
@@ -255,7 +256,8 @@ class Controls(QWidget):
                   "Share of the examples held out for the test accuracy")
         self._add(f, "data.subset", "train subset", _spin(0, 1_000_000, 100, "all"),
                   "Keep at most this many training examples")
-        self._add(f, "data.scaling", "scaling", _combo(SCALINGS), "Feature scaling")
+        self._add(f, "data.scaling", "scaling", _combo(SCALINGS, SCALING_NAMES),
+                  "Feature scaling; auto = unit (pixels / 255) for MNIST, else standardize")
         self._add(f, "data.seed", "data seed", _spin(0, 2**31 - 1), "Generation and split seed")
         return box
 
