@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.panel_draws: Counter[str] = Counter()   # per-panel redraws (benchmark)
         self.worker_stopped = True
         self._shown_once = False
+        self._last_folder = ""                 # where Open/Save dialogs start
         self.setWindowTitle("Vanishing Gradient Lab")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -246,10 +247,11 @@ class MainWindow(QMainWindow):
         self.act_reset = self._action("&Reset", c.reset, Qt.Key.Key_R,
                                       "New random weights, empty history (R)",
                                       SP.SP_BrowserReload)
-        self.act_open = self._action("&Open experiment\u2026", self.open_config,
+        # triggered(bool) would pass ``checked`` as the path: call without arguments
+        self.act_open = self._action("&Open experiment\u2026", lambda: self.open_config(),
                                      QKeySequence.StandardKey.Open,
                                      "Load an experiment config (TOML or JSON)")
-        self.act_save = self._action("&Save experiment as\u2026", self.save_config,
+        self.act_save = self._action("&Save experiment as\u2026", lambda: self.save_config(),
                                      QKeySequence.StandardKey.Save,
                                      "Save the current settings as a TOML config")
         self.act_export_plots = self._action(
@@ -663,36 +665,53 @@ class MainWindow(QMainWindow):
             self.banner.show_message("info", cfg.name.replace("_", " "),
                                      cfg.description.strip())
 
-    def open_config(self, path: str | None = None) -> bool:
-        """Load an experiment file (asks for one when ``path`` is None)."""
+    def open_config(self, path: str | os.PathLike | None = None) -> bool:
+        """Load an experiment file (asks for one when ``path`` is None); True if loaded.
+
+        Preset files open too (their ``title`` and ``[compare]`` table are set aside).  A bad
+        file is reported in a message box naming the file and the field; the running
+        experiment is left as it was.
+        """
+        from engine.presets import read_preset
+
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "",
-                                                  "Experiment configs (*.toml *.json)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open experiment", self._last_folder,
+                "Experiment configs (*.toml *.json);;All files (*)")
             if not path:
                 return False
+        self._last_folder = str(Path(path).parent)
         try:
-            cfg = config_io.load(path)
+            cfg = read_preset(path)[0]
         except ConfigError as e:
-            self._file_error("Cannot open the experiment", path, e)
+            self._file_error("Cannot open the experiment", str(path), e)
             return False
         self.apply_config(cfg)
         return True
 
-    def save_config(self, path: str | None = None) -> bool:
-        """Save the current settings as TOML (or JSON by suffix)."""
+    def save_config(self, path: str | os.PathLike | None = None) -> bool:
+        """Save the running experiment as TOML (or JSON by suffix), atomically; True if saved.
+
+        Asks for the file when ``path`` is None; a name without a suffix gets the one of the
+        chosen file type.
+        """
+        suffix = ".toml"
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save experiment",
-                                                  f"{self.controller.config.name}.toml",
-                                                  "TOML (*.toml);;JSON (*.json)")
+            start = str(Path(self._last_folder) / f"{self.controller.config.name}.toml")
+            path, kind = QFileDialog.getSaveFileName(self, "Save experiment", start,
+                                                     "TOML (*.toml);;JSON (*.json)")
             if not path:
                 return False
+            suffix = ".json" if kind.startswith("JSON") else ".toml"
+        path = str(path)
         if not Path(path).suffix:
-            path += ".toml"
+            path += suffix
         try:
             config_io.save(self.controller.config, path)
         except (ConfigError, OSError) as e:
             self._file_error("Cannot save the experiment", path, e)
             return False
+        self._last_folder = str(Path(path).parent)
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
