@@ -9,6 +9,7 @@ controls emit configs; the controller decides between a live change and a rebuil
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import shutil
@@ -75,6 +76,11 @@ def _content_key(name: str, frame: Frame):
     return None
 
 
+def _html_lines(text: str) -> str:
+    """Plain ``text`` for a rich-text label: escaped ("z < 0" stays whole), lines kept."""
+    return html.escape(text).replace("\n", "<br>")
+
+
 def phase_text(snap) -> str:
     """Human text of where a step is: "backward hidden 3 (15/25)" or "idle"."""
     r = snap.phase_result
@@ -106,6 +112,7 @@ class MainWindow(QMainWindow):
         self.worker_stopped = True
         self._shown_once = False
         self._last_folder = ""                 # where Open/Save dialogs start
+        self._last_error = ""                  # the worker's last error message
         self.setWindowTitle("Vanishing Gradient Lab")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -425,7 +432,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
-        self.banner.show_message("error", "Problem", message.replace("\n", "<br>"))
+        self._last_error = message
+        self.banner.show_message("error", "Problem", _html_lines(message))
 
     @Slot(object)
     def _on_rebuilt(self, config: ExperimentConfig) -> None:
@@ -435,11 +443,17 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_reverted(self, config: ExperimentConfig | None) -> None:
-        if config is not None:
-            self.controls.set_config(config)
+        """A rebuild failed and the previous session keeps running.  The controls keep the
+        rejected settings, so a wrong path or label column can be corrected in place."""
+        message = self._last_error or "the experiment could not be built"
+        self.controls.show_rejected(message)
+        title = "Not applied" + (f": still running {config.name}" if config is not None else "")
+        self.banner.show_message("error", html.escape(title), _html_lines(message))
 
     @Slot(object)
     def _on_config_edited(self, config: ExperimentConfig) -> None:
+        if config == self.controller.config and self.banner.kind == "error":
+            self.banner.clear()       # back to the running experiment: nothing is wrong now
         self.controller.apply_config(config)
 
     # --- rendering ---------------------------------------------------------------------------

@@ -6,20 +6,16 @@ boxes are the only things replaced (by functions returning what a user would pic
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from engine import config as config_io
 from engine.config import ExperimentConfig, updated
 from engine.presets import get_preset
 from gui.app import pin_singletons
-from gui.controller import default_config
 from gui.main_window import MainWindow
 
 pin_singletons()   # PySide6 6.12 on CPython 3.11 steals references to None (see gui.app)
@@ -182,3 +178,149 @@ def test_open_a_preset_file_with_title_and_compare(qtbot, window, monkeypatch, w
     assert warnings == []
     qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
     assert latest(window).snapshot.depth == preset.config().model.depth
+
+
+# ----------------------------------------------------------------------------- 2. own data
+
+def write_csv(path, n: int = 60, header: bool = True) -> None:
+    """Two blobs in 3 features; the label ("kind": a/b) in the middle column."""
+    rng = np.random.default_rng(0)
+    lines = ["x1,x2,kind,x3"] if header else []
+    for i in range(n):
+        c = i % 2
+        x = rng.normal(2.0 * c, 0.5, 3)
+        lines.append(f"{x[0]:.4f},{x[1]:.4f},{'ab'[c]},{x[2]:.4f}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pick_source(window: MainWindow, name: str) -> None:
+    """Choose a data source in the combo box, as a click on its item does."""
+    box = window.controls.data_name
+    box.setCurrentIndex(box.findData(name))
+
+
+def type_into(qtbot, edit, text: str) -> None:
+    """Click into a text field, replace its text by typing, press Enter."""
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton)
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def test_choosing_csv_asks_for_the_file_and_builds_on_it(qtbot, window, tmp_path,
+                                                        monkeypatch):
+    data = tmp_path / "blobs.csv"
+    write_csv(data)
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: asked.append(a) or (str(data), ""))
+    controls = window.controls
+    assert not controls.path_edit.isVisibleTo(controls)
+    gen = generation(window)
+    pick_source(window, "csv")
+    assert len(asked) == 1
+    assert controls.path_edit.isVisibleTo(controls)
+    assert controls.data_label_column.isVisibleTo(controls)
+    # the default label column is the last one (x3, a number of 60 values): set the real one
+    type_into(qtbot, controls.data_label_column, "kind")
+    qtbot.waitUntil(lambda: latest(window).config.data.label_column == "kind", timeout=TIMEOUT)
+    assert generation(window) > gen
+    assert window.controller.config.data.path == str(data)
+    assert window.diagram.canvas.widths[0] == 3           # x1, x2, x3
+    assert window.diagram.canvas.widths[-1] == 2          # classes a, b
+    assert not window.banner.isVisible() or window.banner.kind != "error"
+
+
+def test_csv_without_a_file_waits_and_keeps_the_experiment(qtbot, window, tmp_path,
+                                                         monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))  # cancel
+    before = window.controller.config
+    gen = generation(window)
+    pick_source(window, "csv")
+    settle(qtbot, window)
+    assert generation(window) == gen
+    assert window.controller.config == before
+    assert window.banner.kind != "error"              # no error: the file is still to come
+    note = window.controls.path_note
+    assert note.isVisibleTo(window.controls)
+    assert "CSV file" in note.text()
+    window.act_step.trigger()                         # the previous experiment still runs
+    qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
+    # typing the path (headerless file: label = last column) builds it
+    data = tmp_path / "noheader.csv"
+    write_csv(data, header=False)
+    text = data.read_text().replace(",a,", ",").replace(",b,", ",")
+    data.write_text("\n".join(f"{line},{i % 2}" for i, line in enumerate(text.splitlines()))
+                    + "\n")
+    type_into(qtbot, window.controls.path_edit, str(data))
+    qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
+    assert window.controller.config.data.name == "csv"
+    assert not note.isVisibleTo(window.controls)
+
+
+def test_a_bad_csv_is_named_and_the_previous_experiment_keeps_running(qtbot, window,
+                                                                    tmp_path, monkeypatch):
+    bad = tmp_path / "ragged.csv"
+    bad.write_text("a,b,label\n1,2,0\n3,4\n5,6,1\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    before = window.controller.config
+    gen = generation(window)
+    pick_source(window, "csv")
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=TIMEOUT)
+    message = shown_text(window.banner.body)
+    assert str(bad) in message
+    assert "Not applied" in shown_text(window.banner.title)
+    assert window.controller.config == before
+    window.act_step.trigger()
+    qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
+    assert generation(window) == gen
+    # the choice stays on show to be corrected: fix the file, press Enter in the path field
+    assert window.controls.data_name.currentData() == "csv"
+    assert window.controls.path_edit.text() == str(bad)
+    assert str(bad) in window.controls.path_note.text()
+    write_csv(bad)
+    type_into(qtbot, window.controls.data_label_column, "kind")
+    qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
+    assert window.controller.config.data.path == str(bad)
+    assert window.banner.kind != "error"
+    assert not window.controls.error_label.isVisibleTo(window.controls)
+
+
+def write_mnist_npz(path, n: int = 40) -> None:
+    rng = np.random.default_rng(1)
+    np.savez(path, x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+             y_train=np.arange(n) % 10, x_test=rng.integers(0, 256, (10, 28, 28),
+                                                            dtype=np.uint8),
+             y_test=np.arange(10))
+
+
+def write_mnist_idx(folder, n: int = 40) -> None:
+    rng = np.random.default_rng(2)
+    folder.mkdir()
+    for stem, m in (("train", n), ("t10k", 10)):
+        images = rng.integers(0, 256, (m, 28, 28), dtype=np.uint8)
+        labels = (np.arange(m) % 10).astype(np.uint8)
+        (folder / f"{stem}-images-idx3-ubyte").write_bytes(
+            b"\x00\x00\x08\x03" + np.array([m, 28, 28], ">u4").tobytes() + images.tobytes())
+        (folder / f"{stem}-labels-idx1-ubyte").write_bytes(
+            b"\x00\x00\x08\x01" + np.array([m], ">u4").tobytes() + labels.tobytes())
+
+
+@pytest.mark.parametrize("form", ["npz", "idx folder"])
+def test_choosing_mnist_takes_an_npz_or_a_folder_of_idx_files(qtbot, window, tmp_path,
+                                                              monkeypatch, form):
+    monkeypatch.setenv("HOME", str(tmp_path))          # no ~/.keras/datasets/mnist.npz
+    if form == "npz":
+        chosen = expected = tmp_path / "mnist.npz"
+        write_mnist_npz(chosen)
+    else:
+        expected = tmp_path / "idx"
+        write_mnist_idx(expected)
+        chosen = expected / "train-labels-idx1-ubyte"   # any of the four stands for the folder
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(chosen), ""))
+    gen = generation(window)
+    pick_source(window, "mnist")
+    qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
+    assert window.controller.config.data.path == str(expected)
+    assert window.diagram.canvas.widths[0] == 784
+    assert not window.controls.data_label_column.isVisibleTo(window.controls)

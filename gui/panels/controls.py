@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
@@ -48,6 +49,15 @@ from engine.config import (
     LayerConfig,
     validate,
 )
+from engine.datasets import KERAS_MNIST
+
+
+def _missing_path(name: str, path: str) -> bool:
+    """Does data source ``name`` still need a path?  (MNIST falls back to Keras' file.)"""
+    if path.strip():
+        return False
+    return name == "csv" or (name == "mnist" and not KERAS_MNIST.expanduser().is_file())
+
 
 MAX_DEPTH = 100
 MAX_WIDTH = 1024
@@ -60,6 +70,16 @@ DATASET_NAMES = {
     "mnist": "MNIST (your files)", "csv": "CSV file\u2026",
 }
 SYNTHETIC = ("spiral", "circles", "xor", "moons", "blobs", "surface")
+PATH_TIPS = {"csv": "A CSV file: one example per row, numeric features, one label column",
+             "mnist": "A Keras-style mnist.npz, or the folder with the four MNIST IDX files "
+                      "(train-images-idx3-ubyte, ... raw or .gz)"}
+MISSING_PATH = {
+    "csv": "Choose a CSV file (\u2026 button, or type its path and press Enter); "
+           "until then the current experiment keeps running.",
+    "mnist": f"Choose mnist.npz or the folder of the four MNIST IDX files (\u2026 button, or "
+             f"type the path and press Enter); {KERAS_MNIST} was not found. Until then the "
+             f"current experiment keeps running.",
+}
 LOSS_NAMES = {"softmax_ce": "softmax + cross-entropy", "sigmoid_bce": "sigmoid + binary CE",
               "mse": "linear + mean squared error"}
 BN_NAMES = {"none": "off", "pre": "before the activation", "post": "after the activation"}
@@ -239,16 +259,22 @@ class Controls(QWidget):
         row = QHBoxLayout(path)
         row.setContentsMargins(0, 0, 0, 0)
         self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("data.path")
         self.path_edit.setPlaceholderText("file or folder")
-        browse = QPushButton("\u2026")
-        browse.setFixedWidth(28)
-        browse.setToolTip("Choose the file")
-        browse.clicked.connect(self._browse)
+        self.browse_button = QPushButton("\u2026")
+        self.browse_button.setFixedWidth(28)
+        self.browse_button.clicked.connect(self.browse)
         row.addWidget(self.path_edit, 1)
-        row.addWidget(browse)
+        row.addWidget(self.browse_button)
         f.addRow("path", path)
         self._rows["data.path"] = (f, path)
         self._inputs.append(self.path_edit)
+        # what the chosen source still needs, or why its file was not taken
+        self.path_note = QLabel()
+        self.path_note.setWordWrap(True)
+        self.path_note.setTextFormat(Qt.TextFormat.PlainText)
+        f.addRow(self.path_note)
+        self._rows["data.path_note"] = (f, self.path_note)
         self._add(f, "data.label_column", "label column", QLineEdit(),
                   "CSV: name or index of the label column (-1 = last)")
         self._add(f, "data.test_fraction", "test fraction", _dspin(0.0, 0.9, 0.05, 2),
@@ -342,8 +368,11 @@ class Controls(QWidget):
             lbl.setMinimumWidth(width)
 
     def _connect(self) -> None:
+        source = self._w("data.name")
         for w in self._inputs:
-            if isinstance(w, QComboBox):
+            if w is source:    # the loss (and maybe the file) must follow first
+                w.currentIndexChanged.connect(self._dataset_picked)
+            elif isinstance(w, QComboBox):
                 w.currentIndexChanged.connect(self._edited)
             elif isinstance(w, QAbstractSpinBox):
                 w.valueChanged.connect(self._edited)
@@ -351,12 +380,12 @@ class Controls(QWidget):
                 w.toggled.connect(self._edited)
             elif isinstance(w, QLineEdit):
                 w.editingFinished.connect(self._edited)
-        self.findChild(QComboBox, "data.name").currentIndexChanged.connect(self._dataset_picked)
 
     # --- config <-> widgets -------------------------------------------------------------------
     def _fields(self):
         """(config key, (form, widget)) of every config field shown."""
-        return [(k, v) for k, v in self._rows.items() if k != "model.layer_table"]
+        return [(k, v) for k, v in self._rows.items()
+                if k not in ("model.layer_table", "data.path_note")]
 
     def _w(self, key: str):
         return self._rows[key][1]
@@ -480,6 +509,8 @@ class Controls(QWidget):
         self._visible("data.noise", synthetic)
         self._visible("data.n_classes", name in ("spiral", "blobs"))
         self._visible("data.path", name in ("mnist", "csv"))
+        self._visible("data.path_note", name in ("mnist", "csv")
+                      and bool(self.path_note.text()))
         self._visible("data.label_column", name == "csv")
         self._visible("data.test_fraction", name != "mnist")
         per_layer = self.per_layer.isChecked()
@@ -498,7 +529,8 @@ class Controls(QWidget):
         form.setRowVisible(widget, on)
 
     def _dataset_picked(self) -> None:
-        """Regression data needs the mse loss and classification data cannot use it."""
+        """Regression data needs the mse loss and classification data cannot use it; a file
+        source asks for its file at once."""
         name = self._read(self._w("data.name"))
         loss = self._w("model.loss")
         with QSignalBlocker(loss):
@@ -506,17 +538,37 @@ class Controls(QWidget):
                 _set_combo(loss, "mse")
             elif self._read(loss) == "mse":
                 _set_combo(loss, "softmax_ce")
+        self.path_edit.setToolTip(PATH_TIPS.get(name, ""))
+        self.browse_button.setToolTip(PATH_TIPS.get(name, ""))
+        self.path_note.clear()
+        if _missing_path(name, self.path_edit.text()):
+            self.browse(apply=False)
+        self._edited()
 
-    def _browse(self) -> None:
+    def browse(self, apply: bool = True) -> bool:
+        """Ask for the data file of the current source; True if one was chosen.
+
+        CSV: a file.  MNIST: an ``.npz`` file, or any of the four IDX files, which stands
+        for the folder holding them (the loader reads a folder or an ``.npz``).
+        """
         name = self._read(self._w("data.name"))
+        start = self.path_edit.text().strip()
         if name == "csv":
-            path, _ = QFileDialog.getOpenFileName(self, "CSV file", "",
-                                                  "CSV (*.csv *.txt);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(self, "CSV file", start,
+                                                  "CSV (*.csv *.tsv *.txt);;All files (*)")
         else:
-            path = QFileDialog.getExistingDirectory(self, "MNIST folder")
-        if path:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "MNIST: mnist.npz, or one of the four IDX files of a folder", start,
+                "MNIST (*.npz *-ubyte *-ubyte.gz);;All files (*)")
+            if path and "-ubyte" in Path(path).name:
+                path = str(Path(path).parent)
+        if not path:
+            return False
+        with QSignalBlocker(self.path_edit):
             self.path_edit.setText(path)
+        if apply:
             self._edited()
+        return True
 
     def _edited(self, *_) -> None:
         sender = self.sender()
@@ -534,6 +586,25 @@ class Controls(QWidget):
             self.error_label.show()
             return
         self.error_label.hide()
+        if _missing_path(cfg.data.name, cfg.data.path):
+            # nothing to load yet: keep running the current experiment until a file is given
+            self.path_note.setText(MISSING_PATH[cfg.data.name])
+            self.path_note.setStyleSheet("color: #8a4b00;")
+            self._refresh()
+            return
+        self.path_note.clear()
+        self._refresh()
         if cfg != self._base:
             self._base = cfg
             self.config_changed.emit(cfg)
+
+    def show_rejected(self, message: str) -> None:
+        """The last edit could not be built (e.g. a bad data file): keep it on show, so it
+        can be corrected, and say why; the previous experiment keeps running."""
+        self.error_label.setText("Not applied (the previous experiment keeps running):\n"
+                                 + message)
+        self.error_label.show()
+        if self._read(self._w("data.name")) in ("csv", "mnist"):
+            self.path_note.setText(message)
+            self.path_note.setStyleSheet("color: #b71c1c;")
+            self._refresh()
