@@ -393,6 +393,10 @@ class MainWindow(QMainWindow):
         c.rebuilt.connect(self._on_rebuilt)
         c.config_reverted.connect(self._on_reverted)
         self.controls.config_changed.connect(self._on_config_edited)
+        # after an edit (Enter) or a click on the network, Space / R / arrows are the
+        # transport's again, not the last field's
+        self.diagram.canvas.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.controls.editing_done.connect(self.diagram.canvas.setFocus)
         self.diagram.layer_clicked.connect(self.select_layer)
         self.diagram.edge_mode_changed.connect(self._on_edge_mode)
 

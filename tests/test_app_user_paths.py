@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
 
 from engine import config as config_io
 from engine.config import ExperimentConfig, updated
@@ -324,3 +324,70 @@ def test_choosing_mnist_takes_an_npz_or_a_folder_of_idx_files(qtbot, window, tmp
     assert window.controller.config.data.path == str(expected)
     assert window.diagram.canvas.widths[0] == 784
     assert not window.controls.data_label_column.isVisibleTo(window.controls)
+
+
+# ----------------------------------------------------------------------------- 3. keyboard
+
+def test_typing_a_number_then_enter_gives_the_keys_back_to_the_transport(qtbot, window):
+    spin = window.controls.model_depth
+    gen = generation(window)
+    type_into(qtbot, spin.lineEdit(), "4")      # digits still go into the spin box
+    qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
+    assert spin.value() == 4
+    assert latest(window).snapshot.depth == 4
+    qtbot.waitUntil(lambda: not spin.hasFocus(), timeout=TIMEOUT)
+    focus = QApplication.focusWidget()
+    qtbot.keyClick(focus, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: latest(window).snapshot.step == 0, timeout=TIMEOUT)
+
+
+def test_space_and_r_work_while_a_spin_box_has_the_focus(qtbot, window):
+    """A click on a spin box's arrow leaves the focus in it: Space and R (never part of a
+    number) still play and reset; the arrow keys keep moving the text cursor."""
+    spin = window.controls.training_learning_rate
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=TIMEOUT)
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.controller.running, timeout=TIMEOUT)
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=TIMEOUT)
+    assert latest(window).snapshot.step > 0
+    qtbot.keyClick(spin, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: latest(window).snapshot.step == 0, timeout=TIMEOUT)
+    spin.lineEdit().setCursorPosition(0)
+    qtbot.keyClick(spin, Qt.Key.Key_Right)
+    assert spin.lineEdit().cursorPosition() == 1
+    assert spin.hasFocus()
+
+
+def test_clicking_the_network_takes_the_focus_from_a_field(qtbot, window):
+    spin = window.controls.model_width
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=TIMEOUT)
+    qtbot.mouseClick(window.diagram.canvas, Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
+    assert window.diagram.canvas.hasFocus()
+    qtbot.keyClick(window.diagram.canvas, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
+
+
+def test_the_wheel_scrolls_the_panel_not_an_unfocused_field(qtbot, window):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    spin = window.controls.model_depth
+    window.diagram.canvas.setFocus()
+
+    def wheel(widget) -> None:
+        pos = QPointF(widget.rect().center())
+        QApplication.sendEvent(widget, QWheelEvent(
+            pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False))
+
+    wheel(spin)
+    assert spin.value() == DEPTH
+    spin.setFocus()
+    wheel(spin)                  # a focused field still takes the wheel
+    assert spin.value() == DEPTH + 1

@@ -13,7 +13,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -50,6 +50,11 @@ from engine.config import (
     validate,
 )
 from engine.datasets import KERAS_MNIST
+
+#: keys that stay the window's shortcuts while a spin box has the focus (no number has them)
+PASS_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_R)
+#: keys that end an edit
+DONE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
 
 
 def _missing_path(name: str, path: str) -> bool:
@@ -185,6 +190,9 @@ class Controls(QWidget):
     countermeasures.  Emits ``config_changed(ExperimentConfig)`` on every valid edit."""
 
     config_changed = Signal(object)
+    #: Enter or Escape ended an edit: the owner may take the keyboard focus back, so that
+    #: single-key shortcuts (Space, R, the arrows) drive the window again
+    editing_done = Signal()
 
     def __init__(self, config: ExperimentConfig | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -370,6 +378,7 @@ class Controls(QWidget):
     def _connect(self) -> None:
         source = self._w("data.name")
         for w in self._inputs:
+            self._filter_keys(w)
             if w is source:    # the loss (and maybe the file) must follow first
                 w.currentIndexChanged.connect(self._dataset_picked)
             elif isinstance(w, QComboBox):
@@ -380,6 +389,29 @@ class Controls(QWidget):
                 w.toggled.connect(self._edited)
             elif isinstance(w, QLineEdit):
                 w.editingFinished.connect(self._edited)
+
+    # --- keyboard and wheel ------------------------------------------------------------------
+    def _filter_keys(self, widget: QWidget) -> None:
+        if isinstance(widget, QAbstractSpinBox | QComboBox):
+            # the wheel scrolls the panel; it changes a value only once the field has focus
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        """Space and R are never part of a number: in a spin box they stay shortcuts.  Enter
+        and Escape end an edit (``editing_done``).  An unfocused field ignores the wheel."""
+        kind = event.type()
+        if kind == QEvent.Type.ShortcutOverride and isinstance(obj, QAbstractSpinBox) \
+                and event.key() in PASS_KEYS and not event.modifiers():
+            event.ignore()             # not taken here: the window's shortcut fires
+            return True
+        if kind == QEvent.Type.KeyPress and event.key() in DONE_KEYS:
+            QTimer.singleShot(0, self.editing_done.emit)   # after the field took the value
+        elif kind == QEvent.Type.Wheel and isinstance(obj, QAbstractSpinBox | QComboBox) \
+                and not obj.hasFocus():
+            event.ignore()             # passed on to the scroll area
+            return True
+        return False
 
     # --- config <-> widgets -------------------------------------------------------------------
     def _fields(self):
@@ -474,6 +506,8 @@ class Controls(QWidget):
             width.valueChanged.connect(self._edited)
             act = _combo(ACTIVATIONS, {name: a.display for name, a in ACTIVATIONS.items()})
             act.currentIndexChanged.connect(self._edited)
+            self._filter_keys(width)
+            self._filter_keys(act)
             t.setCellWidget(i, 0, width)
             t.setCellWidget(i, 1, act)
         with QSignalBlocker(width), QSignalBlocker(act):
