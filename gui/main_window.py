@@ -375,8 +375,10 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.readout = StatusReadout()
         self.busy = BusyIndicator(delay_ms=800)
-        self.statusBar().addWidget(self.readout, 1)
+        # permanent: hovering a button shows its status tip on the left, and would hide an
+        # ordinary status-bar widget (the step/loss readout) for as long as the tip shows
         self.statusBar().addPermanentWidget(self.busy)
+        self.statusBar().addPermanentWidget(self.readout)
         self._compile_banner = QTimer(self)
         self._compile_banner.setSingleShot(True)
         self._compile_banner.setInterval(1500)   # a warm start loads cached kernels in ~0.6 s

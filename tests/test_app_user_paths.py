@@ -391,3 +391,19 @@ def test_the_wheel_scrolls_the_panel_not_an_unfocused_field(qtbot, window):
     spin.setFocus()
     wheel(spin)                  # a focused field still takes the wheel
     assert spin.value() == DEPTH + 1
+
+
+# ----------------------------------------------------------------------------- 4. readout
+
+def test_hovering_a_toolbar_button_keeps_the_step_and_loss_readout(qtbot, window):
+    window.act_step.trigger()
+    qtbot.waitUntil(lambda: "step 1" in window.readout.text(), timeout=TIMEOUT)
+    button = window.toolbar.widgetForAction(window.act_reset)
+    qtbot.mouseMove(button)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == window.act_reset.statusTip(),
+                    timeout=TIMEOUT)
+    assert window.readout.isVisible()
+    assert window.readout.visibleRegion().boundingRect().width() > 100
+    assert "step 1" in window.readout.text()
+    window.statusBar().showMessage("Saved somewhere.toml", 4000)   # messages show as well
+    assert window.readout.isVisible()
