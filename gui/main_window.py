@@ -76,6 +76,29 @@ def _content_key(name: str, frame: Frame):
     return None
 
 
+def _same_value(value, text: str) -> bool:
+    """Is the config ``value`` the one a ``--vary`` item spells ``text``?"""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value).lower() == text.strip().lower()
+    try:
+        return float(text) == value
+    except ValueError:
+        return False
+
+
+def _tooltip(text: str) -> str:
+    """Prose as a tooltip: escaped, and rich text so that Qt wraps a long paragraph."""
+    return f"<p>{html.escape(text.strip())}</p>" if text.strip() else ""
+
+
+def _first_sentence(text: str, limit: int = 200) -> str:
+    """The first sentence of ``text`` (at most ``limit`` characters) for the status bar."""
+    text = " ".join(text.split())
+    cut = text.find(". ")
+    text = text if cut < 0 else text[:cut + 1]
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
 def _html_lines(text: str) -> str:
     """Plain ``text`` for a rich-text label: escaped ("z < 0" stays whole), lines kept."""
     return html.escape(text).replace("\n", "<br>")
@@ -327,26 +350,61 @@ class MainWindow(QMainWindow):
         if not presets:
             menu.addAction("(no presets)").setEnabled(False)
         for p in presets:
-            target = menu
             if p.is_comparison:
-                target = menu.addMenu(p.title)
-                target.setToolTipsVisible(True)
-                target.addAction(self._preset_action(p, p.title + " (as saved)", ()))
-                for item in p.vary:
-                    key, _, values = item.partition("=")
-                    for v in values.split(","):
-                        target.addAction(self._preset_action(p, f"{key.strip()} = {v.strip()}",
-                                                             (f"{key.strip()}={v.strip()}",)))
+                self._comparison_menu(menu.addMenu(p.title), p)
             else:
-                target.addAction(self._preset_action(p, p.title, ()))
+                menu.addAction(self._preset_action(p, p.title, ()))
         menu.setToolTipsVisible(True)
+
+    def _comparison_menu(self, menu: QMenu, preset) -> None:
+        """A comparison preset: every variant on its own, and all of them side by side.
+
+        The file's own settings are the comparison's baseline (e.g. residual = false), so
+        they are no entry of their own: loading them "as saved" showed the problem without
+        the countermeasure the preset is named after.  The baseline variant says so.
+        """
+        menu.setToolTipsVisible(True)
+        compare = menu.addAction("Compare all side by side\u2026")
+        compare.setToolTip(_tooltip(preset.description))
+        compare.triggered.connect(lambda _=False, p=preset: self.compare_preset(p))
+        menu.addSeparator()
+        saved = config_io.to_dict(preset.config())
+        found = True
+        for item in preset.vary:
+            key, _, values = (part.strip() for part in item.partition("="))
+            head, _, field = key.partition(".")
+            current = saved.get(head, {}).get(field)
+            values = [v.strip() for v in values.split(",")]
+            found = found and any(_same_value(current, v) for v in values)
+            for v in values:
+                text = f"{field or key} = {v}"
+                if _same_value(current, v):
+                    text += " (baseline)"
+                menu.addAction(self._preset_action(preset, text, (f"{key}={v}",)))
+        if not found:      # the saved settings are none of the variants: offer them too
+            menu.addAction(self._preset_action(preset, "Saved base settings", ()))
 
     def _preset_action(self, preset, text: str, overrides: tuple[str, ...]) -> QAction:
         a = QAction(text, self)
-        a.setToolTip(preset.description)
-        a.setStatusTip(preset.description[:200])
+        a.setToolTip(_tooltip(preset.description))
+        a.setStatusTip(_first_sentence(preset.description))
         a.triggered.connect(lambda _=False, n=preset.name, o=overrides: self.load_preset(n, o))
         return a
+
+    def compare_preset(self, preset) -> None:
+        """Open the compare window on a comparison preset's variants."""
+        hooks = getattr(self, "teaching", None)
+        if hooks is None:
+            from gui import teaching
+
+            teaching.install(self)
+            hooks = self.teaching
+        try:
+            base = preset.config()
+        except ConfigError as e:
+            self._file_error("Cannot load the preset", str(preset.path), e)
+            return
+        hooks.open_compare(base, list(preset.vary))
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Transport")
@@ -682,8 +740,9 @@ class MainWindow(QMainWindow):
             return
         self.apply_config(cfg)
         if cfg.description:
-            self.banner.show_message("info", cfg.name.replace("_", " "),
-                                     cfg.description.strip())
+            title = cfg.name.replace("_", " ") + "".join(f" \u00b7 {o}" for o in overrides)
+            self.banner.show_message("info", html.escape(title),
+                                     _html_lines(cfg.description.strip()))
 
     def open_config(self, path: str | os.PathLike | None = None) -> bool:
         """Load an experiment file (asks for one when ``path`` is None); True if loaded.
@@ -727,7 +786,8 @@ class MainWindow(QMainWindow):
         if not Path(path).suffix:
             path += suffix
         try:
-            config_io.save(self.controller.config, path)
+            # an edited experiment must not be saved under its old description
+            config_io.save(self.controls.described(self.controller.config), path)
         except (ConfigError, OSError) as e:
             self._file_error("Cannot save the experiment", path, e)
             return False

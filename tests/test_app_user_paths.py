@@ -6,16 +6,19 @@ boxes are the only things replaced (by functions returning what a user would pic
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMenu, QMessageBox
 
 from engine import config as config_io
 from engine.config import ExperimentConfig, updated
 from engine.presets import get_preset
 from gui.app import pin_singletons
+from gui.controller import default_config
 from gui.main_window import MainWindow
 
 pin_singletons()   # PySide6 6.12 on CPython 3.11 steals references to None (see gui.app)
@@ -129,7 +132,9 @@ def test_save_action_writes_the_running_config_atomically(qtbot, window, tmp_pat
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(target), "TOML (*.toml)"))
     window.act_save.trigger()
-    assert config_io.load(target) == window.controller.config
+    saved = config_io.load(target)
+    assert saved == replace(window.controller.config, description=saved.description)
+    assert "tanh" in saved.description       # edited: described as what it is now
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.toml"]   # no temp file left
     assert "mine.toml" in window.statusBar().currentMessage()
     # and it round-trips through File > Open
@@ -407,3 +412,98 @@ def test_hovering_a_toolbar_button_keeps_the_step_and_loss_readout(qtbot, window
     assert "step 1" in window.readout.text()
     window.statusBar().showMessage("Saved somewhere.toml", 4000)   # messages show as well
     assert window.readout.isVisible()
+
+
+# ----------------------------------------------------------------------------- 5. description
+
+def test_the_description_follows_the_settings(qtbot, tmp_path, monkeypatch):
+    window = open_window(qtbot, default_config())
+    controls = window.controls
+    original = default_config().description
+    assert "10 sigmoid layers" in shown_text(controls.about)
+    box = controls.model_activation
+    box.setCurrentIndex(box.findData("tanh"))
+    qtbot.waitUntil(lambda: latest(window).snapshot.activations[0] == "tanh", timeout=TIMEOUT)
+    about = shown_text(controls.about)
+    assert "sigmoid layers" not in about
+    assert "10 hidden tanh layers" in about
+    assert "activation sigmoid \u2192 tanh" in about
+    assert "modified" in shown_text(controls.about_title)
+    # saved, the file describes what it holds, not the preset it came from
+    target = tmp_path / "tanh.toml"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(target), "TOML (*.toml)"))
+    window.act_save.trigger()
+    saved = config_io.load(target)
+    assert saved.model.activation == "tanh"
+    assert original not in saved.description
+    assert "tanh" in saved.description
+    # back to sigmoid: the experiment is the one described again
+    box.setCurrentIndex(box.findData("sigmoid"))
+    assert shown_text(controls.about) == original
+    assert "modified" not in shown_text(controls.about_title)
+
+
+# ----------------------------------------------------------------------------- 7. plain text
+
+def test_descriptions_are_plain_text(qtbot, window):
+    """The dying-ReLU description has "z < 0": everything after it must still show."""
+    description = get_preset("dying_relu").description
+    assert "z < 0" in description
+    action = next(a for a in window.presets_menu.actions() if a.menu() is not None
+                  and a.menu().title() == get_preset("dying_relu").title)
+    gen = generation(window)
+    variant = next(a for a in action.menu().actions() if "relu" in a.text()
+                   and "leaky" not in a.text() and "prelu" not in a.text())
+    variant.trigger()
+    qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
+    assert flat(shown_text(window.controls.about)) == flat(description)
+    assert flat(description) in flat(shown_text(window.banner.body))
+    assert "dying" in shown_text(window.controls.about_title).lower()
+    tip = QTextDocument()
+    tip.setHtml(variant.toolTip())
+    assert flat(description) in flat(tip.toPlainText())
+
+
+# ----------------------------------------------------------------------------- 6. presets
+
+def preset_submenu(window: MainWindow, name: str) -> QMenu:
+    title = get_preset(name).title
+    return next(a.menu() for a in window.presets_menu.actions()
+                if a.menu() is not None and a.menu().title() == title)
+
+
+@pytest.mark.parametrize(("name", "field", "off"), [("residual", "residual", False),
+                                                    ("batch_norm", "batch_norm", "none")])
+def test_comparison_preset_entries_load_what_they_say(qtbot, window, name, field, off):
+    """Every entry loads its variant; only the one marked baseline lacks the countermeasure
+    (the old "(as saved)" entry loaded the baseline under the preset's own name)."""
+    menu = preset_submenu(window, name)
+    loads = [a for a in menu.actions() if not a.isSeparator() and "side by side" not in a.text()]
+    assert len(loads) >= 2
+    assert not any("as saved" in a.text() for a in menu.actions())
+    with_countermeasure = 0
+    for action in loads:
+        gen = generation(window)
+        action.trigger()
+        qtbot.waitUntil(lambda g=gen: generation(window) > g, timeout=TIMEOUT)
+        value = getattr(window.controller.config.model, field)
+        assert f"{field} = {str(value).lower()}" in action.text()
+        assert window.controls.config() == window.controller.config
+        if value == off:
+            assert "baseline" in action.text()
+        else:
+            assert "baseline" not in action.text()
+            with_countermeasure += 1
+        assert latest(window).snapshot.depth == get_preset(name).config().model.depth
+    assert with_countermeasure == len(loads) - 1
+
+
+def test_comparison_preset_opens_side_by_side(qtbot, window):
+    menu = preset_submenu(window, "residual")
+    compare = next(a for a in menu.actions() if "side by side" in a.text())
+    compare.trigger()
+    other = window.teaching.compare_window
+    qtbot.waitUntil(other.isVisible, timeout=TIMEOUT)
+    assert other.vary() == list(get_preset("residual").vary)
+    other.close()

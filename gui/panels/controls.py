@@ -47,6 +47,7 @@ from engine.config import (
     ConfigError,
     ExperimentConfig,
     LayerConfig,
+    to_dict,
     validate,
 )
 from engine.datasets import KERAS_MNIST
@@ -96,6 +97,50 @@ INIT_NAMES = {"xavier_normal": "Xavier (Glorot) normal", "xavier_uniform": "Xavi
 # activation -> (ModelConfig field, label) of its parameter
 ACT_PARAMS = {"leaky_relu": ("leaky_slope", "negative slope"),
               "prelu": ("prelu_init", "initial slope"), "elu": ("elu_alpha", "alpha")}
+
+
+def _flat(config: ExperimentConfig) -> dict[str, object]:
+    """``section.field -> value`` of every setting (name and description left out)."""
+    return {f"{head}.{key}": value for head in ("data", "model", "training", "logging")
+            for key, value in to_dict(getattr(config, head)).items()}
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return f"{len(value)} layers set one by one" if value else "uniform layers"
+    return str(value) if value != "" else "(none)"
+
+
+def config_changes(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
+    """What differs between two experiments, as ``"activation sigmoid \u2192 tanh"``."""
+    a, b = _flat(old), _flat(new)
+    return [f"{key.partition('.')[2]} {_fmt(a[key])} \u2192 {_fmt(b[key])}"
+            for key in a if a[key] != b[key]]
+
+
+def summary(config: ExperimentConfig) -> str:
+    """One line of what the experiment is: layers, countermeasures, optimiser, data."""
+    m, t = config.model, config.training
+    layers = m.layers()
+    acts = {la.activation for la in layers}
+    widths = {la.width for la in layers}
+    if len(acts) == 1 and len(widths) == 1:
+        net = f"{len(layers)} hidden {layers[0].activation} layers of {layers[0].width} units"
+    else:
+        net = f"{len(layers)} hidden layers (" + ", ".join(
+            f"{la.width} {la.activation}" for la in layers[:6]) + (", \u2026)" if len(
+                layers) > 6 else ")")
+    extras = [f"batch norm {m.batch_norm}" if m.batch_norm != "none" else "",
+              "residual" if m.residual else "",
+              f"dropout {m.dropout:g}" if m.dropout else "",
+              f"clip norm {t.clip_norm:g}" if t.clip_norm else "",
+              f"clip value {t.clip_value:g}" if t.clip_value else ""]
+    extras = [e for e in extras if e]
+    data = DATASET_NAMES.get(config.data.name, config.data.name).rstrip("\u2026")
+    return (net + (f" with {', '.join(extras)}" if extras else "")
+            + f"; {m.init} init; {t.optimizer} lr {t.learning_rate:g}; {data}")
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -199,10 +244,16 @@ class Controls(QWidget):
         self._base = config or ExperimentConfig()
         self._inputs: list[QWidget] = []
         self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
+        self._origin = self._base          # the experiment as loaded (preset, file, start)
+        # plain text: descriptions are prose ("z < 0"), never markup
+        self.about_title = QLabel()
+        self.about_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.about_title.setWordWrap(True)
+        self.about_title.setStyleSheet("font-weight: 600; padding: 2px 2px 0 2px;")
         self.about = QLabel()
         self.about.setWordWrap(True)
-        self.about.setTextFormat(Qt.TextFormat.RichText)
-        self.about.setStyleSheet("color: #333; padding: 2px 2px 6px 2px;")
+        self.about.setTextFormat(Qt.TextFormat.PlainText)
+        self.about.setStyleSheet("color: #333; padding: 0 2px 6px 2px;")
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b71c1c; font-weight: 600;")
@@ -210,6 +261,7 @@ class Controls(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.about_title)
         layout.addWidget(self.about)
         layout.addWidget(self._data_group())
         layout.addWidget(self._model_group())
@@ -441,10 +493,40 @@ class Controls(QWidget):
             del blockers
         self._refresh()
         self.error_label.hide()
-        title = config.name.replace("_", " ")
-        desc = config.description.strip()
-        self.about.setText(f"<b>{title}</b>" + (f"<br>{desc}" if desc else ""))
-        self.about.setToolTip(desc)
+        self._origin = config
+        self._describe(config)
+
+    @property
+    def origin(self) -> ExperimentConfig:
+        """The experiment last shown with :meth:`set_config` (before the user's edits)."""
+        return self._origin
+
+    def described(self, config: ExperimentConfig) -> ExperimentConfig:
+        """``config`` with a description that is true of it: the loaded one while the
+        settings are unchanged, else a summary and what changed since it was loaded."""
+        changes = config_changes(self._origin, config)
+        if not changes:
+            return replace(config, description=self._origin.description)
+        text = (f"{summary(config)}. Changed from {self._origin.name}: "
+                + "; ".join(changes) + ".")
+        return replace(config, description=text)
+
+    def _describe(self, config: ExperimentConfig) -> None:
+        """The heading: the experiment's own description only while its settings are as
+        loaded; once edited, what it is now and what changed."""
+        origin = self._origin
+        changes = config_changes(origin, config)
+        title = origin.name.replace("_", " ")
+        desc = origin.description.strip()
+        if not changes:
+            self.about_title.setText(title)
+            self.about.setText(desc or summary(config) + ".")
+            self.about.setToolTip("")
+            return
+        shown = changes[:4] + ([f"and {len(changes) - 4} more"] if len(changes) > 4 else [])
+        self.about_title.setText(f"{title} (modified)")
+        self.about.setText(f"Now: {summary(config)}.\nChanged: " + "; ".join(shown) + ".")
+        self.about.setToolTip(f"As loaded: {desc}" if desc else "")
 
     @staticmethod
     def _show(widget: QWidget, value) -> None:
@@ -613,6 +695,7 @@ class Controls(QWidget):
             self._sync_table(sender)
         self._refresh()
         cfg = self.config()
+        self._describe(cfg)
         try:
             validate(cfg)
         except ConfigError as e:
