@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PySide6 import QtGui
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMenu, QMessageBox
@@ -75,7 +76,7 @@ def shown_text(label: QLabel) -> str:
     """The text a user reads in ``label`` (rich text rendered to plain text)."""
     fmt = label.textFormat()
     if fmt == Qt.TextFormat.PlainText or (fmt == Qt.TextFormat.AutoText
-                                          and not Qt.mightBeRichText(label.text())):
+                                          and not QtGui.Qt.mightBeRichText(label.text())):
         return label.text()
     doc = QTextDocument()
     doc.setHtml(label.text())
@@ -507,3 +508,29 @@ def test_comparison_preset_opens_side_by_side(qtbot, window):
     qtbot.waitUntil(other.isVisible, timeout=TIMEOUT)
     assert other.vary() == list(get_preset("residual").vary)
     other.close()
+
+
+def test_every_built_in_data_source_builds_from_the_combo_box(qtbot, window):
+    """Regression data (surface) takes the mse loss before the rebuild, not after it."""
+    box = window.controls.data_name
+    for name in ("surface", "circles", "xor", "moons", "blobs", "breast_cancer", "digits"):
+        gen = generation(window)
+        box.setCurrentIndex(box.findData(name))
+        qtbot.waitUntil(lambda g=gen: generation(window) > g, timeout=TIMEOUT)
+        assert window.controller.config.data.name == name
+        assert (window.controller.config.model.loss == "mse") == (name == "surface")
+        assert window.banner.kind != "error"
+
+
+def test_escape_in_a_spin_box_drops_the_typing(qtbot, window):
+    spin = window.controls.model_width
+    gen = generation(window)
+    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), "999")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not spin.hasFocus(), timeout=TIMEOUT)
+    settle(qtbot, window)
+    assert spin.value() == 8
+    assert spin.text() == "8"
+    assert generation(window) == gen

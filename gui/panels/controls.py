@@ -116,7 +116,8 @@ def _fmt(value) -> str:
 def config_changes(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
     """What differs between two experiments, as ``"activation sigmoid \u2192 tanh"``."""
     a, b = _flat(old), _flat(new)
-    return [f"{key.partition('.')[2]} {_fmt(a[key])} \u2192 {_fmt(b[key])}"
+    words = {"data.name": "data set", "data.seed": "data seed", "training.seed": "weights seed"}
+    return [f"{words.get(key, key.partition('.')[2])} {_fmt(a[key])} \u2192 {_fmt(b[key])}"
             for key in a if a[key] != b[key]]
 
 
@@ -451,13 +452,16 @@ class Controls(QWidget):
 
     def eventFilter(self, obj, event) -> bool:
         """Space and R are never part of a number: in a spin box they stay shortcuts.  Enter
-        and Escape end an edit (``editing_done``).  An unfocused field ignores the wheel."""
+        (take the value) and Escape (drop the typing) end an edit (``editing_done``).  An
+        unfocused field ignores the wheel."""
         kind = event.type()
         if kind == QEvent.Type.ShortcutOverride and isinstance(obj, QAbstractSpinBox) \
                 and event.key() in PASS_KEYS and not event.modifiers():
             event.ignore()             # not taken here: the window's shortcut fires
             return True
         if kind == QEvent.Type.KeyPress and event.key() in DONE_KEYS:
+            if event.key() == Qt.Key.Key_Escape and isinstance(obj, QAbstractSpinBox):
+                obj.setValue(obj.value())      # cancel the typing: show the value again
             QTimer.singleShot(0, self.editing_done.emit)   # after the field took the value
         elif kind == QEvent.Type.Wheel and isinstance(obj, QAbstractSpinBox | QComboBox) \
                 and not obj.hasFocus():
