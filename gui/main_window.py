@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self._last_folder = ""                 # where Open/Save dialogs start
         self._last_error = ""                  # the worker's last error message
+        self._preset_banner = False            # the banner shows a preset's description
         self.setWindowTitle("Vanishing Gradient Lab")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -518,6 +519,9 @@ class MainWindow(QMainWindow):
     def _on_config_edited(self, config: ExperimentConfig) -> None:
         if config == self.controller.config and self.banner.kind == "error":
             self.banner.clear()       # back to the running experiment: nothing is wrong now
+        if self._preset_banner and self.banner.kind == "info":
+            self.banner.clear()       # the preset's text no longer describes the settings
+        self._preset_banner = False
         self.controller.apply_config(config)
 
     # --- rendering ---------------------------------------------------------------------------
@@ -743,6 +747,7 @@ class MainWindow(QMainWindow):
             title = cfg.name.replace("_", " ") + "".join(f" \u00b7 {o}" for o in overrides)
             self.banner.show_message("info", html.escape(title),
                                      _html_lines(cfg.description.strip()))
+            self._preset_banner = True
 
     def open_config(self, path: str | os.PathLike | None = None) -> bool:
         """Load an experiment file (asks for one when ``path`` is None); True if loaded.

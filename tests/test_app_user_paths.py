@@ -464,6 +464,11 @@ def test_descriptions_are_plain_text(qtbot, window):
     tip = QTextDocument()
     tip.setHtml(variant.toolTip())
     assert flat(description) in flat(tip.toPlainText())
+    # edited, the preset's text no longer describes the experiment: the banner goes too
+    window.controls.model_depth.setValue(4)
+    assert not window.banner.isVisible()
+    assert "dying" in shown_text(window.controls.about_title).lower()
+    assert flat(description) not in flat(shown_text(window.controls.about))
 
 
 # ----------------------------------------------------------------------------- 6. presets
