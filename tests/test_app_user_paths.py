@@ -235,6 +235,17 @@ def test_choosing_csv_asks_for_the_file_and_builds_on_it(qtbot, window, tmp_path
     assert window.diagram.canvas.widths[0] == 3           # x1, x2, x3
     assert window.diagram.canvas.widths[-1] == 2          # classes a, b
     assert not window.banner.isVisible() or window.banner.kind != "error"
+    # Escape drops what was typed instead of applying it on leaving the field
+    gen = generation(window)
+    label = controls.data_label_column
+    qtbot.mouseClick(label, Qt.MouseButton.LeftButton)
+    label.selectAll()
+    qtbot.keyClicks(label, "nonsense")
+    qtbot.keyClick(label, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not label.hasFocus(), timeout=TIMEOUT)
+    settle(qtbot, window)
+    assert label.text() == "kind"
+    assert generation(window) == gen
 
 
 def test_csv_without_a_file_waits_and_keeps_the_experiment(qtbot, window, tmp_path,

@@ -56,6 +56,8 @@ from engine.datasets import KERAS_MNIST
 PASS_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_R)
 #: keys that end an edit
 DONE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+#: how the controller's messages about an unreadable data set begin
+DATA_ERROR = "Cannot load the data set"
 
 
 def _missing_path(name: str, path: str) -> bool:
@@ -460,14 +462,23 @@ class Controls(QWidget):
             event.ignore()             # not taken here: the window's shortcut fires
             return True
         if kind == QEvent.Type.KeyPress and event.key() in DONE_KEYS:
-            if event.key() == Qt.Key.Key_Escape and isinstance(obj, QAbstractSpinBox):
-                obj.setValue(obj.value())      # cancel the typing: show the value again
+            if event.key() == Qt.Key.Key_Escape:
+                self._drop_typing(obj)
             QTimer.singleShot(0, self.editing_done.emit)   # after the field took the value
         elif kind == QEvent.Type.Wheel and isinstance(obj, QAbstractSpinBox | QComboBox) \
                 and not obj.hasFocus():
             event.ignore()             # passed on to the scroll area
             return True
         return False
+
+    def _drop_typing(self, widget: QWidget) -> None:
+        """Escape: show the field's current value again (leaving it would apply the text)."""
+        if isinstance(widget, QAbstractSpinBox):
+            widget.setValue(widget.value())
+        elif widget is self.path_edit:
+            widget.setText(self._base.data.path)
+        elif widget is self._w("data.label_column"):
+            widget.setText(str(self._base.data.label_column))
 
     # --- config <-> widgets -------------------------------------------------------------------
     def _fields(self):
@@ -495,6 +506,7 @@ class Controls(QWidget):
             self._fill_table(config.model.layers())
         finally:
             del blockers
+        self.path_note.clear()
         self._refresh()
         self.error_label.hide()
         self._origin = config
@@ -725,7 +737,8 @@ class Controls(QWidget):
         self.error_label.setText("Not applied (the previous experiment keeps running):\n"
                                  + message)
         self.error_label.show()
-        if self._read(self._w("data.name")) in ("csv", "mnist"):
+        if message.startswith(DATA_ERROR) and self._read(self._w("data.name")) in ("csv",
+                                                                                 "mnist"):
             self.path_note.setText(message)
             self.path_note.setStyleSheet("color: #b71c1c;")
             self._refresh()
