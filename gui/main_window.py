@@ -766,11 +766,16 @@ class MainWindow(QMainWindow):
                 return False
         self._last_folder = str(Path(path).parent)
         try:
-            cfg = read_preset(path)[0]
+            cfg, vary, _ = read_preset(path)
         except ConfigError as e:
             self._file_error("Cannot open the experiment", str(path), e)
             return False
         self.apply_config(cfg)
+        note = f"Opened {path}"
+        if vary:     # this window runs one network: say where the others are
+            note += (f": the base of its comparison ({'; '.join(vary)}); Tools > Compare\u2026 "
+                     "runs the variants side by side")
+        self.statusBar().showMessage(note, 8000)
         return True
 
     def save_config(self, path: str | os.PathLike | None = None) -> bool:

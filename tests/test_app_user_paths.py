@@ -184,6 +184,8 @@ def test_open_a_preset_file_with_title_and_compare(qtbot, window, monkeypatch, w
     assert warnings == []
     qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
     assert latest(window).snapshot.depth == preset.config().model.depth
+    assert "model.residual=false,true" in window.statusBar().currentMessage()
+    assert "Compare" in window.statusBar().currentMessage()
 
 
 # ----------------------------------------------------------------------------- 2. own data
