@@ -9,6 +9,7 @@ controls emit configs; the controller decides between a live change and a rebuil
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import shutil
@@ -75,6 +76,34 @@ def _content_key(name: str, frame: Frame):
     return None
 
 
+def _same_value(value, text: str) -> bool:
+    """Is the config ``value`` the one a ``--vary`` item spells ``text``?"""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value).lower() == text.strip().lower()
+    try:
+        return float(text) == value
+    except ValueError:
+        return False
+
+
+def _tooltip(text: str) -> str:
+    """Prose as a tooltip: escaped, and rich text so that Qt wraps a long paragraph."""
+    return f"<p>{html.escape(text.strip())}</p>" if text.strip() else ""
+
+
+def _first_sentence(text: str, limit: int = 200) -> str:
+    """The first sentence of ``text`` (at most ``limit`` characters) for the status bar."""
+    text = " ".join(text.split())
+    cut = text.find(". ")
+    text = text if cut < 0 else text[:cut + 1]
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def _html_lines(text: str) -> str:
+    """Plain ``text`` for a rich-text label: escaped ("z < 0" stays whole), lines kept."""
+    return html.escape(text).replace("\n", "<br>")
+
+
 def phase_text(snap) -> str:
     """Human text of where a step is: "backward hidden 3 (15/25)" or "idle"."""
     r = snap.phase_result
@@ -105,6 +134,9 @@ class MainWindow(QMainWindow):
         self.panel_draws: Counter[str] = Counter()   # per-panel redraws (benchmark)
         self.worker_stopped = True
         self._shown_once = False
+        self._last_folder = ""                 # where Open/Save dialogs start
+        self._last_error = ""                  # the worker's last error message
+        self._preset_banner = False            # the banner shows a preset's description
         self.setWindowTitle("Vanishing Gradient Lab")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -246,10 +278,11 @@ class MainWindow(QMainWindow):
         self.act_reset = self._action("&Reset", c.reset, Qt.Key.Key_R,
                                       "New random weights, empty history (R)",
                                       SP.SP_BrowserReload)
-        self.act_open = self._action("&Open experiment\u2026", self.open_config,
+        # triggered(bool) would pass ``checked`` as the path: call without arguments
+        self.act_open = self._action("&Open experiment\u2026", lambda: self.open_config(),
                                      QKeySequence.StandardKey.Open,
                                      "Load an experiment config (TOML or JSON)")
-        self.act_save = self._action("&Save experiment as\u2026", self.save_config,
+        self.act_save = self._action("&Save experiment as\u2026", lambda: self.save_config(),
                                      QKeySequence.StandardKey.Save,
                                      "Save the current settings as a TOML config")
         self.act_export_plots = self._action(
@@ -318,26 +351,61 @@ class MainWindow(QMainWindow):
         if not presets:
             menu.addAction("(no presets)").setEnabled(False)
         for p in presets:
-            target = menu
             if p.is_comparison:
-                target = menu.addMenu(p.title)
-                target.setToolTipsVisible(True)
-                target.addAction(self._preset_action(p, p.title + " (as saved)", ()))
-                for item in p.vary:
-                    key, _, values = item.partition("=")
-                    for v in values.split(","):
-                        target.addAction(self._preset_action(p, f"{key.strip()} = {v.strip()}",
-                                                             (f"{key.strip()}={v.strip()}",)))
+                self._comparison_menu(menu.addMenu(p.title), p)
             else:
-                target.addAction(self._preset_action(p, p.title, ()))
+                menu.addAction(self._preset_action(p, p.title, ()))
         menu.setToolTipsVisible(True)
+
+    def _comparison_menu(self, menu: QMenu, preset) -> None:
+        """A comparison preset: every variant on its own, and all of them side by side.
+
+        The file's own settings are the comparison's baseline (e.g. residual = false), so
+        they are no entry of their own: loading them "as saved" showed the problem without
+        the countermeasure the preset is named after.  The baseline variant says so.
+        """
+        menu.setToolTipsVisible(True)
+        compare = menu.addAction("Compare all side by side\u2026")
+        compare.setToolTip(_tooltip(preset.description))
+        compare.triggered.connect(lambda _=False, p=preset: self.compare_preset(p))
+        menu.addSeparator()
+        saved = config_io.to_dict(preset.config())
+        found = True
+        for item in preset.vary:
+            key, _, values = (part.strip() for part in item.partition("="))
+            head, _, field = key.partition(".")
+            current = saved.get(head, {}).get(field)
+            values = [v.strip() for v in values.split(",")]
+            found = found and any(_same_value(current, v) for v in values)
+            for v in values:
+                text = f"{field or key} = {v}"
+                if _same_value(current, v):
+                    text += " (baseline)"
+                menu.addAction(self._preset_action(preset, text, (f"{key}={v}",)))
+        if not found:      # the saved settings are none of the variants: offer them too
+            menu.addAction(self._preset_action(preset, "Saved base settings", ()))
 
     def _preset_action(self, preset, text: str, overrides: tuple[str, ...]) -> QAction:
         a = QAction(text, self)
-        a.setToolTip(preset.description)
-        a.setStatusTip(preset.description[:200])
+        a.setToolTip(_tooltip(preset.description))
+        a.setStatusTip(_first_sentence(preset.description))
         a.triggered.connect(lambda _=False, n=preset.name, o=overrides: self.load_preset(n, o))
         return a
+
+    def compare_preset(self, preset) -> None:
+        """Open the compare window on a comparison preset's variants."""
+        hooks = getattr(self, "teaching", None)
+        if hooks is None:
+            from gui import teaching
+
+            teaching.install(self)
+            hooks = self.teaching
+        try:
+            base = preset.config()
+        except ConfigError as e:
+            self._file_error("Cannot load the preset", str(preset.path), e)
+            return
+        hooks.open_compare(base, list(preset.vary))
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Transport")
@@ -366,8 +434,10 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.readout = StatusReadout()
         self.busy = BusyIndicator(delay_ms=800)
-        self.statusBar().addWidget(self.readout, 1)
+        # permanent: hovering a button shows its status tip on the left, and would hide an
+        # ordinary status-bar widget (the step/loss readout) for as long as the tip shows
         self.statusBar().addPermanentWidget(self.busy)
+        self.statusBar().addPermanentWidget(self.readout)
         self._compile_banner = QTimer(self)
         self._compile_banner.setSingleShot(True)
         self._compile_banner.setInterval(1500)   # a warm start loads cached kernels in ~0.6 s
@@ -384,6 +454,10 @@ class MainWindow(QMainWindow):
         c.rebuilt.connect(self._on_rebuilt)
         c.config_reverted.connect(self._on_reverted)
         self.controls.config_changed.connect(self._on_config_edited)
+        # after an edit (Enter) or a click on the network, Space / R / arrows are the
+        # transport's again, not the last field's
+        self.diagram.canvas.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.controls.editing_done.connect(self.diagram.canvas.setFocus)
         self.diagram.layer_clicked.connect(self.select_layer)
         self.diagram.edge_mode_changed.connect(self._on_edge_mode)
 
@@ -423,7 +497,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
-        self.banner.show_message("error", "Problem", message.replace("\n", "<br>"))
+        self._last_error = message
+        self.banner.show_message("error", "Problem", _html_lines(message))
 
     @Slot(object)
     def _on_rebuilt(self, config: ExperimentConfig) -> None:
@@ -433,11 +508,20 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_reverted(self, config: ExperimentConfig | None) -> None:
-        if config is not None:
-            self.controls.set_config(config)
+        """A rebuild failed and the previous session keeps running.  The controls keep the
+        rejected settings, so a wrong path or label column can be corrected in place."""
+        message = self._last_error or "the experiment could not be built"
+        self.controls.show_rejected(message)
+        title = "Not applied" + (f": still running {config.name}" if config is not None else "")
+        self.banner.show_message("error", html.escape(title), _html_lines(message))
 
     @Slot(object)
     def _on_config_edited(self, config: ExperimentConfig) -> None:
+        if config == self.controller.config and self.banner.kind == "error":
+            self.banner.clear()       # back to the running experiment: nothing is wrong now
+        if self._preset_banner and self.banner.kind == "info":
+            self.banner.clear()       # the preset's text no longer describes the settings
+        self._preset_banner = False
         self.controller.apply_config(config)
 
     # --- rendering ---------------------------------------------------------------------------
@@ -660,39 +744,64 @@ class MainWindow(QMainWindow):
             return
         self.apply_config(cfg)
         if cfg.description:
-            self.banner.show_message("info", cfg.name.replace("_", " "),
-                                     cfg.description.strip())
+            title = cfg.name.replace("_", " ") + "".join(f" \u00b7 {o}" for o in overrides)
+            self.banner.show_message("info", html.escape(title),
+                                     _html_lines(cfg.description.strip()))
+            self._preset_banner = True
 
-    def open_config(self, path: str | None = None) -> bool:
-        """Load an experiment file (asks for one when ``path`` is None)."""
+    def open_config(self, path: str | os.PathLike | None = None) -> bool:
+        """Load an experiment file (asks for one when ``path`` is None); True if loaded.
+
+        Preset files open too (their ``title`` and ``[compare]`` table are set aside).  A bad
+        file is reported in a message box naming the file and the field; the running
+        experiment is left as it was.
+        """
+        from engine.presets import read_preset
+
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "",
-                                                  "Experiment configs (*.toml *.json)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open experiment", self._last_folder,
+                "Experiment configs (*.toml *.json);;All files (*)")
             if not path:
                 return False
+        self._last_folder = str(Path(path).parent)
         try:
-            cfg = config_io.load(path)
+            cfg, vary, _ = read_preset(path)
         except ConfigError as e:
-            self._file_error("Cannot open the experiment", path, e)
+            self._file_error("Cannot open the experiment", str(path), e)
             return False
         self.apply_config(cfg)
+        note = f"Opened {path}"
+        if vary:     # this window runs one network: say where the others are
+            note += (f": the base of its comparison ({'; '.join(vary)}); Tools > Compare\u2026 "
+                     "runs the variants side by side")
+        self.statusBar().showMessage(note, 8000)
         return True
 
-    def save_config(self, path: str | None = None) -> bool:
-        """Save the current settings as TOML (or JSON by suffix)."""
+    def save_config(self, path: str | os.PathLike | None = None) -> bool:
+        """Save the running experiment as TOML (or JSON by suffix), atomically; True if saved.
+
+        Asks for the file when ``path`` is None; a name without a suffix gets the one of the
+        chosen file type.
+        """
+        suffix = ".toml"
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save experiment",
-                                                  f"{self.controller.config.name}.toml",
-                                                  "TOML (*.toml);;JSON (*.json)")
+            start = str(Path(self._last_folder) / f"{self.controller.config.name}.toml")
+            path, kind = QFileDialog.getSaveFileName(self, "Save experiment", start,
+                                                     "TOML (*.toml);;JSON (*.json)")
             if not path:
                 return False
+            suffix = ".json" if kind.startswith("JSON") else ".toml"
+        path = str(path)
         if not Path(path).suffix:
-            path += ".toml"
+            path += suffix
         try:
-            config_io.save(self.controller.config, path)
+            # an edited experiment must not be saved under its old description
+            config_io.save(self.controls.described(self.controller.config), path)
         except (ConfigError, OSError) as e:
             self._file_error("Cannot save the experiment", path, e)
             return False
+        self._last_folder = str(Path(path).parent)
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 

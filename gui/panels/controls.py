@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -47,8 +48,25 @@ from engine.config import (
     ConfigError,
     ExperimentConfig,
     LayerConfig,
+    to_dict,
     validate,
 )
+from engine.datasets import KERAS_MNIST
+
+#: keys that stay the window's shortcuts while a spin box has the focus (no number has them)
+PASS_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_R)
+#: keys that end an edit
+DONE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+#: how the controller's messages about an unreadable data set begin
+DATA_ERROR = "Cannot load the data set"
+
+
+def _missing_path(name: str, path: str) -> bool:
+    """Does data source ``name`` still need a path?  (MNIST falls back to Keras' file.)"""
+    if path.strip():
+        return False
+    return name == "csv" or (name == "mnist" and not KERAS_MNIST.expanduser().is_file())
+
 
 MAX_DEPTH = 100
 MAX_WIDTH = 1024
@@ -61,6 +79,16 @@ DATASET_NAMES = {
     "mnist": "MNIST (your files)", "csv": "CSV file\u2026",
 }
 SYNTHETIC = ("spiral", "circles", "xor", "moons", "blobs", "surface")
+PATH_TIPS = {"csv": "A CSV file: one example per row, numeric features, one label column",
+             "mnist": "A Keras-style mnist.npz, or the folder with the four MNIST IDX files "
+                      "(train-images-idx3-ubyte, ... raw or .gz)"}
+MISSING_PATH = {
+    "csv": "Choose a CSV file (\u2026 button, or type its path and press Enter); "
+           "until then the current experiment keeps running.",
+    "mnist": f"Choose mnist.npz or the folder of the four MNIST IDX files (\u2026 button, or "
+             f"type the path and press Enter); {KERAS_MNIST} was not found. Until then the "
+             f"current experiment keeps running.",
+}
 LOSS_NAMES = {"softmax_ce": "softmax + cross-entropy", "sigmoid_bce": "sigmoid + binary CE",
               "mse": "linear + mean squared error"}
 BN_NAMES = {"none": "off", "pre": "before the activation", "post": "after the activation"}
@@ -72,6 +100,51 @@ INIT_NAMES = {"xavier_normal": "Xavier (Glorot) normal", "xavier_uniform": "Xavi
 # activation -> (ModelConfig field, label) of its parameter
 ACT_PARAMS = {"leaky_relu": ("leaky_slope", "negative slope"),
               "prelu": ("prelu_init", "initial slope"), "elu": ("elu_alpha", "alpha")}
+
+
+def _flat(config: ExperimentConfig) -> dict[str, object]:
+    """``section.field -> value`` of every setting (name and description left out)."""
+    return {f"{head}.{key}": value for head in ("data", "model", "training", "logging")
+            for key, value in to_dict(getattr(config, head)).items()}
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return f"{len(value)} layers set one by one" if value else "uniform layers"
+    return str(value) if value != "" else "(none)"
+
+
+def config_changes(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
+    """What differs between two experiments, as ``"activation sigmoid \u2192 tanh"``."""
+    a, b = _flat(old), _flat(new)
+    words = {"data.name": "data set", "data.seed": "data seed", "training.seed": "weights seed"}
+    return [f"{words.get(key, key.partition('.')[2])} {_fmt(a[key])} \u2192 {_fmt(b[key])}"
+            for key in a if a[key] != b[key]]
+
+
+def summary(config: ExperimentConfig) -> str:
+    """One line of what the experiment is: layers, countermeasures, optimiser, data."""
+    m, t = config.model, config.training
+    layers = m.layers()
+    acts = {la.activation for la in layers}
+    widths = {la.width for la in layers}
+    if len(acts) == 1 and len(widths) == 1:
+        net = f"{len(layers)} hidden {layers[0].activation} layers of {layers[0].width} units"
+    else:
+        net = f"{len(layers)} hidden layers (" + ", ".join(
+            f"{la.width} {la.activation}" for la in layers[:6]) + (", \u2026)" if len(
+                layers) > 6 else ")")
+    extras = [f"batch norm {m.batch_norm}" if m.batch_norm != "none" else "",
+              "residual" if m.residual else "",
+              f"dropout {m.dropout:g}" if m.dropout else "",
+              f"clip norm {t.clip_norm:g}" if t.clip_norm else "",
+              f"clip value {t.clip_value:g}" if t.clip_value else ""]
+    extras = [e for e in extras if e]
+    data = DATASET_NAMES.get(config.data.name, config.data.name).rstrip("\u2026")
+    return (net + (f" with {', '.join(extras)}" if extras else "")
+            + f"; {m.init} init; {t.optimizer} lr {t.learning_rate:g}; {data}")
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -166,16 +239,25 @@ class Controls(QWidget):
     countermeasures.  Emits ``config_changed(ExperimentConfig)`` on every valid edit."""
 
     config_changed = Signal(object)
+    #: Enter or Escape ended an edit: the owner may take the keyboard focus back, so that
+    #: single-key shortcuts (Space, R, the arrows) drive the window again
+    editing_done = Signal()
 
     def __init__(self, config: ExperimentConfig | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self._base = config or ExperimentConfig()
         self._inputs: list[QWidget] = []
         self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
+        self._origin = self._base          # the experiment as loaded (preset, file, start)
+        # plain text: descriptions are prose ("z < 0"), never markup
+        self.about_title = QLabel()
+        self.about_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.about_title.setWordWrap(True)
+        self.about_title.setStyleSheet("font-weight: 600; padding: 2px 2px 0 2px;")
         self.about = QLabel()
         self.about.setWordWrap(True)
-        self.about.setTextFormat(Qt.TextFormat.RichText)
-        self.about.setStyleSheet("color: #333; padding: 2px 2px 6px 2px;")
+        self.about.setTextFormat(Qt.TextFormat.PlainText)
+        self.about.setStyleSheet("color: #333; padding: 0 2px 6px 2px;")
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b71c1c; font-weight: 600;")
@@ -183,6 +265,7 @@ class Controls(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.about_title)
         layout.addWidget(self.about)
         layout.addWidget(self._data_group())
         layout.addWidget(self._model_group())
@@ -240,16 +323,22 @@ class Controls(QWidget):
         row = QHBoxLayout(path)
         row.setContentsMargins(0, 0, 0, 0)
         self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("data.path")
         self.path_edit.setPlaceholderText("file or folder")
-        browse = QPushButton("\u2026")
-        browse.setFixedWidth(28)
-        browse.setToolTip("Choose the file")
-        browse.clicked.connect(self._browse)
+        self.browse_button = QPushButton("\u2026")
+        self.browse_button.setFixedWidth(28)
+        self.browse_button.clicked.connect(self.browse)
         row.addWidget(self.path_edit, 1)
-        row.addWidget(browse)
+        row.addWidget(self.browse_button)
         f.addRow("path", path)
         self._rows["data.path"] = (f, path)
         self._inputs.append(self.path_edit)
+        # what the chosen source still needs, or why its file was not taken
+        self.path_note = QLabel()
+        self.path_note.setWordWrap(True)
+        self.path_note.setTextFormat(Qt.TextFormat.PlainText)
+        f.addRow(self.path_note)
+        self._rows["data.path_note"] = (f, self.path_note)
         self._add(f, "data.label_column", "label column", QLineEdit(),
                   "CSV: name or index of the label column (-1 = last)")
         self._add(f, "data.test_fraction", "test fraction", _dspin(0.0, 0.9, 0.05, 2),
@@ -344,8 +433,12 @@ class Controls(QWidget):
             lbl.setMinimumWidth(width)
 
     def _connect(self) -> None:
+        source = self._w("data.name")
         for w in self._inputs:
-            if isinstance(w, QComboBox):
+            self._filter_keys(w)
+            if w is source:    # the loss (and maybe the file) must follow first
+                w.currentIndexChanged.connect(self._dataset_picked)
+            elif isinstance(w, QComboBox):
                 w.currentIndexChanged.connect(self._edited)
             elif isinstance(w, QAbstractSpinBox):
                 w.valueChanged.connect(self._edited)
@@ -353,12 +446,47 @@ class Controls(QWidget):
                 w.toggled.connect(self._edited)
             elif isinstance(w, QLineEdit):
                 w.editingFinished.connect(self._edited)
-        self.findChild(QComboBox, "data.name").currentIndexChanged.connect(self._dataset_picked)
+
+    # --- keyboard and wheel ------------------------------------------------------------------
+    def _filter_keys(self, widget: QWidget) -> None:
+        if isinstance(widget, QAbstractSpinBox | QComboBox):
+            # the wheel scrolls the panel; it changes a value only once the field has focus
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        """Space and R are never part of a number: in a spin box they stay shortcuts.  Enter
+        (take the value) and Escape (drop the typing) end an edit (``editing_done``).  An
+        unfocused field ignores the wheel."""
+        kind = event.type()
+        if kind == QEvent.Type.ShortcutOverride and isinstance(obj, QAbstractSpinBox) \
+                and event.key() in PASS_KEYS and not event.modifiers():
+            event.ignore()             # not taken here: the window's shortcut fires
+            return True
+        if kind == QEvent.Type.KeyPress and event.key() in DONE_KEYS:
+            if event.key() == Qt.Key.Key_Escape:
+                self._drop_typing(obj)
+            QTimer.singleShot(0, self.editing_done.emit)   # after the field took the value
+        elif kind == QEvent.Type.Wheel and isinstance(obj, QAbstractSpinBox | QComboBox) \
+                and not obj.hasFocus():
+            event.ignore()             # passed on to the scroll area
+            return True
+        return False
+
+    def _drop_typing(self, widget: QWidget) -> None:
+        """Escape: show the field's current value again (leaving it would apply the text)."""
+        if isinstance(widget, QAbstractSpinBox):
+            widget.setValue(widget.value())
+        elif widget is self.path_edit:
+            widget.setText(self._base.data.path)
+        elif widget is self._w("data.label_column"):
+            widget.setText(str(self._base.data.label_column))
 
     # --- config <-> widgets -------------------------------------------------------------------
     def _fields(self):
         """(config key, (form, widget)) of every config field shown."""
-        return [(k, v) for k, v in self._rows.items() if k != "model.layer_table"]
+        return [(k, v) for k, v in self._rows.items()
+                if k not in ("model.layer_table", "data.path_note")]
 
     def _w(self, key: str):
         return self._rows[key][1]
@@ -380,12 +508,43 @@ class Controls(QWidget):
             self._fill_table(config.model.layers())
         finally:
             del blockers
+        self.path_note.clear()
         self._refresh()
         self.error_label.hide()
-        title = config.name.replace("_", " ")
-        desc = config.description.strip()
-        self.about.setText(f"<b>{title}</b>" + (f"<br>{desc}" if desc else ""))
-        self.about.setToolTip(desc)
+        self._origin = config
+        self._describe(config)
+
+    @property
+    def origin(self) -> ExperimentConfig:
+        """The experiment last shown with :meth:`set_config` (before the user's edits)."""
+        return self._origin
+
+    def described(self, config: ExperimentConfig) -> ExperimentConfig:
+        """``config`` with a description that is true of it: the loaded one while the
+        settings are unchanged, else a summary and what changed since it was loaded."""
+        changes = config_changes(self._origin, config)
+        if not changes:
+            return replace(config, description=self._origin.description)
+        text = (f"{summary(config)}. Changed from {self._origin.name}: "
+                + "; ".join(changes) + ".")
+        return replace(config, description=text)
+
+    def _describe(self, config: ExperimentConfig) -> None:
+        """The heading: the experiment's own description only while its settings are as
+        loaded; once edited, what it is now and what changed."""
+        origin = self._origin
+        changes = config_changes(origin, config)
+        title = origin.name.replace("_", " ")
+        desc = origin.description.strip()
+        if not changes:
+            self.about_title.setText(title)
+            self.about.setText(desc or summary(config) + ".")
+            self.about.setToolTip("")
+            return
+        shown = changes[:4] + ([f"and {len(changes) - 4} more"] if len(changes) > 4 else [])
+        self.about_title.setText(f"{title} (modified)")
+        self.about.setText(f"Now: {summary(config)}.\nChanged: " + "; ".join(shown) + ".")
+        self.about.setToolTip(f"As loaded: {desc}" if desc else "")
 
     @staticmethod
     def _show(widget: QWidget, value) -> None:
@@ -447,6 +606,8 @@ class Controls(QWidget):
             width.valueChanged.connect(self._edited)
             act = _combo(ACTIVATIONS, {name: a.display for name, a in ACTIVATIONS.items()})
             act.currentIndexChanged.connect(self._edited)
+            self._filter_keys(width)
+            self._filter_keys(act)
             t.setCellWidget(i, 0, width)
             t.setCellWidget(i, 1, act)
         with QSignalBlocker(width), QSignalBlocker(act):
@@ -482,6 +643,8 @@ class Controls(QWidget):
         self._visible("data.noise", synthetic)
         self._visible("data.n_classes", name in ("spiral", "blobs"))
         self._visible("data.path", name in ("mnist", "csv"))
+        self._visible("data.path_note", name in ("mnist", "csv")
+                      and bool(self.path_note.text()))
         self._visible("data.label_column", name == "csv")
         self._visible("data.test_fraction", name != "mnist")
         per_layer = self.per_layer.isChecked()
@@ -500,7 +663,8 @@ class Controls(QWidget):
         form.setRowVisible(widget, on)
 
     def _dataset_picked(self) -> None:
-        """Regression data needs the mse loss and classification data cannot use it."""
+        """Regression data needs the mse loss and classification data cannot use it; a file
+        source asks for its file at once."""
         name = self._read(self._w("data.name"))
         loss = self._w("model.loss")
         with QSignalBlocker(loss):
@@ -508,17 +672,37 @@ class Controls(QWidget):
                 _set_combo(loss, "mse")
             elif self._read(loss) == "mse":
                 _set_combo(loss, "softmax_ce")
+        self.path_edit.setToolTip(PATH_TIPS.get(name, ""))
+        self.browse_button.setToolTip(PATH_TIPS.get(name, ""))
+        self.path_note.clear()
+        if _missing_path(name, self.path_edit.text()):
+            self.browse(apply=False)
+        self._edited()
 
-    def _browse(self) -> None:
+    def browse(self, apply: bool = True) -> bool:
+        """Ask for the data file of the current source; True if one was chosen.
+
+        CSV: a file.  MNIST: an ``.npz`` file, or any of the four IDX files, which stands
+        for the folder holding them (the loader reads a folder or an ``.npz``).
+        """
         name = self._read(self._w("data.name"))
+        start = self.path_edit.text().strip()
         if name == "csv":
-            path, _ = QFileDialog.getOpenFileName(self, "CSV file", "",
-                                                  "CSV (*.csv *.txt);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(self, "CSV file", start,
+                                                  "CSV (*.csv *.tsv *.txt);;All files (*)")
         else:
-            path = QFileDialog.getExistingDirectory(self, "MNIST folder")
-        if path:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "MNIST: mnist.npz, or one of the four IDX files of a folder", start,
+                "MNIST (*.npz *-ubyte *-ubyte.gz);;All files (*)")
+            if path and "-ubyte" in Path(path).name:
+                path = str(Path(path).parent)
+        if not path:
+            return False
+        with QSignalBlocker(self.path_edit):
             self.path_edit.setText(path)
+        if apply:
             self._edited()
+        return True
 
     def _edited(self, *_) -> None:
         sender = self.sender()
@@ -529,6 +713,7 @@ class Controls(QWidget):
             self._sync_table(sender)
         self._refresh()
         cfg = self.config()
+        self._describe(cfg)
         try:
             validate(cfg)
         except ConfigError as e:
@@ -536,6 +721,26 @@ class Controls(QWidget):
             self.error_label.show()
             return
         self.error_label.hide()
+        if _missing_path(cfg.data.name, cfg.data.path):
+            # nothing to load yet: keep running the current experiment until a file is given
+            self.path_note.setText(MISSING_PATH[cfg.data.name])
+            self.path_note.setStyleSheet("color: #8a4b00;")
+            self._refresh()
+            return
+        self.path_note.clear()
+        self._refresh()
         if cfg != self._base:
             self._base = cfg
             self.config_changed.emit(cfg)
+
+    def show_rejected(self, message: str) -> None:
+        """The last edit could not be built (e.g. a bad data file): keep it on show, so it
+        can be corrected, and say why; the previous experiment keeps running."""
+        self.error_label.setText("Not applied (the previous experiment keeps running):\n"
+                                 + message)
+        self.error_label.show()
+        if message.startswith(DATA_ERROR) and self._read(self._w("data.name")) in ("csv",
+                                                                                 "mnist"):
+            self.path_note.setText(message)
+            self.path_note.setStyleSheet("color: #b71c1c;")
+            self._refresh()
