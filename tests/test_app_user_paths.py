@@ -18,11 +18,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMenu, QMessage
 from engine import config as config_io
 from engine.config import ExperimentConfig, updated
 from engine.presets import get_preset
-from gui.app import pin_singletons
 from gui.controller import default_config
 from gui.main_window import MainWindow
-
-pin_singletons()   # PySide6 6.12 on CPython 3.11 steals references to None (see gui.app)
 
 TIMEOUT = 20_000   # ms; generous: a cold Numba cache compiles for ~20 s
 DEPTH = 3
