@@ -373,7 +373,8 @@ class CompareWindow(QMainWindow):
         widths = "\u00d7".join(str(h.width) for h in layers) if m.hidden else \
             f"{len(layers)} \u00d7 {m.width}"
         self.base_label.setText(
-            f"<b>Base:</b> {base.name} \u2014 data <i>{d.name}</i>, hidden layers {widths} "
+            f"<b>Base:</b> {html.escape(base.name)} \u2014 data <i>{d.name}</i>, "
+            f"hidden layers {widths} "
             f"({m.activation}, {m.init}), {base.training.optimizer} lr "
             f"{base.training.learning_rate:g}, batch {base.training.batch_size}, seed "
             f"{base.training.seed}. Shared by every variant.")

@@ -130,9 +130,11 @@ class LessonPanel(QWidget):
         self.counter = QLabel()
         self.counter.setStyleSheet("color: #666")
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)   # lesson text is never markup
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-size: 13pt; font-weight: bold")
         self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

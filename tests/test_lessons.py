@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
 from engine.compare import expand_variants
@@ -303,6 +304,17 @@ def test_panel_reports_a_broken_lesson(qtbot):
     panel.show_lesson(0)
     assert errors
     assert "no_such_preset" in errors[0]
+
+
+def test_lesson_text_with_a_less_than_sign_shows_in_full(qtbot):
+    text = "ReLU is zero for z < 0. Its <b>gradient</b> there is zero too."
+    panel = LessonPanel([Lesson("x", "a < b", "dying_relu", (), text, "c")])
+    qtbot.addWidget(panel)
+    panel.show_lesson(0)
+    # AutoText would take this for markup and drop everything after "z "
+    assert panel.text.textFormat() == Qt.TextFormat.PlainText
+    assert panel.title.textFormat() == Qt.TextFormat.PlainText
+    assert panel.text.text() == text
 
 
 # ----------------------------------------------------------------------------- install
