@@ -65,7 +65,7 @@ class ConfigError(ValueError):
     def __init__(self, errors: list[str], source: str = ""):
         # a message line stays readable whatever a user typed (values are cut to 80 characters
         # where they are quoted; this catches anything else)
-        self.errors = [e if len(e) <= _MAX_LINE else e[:_MAX_LINE - 1] + "…" for e in errors]
+        self.errors = [cut(e, _MAX_LINE) for e in errors]
         self.source = source
         super().__init__("\n".join(self.messages))
 
@@ -175,6 +175,11 @@ class ExperimentConfig:
 MAX_SHOWN = 80
 
 
+def cut(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def shown(value, limit: int = MAX_SHOWN) -> str:
     """``repr(value)`` for a message, cut to ``limit`` characters with "…".
 
@@ -184,7 +189,7 @@ def shown(value, limit: int = MAX_SHOWN) -> str:
         text = repr(value)
     except (ValueError, RecursionError):   # int too long to print / nested too deeply
         text = f"<{type(value).__name__} too large to show>"
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return cut(text, limit)
 
 
 def _check(errors: list[str], ok: bool, path: str, expected: str, value) -> None:
@@ -212,9 +217,6 @@ def _validate_data(d: DataConfig, errors: list[str]) -> None:
     _check(errors, d.n_samples >= 4, "data.n_samples", "must be >= 4", d.n_samples)
     _check(errors, d.noise >= 0, "data.noise", "must be >= 0", d.noise)
     _check(errors, d.n_classes >= 2, "data.n_classes", "must be >= 2", d.n_classes)
-    if d.name in ("spiral", "blobs") and d.n_classes >= 2:
-        _check(errors, d.n_classes <= d.n_samples, "data.n_classes",
-               f"must be <= data.n_samples ({shown(d.n_samples)})", d.n_classes)
     _check(errors, 0 <= d.test_fraction < 1, "data.test_fraction", "must be in [0, 1)",
            d.test_fraction)
     _check(errors, d.subset >= 0, "data.subset", "must be >= 0", d.subset)
@@ -369,8 +371,7 @@ def _join(prefix: str, key) -> str:
 def _unknown_key(cls, key: str, path: str) -> str:
     """``path: unknown key`` with a did-you-mean: a close name here, or the same name elsewhere."""
     names = [f.name for f in fields(cls)]
-    if len(path) > MAX_SHOWN:
-        path = path[:MAX_SHOWN - 1] + "…"
+    path = cut(path)
     hint = did_you_mean(key, names)
     if not hint:
         for section in _SECTIONS:   # e.g. model.learning_rate -> training.learning_rate
@@ -534,7 +535,7 @@ def file_problem(path: Path) -> str | None:
     """Why ``path`` cannot be read as a data or config file, or None if it can.
 
     Refuses folders and non-regular files up front: reading a FIFO would block forever and a
-    device (``/dev/zero``) would never end.
+    device (``/dev/zero``) would never end.  The caller adds what it expected.
     """
     try:
         mode = path.stat().st_mode
@@ -545,9 +546,9 @@ def file_problem(path: Path) -> str | None:
     except ValueError:
         return "not a valid file name"
     if stat.S_ISDIR(mode):
-        return "is a folder, expected a file"
+        return "is a folder"
     if not stat.S_ISREG(mode):
-        return "not a regular file (a FIFO, device or socket), expected a file"
+        return "not a regular file (a FIFO, device or socket)"
     return None
 
 
@@ -569,7 +570,8 @@ def read_document(path: str | os.PathLike) -> dict:
     if problem is None and path.stat().st_size > MAX_DOCUMENT_BYTES:
         problem = f"larger than {MAX_DOCUMENT_BYTES // 1024} KiB: not a config file"
     if problem:
-        raise ConfigError([problem], str(path))
+        expected = "" if problem == "no such file" else ", expected a .toml or .json file"
+        raise ConfigError([problem + expected], str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.config import file_problem, shown
+from engine.config import cut, file_problem, shown
 
 if TYPE_CHECKING:  # only for annotations: keeps this module importable on its own
     from engine.config import DataConfig
@@ -299,7 +299,7 @@ def _read_idx(path: Path) -> np.ndarray:
 
     problem = file_problem(path)
     if problem:
-        raise DataError(f"{path}: {problem}")
+        raise DataError(f"{path}: {problem}, expected an IDX file")
     try:
         with _open_idx(path) as f:
             dims = _idx_header(path, f)
@@ -359,14 +359,14 @@ def _read_mnist_npz(path: Path) -> tuple[np.ndarray, ...]:
     """
     problem = file_problem(path)
     if problem:
-        raise DataError(f"{path}: {problem}")
+        raise DataError(f"{path}: {problem}, expected a Keras-style mnist.npz")
     if not zipfile.is_zipfile(path):
         with path.open("rb") as f:
             npy = f.read(6) == b"\x93NUMPY"
         hint = (" (this is a single .npy array; save the four arrays with np.savez)"
                 if npy else "")
-        raise DataError(f"{path}: not a .npz archive{hint}; expected a Keras-style mnist.npz "
-                        "with x_train, y_train, x_test, y_test")
+        raise DataError(f"{path}: not a readable .npz archive (not a zip file){hint}; expected "
+                        "a Keras-style mnist.npz with x_train, y_train, x_test, y_test")
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -501,6 +501,8 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     from engine.limits import format_bytes
 
     problem = file_problem(path)
+    if problem == "no such file":
+        raise DataError(f"{path}: file not found")
     if problem:
         raise DataError(f"{path}: {problem}, expected a CSV file")
     limit = _data_byte_limit() // 2   # parsed text takes ~30x the file's size at its peak
@@ -539,7 +541,7 @@ def _label_index(path: Path, label_column: str | int, header: list[str] | None,
                         "row (line 1 is numeric); give an integer index such as -1")
     if text not in header:
         raise DataError(f"{path}: unknown label column {shown(text)}; columns are "
-                        + shown(", ".join(repr(h) for h in header), 300))
+                        + cut(", ".join(repr(h) for h in header), 300))
     return header.index(text)
 
 

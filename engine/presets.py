@@ -22,6 +22,7 @@ from pathlib import Path
 from engine.config import (
     ConfigError,
     ExperimentConfig,
+    cut,
     did_you_mean,
     from_dict,
     read_document,
@@ -69,7 +70,7 @@ def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
     else:
         for key in table:
             if key != "vary":
-                errors.append(f"compare.{shown(key)}: unknown key{did_you_mean(key, ['vary'])}")
+                errors.append(f"compare.{cut(str(key))}: unknown key{did_you_mean(key, ['vary'])}")
         raw = table.get("vary", [])
         if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
             vary = tuple(raw)
