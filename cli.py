@@ -215,7 +215,11 @@ def _describe_model(config, dataset) -> str:
     n_out = n_outputs(config.model.loss, dataset.task, dataset.n_classes, n_targets)
     widths = [dataset.n_features, *(h.width for h in layers), n_out]
     acts = sorted({h.activation for h in layers})
-    return (f"{'-'.join(map(str, widths))} ({', '.join(acts) or 'no hidden layers'}), "
+    shape = "-".join(map(str, widths))
+    if len(layers) > 12:   # a 100000-layer net must not print a 200 kB line
+        shape = (f"{'-'.join(map(str, widths[:3]))}-...-{'-'.join(map(str, widths[-3:]))} "
+                 f"[{len(layers)} hidden layers]")
+    return (f"{shape} ({', '.join(acts) or 'no hidden layers'}), "
             f"{config.model.loss}, init {config.model.init}")
 
 

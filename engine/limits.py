@@ -155,7 +155,8 @@ def estimate_memory(config: ExperimentConfig,
     data = n * (n_in + n_out) * 8 * 4
     network = params * item * 4 + biggest * 8 * 3 + 4 * total_width * item
     batch = max(1, min(max(t.batch_size, 1), n)) if n else max(t.batch_size, 1)
-    workspace = _N_KINDS * total_width * item * (2 * batch + _EVAL_CHUNK)
+    n_test = 10000 if config.data.name == "mnist" else math.ceil(n * config.data.test_fraction)
+    workspace = _N_KINDS * total_width * item * (2 * batch + min(_EVAL_CHUNK, n_test))
     layers = _n_layers(m) + 1
     rows = _history_rows(config, n, batch)
     history = rows * (layers * _N_METRICS + 8) * 8 * 3   # buffer, view copy, logged rows
@@ -195,8 +196,8 @@ def _culprit(config: ExperimentConfig, est: MemoryEstimate) -> str:
         return "data.n_samples" if config.data.name not in (*_NOMINAL, "csv") else "data.name"
     if part == "history":
         return "logging.history"
+    if part == "workspace" and config.training.batch_size > _EVAL_CHUNK:
+        return "training.batch_size"
     if m.hidden:
         return "model.hidden"
-    if part == "workspace" and config.training.batch_size > m.width:
-        return "training.batch_size"
-    return "model.width" if m.width * m.width >= m.depth * m.width else "model.depth"
+    return "model.width" if m.width >= m.depth else "model.depth"
