@@ -555,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         _warn(f"error: {e}")
         return EXIT_USAGE
+    except BrokenPipeError:   # output piped into `head`: nothing left to tell
+        return EXIT_FAILURE
     except OSError as e:   # e.g. disk full while writing: write_atomic names the file
         if args.debug:
             raise
