@@ -517,6 +517,9 @@ def parse_document(text: str, suffix: str, source: str = "") -> dict:
     except json.JSONDecodeError as e:
         raise ConfigError([f"invalid JSON: {e.msg} (at line {e.lineno}, column {e.colno})"],
                           source) from None
+    except ValueError as e:   # an integer of more than 4300 digits (Python's guard)
+        what = "an integer of more than 4300 digits" if "digits" in str(e) else cut(str(e))
+        raise ConfigError([f"invalid number: {what}"], source) from None
     if not isinstance(d, dict):
         raise ConfigError([f"expected a JSON object at the top level, got {_describe(d)}"],
                           source)
@@ -704,7 +707,7 @@ def parse_value(text: str, typ=None):
     text = text.strip()
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except (tomllib.TOMLDecodeError, RecursionError):
+    except (ValueError, RecursionError):   # TOMLDecodeError, or an integer of 4300+ digits
         value = text
     if typ is str and not isinstance(value, str):
         return text

@@ -73,7 +73,7 @@ def format_bytes(n: int) -> str:
     for unit, scale in (("TiB", 1024**4), ("GiB", GIB), ("MiB", 1024**2), ("KiB", 1024)):
         if n >= scale:
             if n // scale >= 10**15:
-                return f"more than 1e15 {unit}"
+                return f"10^15 {unit} or more"
             return f"{n / scale:.1f} {unit}"
     return f"{n} B"
 
@@ -155,7 +155,9 @@ def estimate_memory(config: ExperimentConfig,
     data = n * (n_in + n_out) * 8 * 4
     network = params * item * 4 + biggest * 8 * 3 + 4 * total_width * item
     batch = max(1, min(max(t.batch_size, 1), n)) if n else max(t.batch_size, 1)
-    n_test = 10000 if config.data.name == "mnist" else math.ceil(n * config.data.test_fraction)
+    # (n capped before the float product: a 5000-digit n_samples must not overflow a float)
+    n_test = 10000 if config.data.name == "mnist" else math.ceil(
+        min(n, 10**9) * config.data.test_fraction)
     workspace = _N_KINDS * total_width * item * (2 * batch + min(_EVAL_CHUNK, n_test))
     layers = _n_layers(m) + 1
     rows = _history_rows(config, n, batch)
@@ -170,7 +172,7 @@ def _n_layers(model) -> int:
 def _history_rows(config: ExperimentConfig, n: int, batch: int) -> int:
     """Rows the history will hold: ``logging.history``, or fewer if the run is shorter."""
     t = config.training
-    per_epoch = max(1, math.ceil(n / batch)) if n else 1
+    per_epoch = max(1, -(-n // batch))   # integer ceil: n may have thousands of digits
     steps = t.steps if t.steps > 0 else max(t.epochs, 1) * per_epoch
     return max(2, min(config.logging.history, steps + 1))
 
