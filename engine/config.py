@@ -571,9 +571,10 @@ def read_document(path: str | os.PathLike) -> dict:
     suffix = _suffix(path)
     problem = file_problem(path)
     if problem is None and path.stat().st_size > MAX_DOCUMENT_BYTES:
-        problem = f"larger than {MAX_DOCUMENT_BYTES // 1024} KiB: not a config file"
+        problem = f"larger than {MAX_DOCUMENT_BYTES // 1024} KiB, too large for a config file"
     if problem:
-        expected = "" if problem == "no such file" else ", expected a .toml or .json file"
+        expected = (", expected a .toml or .json file"
+                    if problem.startswith(("is a folder", "not a regular")) else "")
         raise ConfigError([problem + expected], str(path))
     try:
         text = path.read_text(encoding="utf-8")

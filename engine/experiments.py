@@ -315,7 +315,8 @@ def variants(config: ExperimentConfig, vary: Iterable[str]
     count = math.prod(len(values) for _, values in options)
     if count > MAX_VARIANTS:   # counted before a single variant is built
         sizes = " x ".join(str(len(values)) for _, values in options)
-        raise ConfigError([f"{sizes} = {count} combinations; a comparison runs at most "
+        sizes = f"{sizes} = " if len(options) > 1 else ""
+        raise ConfigError([f"{sizes}{count} combinations; a comparison runs at most "
                            f"{MAX_VARIANTS} variants: vary fewer values"], "--vary")
     keys = [k for k, _ in options]
     shorts = _short_keys(keys)
