@@ -555,8 +555,8 @@ def file_problem(path: Path) -> str | None:
     return None
 
 
-#: largest config document read (a real one is a few kB)
-MAX_DOCUMENT_BYTES = 1024**2
+#: largest config document read (a real one is a few kB; a 100000-layer hidden list ~3 MB)
+MAX_DOCUMENT_BYTES = 16 * 1024**2
 
 
 def read_document(path: str | os.PathLike) -> dict:
@@ -571,7 +571,7 @@ def read_document(path: str | os.PathLike) -> dict:
     suffix = _suffix(path)
     problem = file_problem(path)
     if problem is None and path.stat().st_size > MAX_DOCUMENT_BYTES:
-        problem = f"larger than {MAX_DOCUMENT_BYTES // 1024} KiB, too large for a config file"
+        problem = f"larger than {MAX_DOCUMENT_BYTES // 1024**2} MiB, too large for a config file"
     if problem:
         expected = (", expected a .toml or .json file"
                     if problem.startswith(("is a folder", "not a regular")) else "")
