@@ -28,7 +28,7 @@ import numpy as np
 
 from engine.config import cut, file_problem, shown
 
-if TYPE_CHECKING:  # only for annotations: keeps this module importable on its own
+if TYPE_CHECKING:  # only for annotations
     from engine.config import DataConfig
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "data"
