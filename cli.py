@@ -13,6 +13,7 @@ the plots, at the very end.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import os
 import re
@@ -166,13 +167,31 @@ def _with_length(config, steps: int | None, epochs: int | None):
     return config
 
 
+#: longest file-name part made from a run name (file systems allow 255 bytes per name)
+MAX_NAME = 100
+
+
 def _safe_name(text: str) -> str:
-    """A file-name-safe version of a run / variant name."""
-    return re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text).strip("_") or "run"
+    """A file-name-safe version of a run / variant name, at most MAX_NAME characters.
+
+    A cut name ends in a short hash of the whole, so two long names stay apart.
+    """
+    name = re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text).strip("_.") or "run"
+    if len(name) > MAX_NAME:
+        digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:8]
+        name = f"{name[:MAX_NAME - 9]}-{digest}"
+    return name
 
 
 def _out_dir(args, name: str) -> Path:
-    """--out, or a fresh ``runs/<name>-<timestamp>`` (suffixed if that exists already)."""
+    """--out, or a fresh ``runs/<name>-<timestamp>`` (suffixed if that exists already).
+
+    The folder is made (and found writable) before anything runs; a mistake is a UsageError
+    naming --out, not an OS error after the training.
+    """
+    from engine.config import clean_stale_temps
+
+    what = "--out" if args.out else "output folder"
     if args.out:
         out = Path(args.out)
     else:
@@ -181,7 +200,15 @@ def _out_dir(args, name: str) -> Path:
         while out.exists():
             n += 1
             out = base.with_name(f"{base.name}-{n}")
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{what}: {out} exists and is not a folder; give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"{what}: cannot create folder {out}: {e.strerror or e}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"{what}: folder {out} is not writable")
+    clean_stale_temps(out)
     return out
 
 
@@ -193,7 +220,11 @@ def _describe_model(config, dataset) -> str:
     n_out = n_outputs(config.model.loss, dataset.task, dataset.n_classes, n_targets)
     widths = [dataset.n_features, *(h.width for h in layers), n_out]
     acts = sorted({h.activation for h in layers})
-    return (f"{'-'.join(map(str, widths))} ({', '.join(acts) or 'no hidden layers'}), "
+    shape = "-".join(map(str, widths))
+    if len(layers) > 12:   # a 100000-layer net must not print a 200 kB line
+        shape = (f"{'-'.join(map(str, widths[:3]))}-...-{'-'.join(map(str, widths[-3:]))} "
+                 f"[{len(layers)} hidden layers]")
+    return (f"{shape} ({', '.join(acts) or 'no hidden layers'}), "
             f"{config.model.loss}, init {config.model.init}")
 
 
@@ -259,12 +290,15 @@ def cmd_run(args) -> int:
     from engine.experiments import (
         run_experiment,
         summary_table,
+        variants,
         write_metrics_csv,
         write_summary_json,
     )
 
     config, vary = _load(args)
     config = _with_length(config, args.steps, args.epochs)
+    if vary:
+        variants(config, vary)   # a broken [compare] table is an error even when not used
     dataset = load_dataset(config.data, config.model.dtype)
     if vary and not args.quiet:
         _warn(f"note: {args.target} is a comparison; `{PROG} compare {args.target}` runs all "
@@ -349,11 +383,15 @@ def _ending(reporter: ProgressReporter):
 def cmd_check(args) -> int:
     """Validate a config (and its data set and network) without training."""
     from engine.experiments import planned_steps, variants
+    from engine.limits import estimate_memory, format_bytes, memory_limit
     from engine.session import Session
 
     config, vary = _load(args)
+    todo = variants(config, vary) if vary else []   # counted and checked before any build
     session = Session(config)
-    todo = variants(config, vary) if vary else []
+    data = session.dataset
+    memory = estimate_memory(config, (len(data.X_train) + len(data.X_test), data.n_features,
+                                      session.net.specs[-1].n_out))
     total = planned_steps(config, session.steps_per_epoch)
     t = config.training
     print(f"OK  {config.name}")
@@ -365,6 +403,7 @@ def cmd_check(args) -> int:
     auto = " (auto: test examples <= 10% of training examples)" if t.eval_every == "auto" else ""
     every = session.eval_every
     print(f"  evaluate  {f'every {every} steps' if every else 'never'}{auto}")
+    print(f"  memory    about {format_bytes(memory.total)} (limit {format_bytes(memory_limit())})")
     if todo:
         print(f"  compare   {', '.join(vary)} ({len(todo)} variants)")
     return EXIT_OK
@@ -529,6 +568,14 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         _warn(f"error: {e}")
         return EXIT_USAGE
+    except BrokenPipeError:   # output piped into `head`: nothing left to tell
+        return EXIT_FAILURE
+    except OSError as e:   # e.g. disk full while writing: write_atomic names the file
+        if args.debug:
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        _warn(f"error: {where}{e.strerror or e}")
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         _warn("interrupted")
         return EXIT_INTERRUPTED

@@ -7,6 +7,7 @@ reference: tests check the kernels against them and the GUI plots them.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,9 +36,12 @@ class Activation:
     smooth: str = ""
 
     def max_grad(self, param: float = 0.0) -> float:
-        """max |f'(z)| over z, from a dense grid (exact at the grid's resolution)."""
-        z = np.linspace(-8.0, 8.0, 160_001)
-        return float(np.max(np.abs(self.df(z, param))))
+        """max |f'(z)| over z, from a dense grid (exact at the grid's resolution).
+
+        Cached per (activation, parameter): a network asks once per layer, and a grid of
+        160k points per layer made a 100000-layer network take minutes to build.
+        """
+        return _max_grad(self, float(param))
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}, code={self.code})"
@@ -123,6 +127,12 @@ _TABLE = [
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in _TABLE}
 BY_CODE: dict[int, Activation] = {a.code: a for a in _TABLE}
+
+
+@functools.lru_cache(maxsize=256)
+def _max_grad(act: Activation, param: float) -> float:
+    z = np.linspace(-8.0, 8.0, 160_001)
+    return float(np.max(np.abs(act.df(z, param))))
 
 
 def get(name: str) -> Activation:

@@ -125,6 +125,10 @@ def expand_variants(base: ExperimentConfig, variants: Variants) -> dict[str, Exp
         if len(set(keys)) != len(keys):
             raise ValueError(f"each field may be varied once, got {', '.join(keys)}")
         shorts = [k.rsplit(".", 1)[1] for k in keys]   # the allowed names are unique
+        count = math.prod(len(v) for _, v in options)
+        if count > MAX_VARIANTS:   # counted before a single combination is built
+            raise ValueError(f"compare: needs {MIN_VARIANTS} to {MAX_VARIANTS} variants, "
+                             f"got {count}")
         for combo in _product([v for _, v in options]):
             name = ",".join(f"{s}={v}" for s, v in zip(shorts, combo, strict=True))
             sets = [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]

@@ -22,8 +22,10 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import math
 import os
-import tempfile
+import secrets
+import stat
 import tomllib
 import typing
 from collections.abc import Iterable
@@ -33,6 +35,7 @@ from pathlib import Path
 import tomli_w
 
 from engine.activations import ACTIVATIONS
+from engine.limits import memory_problem
 
 INITIALIZERS = (
     "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "lecun_normal",
@@ -58,6 +61,9 @@ DATASETS = (
 )
 
 
+_MAX_LINE = 400
+
+
 class ConfigError(ValueError):
     """One or more invalid config fields; ``errors`` lists every ``path: problem``.
 
@@ -66,7 +72,9 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, errors: list[str], source: str = ""):
-        self.errors = list(errors)
+        # a message line stays readable whatever a user typed (values are cut to 80 characters
+        # where they are quoted; this catches anything else)
+        self.errors = [cut(e, _MAX_LINE) for e in errors]
         self.source = source
         super().__init__("\n".join(self.messages))
 
@@ -174,20 +182,43 @@ class ExperimentConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
+#: longest value repr an error message shows (a 100 kB value is cut, not repeated)
+MAX_SHOWN = 80
+
+
+def cut(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def shown(value, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters with "…".
+
+    Safe for any value: a 5000-digit integer or a list nested too deep for ``repr``.
+    """
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):   # int too long to print / nested too deeply
+        text = f"<{type(value).__name__} too large to show>"
+    return cut(text, limit)
+
+
 def _check(errors: list[str], ok: bool, path: str, expected: str, value) -> None:
     if not ok:
-        errors.append(f"{path}: {expected}, got {value!r}")
+        errors.append(f"{path}: {expected}, got {shown(value)}")
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``options`` (difflib), else ``""``."""
+    if len(str(word)) > MAX_SHOWN:   # nothing that long is close to a name; difflib is slow
+        return ""
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _choice(errors: list[str], path: str, value, options) -> None:
     if value not in options:
-        errors.append(f"{path}: must be one of {', '.join(options)}, got {value!r}"
+        errors.append(f"{path}: must be one of {', '.join(options)}, got {shown(value)}"
                       + did_you_mean(value, options))
 
 
@@ -203,6 +234,9 @@ def _validate_data(d: DataConfig, errors: list[str]) -> None:
     _check(errors, 0 <= d.test_fraction < 1, "data.test_fraction", "must be in [0, 1)",
            d.test_fraction)
     _check(errors, d.subset >= 0, "data.subset", "must be >= 0", d.subset)
+    _check(errors, d.seed >= 0, "data.seed", "must be >= 0", d.seed)
+    _check(errors, len(d.label_column) <= MAX_SHOWN, "data.label_column",
+           f"must be a column name or index of at most {MAX_SHOWN} characters", d.label_column)
 
 
 def _renamed_none(data_name: str) -> str:
@@ -233,7 +267,9 @@ def _validate_model(m: ModelConfig, errors: list[str]) -> None:
     _check(errors, m.init_scale > 0, "model.init_scale", "must be > 0", m.init_scale)
     _check(errors, 0 <= m.dropout < 1, "model.dropout", "must be in [0, 1)", m.dropout)
     _check(errors, m.elu_alpha > 0, "model.elu_alpha", "must be > 0", m.elu_alpha)
-    widths = [h.width for h in m.layers()]
+    # without a hidden list every layer has model.width: nothing to compare (and no list
+    # of model.depth layers is built just to find that out)
+    widths = [h.width for h in m.hidden]
     if m.residual and min(widths, default=1) >= 1:   # a bad width is reported once, above
         for i in range(1, len(widths)):
             _check(errors, widths[i] == widths[i - 1], f"model.hidden[{i}].width",
@@ -257,16 +293,55 @@ def _validate_training(t: TrainingConfig, errors: list[str]) -> None:
     _check(errors, every == EVAL_AUTO or isinstance(every, int) and not isinstance(every, bool)
            and every >= 0, "training.eval_every",
            f"must be {EVAL_AUTO!r} or a whole number of steps >= 0 (0 = never)", every)
+    _check(errors, t.seed >= 0, "training.seed", "must be >= 0", t.seed)
+
+
+def _float_fields(obj, path: str = ""):
+    """(path, value) of every float field in a config tree (nested dataclasses, layer lists)."""
+    for f in fields(obj):
+        value, sub = getattr(obj, f.name), _join(path, f.name)
+        if is_dataclass(value):
+            yield from _float_fields(value, sub)
+        elif isinstance(value, float):
+            yield sub, value
+
+
+def _validate_finite(config: ExperimentConfig, errors: list[str]) -> list[str]:
+    """One rule for every float field: NaN and +-inf are never a setting.  Returns the paths."""
+    bad = [(path, v) for path, v in _float_fields(config) if not math.isfinite(v)]
+    for path, v in bad:
+        errors.append(f"{path}: must be a finite number, got {shown(v)}")
+    return [path for path, _ in bad]
+
+
+def _validate_combination(config: ExperimentConfig, errors: list[str]) -> None:
+    """Rules across sections: the loss must suit the data, the history must be even."""
+    if config.data.name == "surface" and config.model.loss != "mse":
+        errors.append(f"model.loss: data.name = \"surface\" is a regression set and needs "
+                      f"\"mse\", got {shown(config.model.loss)}")
+    h = config.logging.history
+    _check(errors, h >= 16 and h % 2 == 0, "logging.history", "must be an even number >= 16", h)
 
 
 def validate(config: ExperimentConfig) -> ExperimentConfig:
-    """Return ``config`` unchanged, or raise :class:`ConfigError` listing every problem."""
+    """Return ``config`` unchanged, or raise :class:`ConfigError` listing every problem.
+
+    Range checks first; when those pass, the memory the experiment would need is estimated
+    (:mod:`engine.limits`) and a config that cannot fit is refused before anything is built.
+    """
     errors: list[str] = []
-    _validate_data(config.data, errors)
-    _validate_model(config.model, errors)
-    _validate_training(config.training, errors)
-    _check(errors, config.logging.history >= 16, "logging.history", "must be >= 16",
-           config.logging.history)
+    non_finite = _validate_finite(config, errors)
+    range_errors: list[str] = []
+    _validate_data(config.data, range_errors)
+    _validate_model(config.model, range_errors)
+    _validate_training(config.training, range_errors)
+    _validate_combination(config, range_errors)
+    # a NaN fails every comparison: say "finite" once, not also "must be > 0"
+    errors += [e for e in range_errors if e.split(": ", 1)[0] not in non_finite]
+    if not errors:
+        problem = memory_problem(config)
+        if problem:
+            errors.append(problem)
     if errors:
         raise ConfigError(errors)
     return config
@@ -316,8 +391,7 @@ def _describe(value) -> str:
     kinds = {int: "integer", float: "float", str: "string", list: "array", tuple: "array",
              dict: "table"}
     kind = next((k for t, k in kinds.items() if isinstance(value, t)), type(value).__name__)
-    shown = repr(value)
-    return f"{kind} {shown if len(shown) <= 40 else shown[:37] + '...'}"
+    return f"{kind} {shown(value, 40)}"
 
 
 def _join(prefix: str, key) -> str:
@@ -327,6 +401,7 @@ def _join(prefix: str, key) -> str:
 def _unknown_key(cls, key: str, path: str) -> str:
     """``path: unknown key`` with a did-you-mean: a close name here, or the same name elsewhere."""
     names = [f.name for f in fields(cls)]
+    path = cut(path)
     hint = did_you_mean(key, names)
     if not hint:
         for section in _SECTIONS:   # e.g. model.learning_rate -> training.learning_rate
@@ -461,13 +536,20 @@ def dumps_json(config: ExperimentConfig) -> str:
 
 def parse_document(text: str, suffix: str, source: str = "") -> dict:
     """The top-level table of a TOML (``.toml``) or JSON (``.json``) text, unchecked."""
+    text = text.removeprefix("\ufeff")   # a BOM some editors write: not part of the document
     try:
+        # JSON's NaN / Infinity parse as floats: validate() then names the field
         d = json.loads(text) if suffix == ".json" else tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(["tables or arrays nested too deeply"], source) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([f"invalid TOML: {e}"], source) from None
     except json.JSONDecodeError as e:
         raise ConfigError([f"invalid JSON: {e.msg} (at line {e.lineno}, column {e.colno})"],
                           source) from None
+    except ValueError as e:   # an integer of more than 4300 digits (Python's guard)
+        what = "an integer of more than 4300 digits" if "digits" in str(e) else cut(str(e))
+        raise ConfigError([f"invalid number: {what}"], source) from None
     if not isinstance(d, dict):
         raise ConfigError([f"expected a JSON object at the top level, got {_describe(d)}"],
                           source)
@@ -482,6 +564,31 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a data or config file, or None if it can.
+
+    Refuses folders and non-regular files up front: reading a FIFO would block forever and a
+    device (``/dev/zero``) would never end.  The caller adds what it expected.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    except ValueError:
+        return "not a valid file name"
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, device or socket)"
+    return None
+
+
+#: largest config document read (a real one is a few kB; a 100000-layer hidden list ~3 MB)
+MAX_DOCUMENT_BYTES = 16 * 1024**2
+
+
 def read_document(path: str | os.PathLike) -> dict:
     """The parsed (unchecked) top-level table of a ``.toml`` / ``.json`` file.
 
@@ -489,11 +596,18 @@ def read_document(path: str | os.PathLike) -> dict:
     source is the file name.
     """
     path = Path(path)
+    if not str(path).strip():
+        raise ConfigError(["empty CONFIG: expected a .toml / .json file or a preset name"])
     suffix = _suffix(path)
+    problem = file_problem(path)
+    if problem is None and path.stat().st_size > MAX_DOCUMENT_BYTES:
+        problem = f"larger than {MAX_DOCUMENT_BYTES // 1024**2} MiB, too large for a config file"
+    if problem:
+        expected = (", expected a .toml or .json file"
+                    if problem.startswith(("is a folder", "not a regular")) else "")
+        raise ConfigError([problem + expected], str(path))
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(["no such file"], str(path)) from None
     except UnicodeDecodeError:
         raise ConfigError(["not a UTF-8 text file"], str(path)) from None
     except OSError as e:
@@ -506,34 +620,72 @@ def load(path: str | os.PathLike) -> ExperimentConfig:
     return from_dict(read_document(path), str(path))
 
 
-def _file_mode(path: Path) -> int:
-    """Permissions for a rewritten file: the old file's, else the umask's default."""
+def _alive(pid: int) -> bool:
+    """True if process ``pid`` exists (or may: another user's)."""
+    if pid == os.getpid():
+        return True
     try:
-        return path.stat().st_mode & 0o777
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return True
+    return True
+
+
+def clean_stale_temps(folder: Path) -> list[Path]:
+    """Remove the temporary files of :func:`write_atomic` calls whose process was killed.
+
+    The temporary name carries the writer's pid (``.metrics.csv.<pid>.<hex>.tmp``), so a
+    file of a process still alive (a concurrent writer) is never touched.
+    """
+    removed = []
+    for tmp in folder.glob(".*.tmp"):
+        parts = tmp.name.rsplit(".", 3)   # [".metrics.csv", pid, hex, "tmp"]
+        if len(parts) == 4 and parts[1].isdigit() and not _alive(int(parts[1])):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
-    Readers (and a crash half-way) never see a half-written file: the rename is atomic.
+    Readers (and a crash half-way) never see a half-written file: the rename is atomic, and
+    a failed write (disk full) removes its temporary file.  Temporary files left by killed
+    writers in the same folder are removed first.  A new file gets the permissions ``open()``
+    would give (the kernel applies the umask; the process umask is never changed), a
+    rewritten one keeps its old permissions.  Raises OSError whose ``filename`` is ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(path.parent)
+        _write_replace(path, raw)
+    except OSError as e:
+        if e.filename == str(path):
+            raise
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
+    return path
+
+
+def _write_replace(path: Path, raw: bytes) -> None:
+    try:
+        old_mode = path.stat().st_mode & 0o777
+    except OSError:
+        old_mode = None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
-        os.chmod(tmp, _file_mode(path))   # mkstemp makes 0600; give what open() would
+        if old_mode is not None:
+            os.chmod(tmp, old_mode)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return path
 
 
 def save(config: ExperimentConfig, path: str | os.PathLike) -> Path:
@@ -586,7 +738,7 @@ def parse_value(text: str, typ=None):
     text = text.strip()
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (ValueError, RecursionError):   # TOMLDecodeError, or an integer of 4300+ digits
         value = text
     if typ is str and not isinstance(value, str):
         return text
@@ -648,7 +800,7 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str],
         key = key.strip()
         parts = _parse_key(key) if sep else None
         if not parts:
-            errors.append(f"{item!r}: expected key=value, e.g. model.depth=5")
+            errors.append(f"{shown(item)}: expected key=value, e.g. model.depth=5")
             continue
         error = _assign(d, parts, parse_value(text, _field_type(parts)), key)
         if error:

@@ -18,12 +18,15 @@ import io
 import math
 import re
 import struct
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.config import cut, file_problem, shown
 from engine.resources import asset
 
 if TYPE_CHECKING:  # only for annotations: keeps this module importable on its own
@@ -247,26 +250,84 @@ def load_breast_cancer() -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple
 # ----------------------------------------------------------------------------- MNIST
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """An IDX file of unsigned bytes (raw or gzipped) as a uint8 array of its stated shape."""
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # gzip magic: decide by content, not by the file name
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise DataError(f"{path}: corrupt gzip file ({e})") from None
-    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+#: IDX dimensions: 1 for labels, 3 for images (2 is accepted: images already flattened)
+_IDX_MAX_DIMS = 3
+
+
+def _open_idx(path: Path):
+    """A binary stream of an IDX file, decompressing on the fly if it is gzipped."""
+    f = path.open("rb")
+    if f.read(2) == b"\x1f\x8b":  # gzip magic: decide by content, not by the file name
+        f.close()
+        return gzip.open(path, "rb")
+    f.seek(0)
+    return f
+
+
+def _read_exactly(f, n: int) -> bytearray:
+    """``n`` bytes from ``f`` (fewer only at the end of the stream), in a writable buffer."""
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = f.readinto(view[got:])
+        if not k:
+            return buf[:got]
+        got += k
+    return buf
+
+
+def _idx_header(path: Path, f) -> tuple[int, ...]:
+    """The dimensions stated by an IDX header (``000008`` magic = unsigned bytes)."""
+    head = f.read(4)
+    if len(head) < 4 or head[:3] != b"\x00\x00\x08":
         raise DataError(f"{path}: not an IDX file of unsigned bytes "
-                        f"(magic number {raw[:4].hex()}, expected 000008xx)")
-    ndim = raw[3]
-    start = 4 + 4 * ndim
-    if len(raw) < start:
+                        f"(magic number {head[:4].hex() or 'empty'}, expected 000008xx)")
+    ndim = head[3]
+    if not 1 <= ndim <= _IDX_MAX_DIMS:
+        raise DataError(f"{path}: IDX header says {ndim} dimensions, expected 1 (labels) "
+                        "or 3 (images)")
+    raw = f.read(4 * ndim)
+    if len(raw) < 4 * ndim:
         raise DataError(f"{path}: truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", raw[4:start])
-    if len(raw) - start != math.prod(dims):
-        raise DataError(f"{path}: IDX header announces shape {dims} ({math.prod(dims)} bytes) "
-                        f"but the file holds {len(raw) - start} data bytes")
-    return np.frombuffer(raw, dtype=np.uint8, offset=start).reshape(dims)
+    return struct.unpack(f">{ndim}I", raw)
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file of unsigned bytes (raw or gzipped) as a uint8 array of its stated shape.
+
+    The header is read first and its size checked against the memory limit; then exactly
+    that many bytes are read (a small gzip file announcing gigabytes is refused before
+    anything is decompressed).
+    """
+    from engine.limits import format_bytes
+
+    problem = file_problem(path)
+    if problem:
+        raise DataError(f"{path}: {problem}, expected an IDX file")
+    try:
+        with _open_idx(path) as f:
+            dims = _idx_header(path, f)
+            n, limit = math.prod(dims), _data_byte_limit()
+            if n > limit:
+                raise DataError(f"{path}: IDX header announces shape {dims} "
+                                f"({format_bytes(n)}), more than the limit of "
+                                f"{format_bytes(limit)} for MNIST data")
+            data = _read_exactly(f, n)
+            extra = bool(f.read(1))
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: unreadable or corrupt file ({e})") from None
+    if len(data) != n or extra:
+        held = f"{len(data)}" if len(data) < n else "more"
+        raise DataError(f"{path}: IDX header announces shape {dims} ({n} bytes) "
+                        f"but the file holds {held} data bytes")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+
+
+def _data_byte_limit() -> int:
+    """Largest raw MNIST array read: its float64 copies (x 16) must fit the memory limit."""
+    from engine.limits import memory_limit
+
+    return memory_limit() // 16
 
 
 def _find_idx(folder: Path, stem: str, kind: str) -> Path | None:
@@ -291,32 +352,90 @@ def _read_mnist_folder(folder: Path) -> tuple[np.ndarray, ...]:
     return tuple(_read_idx(found[key]) for key in MNIST_IDX)
 
 
+_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
 def _read_mnist_npz(path: Path) -> tuple[np.ndarray, ...]:
-    """x_train, y_train, x_test, y_test from a Keras-style ``mnist.npz``."""
-    keys = ("x_train", "y_train", "x_test", "y_test")
+    """x_train, y_train, x_test, y_test from a Keras-style ``mnist.npz``.
+
+    Each array's header (shape, dtype) is checked against the memory limit before its data
+    is decompressed; pickled (object) arrays are never loaded.
+    """
+    problem = file_problem(path)
+    if problem:
+        raise DataError(f"{path}: {problem}, expected a Keras-style mnist.npz")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as f:
+            npy = f.read(6) == b"\x93NUMPY"
+        hint = (" (this is a single .npy array; save the four arrays with np.savez)"
+                if npy else "")
+        raise DataError(f"{path}: not a readable .npz archive (not a zip file){hint}; expected "
+                        "a Keras-style mnist.npz with x_train, y_train, x_test, y_test")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in keys if k in z.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npz archive ({e})") from None
-    missing = [k for k in keys if k not in arrays]
-    if missing:
-        raise DataError(f"{path}: missing arrays {', '.join(missing)}; expected Keras-style "
-                        "x_train, y_train, x_test, y_test")
-    return tuple(arrays[k] for k in keys)
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            missing = [k for k in _NPZ_KEYS if f"{k}.npy" not in names]
+            if missing:
+                raise DataError(f"{path}: missing arrays {', '.join(missing)}; expected "
+                                "Keras-style x_train, y_train, x_test, y_test")
+            return tuple(_read_npz_member(path, zf, k) for k in _NPZ_KEYS)
+    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error,
+            zipfile.BadZipFile) as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"{path}: not a readable .npz archive ({type(e).__name__}: "
+                        f"{str(e)[:120]})") from None
+
+
+def _read_npz_member(path: Path, zf: zipfile.ZipFile, key: str) -> np.ndarray:
+    """One array of an .npz: header first (dtype, size against the limit), then its bytes."""
+    from engine.limits import format_bytes
+
+    with zf.open(f"{key}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(f)
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise DataError(f"{path}: {key} has dtype {dtype}, expected numbers")
+        n = math.prod(shape) * dtype.itemsize
+        if n > _data_byte_limit():
+            raise DataError(f"{path}: {key} announces shape {shape} ({format_bytes(n)}), more "
+                            f"than the limit of {format_bytes(_data_byte_limit())}")
+        data = _read_exactly(f, n)
+    if len(data) != n:
+        raise DataError(f"{path}: {key} is truncated ({len(data)} of {n} bytes)")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _check_mnist_split(source: Path, split: str, images: np.ndarray, labels: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """One split as (n, pixels) images and (n,) int64 labels 0..9, or DataError saying why."""
+    if images.ndim not in (2, 3) or labels.ndim != 1 or len(images) != len(labels):
+        raise DataError(f"{source}: MNIST {split} images {images.shape} and labels "
+                        f"{labels.shape} do not match; expected (n, 28, 28) and (n,)")
+    if split == "train" and len(images) == 0:
+        raise DataError(f"{source}: MNIST train split has no images")
+    flat = images.reshape(len(images), -1)
+    if flat.shape[1] == 0:
+        raise DataError(f"{source}: MNIST {split} images have no pixels {images.shape}")
+    if flat.dtype.kind == "f" and not np.isfinite(flat).all():
+        raise DataError(f"{source}: MNIST {split} images hold NaN or infinite pixels; "
+                        "expected numbers 0..255")
+    if labels.dtype.kind == "f" and not (np.isfinite(labels).all()
+                                         and (labels == np.round(labels)).all()):
+        raise DataError(f"{source}: MNIST {split} labels must be whole numbers 0..9, found "
+                        "NaN, infinite or fractional values")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise DataError(f"{source}: MNIST {split} labels must be digits 0..9, "
+                        f"found {labels.min()}..{labels.max()}")
+    return flat, labels.astype(np.int64)
 
 
 def _check_mnist(source: Path, arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-    """Validate shapes/labels; images become (n, h*w) uint8, labels (n,) int64."""
-    out = []
-    for split, images, labels in (("train", *arrays[:2]), ("test", *arrays[2:])):
-        if images.ndim not in (2, 3) or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{source}: MNIST {split} images {images.shape} and labels "
-                            f"{labels.shape} do not match; expected (n, 28, 28) and (n,)")
-        if labels.size and (labels.min() < 0 or labels.max() > 9):
-            raise DataError(f"{source}: MNIST {split} labels must be digits 0..9, "
-                            f"found {labels.min()}..{labels.max()}")
-        out += [images.reshape(len(images), -1), labels.astype(np.int64)]
+    """Validate shapes/labels; images become (n, h*w), labels (n,) int64."""
+    out = [*_check_mnist_split(source, "train", *arrays[:2]),
+           *_check_mnist_split(source, "test", *arrays[2:])]
     if out[0].shape[1] != out[2].shape[1]:
         raise DataError(f"{source}: MNIST train images have {out[0].shape[1]} pixels, "
                         f"test images {out[2].shape[1]}")
@@ -337,7 +456,7 @@ def _read_mnist(path: str | Path) -> tuple[Path, tuple[np.ndarray, ...]]:
         source = Path(path).expanduser()
     if source.is_dir():
         arrays = _read_mnist_folder(source)
-    elif source.is_file():
+    elif source.exists():
         arrays = _read_mnist_npz(source)
     else:
         raise DataError(f"{source}: not found; expected a Keras-style mnist.npz or a folder "
@@ -383,10 +502,17 @@ def _sniff_delimiter(text: str) -> str:
 
 def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     """(line number, fields) of every non-blank record of a text CSV file."""
-    if not path.exists():
+    from engine.limits import format_bytes
+
+    problem = file_problem(path)
+    if problem == "no such file":
         raise DataError(f"{path}: file not found")
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder, expected a CSV file")
+    if problem:
+        raise DataError(f"{path}: {problem}, expected a CSV file")
+    limit = _data_byte_limit() // 2   # parsed text takes ~30x the file's size at its peak
+    if path.stat().st_size > limit:
+        raise DataError(f"{path}: {format_bytes(path.stat().st_size)}, more than the limit of "
+                        f"{format_bytes(limit)} for a CSV file")
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: drop a spreadsheet's BOM
     except UnicodeDecodeError:
@@ -408,25 +534,25 @@ def _label_index(path: Path, label_column: str | int, header: list[str] | None,
                  n_cols: int) -> int:
     """0-based index of the label column, given by name (needs a header) or integer index."""
     text = str(label_column).strip()
-    if re.fullmatch(r"[+-]?\d+", text):
+    if re.fullmatch(r"[+-]?\d{1,18}", text):   # longer digit strings are out of range anyway
         i = int(text)
         if not -n_cols <= i < n_cols:
             raise DataError(f"{path}: label column {i} is out of range for {n_cols} columns "
                             f"(use 0..{n_cols - 1} or -{n_cols}..-1)")
         return i % n_cols
     if header is None:
-        raise DataError(f"{path}: label column {text!r} is a name, but the file has no header "
+        raise DataError(f"{path}: label column {shown(text)} is a name, but the file has no header "
                         "row (line 1 is numeric); give an integer index such as -1")
     if text not in header:
-        raise DataError(f"{path}: unknown label column {text!r}; columns are "
-                        + ", ".join(repr(h) for h in header))
+        raise DataError(f"{path}: unknown label column {shown(text)}; columns are "
+                        + cut(", ".join(repr(h) for h in header), 300))
     return header.index(text)
 
 
 def _column_name(header: list[str] | None, c: int) -> str:
     """Header name of column c, or 'column <c+1>' when there is no header."""
     if header is not None and header[c]:
-        return header[c]
+        return header[c] if len(header[c]) <= 80 else header[c][:79] + "…"
     return f"column {c + 1}"
 
 
@@ -449,14 +575,14 @@ def _parse_features(path: Path, rows: list[tuple[int, list[str]]], header: list[
         for c in cols:
             value = fields[c]
             if value.lower() in MISSING_TOKENS:
-                raise DataError(f"{_where(path, line, header, c)}: missing value {value!r}, "
+                raise DataError(f"{_where(path, line, header, c)}: missing value {shown(value)}, "
                                 "expected a number")
             if not _is_number(value):
                 raise DataError(f"{_where(path, line, header, c)}: non-numeric value "
-                                f"{value!r}, expected a number")
+                                f"{shown(value)}, expected a number")
             if not math.isfinite(float(value)):
                 raise DataError(f"{_where(path, line, header, c)}: non-finite value "
-                                f"{value!r}, expected a finite number")
+                                f"{shown(value)}, expected a finite number")
     # Every cell is fine for Python's float (which accepts a little more than NumPy's parser).
     return _features([[float(fields[c]) for c in cols] for _, fields in rows])
 
@@ -467,11 +593,11 @@ def _parse_labels(path: Path, rows: list[tuple[int, list[str]]], header: list[st
     values = [fields[c] for _, fields in rows]
     for (line, _), v in zip(rows, values, strict=True):
         if v.lower() in MISSING_TOKENS:
-            raise DataError(f"{_where(path, line, header, c)}: missing label {v!r}")
+            raise DataError(f"{_where(path, line, header, c)}: missing label {shown(v)}")
     if all(_is_number(v) for v in values):
         for (line, _), v in zip(rows, values, strict=True):
             if not float(v).is_integer():
-                raise DataError(f"{_where(path, line, header, c)}: label {v!r} is not a whole "
+                raise DataError(f"{_where(path, line, header, c)}: label {shown(v)} is not a whole "
                                 "number; expected class labels (integers or names)")
         keys = [int(float(v)) for v in values]
     else:
@@ -479,10 +605,26 @@ def _parse_labels(path: Path, rows: list[tuple[int, list[str]]], header: list[st
     classes = sorted(set(keys))
     if len(classes) < 2:
         raise DataError(f"{path}: label column {c + 1} ({_column_name(header, c)!r}) has only "
-                        f"one class ({classes[0]!r}); expected at least two")
+                        f"one class ({shown(classes[0])}); expected at least two")
     index = {k: i for i, k in enumerate(classes)}
     y = np.array([index[k] for k in keys], dtype=np.int64)
     return y, tuple(str(k) for k in classes)
+
+
+def _is_header(fields: list[str]) -> bool:
+    """True if a first row names columns rather than holding an example.
+
+    A row without any number is a header (a data row may hold a text label).  So is a row of
+    column numbers, 0, 1, 2, ... or 1, 2, 3, ... (pandas writes integer column names that
+    way): an example whose features and label count up exactly like that is not worth the
+    wrong guess the other way.
+    """
+    if not any(_is_number(f) for f in fields):
+        return True
+    if len(fields) < 3 or not all(re.fullmatch(r"\d{1,9}", f) for f in fields):
+        return False
+    numbers = [int(f) for f in fields]
+    return numbers[0] in (0, 1) and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def load_csv(path: str | Path, label_column: str | int = "-1"
@@ -490,7 +632,8 @@ def load_csv(path: str | Path, label_column: str | int = "-1"
     """A classification CSV file -> (X (n, d) float64, y (n,) int64, feature_names, class_names).
 
     The delimiter (comma, tab or semicolon) is sniffed from the first line.  The first row
-    is a header when none of its fields is a number.  ``label_column`` is a header name or a
+    is a header when none of its fields is a number, or when it numbers the columns
+    0, 1, 2, ... or 1, 2, 3, ... (see :func:`_is_header`).  ``label_column`` is a header name or a
     Python-style integer index ("-1" = last column); every other column must be numeric.
     Labels may be integers or strings and are mapped to 0..K-1 in sorted order.  Errors name
     the file, the 1-based line and column, and what was expected.
@@ -499,7 +642,7 @@ def load_csv(path: str | Path, label_column: str | int = "-1"
     rows = _read_rows(path)
     header = None
     first_line = rows[0][0]  # the line every row must match in field count
-    if not any(_is_number(f) for f in rows[0][1]):
+    if _is_header(rows[0][1]):
         header = rows[0][1]
         rows = rows[1:]
     n_cols = len(header) if header is not None else len(rows[0][1])

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import ConfigError, ExperimentConfig, apply_overrides, to_dict, write_atomic
+from engine.limits import MAX_VARIANTS
 from engine.session import LAYER_METRICS, SCALARS, Divergence, Session, Snapshot, warm_up
 
 #: leading columns of ``metrics.csv``; then one column per (metric, layer): ``grad_norm[hidden 1]``
@@ -239,7 +240,9 @@ def logged_rows(session: Session, snap: Snapshot | None = None
     steps, layer_rows = session.trace.view()                 # (n,), (n, L+1, M)
     s_steps, scalars = session.scalar_trace.view()           # same offers -> same steps
     scalars = scalars[np.searchsorted(s_steps, steps)] if len(s_steps) else scalars
-    per_layer = layer_rows.transpose(0, 2, 1).reshape(len(steps), -1)   # metric-major
+    # metric-major; the width is explicit so a run that diverged at its first step (no row
+    # recorded) still gets its (0, n) table and a metrics.csv with the header
+    per_layer = layer_rows.transpose(0, 2, 1).reshape(len(steps), len(columns) - len(BASE_COLUMNS))
     if len(steps) and steps[-1] < session.step_count and not session.diverged:
         # the history keeps every stride-th step; add the final one from the live state
         steps = np.append(steps, session.step_count)
@@ -312,6 +315,12 @@ def variants(config: ExperimentConfig, vary: Iterable[str]
     options = parse_vary(vary)
     if not options:
         return [(config.name, config)]
+    count = math.prod(len(values) for _, values in options)
+    if count > MAX_VARIANTS:   # counted before a single variant is built
+        sizes = " x ".join(str(len(values)) for _, values in options)
+        sizes = f"{sizes} = " if len(options) > 1 else ""
+        raise ConfigError([f"{sizes}{count} combinations; a comparison runs at most "
+                           f"{MAX_VARIANTS} variants: vary fewer values"], "--vary")
     keys = [k for k, _ in options]
     shorts = _short_keys(keys)
     result, errors = [], []
@@ -359,6 +368,21 @@ def _finite(x) -> float | None:
     """JSON-safe number: None for NaN / inf."""
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def json_safe(obj):
+    """``obj`` with every non-finite float replaced by None, so strict JSON can hold it.
+
+    (A config field that is +-inf or NaN, or a figure that overflowed, must never make the
+    summary unwritable.)
+    """
+    if isinstance(obj, float):
+        return _finite(obj)
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def _divergence_dict(d: Divergence | None, labels: tuple[str, ...]) -> dict | None:
@@ -427,7 +451,7 @@ def write_summary_json(results: RunResult | Mapping[str, RunResult],
         doc = summary(results)
     else:
         doc = {"variants": {name: summary(r) for name, r in results.items()}}
-    return write_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    return write_atomic(path, json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n")
 
 
 def _all_labels(results: Mapping[str, RunResult]) -> list[str]:

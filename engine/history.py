@@ -1,7 +1,9 @@
-"""Bounded metric history: preallocated, and never larger than its capacity.
+"""Bounded metric history: never larger than its capacity, and no larger than what is used.
 
-When the buffer fills, every other row is dropped and the recording stride doubles, so a
-run of any length keeps an evenly spaced record of its whole course in fixed memory.
+The buffer starts small and doubles as rows arrive, up to ``capacity`` (a short run of a deep
+network never pays for a capacity it does not reach).  When it is full, every other row is
+dropped and the recording stride doubles, so a run of any length keeps an evenly spaced
+record of its whole course in bounded memory.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import numpy as np
 class Trace:
     """Rows of ``row_shape`` recorded against a step number, at most ``capacity`` of them."""
 
+    INITIAL = 64   # rows allocated up front; doubled on demand up to ``capacity``
+
     def __init__(self, capacity: int, row_shape: tuple[int, ...]):
         if capacity < 2 or capacity % 2:
             raise ValueError(f"logging.history: must be an even number >= 2, got {capacity}")
         self.capacity = capacity
-        self.steps = np.zeros(capacity, dtype=np.int64)             # (capacity,)
-        self.rows = np.full((capacity, *row_shape), np.nan)         # (capacity, *row_shape)
+        size = min(capacity, self.INITIAL)
+        self.steps = np.zeros(size, dtype=np.int64)                 # (allocated,)
+        self.rows = np.full((size, *row_shape), np.nan)             # (allocated, *row_shape)
         self.count = 0
         self.stride = 1
         self._seen = 0
@@ -30,9 +35,18 @@ class Trace:
             return
         if self.count == self.capacity:
             self._compact()
+        elif self.count == len(self.steps):
+            self._grow()
         self.steps[self.count] = step
         self.rows[self.count] = row
         self.count += 1
+
+    def _grow(self) -> None:
+        size = min(self.capacity, 2 * len(self.steps))
+        steps = np.zeros(size, dtype=np.int64)
+        rows = np.full((size, *self.rows.shape[1:]), np.nan)
+        steps[:self.count], rows[:self.count] = self.steps[:self.count], self.rows[:self.count]
+        self.steps, self.rows = steps, rows
 
     def _compact(self) -> None:
         half = self.capacity // 2

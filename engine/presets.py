@@ -19,7 +19,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.config import ConfigError, ExperimentConfig, did_you_mean, from_dict, read_document
+from engine.config import (
+    ConfigError,
+    ExperimentConfig,
+    cut,
+    did_you_mean,
+    from_dict,
+    read_document,
+    shown,
+)
 from engine.resources import asset
 
 PRESETS_DIR = asset("presets")
@@ -54,7 +62,7 @@ def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
     errors = []
     title = d.pop("title", "")
     if not isinstance(title, str):
-        errors.append(f"title: expected a string, got {type(title).__name__} {title!r}")
+        errors.append(f"title: expected a string, got {type(title).__name__} {shown(title)}")
         title = ""
     table = d.pop("compare", {})
     vary: tuple[str, ...] = ()
@@ -63,13 +71,13 @@ def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
     else:
         for key in table:
             if key != "vary":
-                errors.append(f"compare.{key}: unknown key{did_you_mean(key, ['vary'])}")
+                errors.append(f"compare.{cut(str(key))}: unknown key{did_you_mean(key, ['vary'])}")
         raw = table.get("vary", [])
         if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
             vary = tuple(raw)
         else:
             errors.append(f"compare.vary: expected an array of \"key=v1,v2\" strings, "
-                          f"got {raw!r}")
+                          f"got {shown(raw)}")
     return title, vary, errors
 
 
@@ -110,11 +118,19 @@ def preset_names() -> list[str]:
     return [p.stem for p in preset_paths()]
 
 
+def _exists(path: Path) -> bool:
+    """``path.exists()`` that says False for names the OS refuses (too long, NUL byte)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _preset_path(name: str) -> Path:
     path = PRESETS_DIR / f"{name}.toml"
-    if not path.is_file():
+    if name not in preset_names():
         names = preset_names()
-        raise ConfigError([f"unknown preset {name!r}{did_you_mean(name, names)}; presets: "
+        raise ConfigError([f"unknown preset {shown(name)}{did_you_mean(name, names)}; presets: "
                            + ", ".join(names)])
     return path
 
@@ -133,7 +149,7 @@ def load_preset(name: str) -> ExperimentConfig:
 
 def _looks_like_path(text: str) -> bool:
     return (os.sep in text or "/" in text or Path(text).suffix.lower() in (".toml", ".json")
-            or Path(text).exists())
+            or _exists(Path(text)))
 
 
 def resolve(name_or_path: str | os.PathLike) -> tuple[ExperimentConfig, list[str]]:
@@ -143,6 +159,8 @@ def resolve(name_or_path: str | os.PathLike) -> tuple[ExperimentConfig, list[str
     the file and field, or listing the presets when the name is unknown.
     """
     text = os.fspath(name_or_path)
+    if not text.strip():
+        raise ConfigError(["empty CONFIG: expected a .toml / .json file or a preset name"])
     if _looks_like_path(text):
         config, vary, _ = read_preset(text)
     else:

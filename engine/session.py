@@ -17,8 +17,9 @@ import numpy as np
 
 from engine import kernels as K
 from engine import losses
-from engine.config import ExperimentConfig, validate
+from engine.config import ConfigError, ExperimentConfig, validate
 from engine.history import Trace
+from engine.limits import memory_problem
 from engine.network import Network, Workspace, build_network
 from engine.optimizers import Optimizer
 
@@ -170,8 +171,7 @@ class Session:
         self.dataset = dataset
         m, t = config.model, config.training
         self.loss_name = m.loss
-        n_targets = 1 if dataset.y_train.ndim == 1 else dataset.y_train.shape[1]
-        n_out = losses.n_outputs(m.loss, dataset.task, dataset.n_classes, n_targets)
+        n_out = _output_width(config, dataset)
         self.net: Network = build_network(m, dataset.X_train.shape[1], n_out, t.seed)
         dt = self.net.dtype
         self.X = np.ascontiguousarray(dataset.X_train, dtype=dt)
@@ -413,6 +413,21 @@ class Session:
     def __repr__(self) -> str:
         return (f"Session({self.config.name!r}, {self.net!r}, step={self.step_count}, "
                 f"{self.opt!r})")
+
+
+def _output_width(config: ExperimentConfig, dataset) -> int:
+    """Width of the output layer; ConfigError if the loss does not suit the data or the
+    experiment cannot fit in memory with the data as loaded (CSV sizes are known only now)."""
+    n_targets = 1 if dataset.y_train.ndim == 1 else dataset.y_train.shape[1]
+    try:
+        n_out = losses.n_outputs(config.model.loss, dataset.task, dataset.n_classes, n_targets)
+    except ValueError as e:
+        raise ConfigError([str(e)]) from None
+    n = len(dataset.X_train) + len(dataset.X_test)
+    problem = memory_problem(config, (n, dataset.X_train.shape[1], n_out))
+    if problem:
+        raise ConfigError([problem])
+    return n_out
 
 
 class _RateMeter:
