@@ -62,6 +62,15 @@ _SQRT_2_OVER_PI = 0.7978845608028654
 # "ninf", which would let LLVM assume away the NaN/Inf the divergence checks look for.
 _jit = njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 _jit_exact = njit(cache=True, nogil=True, error_model="numpy")   # no reassociation at all
+# Inlined into the caller's Numba IR (LLVM's inliner gives up on the larger activation helpers,
+# and a loop that makes a call per element does not vectorise).  Inlined code takes the
+# caller's fastmath flags, so the "exact" helpers are inlined only into "exact" loops.
+_jit_inline = njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"},
+                   inline="always")
+# exp's reduction and polynomial: fusing a * b + c into one FMA only removes roundings (the
+# 1.5 * 2^52 rounding trick still yields an integer), and makes exp ~30% faster.
+_jit_contract = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+_jit_exact_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 
 # ============================================================================================
@@ -123,18 +132,19 @@ def _norm(a):
 @_jit
 def _mean_std(a):
     """(mean, std, every entry finite): the std of huge finite values may overflow to inf."""
+    shift = float(a.flat[0])   # sums about a sample value: no E[x^2] - E[x]^2 cancellation
     s = 0.0
     s2 = 0.0
     finite = True
     for x in a.flat:
         v = float(x)
         finite &= math.isfinite(v)
-        s += v
-        s2 += v * v
+        s += v - shift
+        s2 += (v - shift) * (v - shift)
     n = a.size
-    mean = s / n
-    var = max(s2 / n - mean * mean, 0.0)
-    return mean, math.sqrt(var), finite
+    d = s / n
+    var = max(s2 / n - d * d, 0.0)
+    return shift + d, math.sqrt(var), finite
 
 
 @_jit
@@ -163,58 +173,179 @@ def _float_to_bits(typingctx, x):
 
 
 _LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
+_LN2_HI = 6.93147180369123816490e-01   # 32 significant bits, so n * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
 _ROUND = 6755399441055744.0   # 1.5 * 2^52: x + _ROUND rounds x to an integer kept in low bits
+_EXP_MIN = -746.0   # e^x is 0 below this (subnormal results flush to 0 anyway)
+_EXP_MAX = 709.0    # e^709 is finite, so nothing built from e^x overflows
+
+
+@_jit_contract
+def _exp_core(x):
+    """(n, e^r - 1) with x = n ln2 + r, |r| <= ln2 / 2: the half that exp and expm1 share.
+
+    Cody-Waite reduction: n ln2_hi is exact, so r == x when n == 0, which is what keeps expm1
+    exact near 0.  The Taylor series r + r^2 (1/2! + r/3! + ... + r^11/13!) never rounds its
+    leading term r and truncates below 0.1 ulp.  x is clamped to [_EXP_MIN, _EXP_MAX]; no
+    branches, so the loops that call it vectorise (libm's exp / expm1 do not).
+    """
+    x = x if x > _EXP_MIN else _EXP_MIN
+    x = x if x < _EXP_MAX else _EXP_MAX
+    t = x * _LOG2E + _ROUND
+    n = t - _ROUND
+    r_hi = x - n * _LN2_HI
+    r = r_hi - n * _LN2_LO
+    q = 1.0 / 6227020800.0
+    q = 1.0 / 479001600.0 + r * q
+    q = 1.0 / 39916800.0 + r * q
+    q = 1.0 / 3628800.0 + r * q
+    q = 1.0 / 362880.0 + r * q
+    q = 1.0 / 40320.0 + r * q
+    q = 1.0 / 5040.0 + r * q
+    q = 1.0 / 720.0 + r * q
+    q = 1.0 / 120.0 + r * q
+    q = 1.0 / 24.0 + r * q
+    q = 1.0 / 6.0 + r * q
+    q = 0.5 + r * q
+    p = r + r * r * q
+    return _float_to_bits(t) - _float_to_bits(_ROUND), p
+
+
+@_jit_exact
+def _pow2(n):
+    """2^n assembled from its bits, for -1022 <= n <= 1023 (n = -1023 gives 0.0)."""
+    return _bits_to_float((n + 1023) << 52)
+
+
+@_jit_contract
+def _exp_expm1(x):
+    """(e^x, e^x - 1), each to about 1 ulp, from one reduction.
+
+    e^x - 1 = 2^n (e^r - 1) + (2^n - 1) has no cancellation to speak of (for n == 0 it is
+    e^r - 1 itself).  Below x ~ -708.4 (2^n under the smallest normal) e^x flushes to 0 and
+    e^x - 1 is -1; measured: 1.0 ulp (exp) and 1.2 ulp (expm1) against mpmath on +-[1e-300, 700]
+    (tests/test_precision.py).
+    """
+    n, p = _exp_core(x)
+    s = _pow2(max(n, -1023))
+    return s + s * p, s * p + (s - 1.0)
 
 
 @_jit_exact
 def _exp(x):
-    """e^x to 1 ulp, branch-free so loops vectorise (libm's exp does not).
+    """e^x to about 1 ulp, branch-free; saturates at e^709 (a NaN z is caught by the layer's
+    finiteness check, not here)."""
+    return _exp_expm1(x)[0]
 
-    Cody-Waite reduction x = n ln2 + r, |r| <= ln2 / 2, a degree-12 Taylor polynomial for
-    e^r, and 2^n assembled from its bits.  Inputs are clamped to [-708, 709], so the result
-    is always finite (a NaN z is caught by the layer's finiteness check, not here).
+
+@_jit_exact
+def _expm1(x):
+    """e^x - 1 to a few ulp over the whole range, exact near 0 (e^x - 1 loses every digit)."""
+    return _exp_expm1(x)[1]
+
+
+@_jit_inline
+def _sigmoid_parts(x):
+    """(sigma(x), sigma'(x)) from u = e^-|x|.
+
+    sigma(-|x|) = u / (1 + u) and sigma' = u / (1 + u)^2 keep full relative precision in both
+    tails, where s (1 - s) would round 1 - s to 0 and report a zero gradient.
     """
-    x = x if x > -708.0 else -708.0
-    x = x if x < 709.0 else 709.0
-    t = x * _LOG2E + _ROUND
-    n = t - _ROUND
-    r = x - n * _LN2_HI - n * _LN2_LO
-    p = 1.0 / 479001600.0
-    p = 1.0 / 39916800.0 + r * p
-    p = 1.0 / 3628800.0 + r * p
-    p = 1.0 / 362880.0 + r * p
-    p = 1.0 / 40320.0 + r * p
-    p = 1.0 / 5040.0 + r * p
-    p = 1.0 / 720.0 + r * p
-    p = 1.0 / 120.0 + r * p
-    p = 1.0 / 24.0 + r * p
-    p = 1.0 / 6.0 + r * p
-    p = 0.5 + r * p
-    p = 1.0 + r * p
-    p = 1.0 + r * p
-    k = _float_to_bits(t) - _float_to_bits(_ROUND)
-    return p * _bits_to_float((k + 1023) << 52)
+    u = _exp(-abs(x))
+    r = 1.0 / (1.0 + u)   # one division: sigmoid nets spend most of their time here
+    return (1.0 if x >= 0.0 else u) * r, u * r * r
 
 
 @_jit
 def _sigmoid(x):
-    return 1.0 / (1.0 + _exp(-x))   # e^-x saturates instead of overflowing: stable
+    return _sigmoid_parts(x)[0]
 
 
-@_jit
-def _tanh(x):
-    e = _exp(-2.0 * abs(x))
-    t = (1.0 - e) / (1.0 + e)
-    return t if x >= 0.0 else -t
+@_jit_inline
+def _tanh_parts(x):
+    """(tanh x, tanh' x) with no cancellation anywhere.
+
+    With u = e^-2|x| and m = u - 1 (from expm1): tanh|x| = -m / (2 + m) keeps every digit near
+    0, where (1 - u) / (1 + u) loses them all; tanh' = 4 u / (1 + u)^2 keeps them in the tails,
+    where 1 - tanh^2 rounds to 0.
+    """
+    u, m = _exp_expm1(-2.0 * abs(x))
+    r = 1.0 / (2.0 + m)   # one division, as for the sigmoid
+    t = (0.0 - m) * r
+    return (t if x >= 0.0 else -t), 4.0 * u * r * r
 
 
-@_jit
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c rounded once (llvm.fma: one instruction on CPUs with FMA)."""
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+_INV_SQRT2_LO = -4.833646656726457e-17   # 1 / sqrt 2 - _INV_SQRT2
+_SQRT2 = 1.4142135623730951
+_GELU_C = 0.044715
+_TWO_K = 2.0 * _SQRT_2_OVER_PI
+
+
+@_jit_exact_inline
+def _gelu_erf(x):
+    """(x Phi(x), Phi(x) + x phi(x)) to a few ulp, z << 0 included.
+
+    Phi = erfc(y) / 2 with y = -x / sqrt 2, not (1 + erf) / 2, which cancels for z << 0.
+    erfc(y) ~ e^-y^2 magnifies the rounding error of y by 2 y^2 (~1000 ulp at z = -30), so
+    the exact remainder dy of y (FMA) is added to first order; phi likewise uses x^2 = hi + lo.
+    """
+    x = float(x)
+    xc = min(max(x, -40.0), 40.0)   # phi underflows beyond, and x^2 stays finite
+    hi = xc * xc
+    phi = _exp(-0.5 * hi) * (1.0 - 0.5 * _fma(xc, xc, -hi)) * _INV_SQRT_2PI
+    y = -x * _INV_SQRT2
+    dy = _fma(-x, _INV_SQRT2, -y) - x * _INV_SQRT2_LO
+    cdf = 0.5 * math.erfc(y) - _SQRT2 * phi * dy
+    return x * cdf, cdf + x * phi
+
+
+@_jit_exact_inline
 def _gelu_tanh(x):
-    t = _tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-    dt = (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x)
-    return 0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * dt
+    """0.5 x (1 + tanh w), w = k (x + c x^3), as x sigma(2w) with 2w in double-double.
+
+    1 + tanh w cancels for z << 0; sigma does not.  sigma(2w) ~ e^2w magnifies the rounding
+    error of 2w by |2w| (up to ~700), so 2w = w + wl carries its exact remainder (FMA) and
+    e^-|2w| is corrected to first order.
+    """
+    x = float(x)
+    xc = min(max(x, -1e3), 1e3)   # sigma(2w) is exactly 0 or 1 beyond, and x^3 stays finite
+    x2 = xc * xc
+    x2l = _fma(xc, xc, -x2)
+    x3 = x2 * xc
+    x3l = _fma(x2, xc, -x3) + x2l * xc
+    cx3 = _GELU_C * x3
+    cx3l = _fma(_GELU_C, x3, -cx3) + _GELU_C * x3l
+    v = xc + cx3
+    vb = v - xc
+    vl = ((xc - (v - vb)) + (cx3 - vb)) + cx3l   # two-sum remainder
+    w = _TWO_K * v
+    wl = _fma(_TWO_K, v, -w) + _TWO_K * vl
+    u = _exp(-abs(w)) * (1.0 - wl if w >= 0.0 else 1.0 + wl)
+    d = 1.0 + u
+    s = (1.0 if w >= 0.0 else u) / d
+    ds = u / (d * d)
+    dw = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * x2)
+    return x * s, s + 2.0 * xc * ds * dw
+
+
+@_jit_exact
+def _gelu_erf_loop(zf, yf, ff):
+    for i in range(zf.size):
+        yf[i], ff[i] = _gelu_erf(zf[i])
+
+
+@_jit_exact
+def _gelu_tanh_loop(zf, yf, ff):
+    for i in range(zf.size):
+        yf[i], ff[i] = _gelu_tanh(zf[i])
 
 
 @_jit
@@ -222,7 +353,9 @@ def _apply_activation(code, p, z, y, fp):
     """y = f(z), fp = f'(z) for activation ``code`` with parameter ``p`` (slope / alpha).
 
     z, y, fp are C-contiguous arrays of one shape.  The branch on ``code`` sits outside the
-    loops so each loop is branch-light and vectorises.
+    loops so each loop is branch-light and vectorises.  Every formula keeps full relative
+    precision near z = 0 and in the tails (tests/test_precision.py): the lab exists to show
+    tiny gradients, so they must be the true ones.
     """
     zf, yf, ff = z.ravel(), y.ravel(), fp.ravel()
     n = zf.size
@@ -234,12 +367,10 @@ def _apply_activation(code, p, z, y, fp):
             yf[i], ff[i] = (1.0 if zf[i] > 0.0 else 0.0), 0.0
     elif code == 2:    # sigmoid
         for i in range(n):
-            s = _sigmoid(zf[i])
-            yf[i], ff[i] = s, s * (1.0 - s)
+            yf[i], ff[i] = _sigmoid_parts(zf[i])
     elif code == 3:    # tanh
         for i in range(n):
-            t = _tanh(zf[i])
-            yf[i], ff[i] = t, 1.0 - t * t
+            yf[i], ff[i] = _tanh_parts(zf[i])
     elif code == 4:    # relu
         for i in range(n):
             x = zf[i]
@@ -252,26 +383,24 @@ def _apply_activation(code, p, z, y, fp):
         a, lam = (p, 1.0) if code == 7 else (_SELU_ALPHA, _SELU_SCALE)
         for i in range(n):
             x = zf[i]
-            e = _exp(x if x < 0.0 else 0.0)
-            yf[i] = lam * (x if x > 0.0 else a * (e - 1.0))
+            e, m = _exp_expm1(x if x < 0.0 else 0.0)
+            yf[i] = lam * (x if x > 0.0 else a * m)   # a (e^z - 1) would cancel near 0
             ff[i] = lam * (1.0 if x > 0.0 else a * e)
     elif code == 9:    # gelu, exact erf form
-        for i in range(n):
-            x = zf[i]
-            cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT2))
-            yf[i], ff[i] = x * cdf, cdf + x * _INV_SQRT_2PI * _exp(-0.5 * x * x)
+        _gelu_erf_loop(zf, yf, ff)
     elif code == 10:   # gelu, tanh approximation
-        for i in range(n):
-            yf[i], ff[i] = _gelu_tanh(zf[i])
-    elif code == 11:   # silu / swish
-        for i in range(n):
-            x = zf[i]
-            s = _sigmoid(x)
-            yf[i], ff[i] = x * s, s * (1.0 + x * (1.0 - s))
-    elif code == 12:   # softplus = log(1 + e^x), written so it never overflows
+        _gelu_tanh_loop(zf, yf, ff)
+    elif code == 11:   # silu / swish: f' = s + z s (1 - s), the last factor without cancelling
         for i in range(n):
             x = zf[i]
-            yf[i], ff[i] = max(x, 0.0) + math.log1p(_exp(-abs(x))), _sigmoid(x)
+            s, ds = _sigmoid_parts(x)
+            yf[i], ff[i] = x * s, s + x * ds
+    elif code == 12:   # softplus = log(1 + e^z), written so it never overflows
+        for i in range(n):
+            x = zf[i]
+            u = _exp(-abs(x))
+            yf[i] = max(x, 0.0) + math.log1p(u)
+            ff[i] = (1.0 if x >= 0.0 else u) / (1.0 + u)
 
 
 @_jit
@@ -284,17 +413,34 @@ def activate(code, p, z, y, fp):
 # batch normalisation over the batch axis
 # ============================================================================================
 @_jit
+def _batch_moments(x, j):
+    """(mean, biased variance) of column j by the corrected two-pass algorithm.
+
+    E[x^2] - E[x]^2 cancels when the mean dwarfs the spread (data offset by 1e4 std loses 8
+    digits of the variance); sums of d = x - mean do not, and the second pass's sum of d also
+    corrects the rounding error of the first mean (Chan, Golub & LeVeque 1983).
+    """
+    B = x.shape[0]
+    s = 0.0
+    for i in range(B):
+        s += x[i, j]
+    m0 = s / B
+    sd = 0.0
+    sd2 = 0.0
+    for i in range(B):
+        d = x[i, j] - m0
+        sd += d
+        sd2 += d * d
+    c = sd / B
+    return m0 + c, max(sd2 / B - c * c, 0.0)
+
+
+@_jit
 def _bn_forward(x, out, xh, gamma, beta, bns, col, train, momentum, eps):
     B, n = x.shape
     for j in range(n):
         if train:
-            s = 0.0
-            s2 = 0.0
-            for i in range(B):
-                s += x[i, j]
-                s2 += x[i, j] * x[i, j]
-            mean = s / B
-            var = max(s2 / B - mean * mean, 0.0)
+            mean, var = _batch_moments(x, j)
             bns[RUN_MEAN, col + j] = momentum * bns[RUN_MEAN, col + j] + (1 - momentum) * mean
             bns[RUN_VAR, col + j] = momentum * bns[RUN_VAR, col + j] + (1 - momentum) * var
         else:

@@ -38,3 +38,22 @@ def sgd_steps(Ws, bs, batches, lr, act="sigmoid"):
             Ws[k] -= lr * dWs[k]
             bs[k] -= lr * dbs[k]
     return Ws, bs
+
+
+def batch_norm(x, gamma, beta, eps):
+    """Training-mode batch norm over axis 0, textbook two-pass float64: (out, x_hat, 1/std)."""
+    mean = x.mean(axis=0)
+    inv = 1.0 / np.sqrt(((x - mean) ** 2).mean(axis=0) + eps)
+    x_hat = (x - mean) * inv
+    return gamma * x_hat + beta, x_hat, inv
+
+
+def batch_norm_backward(dout, x_hat, inv, gamma):
+    """(dL/dx, dL/dgamma, dL/dbeta) of :func:`batch_norm`, by the chain rule through the mean
+    and the variance written out term by term (not the kernels' folded form)."""
+    B = len(dout)
+    dx_hat = dout * gamma
+    d_var = np.sum(dx_hat * x_hat, axis=0) * -0.5 * inv ** 2      # dL/dvar, via x_hat = d inv
+    d_mean = -np.sum(dx_hat, axis=0) * inv                          # the var term's mean part is 0
+    dx = dx_hat * inv + d_var * 2.0 * x_hat / (inv * B) + d_mean / B
+    return dx, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
