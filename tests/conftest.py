@@ -6,3 +6,21 @@ QT_QPA_PLATFORM must be set before anything imports Qt, hence at import time her
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels():
+    """Compile the Numba kernels once, before any test waits on a timeout.
+
+    A clean clone (CI) has a cold on-disk cache: compiling takes 20-60 s on a busy 2-core
+    machine, longer than the GUI tests' waits for a first frame.
+    """
+    from engine.config import ExperimentConfig, updated
+    from engine.datasets import load_dataset
+    from engine.session import warm_up
+
+    for dtype in ("float64", "float32"):   # also fills the on-disk cache for CLI subprocesses
+        config = updated(ExperimentConfig(), **{"model.dtype": dtype})
+        warm_up(config, load_dataset(config.data, dtype))
