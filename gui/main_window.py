@@ -519,8 +519,12 @@ class MainWindow(QMainWindow):
     def _draw_diagram(self, frame: Frame) -> None:
         self.panel_draws["network"] += 1
         snap = frame.snapshot
-        edges = frame.edge_grads if self.diagram.edge_mode == "grad" else frame.edge_weights
-        self.diagram.set_data(snap.layers["grad_norm"], edges)
+        done = snap.is_computed("grad_norm")
+        if self.diagram.edge_mode == "grad":     # no gradient yet: grey edges, not faint ones
+            edges = [e if done[k] else None for k, e in enumerate(frame.edge_grads)]
+        else:
+            edges = frame.edge_weights
+        self.diagram.set_data(snap.layers["grad_norm"], edges, computed=done)
         if snap.phase == "idle":
             self.diagram.set_highlight(-1, None)
         else:
@@ -531,8 +535,11 @@ class MainWindow(QMainWindow):
         snap = frame.snapshot
         labels = list(snap.layer_labels)
         if name == "gradients":
-            self.gradient_chart.set_data({"||dL/dW_k||": snap.layers["grad_norm"],
-                                          "||\u03b4_k||": snap.layers["delta_norm"]}, labels)
+            self.gradient_chart.set_data(
+                {"||dL/dW_k||": snap.layers["grad_norm"],
+                 "||\u03b4_k||": snap.layers["delta_norm"]}, labels,
+                computed={"||dL/dW_k||": snap.is_computed("grad_norm"),
+                          "||\u03b4_k||": snap.is_computed("delta_norm")})
             for key in ("chain rule", "0.25^depth bound"):
                 self.gradient_chart.set_overlay(key, frame.overlays.get(key))
         elif name == "heatmap":
@@ -578,12 +585,15 @@ class MainWindow(QMainWindow):
     def _draw_inspector(self, frame: Frame) -> None:
         snap = frame.snapshot
         k = min(self._selected, snap.depth)
-        values = {name: float(snap.layers[name][k]) for name in snap.layers}
-        grads = snap.layers["grad_norm"]
-        if k < snap.depth and grads[k + 1] > 0:
+        # None: not computed yet (shown as a dash), unlike a NaN a computation produced
+        values = {name: float(snap.layers[name][k]) if snap.is_computed(name)[k] else None
+                  for name in snap.layers}
+        grads, done = snap.layers["grad_norm"], snap.is_computed("grad_norm")
+        if k < snap.depth and done[k] and done[k + 1] and grads[k + 1] > 0:
             values["shrink"] = float(grads[k] / grads[k + 1])
         n_in = frame.input_width if k == 0 else snap.widths[k - 1]
-        shapes = {"W": (n_in, snap.widths[k]), "z": (snap.batch_size, snap.widths[k])}
+        batch = snap.batch_size or frame.config.training.batch_size   # 0 before a step
+        shapes = {"W": (n_in, snap.widths[k]), "z": (batch, snap.widths[k])}
         phase = snap.phase if (snap.phase != "idle" and snap.phase_layer == k) else None
         if phase is None and snap.phase == "update":
             phase = "update"

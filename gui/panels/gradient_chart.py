@@ -61,18 +61,30 @@ class GradientChart(theme.PlotPanel):
         theme.set_axis_label(self._item, "left", text)
 
     def set_data(self, series: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                 align: str = "input") -> None:
+                 align: str = "input",
+                 computed: Mapping[str, np.ndarray] | None = None) -> None:
         """Draw ``series`` (name -> (L+1,) values, one per layer) against ``labels`` (L+1,).
 
         A series may be shorter than ``labels`` (runs of different depths in one chart):
         ``align="input"`` puts its first value at the first label, ``align="output"`` its
         last value at the last label.  Positions it does not cover are not drawn.
+
+        ``computed`` (optional) maps a series name to a bool array like its values: False
+        marks a value not computed yet (before the first step, or a layer the step-through
+        has not reached).  Those are simply not drawn: no point, no NaN marker.
         """
         if align not in ("input", "output"):
             raise ValueError(f"align must be 'input' or 'output', got {align!r}")
         n = len(labels)
         self._set_layers(labels)
         arrays = {name: self._as_row(v, n, name) for name, v in series.items()}
+        pending = {name: ~np.asarray(computed[name], dtype=bool).ravel()
+                   for name in arrays if computed is not None and name in computed}
+        for name, todo in pending.items():
+            if todo.shape != arrays[name].shape:
+                raise ValueError(f"series {name!r}: computed mask of shape {todo.shape} for "
+                                 f"{len(arrays[name])} values")
+            arrays[name] = np.where(todo, np.nan, arrays[name])
         self._floor = _floor_of(arrays.values())
         ceiling = _ceiling_of(arrays.values(), self._floor)
         for name in [s for s in self._series if s not in arrays]:
@@ -91,11 +103,12 @@ class GradientChart(theme.PlotPanel):
                 it.setSymbolBrush(c)
                 it.setSymbolSize(symbol_size)
             zero = v == 0.0
-            bad = ~np.isfinite(v) | (v < 0)
+            todo = pending.get(name, np.zeros(len(v), dtype=bool))
+            bad = (~np.isfinite(v) | (v < 0)) & ~todo
             y = v.copy()
             y[zero] = self._floor
-            y[bad] = np.nan                 # a gap: the line must not invent a value
-            if bad.all():
+            y[bad | todo] = np.nan          # a gap: the line must not invent a value
+            if (bad | todo).all():
                 # nothing drawable; an all-NaN item also makes pyqtgraph warn on every paint
                 it.setData([], [])
             else:
@@ -197,6 +210,20 @@ class GradientChart(theme.PlotPanel):
         self._item.removeItem(it)
         it.setData([], [])
         self._spare.append(it)
+
+    def marker_points(self, kind: str = "bad") -> np.ndarray:
+        """x positions (layer indices) of the "bad" (NaN / inf) or "zero" markers drawn."""
+        marks = self._bad_marks if kind == "bad" else self._zero_marks
+        return np.array([] if marks.xData is None else marks.xData, dtype=np.float64)
+
+    def series_points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the points of series ``name`` that are drawn (finite y)."""
+        it = self._series.get(name)
+        if it is None or it.xData is None:
+            return np.zeros(0), np.zeros(0)
+        x, y = np.asarray(it.xData, dtype=np.float64), np.asarray(it.yData, dtype=np.float64)
+        ok = np.isfinite(y)
+        return x[ok], y[ok]
 
     @staticmethod
     def _set_marks(marks: pg.PlotDataItem, xs: list, ys: list, brushes: list) -> None:
