@@ -454,15 +454,25 @@ class MainWindow(QMainWindow):
         self._draw(frame)
         self.frames_drawn += 1
 
+    def reset_panels(self) -> None:
+        """Every panel back to empty: the one place where a rebuild forgets the old run.
+
+        Each panel's ``reset`` drops its data and what was derived from it (layer labels,
+        axis ranges, titles), so nothing of the previous network survives until the new
+        one draws.
+        """
+        for panel in (self.gradient_chart, self.heatmap, self.loss_plot, self.accuracy_plot,
+                      self.delta_hist, self.fprime_hist, self.activation_view, self.boundary,
+                      self.inspector, self.diagram):
+            panel.reset()
+        self._panel_keys.clear()
+        self._panel_times.clear()
+
     def _new_architecture(self, frame: Frame) -> None:
         """A new session: reset every panel, lay out the diagram again."""
         self._generation = frame.generation
-        self._panel_keys.clear()
+        self.reset_panels()
         snap = frame.snapshot
-        for panel in (self.gradient_chart, self.heatmap, self.loss_plot, self.accuracy_plot,
-                      self.delta_hist, self.fprime_hist, self.boundary, self.inspector):
-            panel.reset()
-        self.activation_view.set_preactivations(None)
         self.diagram.set_architecture([frame.input_width, *snap.widths],
                                       ["", *snap.activations],
                                       [frame.input_label, *snap.layer_labels])
@@ -545,6 +555,8 @@ class MainWindow(QMainWindow):
         elif name == "heatmap":
             if snap.history_steps is not None and len(snap.history_steps):
                 self.heatmap.set_data(snap.history_steps, snap.history_grad_norm, labels)
+            else:
+                self.heatmap.set_layers(labels)
         elif name in ("loss", "accuracy"):
             self._draw_curves(name, snap)
         elif name == "inspector":

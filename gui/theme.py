@@ -316,6 +316,15 @@ class PlotPanel(QWidget):
         super().resizeEvent(event)
         self.refit()
 
+    def reset_view(self) -> None:
+        """Forget the axes' ranges: a unit view that follows the next data (auto range).
+
+        Without data an auto-ranging view keeps its old range, so after a rebuild the axes
+        would still show the previous run's steps and values.
+        """
+        self.plot_item.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
+        self.plot_item.enableAutoRange()
+
 
 def short_layer_label(label: str) -> str:
     """"hidden 3" -> "h3", "output" -> "out"; anything else unchanged."""

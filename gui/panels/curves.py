@@ -84,10 +84,11 @@ class CurvePlot(theme.PlotPanel):
         self._sync_legend()
 
     def reset(self) -> None:
-        """Remove every series (their items are kept for reuse)."""
+        """Remove every series (their items are kept for reuse) and forget the axes' range."""
         for name in list(self._series):
             self._drop(name)
         self._colors.clear()
+        self.reset_view()
         self._sync_legend()
 
     def _new(self, name: str) -> pg.PlotDataItem:

@@ -157,7 +157,8 @@ class GradientChart(theme.PlotPanel):
         self._sync_legend()
 
     def reset(self) -> None:
-        """Back to an empty chart (series, overlays and markers removed; items kept)."""
+        """Back to an empty chart: series, overlays, markers and layer labels removed (the
+        items are kept for reuse)."""
         for name in list(self._series):
             self._drop_series(name)
         for it in self._overlays.values():
@@ -165,7 +166,14 @@ class GradientChart(theme.PlotPanel):
         self._overlays.clear()
         self._zero_marks.setData([], [])
         self._bad_marks.setData([], [])
+        self._labels, self._n = (), 0
+        self._item.getAxis("bottom").setTicks([[], []])
+        self.reset_view()
         self._sync_legend()
+
+    def set_layers(self, labels: Sequence[str]) -> None:
+        """Show the layer axis of ``labels`` (before any data: a fresh network)."""
+        self._set_layers(labels)
 
     # --- internals ----------------------------------------------------------------------------
     def _as_row(self, values, n: int, name: str) -> np.ndarray:

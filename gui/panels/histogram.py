@@ -72,10 +72,14 @@ class HistogramPanel(theme.PlotPanel):
         self.bars.setData(edges, counts.astype(np.float64))
 
     def reset(self) -> None:
-        """No bars, plain title."""
+        """No bars, plain title, linear axis with a unit range."""
         self.bars.clear()
         self.zero_fraction = 0.0
         self.n_nonfinite = 0
+        if self.log_x:
+            self.log_x = False
+            self._item.setLogMode(x=False, y=False)
+        self.reset_view()
         self.set_title(self.base_title)
 
 
