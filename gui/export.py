@@ -152,15 +152,42 @@ def _view_of(plot) -> pg.GraphicsView | None:
 
 def _lay_out(view: pg.GraphicsView, size: QSize) -> None:
     """Size ``view`` and its scene, as GraphicsView.resizeEvent would (Qt delivers no resize
-    event to a hidden widget), and let a panel refit its title, legend and ticks."""
+    event to a hidden widget), and let a panel refit its title, legend and ticks.
+
+    The panel refits first and its layout requests are applied before the scene's central
+    item gets the new geometry: an item is never made smaller than its minimum size, and a
+    legend laid out in one row for a wide export has a minimum wider than the screen plot.
+    Setting the geometry before the legend had re-flowed left the on-screen plot drawn at
+    the export width, clipped, for good.
+    """
     if view.size() != size:
         view.resize(size)
-    # the base class's setRange: PlotWidget.setRange means the ViewBox's data range
-    pg.GraphicsView.setRange(view, QRectF(0, 0, size.width(), size.height()), padding=0,
-                             disableAutoPixel=False)
     refit = getattr(view.parentWidget(), "refit", None)
     if callable(refit):
         refit()
+    rect = QRectF(0, 0, size.width(), size.height())
+    for _ in range(4):
+        # a legend's new column count reaches the plot's minimum size one layout pass later
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        # the base class's setRange: PlotWidget.setRange means the ViewBox's data range
+        pg.GraphicsView.setRange(view, rect, padding=0, disableAutoPixel=False)
+        central = view.centralWidget
+        if central is None or central.geometry() == rect:
+            break
+
+
+def _view_ranges(view: pg.GraphicsView) -> list[tuple[pg.ViewBox, list]]:
+    """Every ViewBox of the view's scene with its current data range."""
+    return [(item, item.viewRange()) for item in view.scene().items()
+            if isinstance(item, pg.ViewBox)]
+
+
+def _restore_ranges(ranges: list[tuple[pg.ViewBox, list]]) -> None:
+    """Put the data ranges back exactly (auto-range settings untouched): auto-ranging pads
+    by pixels, so a plot resized for an export and back would otherwise shift slightly."""
+    for vb, (xr, yr) in ranges:
+        if vb.viewRange() != [xr, yr]:
+            vb.setRange(xRange=xr, yRange=yr, padding=0, disableAutoRange=False)
 
 
 @contextlib.contextmanager
@@ -171,8 +198,9 @@ def _export_size(plot):
     the front) still has a placeholder size such as 100 x 30: exported 1200 px wide its text
     would be enormous.  Such a view is laid out at its window's size (what the caller asked
     for with resize()) or at :data:`DEFAULT_EXPORT_SIZE`.  A visible view keeps its
-    on-screen look; if it had to be enlarged it gets its size back afterwards (its layout
-    owns it).  Nothing is put on screen.
+    on-screen look.  Whatever was enlarged gets its size, scene geometry and data ranges
+    back afterwards (its layout owns them): an export never changes what is on screen.
+    Nothing is put on screen.
     """
     view = _view_of(plot)
     if view is None:
@@ -189,12 +217,14 @@ def _export_size(plot):
         target = QSize(top.size())            # a standalone panel resized by its owner
     if target.width() < _MIN_EXPORT_SIZE.width() or target.height() < _MIN_EXPORT_SIZE.height():
         target = QSize(DEFAULT_EXPORT_SIZE)
+    ranges = _view_ranges(view)
     _lay_out(view, target)
     try:
         yield
     finally:
-        if view.isVisible() and target != old:
+        if target != old:
             _lay_out(view, old)
+            _restore_ranges(ranges)
 
 
 def _close_paths_explicitly(node) -> None:
