@@ -585,6 +585,10 @@ class MainWindow(QMainWindow):
 
     def _draw_curves(self, name: str, snap) -> None:
         col = 0 if name == "loss" else 1
+        panel = self.loss_plot if name == "loss" else self.accuracy_plot
+        d = snap.divergence
+        panel.set_event(None if d is None else d.step,
+                        "" if d is None else f"diverged at step {d.step}")
         steps, scalars = snap.history_steps, snap.history_scalars
         if steps is None or not len(steps):
             return
@@ -592,7 +596,7 @@ class MainWindow(QMainWindow):
         series = {"train (batch)": (steps, scalars[:, col])}
         if snap.eval_steps is not None and len(snap.eval_steps):
             series["test"] = (snap.eval_steps, snap.eval_scalars[:, col])
-        (self.loss_plot if name == "loss" else self.accuracy_plot).set_data(series)
+        panel.set_data(series)
 
     def _draw_inspector(self, frame: Frame) -> None:
         snap = frame.snapshot
