@@ -9,6 +9,7 @@ controls emit configs; the controller decides between a live change and a rebuil
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import shutil
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStyle,
+    QTabBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -62,6 +64,22 @@ PANEL_INTERVALS = {"gradients": 0.125, "heatmap": 0.5, "loss": 0.5, "accuracy": 
 #: (label, steps per second or None for "as fast as possible")
 SPEEDS = (("1 step/s", 1.0), ("5 steps/s", 5.0), ("20 steps/s", 20.0), ("100 steps/s", 100.0),
           ("1000 steps/s", 1000.0), ("max", None))
+#: default window size, on screens that have room for it (smaller screens: the whole screen)
+DEFAULT_SIZE = (1600, 1000)
+#: dock name -> (tab/title text, full name for the View menu and the tab's tooltip).  Tab
+#: titles are short: a tabified dock's title must be readable in full in its tab.
+DOCK_TITLES = {
+    "controls": ("Experiment", "Experiment settings"),
+    "inspector": ("Layer inspector", "Layer inspector"),
+    "gradients": ("Gradient per layer", "Gradient norm per layer"),
+    "heatmap": ("Gradient: layer \u00d7 step", "Gradient norm per layer over training"),
+    "loss": ("Loss", "Loss"),
+    "accuracy": ("Accuracy", "Accuracy"),
+    "boundary": ("Boundary", "Decision boundary"),
+    "delta_hist": ("|\u03b4|", "\u03b4 histogram: |dL/dz| of the selected layer"),
+    "fprime_hist": ("f'(z)", "f'(z) histogram of the selected layer"),
+    "activation": ("Activation", "Activation function and the layer's pre-activations"),
+}
 COMPILE_NOTE = ("Numba compiles the training kernels on the very first start (about 20 s) and "
                 "caches them on disk; the window stays usable meanwhile.")
 
@@ -123,8 +141,7 @@ class MainWindow(QMainWindow):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._render)
         self._last_render = -math.inf
-        self._default_state = self.saveState()
-        self.resize(1600, 1000)
+        self.resize(self.start_size())
         if start:
             self.controller.start()
 
@@ -154,63 +171,120 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.diagram, 1)
         self.setCentralWidget(central)
 
-    def _dock(self, name: str, title: str, widget: QWidget,
-              area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, name: str, widget: QWidget) -> QDockWidget:
+        title, full = DOCK_TITLES[name]
         dock = QDockWidget(title, self)
         dock.setObjectName(name)      # saveState/restoreState need names
         dock.setWidget(widget)
+        dock.setToolTip(full)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
         # a panel behind a tab is not redrawn; catch up when it comes to the front
         dock.visibilityChanged.connect(lambda visible, n=name: visible and self._catch_up(n))
         self.docks[name] = dock
         return dock
 
     def _build_docks(self) -> None:
+        self.docks: dict[str, QDockWidget] = {}
+        for name, widget in (("controls", self.controls), ("inspector", self.inspector),
+                             ("gradients", self.gradient_chart), ("heatmap", self.heatmap),
+                             ("loss", self.loss_plot), ("accuracy", self.accuracy_plot),
+                             ("boundary", self.boundary), ("delta_hist", self.delta_hist),
+                             ("fprime_hist", self.fprime_hist),
+                             ("activation", self.activation_view)):
+            self._dock(name, widget)
+        self.docks["controls"].setMinimumWidth(280)
+        self._arrange_docks()
+
+    def _arrange_docks(self) -> None:
+        """The start layout (View > Reset layout puts every dock back here).
+
+        The experiment settings run the full height on the left; the plots run along the
+        bottom from there to the right edge, so the per-layer chart gets a real width on a
+        1280-pixel screen; the inspector (and, in a tab, the decision boundary) sits right
+        of the network.  Every tab group is narrow enough for its titles::
+
+            | settings | network diagram                       | inspector / boundary    |
+            |          | gradient | heatmap | loss / accuracy | |d| / f'(z) / activation |
+        """
         L, R, B = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                    Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.docks: dict[str, QDockWidget] = {}
         self.setCorner(Qt.Corner.BottomLeftCorner, L)
-        self.setCorner(Qt.Corner.BottomRightCorner, R)
-        self._dock("controls", "Experiment", self.controls, L)
-        self._dock("inspector", "Layer inspector", self.inspector, R)
-        self._dock("delta_hist", "\u03b4 histogram", self.delta_hist, R)
-        self._dock("fprime_hist", "f'(z) histogram", self.fprime_hist, R)
-        self._dock("activation", "Activation", self.activation_view, R)
-        self._dock("boundary", "Decision boundary", self.boundary, R)
-        self._dock("gradients", "Gradient per layer", self.gradient_chart, B)
-        self._dock("heatmap", "Gradient: layer \u00d7 step", self.heatmap, B)
-        self._dock("loss", "Loss", self.loss_plot, B)
-        self._dock("accuracy", "Accuracy", self.accuracy_plot, B)
+        self.setCorner(Qt.Corner.BottomRightCorner, B)
         d = self.docks
+        for name, area in (("controls", L), ("inspector", R), ("gradients", B), ("heatmap", B),
+                           ("loss", B), ("delta_hist", B)):
+            d[name].setFloating(False)
+            self.addDockWidget(area, d[name])
         self.splitDockWidget(d["gradients"], d["heatmap"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["heatmap"], d["loss"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(d["loss"], d["accuracy"])
-        self.splitDockWidget(d["inspector"], d["delta_hist"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(d["delta_hist"], d["fprime_hist"])
-        self.tabifyDockWidget(d["fprime_hist"], d["activation"])
-        self.tabifyDockWidget(d["activation"], d["boundary"])
-        d["delta_hist"].raise_()
+        self.splitDockWidget(d["loss"], d["delta_hist"], Qt.Orientation.Horizontal)
+        for first, then in (("loss", "accuracy"), ("inspector", "boundary"),
+                            ("delta_hist", "fprime_hist"), ("fprime_hist", "activation")):
+            d[then].setFloating(False)
+            self.tabifyDockWidget(d[first], d[then])
+        lesson = self.findChild(QDockWidget, "lesson")
+        if lesson is not None and not lesson.isHidden():   # an open lesson stays open
+            lesson.setFloating(False)
+            self.addDockWidget(R, lesson)
+            self.tabifyDockWidget(d["inspector"], lesson)
+        for dock in d.values():
+            dock.show()
         d["loss"].raise_()
-        d["controls"].setMinimumWidth(280)
-        self._size_docks()
+        d["delta_hist"].raise_()
+        d["inspector"].raise_()
+        self._fix_tabs()
 
     def _size_docks(self) -> None:
-        """Default dock sizes (only effective once the window has its size)."""
+        """Start sizes, as fractions of the window (only effective once it has its size)."""
         d = self.docks
-        self.resizeDocks([d["controls"], d["inspector"]], [310, 390], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["gradients"]], [int(self.height() * 0.4)], Qt.Orientation.Vertical)
-        self.resizeDocks([d["inspector"], d["delta_hist"]],
-                         [int(self.height() * 0.55), int(self.height() * 0.4)],
-                         Qt.Orientation.Vertical)
+        w, h = self.width(), self.height()
+        # the settings get the width of their longest choices ("softmax + cross-entropy")
+        left = int(np.clip(0.27 * w, 345, 400))
+        right = int(np.clip(0.2 * w, 260, 380))
+        self.resizeDocks([d["controls"], d["inspector"]], [left, right],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["gradients"]], [int(h * 0.38)], Qt.Orientation.Vertical)
+        bottom = w - left
+        self.resizeDocks([d["gradients"], d["heatmap"], d["loss"], d["delta_hist"]],
+                         [int(bottom * f) for f in (0.34, 0.22, 0.21, 0.23)],
+                         Qt.Orientation.Horizontal)
+
+    def _fix_tabs(self) -> None:
+        """Tabs of tabified docks show their whole title (no eliding) and the full name as
+        a tooltip.  Qt makes these tab bars lazily, so this runs after every layout change."""
+        names = {dock.windowTitle(): dock.toolTip() for dock in self.findChildren(QDockWidget)}
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is not self:
+                continue                     # tab bars inside panels are theirs
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setExpanding(False)
+            bar.setUsesScrollButtons(True)
+            for i in range(bar.count()):
+                bar.setTabToolTip(i, names.get(bar.tabText(i), "") or bar.tabText(i))
+
+    def childEvent(self, event) -> None:
+        super().childEvent(event)
+        # Qt makes a tab bar whenever docks are tabified (by the user, a lesson, a reset)
+        if event.added() and isinstance(event.child(), QTabBar):
+            QTimer.singleShot(0, self, self._fix_tabs)
+
+    def start_size(self) -> QSize:
+        """:data:`DEFAULT_SIZE`, or the screen's available area if that is smaller."""
+        screen = self.screen() or QApplication.primaryScreen()
+        w, h = DEFAULT_SIZE
+        if screen is not None:
+            avail = screen.availableGeometry()
+            w, h = min(w, avail.width()), min(h, avail.height())
+        return QSize(w, h)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
             QTimer.singleShot(0, self._size_docks)
+            QTimer.singleShot(0, self, self._fix_tabs)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "",
                 icon: QStyle.StandardPixmap | None = None) -> QAction:
@@ -291,17 +365,38 @@ class MainWindow(QMainWindow):
         self.presets_menu = bar.addMenu("Pre&sets")
         self._fill_presets()
         m = bar.addMenu("&View")
-        for dock in self.docks.values():
-            m.addAction(dock.toggleViewAction())
-        m.addSeparator()
-        self.act_edge_weight = m.addAction("Colour edges by |W| instead of |dL/dW|")
+        self.view_menu = m
+        # filled when opened: docks added later (the Lesson dock) are listed too
+        m.aboutToShow.connect(self._fill_view_menu)
+        self._fill_view_menu()
+        self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
         self.act_edge_weight.setCheckable(True)
         self.act_edge_weight.toggled.connect(
             lambda on: self.diagram.set_edge_mode("weight" if on else "grad"))
-        m.addSeparator()
-        m.addAction(self.act_reset_layout)
+        self._fill_view_menu()
         m = bar.addMenu("&Help")
         m.addActions([self.act_guide, self.act_about])
+
+    def dock_widgets(self) -> list[QDockWidget]:
+        """Every dock of the window: the panels' and any added later (e.g. the lesson)."""
+        extra = [d for d in self.findChildren(QDockWidget) if d not in self.docks.values()]
+        return [*self.docks.values(), *sorted(extra, key=lambda d: d.windowTitle())]
+
+    def _fill_view_menu(self) -> None:
+        """One show/hide entry per dock (full names), the toolbar, edge colours, reset."""
+        m = self.view_menu
+        m.clear()
+        for dock in self.dock_widgets():
+            action = dock.toggleViewAction()
+            action.setText(dock.toolTip() or dock.windowTitle())
+            m.addAction(action)
+        if hasattr(self, "toolbar"):
+            m.addAction(self.toolbar.toggleViewAction())
+        m.addSeparator()
+        if hasattr(self, "act_edge_weight"):
+            m.addAction(self.act_edge_weight)
+            m.addSeparator()
+        m.addAction(self.act_reset_layout)
 
     def _fill_presets(self) -> None:
         from engine.presets import list_presets
@@ -423,7 +518,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
-        self.banner.show_message("error", "Problem", message.replace("\n", "<br>"))
+        self.banner.show_message("error", "Problem",
+                                 html.escape(message).replace("\n", "<br>"))
 
     @Slot(object)
     def _on_rebuilt(self, config: ExperimentConfig) -> None:
@@ -565,6 +661,9 @@ class MainWindow(QMainWindow):
             key = "delta" if name == "delta_hist" else "fprime"
             values = frame.layer_arrays.get(key)
             panel = self.delta_hist if key == "delta" else self.fprime_hist
+            layer = snap.layer_labels[min(frame.selected, snap.depth)]
+            panel.set_base_title(f"|\u03b4| = |dL/dz| of {layer}" if key == "delta"
+                                 else f"f'(z) of {layer}")
             if values is None:
                 panel.reset()
             elif key == "delta":
@@ -686,8 +785,8 @@ class MainWindow(QMainWindow):
             return
         self.apply_config(cfg)
         if cfg.description:
-            self.banner.show_message("info", cfg.name.replace("_", " "),
-                                     cfg.description.strip())
+            self.banner.show_message("info", html.escape(cfg.name.replace("_", " ")),
+                                     html.escape(cfg.description.strip()))
 
     def open_config(self, path: str | None = None) -> bool:
         """Load an experiment file (asks for one when ``path`` is None)."""
@@ -907,10 +1006,11 @@ class MainWindow(QMainWindow):
 
     # --- misc --------------------------------------------------------------------------------
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state)
-        for dock in self.docks.values():
-            dock.show()
+        """Every dock back where the window started, at the start sizes; toolbar shown."""
+        self._arrange_docks()
+        self.toolbar.show()
         self._size_docks()
+        QTimer.singleShot(0, self, self._fix_tabs)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Vanishing Gradient Lab",

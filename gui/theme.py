@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
@@ -139,6 +139,34 @@ class Axis(pg.AxisItem):
     only 2x and 5x are labelled, so the labels never pile up."""
 
     _fallback_step = 0.0     # > 0 while less than a decade is visible (see logTickValues)
+
+    def tickSpacing(self, minVal, maxVal, size):
+        """pyqtgraph's spacing, widened on a short horizontal axis until the labels fit.
+
+        pyqtgraph always draws its top tick level, however crowded: on a 100-pixel-wide
+        heatmap "50", "100" and "150" ran into one "50100150".
+        """
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if (self.orientation not in ("bottom", "top") or self.logMode or not levels
+                or not (math.isfinite(minVal) and math.isfinite(maxVal)) or size <= 0):
+            return levels
+        fm = QFontMetricsF(self.style.get("tickFont") or self.font())
+        span = abs(maxVal - minVal)
+
+        def crowded(step: float) -> bool:
+            # the widest label: the tick of largest magnitude, with the step's decimals
+            ticks = (math.ceil(minVal / step) * step, math.floor(maxVal / step) * step)
+            text = max((f"{t:.{max(0, -math.floor(math.log10(step) + 1e-9))}f}" for t in ticks),
+                       key=len)
+            width = fm.horizontalAdvance(text.replace("-", "\u2212")) + 14
+            return span / step > max(1.0, size / width)
+
+        major = levels[0][0]
+        if not crowded(major):
+            return levels
+        while crowded(major):
+            major = _nice_linear_step(major * 1.01)
+        return [(major, 0)]
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
@@ -285,6 +313,15 @@ class PlotPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
+        # refit when the plot itself changes size: the panel's resizeEvent can come before
+        # its layout has resized the plot, which left titles fitted to the old width
+        self.plot.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.plot and event.type() == QEvent.Type.Resize:
+            # after the plot has laid out its axes for the new size (title: plot column)
+            QTimer.singleShot(0, self, self.refit)
+        return False
 
     @property
     def title(self) -> str:
@@ -296,12 +333,24 @@ class PlotPanel(QWidget):
         self._title = title
         self._fit_title()
 
+    def _title_width(self) -> float:
+        """Room for the title: it is centred over the data area (not over the whole plot:
+        axes and colour bar are at the sides), so it may reach only as far as the nearer
+        edge of the widget on both sides."""
+        geo = self.plot_item.vb.geometry()
+        full = float(self.plot.width())
+        if not 0 < geo.width() <= full:
+            return max(full - 60.0, 40.0)
+        centre = geo.center().x() + self.plot_item.pos().x()
+        return max(2.0 * min(centre, full - centre), 40.0)
+
     def _fit_title(self) -> None:
         # panels retitle on every frame (histogram notes): lay the text out only on a change
-        key = (self._title, self.plot.width())
+        width = self._title_width()
+        key = (self._title, width)
         if key != self._title_key:
             self._title_key = key
-            fit_title(self.plot_item, self._title, self.plot.width())
+            fit_title(self.plot_item, self._title, width)
 
     def refit(self) -> None:
         """Fit title and legend to the plot's width (after a resize or new legend entries).

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
@@ -49,6 +51,8 @@ class GradientChart(theme.PlotPanel):
             marks.setZValue(10)
             item.addItem(marks)
         self._legend_key: tuple = ()
+        self._y_label = DEFAULT_Y_LABEL
+        self._y_label_shown = DEFAULT_Y_LABEL
         self.set_title(title)
 
     def __repr__(self) -> str:
@@ -57,8 +61,22 @@ class GradientChart(theme.PlotPanel):
 
     # --- public API ---------------------------------------------------------------------------
     def set_y_label(self, text: str) -> None:
-        """Y axis label; the default is ``||dL/dW|| (Frobenius)``."""
-        theme.set_axis_label(self._item, "left", text)
+        """Y axis label; the default is ``||dL/dW|| (Frobenius)``.  On a plot too short for
+        it, a parenthesised part is left out ("||dL/dW||") rather than cut off."""
+        self._y_label = text
+        self._y_label_shown = ""
+        self._fit_y_label()
+
+    def _fit_y_label(self) -> None:
+        text = self._y_label
+        font = QFont()
+        font.setPointSizeF(theme.LABEL_PT)
+        room = self._item.vb.height() if self._item.vb.height() > 0 else self.plot.height()
+        if QFontMetricsF(font).horizontalAdvance(text) > room and " (" in text:
+            text = text[:text.index(" (")]
+        if text != self._y_label_shown:
+            self._y_label_shown = text
+            theme.set_axis_label(self._item, "left", text)
 
     def set_data(self, series: Mapping[str, np.ndarray], labels: Sequence[str], *,
                  align: str = "input",
@@ -205,6 +223,8 @@ class GradientChart(theme.PlotPanel):
         super().refit()
         if self._labels:
             self._update_ticks()
+        # once the plot has laid out (a new legend row changes the plot's height)
+        QTimer.singleShot(0, self, self._fit_y_label)
 
     def _new_series(self, name: str) -> pg.PlotDataItem:
         it = self._spare.pop() if self._spare else pg.PlotDataItem(
