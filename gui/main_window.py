@@ -279,6 +279,17 @@ class MainWindow(QMainWindow):
             w, h = min(w, avail.width()), min(h, avail.height())
         return QSize(w, h)
 
+    def show_fitted(self) -> None:
+        """Show the window; maximised when the screen is no larger than the default size
+        (the window manager then fits it, title bar and panels included)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        if avail is not None and (avail.width() <= DEFAULT_SIZE[0]
+                                  or avail.height() <= DEFAULT_SIZE[1]):
+            self.showMaximized()
+        else:
+            self.show()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._shown_once:
@@ -662,10 +673,12 @@ class MainWindow(QMainWindow):
             values = frame.layer_arrays.get(key)
             panel = self.delta_hist if key == "delta" else self.fprime_hist
             layer = snap.layer_labels[min(frame.selected, snap.depth)]
+            if values is None:
+                panel.reset()
             panel.set_base_title(f"|\u03b4| = |dL/dz| of {layer}" if key == "delta"
                                  else f"f'(z) of {layer}")
             if values is None:
-                panel.reset()
+                pass
             elif key == "delta":
                 panel.set_data(np.abs(values).ravel(), bins=50, log_x=True)
             else:
