@@ -70,7 +70,7 @@ DEFAULT_SIZE = (1600, 1000)
 #: titles are short: a tabified dock's title must be readable in full in its tab.
 DOCK_TITLES = {
     "controls": ("Experiment", "Experiment settings"),
-    "inspector": ("Layer inspector", "Layer inspector"),
+    "inspector": ("Inspector", "Layer inspector"),
     "gradients": ("Gradient per layer", "Gradient norm per layer"),
     "heatmap": ("Gradient: layer \u00d7 step", "Gradient norm per layer over training"),
     "loss": ("Loss", "Loss"),

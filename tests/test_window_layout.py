@@ -142,15 +142,16 @@ def tab_bars(w: MainWindow) -> list[QTabBar]:
             and b.count() > 1]
 
 
-def test_tab_titles_are_whole(qtbot):
-    w = open_window(qtbot, (1366, 768))
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)], ids=["1280x720", "1366x768"])
+def test_tab_titles_are_whole(qtbot, size):
+    w = open_window(qtbot, size)
     w.teaching.start_lesson(0)                        # the Lesson dock joins a tab group
     qtbot.waitUntil(lambda: w.findChild(QDockWidget, "lesson") is not None
                     and w.findChild(QDockWidget, "lesson").isVisible(), timeout=TIMEOUT)
     settle()
     bars = tab_bars(w)
     texts = {b.tabText(i) for b in bars for i in range(b.count())}
-    assert {"Loss", "Accuracy", "Lesson", "Layer inspector", "Boundary", "|\u03b4|",
+    assert {"Loss", "Accuracy", "Lesson", "Inspector", "Boundary", "|\u03b4|",
             "f'(z)", "Activation"} <= texts
     for bar in bars:
         assert bar.elideMode() == Qt.TextElideMode.ElideNone
