@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            QTimer.singleShot(0, self._size_docks)
+            QTimer.singleShot(0, self, self._size_docks)
             QTimer.singleShot(0, self, self._fix_tabs)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "",
@@ -375,15 +375,13 @@ class MainWindow(QMainWindow):
         self._speed_actions.triggered.connect(lambda a: self.set_speed_index(a.data()))
         self.presets_menu = bar.addMenu("Pre&sets")
         self._fill_presets()
-        m = bar.addMenu("&View")
-        self.view_menu = m
-        # filled when opened: docks added later (the Lesson dock) are listed too
-        m.aboutToShow.connect(self._fill_view_menu)
-        self._fill_view_menu()
         self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
         self.act_edge_weight.setCheckable(True)
         self.act_edge_weight.toggled.connect(
             lambda on: self.diagram.set_edge_mode("weight" if on else "grad"))
+        self.view_menu = bar.addMenu("&View")
+        # filled when opened: docks added later (the Lesson dock) are listed too
+        self.view_menu.aboutToShow.connect(self._fill_view_menu)
         self._fill_view_menu()
         m = bar.addMenu("&Help")
         m.addActions([self.act_guide, self.act_about])
@@ -404,9 +402,8 @@ class MainWindow(QMainWindow):
         if hasattr(self, "toolbar"):
             m.addAction(self.toolbar.toggleViewAction())
         m.addSeparator()
-        if hasattr(self, "act_edge_weight"):
-            m.addAction(self.act_edge_weight)
-            m.addSeparator()
+        m.addAction(self.act_edge_weight)
+        m.addSeparator()
         m.addAction(self.act_reset_layout)
 
     def _fill_presets(self) -> None:
@@ -674,14 +671,12 @@ class MainWindow(QMainWindow):
             panel = self.delta_hist if key == "delta" else self.fprime_hist
             layer = snap.layer_labels[min(frame.selected, snap.depth)]
             if values is None:
-                panel.reset()
+                panel.reset()       # before the title: a reset restores the first title
             panel.set_base_title(f"|\u03b4| = |dL/dz| of {layer}" if key == "delta"
                                  else f"f'(z) of {layer}")
-            if values is None:
-                pass
-            elif key == "delta":
+            if values is not None and key == "delta":
                 panel.set_data(np.abs(values).ravel(), bins=50, log_x=True)
-            else:
+            elif values is not None:
                 panel.set_data(np.asarray(values).ravel(), bins=50)
         elif name == "activation":
             k = min(frame.selected, snap.depth)
