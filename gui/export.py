@@ -191,16 +191,18 @@ def _restore_ranges(ranges: list[tuple[pg.ViewBox, list]]) -> None:
 
 
 @contextlib.contextmanager
-def _export_size(plot):
+def _export_size(plot, min_width: int = 0):
     """Give a plot that is not really on screen a real size while it is exported.
 
     A widget that was never shown (a headless figure, a panel in a dock tab never brought to
     the front) still has a placeholder size such as 100 x 30: exported 1200 px wide its text
     would be enormous.  Such a view is laid out at its window's size (what the caller asked
     for with resize()) or at :data:`DEFAULT_EXPORT_SIZE`.  A visible view keeps its
-    on-screen look.  Whatever was enlarged gets its size, scene geometry and data ranges
-    back afterwards (its layout owns them): an export never changes what is on screen.
-    Nothing is put on screen.
+    on-screen look, laid out at least ``min_width`` wide (same aspect): a 300-pixel plot
+    in a small window exported 1200 px wide would otherwise have its text at 4x.
+    Whatever was enlarged gets its size, scene geometry and data ranges back afterwards
+    (its layout owns them): an export never changes what is on screen.  Nothing is put on
+    screen.
     """
     view = _view_of(plot)
     if view is None:
@@ -208,15 +210,22 @@ def _export_size(plot):
         return
     old = QSize(view.size())
     small = old.width() < _MIN_EXPORT_SIZE.width() or old.height() < _MIN_EXPORT_SIZE.height()
-    if view.isVisible() and not small:
+    target = QSize(old)
+    if view.isVisible() and old.width() > 0 and old.height() > 0:
+        if small or old.width() < min_width:
+            w = max(min_width, _MIN_EXPORT_SIZE.width(), old.width())
+            target = QSize(w, max(round(old.height() * w / old.width()),
+                                  _MIN_EXPORT_SIZE.height()))
+    else:
+        top = view.window()
+        if top is not view and not top.isVisible() and view.parentWidget() is top:
+            target = QSize(top.size())            # a standalone panel resized by its owner
+        if (target.width() < _MIN_EXPORT_SIZE.width()
+                or target.height() < _MIN_EXPORT_SIZE.height()):
+            target = QSize(DEFAULT_EXPORT_SIZE)
+    if target == old:
         yield
         return
-    target = QSize(old)
-    top = view.window()
-    if top is not view and not top.isVisible() and view.parentWidget() is top:
-        target = QSize(top.size())            # a standalone panel resized by its owner
-    if target.width() < _MIN_EXPORT_SIZE.width() or target.height() < _MIN_EXPORT_SIZE.height():
-        target = QSize(DEFAULT_EXPORT_SIZE)
     ranges = _view_ranges(view)
     _lay_out(view, target)
     try:
@@ -300,7 +309,8 @@ def export_plot(plot, path: PathLike, width: int = 1200) -> Path:
     if not path.parent.is_dir():
         raise ExportError(f"{path}: folder {path.parent} does not exist", path)
     plot = _resolve(plot)
-    with _export_size(plot):
+    # laid out at half the image width or more: a figure at about 2x its screen size
+    with _export_size(plot, min(int(width) // 2, DEFAULT_EXPORT_SIZE.width())):
         _refresh_layout(plot)
         data = _render(plot, path, suffix, width)
     return atomic_write_bytes(path, data)

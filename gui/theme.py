@@ -237,6 +237,13 @@ class _LayoutLegend(pg.LegendItem):
 
     max_columns = 4
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the stock legend floats at a fixed pixel size over a zoomable view; in the layout
+        # it must scale with everything else, or an exported figure (rendered scaled) gets
+        # a legend at a fraction of the size of its axis labels
+        self.setFlag(self.GraphicsItemFlag.ItemIgnoresTransformations, False)
+
     def updateSize(self) -> None:
         # the stock legend sets its own geometry at (0, 0); in a layout the layout decides
         self.updateGeometry()

@@ -58,9 +58,13 @@ def test_export_leaves_the_on_screen_plot_unchanged(qtbot, tmp_path, size):
         if suffix == ".png":
             img = QImage(str(path))
             assert img.width() == width
-            assert img.height() > width // 4
+            # the figure has the plot's on-screen aspect
+            assert abs(img.height() - width * size[1] / size[0]) <= 2
     grabbed = chart.plot.grab().toImage()
     assert grabbed.size() == chart.plot.size()
+    # the legend scales with the rest of an exported figure (pyqtgraph's floats unscaled)
+    flags = chart.legend.flags()
+    assert not flags & chart.legend.GraphicsItemFlag.ItemIgnoresTransformations
 
 
 def test_export_of_a_panel_behind_a_tab_leaves_it_laid_out_for_its_dock(qtbot, tmp_path):
