@@ -231,10 +231,14 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(d["inspector"], lesson)
         for dock in d.values():
             dock.show()
-        d["loss"].raise_()
-        d["delta_hist"].raise_()
-        d["inspector"].raise_()
+        self._raise_start_tabs()
         self._fix_tabs()
+
+    def _raise_start_tabs(self) -> None:
+        """The tabs in front at the start (a dock tabified later, e.g. the hidden Lesson
+        dock, must not leave its neighbour in front instead)."""
+        for name in ("loss", "delta_hist", "inspector"):
+            self.docks[name].raise_()
 
     def _size_docks(self) -> None:
         """Start sizes, as fractions of the window (only effective once it has its size)."""
@@ -295,6 +299,7 @@ class MainWindow(QMainWindow):
         if not self._shown_once:
             self._shown_once = True
             QTimer.singleShot(0, self, self._size_docks)
+            QTimer.singleShot(0, self, self._raise_start_tabs)
             QTimer.singleShot(0, self, self._fix_tabs)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "",
@@ -398,6 +403,11 @@ class MainWindow(QMainWindow):
         for dock in self.dock_widgets():
             action = dock.toggleViewAction()
             action.setText(dock.toolTip() or dock.windowTitle())
+            if not action.property("raises"):
+                # a dock shown again in a tab group comes to the front, or nothing seems
+                # to happen
+                action.setProperty("raises", True)
+                action.triggered.connect(lambda on, d=dock: on and d.raise_())
             m.addAction(action)
         if hasattr(self, "toolbar"):
             m.addAction(self.toolbar.toggleViewAction())

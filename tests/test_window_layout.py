@@ -240,3 +240,19 @@ def test_plots_keep_inside_their_widgets_after_every_dock_is_shown(qtbot):
         if isinstance(plot, pg.GraphicsView):
             item = panel.plot_item
             assert item.geometry().width() <= plot.width() + 0.5, name
+
+
+def test_view_lists_the_lesson_dock_before_any_lesson_and_opens_it(qtbot):
+    w = open_window(qtbot, (1366, 768))
+    gen = w.controller.latest.generation
+    w.view_menu.aboutToShow.emit()
+    actions = {a.text(): a for a in w.view_menu.actions()}
+    assert "Lesson" in actions
+    lesson = w.findChild(QDockWidget, "lesson")
+    assert lesson.isHidden()                           # not in the start layout
+    actions["Lesson"].trigger()
+    qtbot.waitUntil(lambda: on_screen(lesson), timeout=TIMEOUT)     # in front, not behind
+    qtbot.waitUntil(lambda: w.teaching.lesson_panel.index == 0, timeout=TIMEOUT)
+    assert w.teaching.lesson_panel.title.text() == w.teaching.lessons()[0].title
+    settle()
+    assert w.controller.latest.generation == gen       # opening it replaced nothing
