@@ -161,11 +161,17 @@ class Axis(pg.AxisItem):
             width = fm.horizontalAdvance(text.replace("-", "\u2212")) + 14
             return span / step > max(1.0, size / width)
 
+        def inside(step: float) -> int:
+            return math.floor(maxVal / step) - math.ceil(minVal / step) + 1
+
         major = levels[0][0]
         if not crowded(major):
             return levels
         while crowded(major):
-            major = _nice_linear_step(major * 1.01)
+            wider = _nice_linear_step(major * 1.01)
+            if inside(wider) < 1:
+                break                 # keep at least one labelled tick
+            major = wider
         return [(major, 0)]
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
