@@ -150,10 +150,20 @@ class Snapshot:
     batch_size: int = 0               # examples in the last mini-batch
     input_norm: float = math.nan      # ||x||_F of the last mini-batch (theory overlay)
     extra: dict = field(default_factory=dict)
+    #: metric -> (L+1,) bool: True where a phase has computed the value.  Entries no phase has
+    #: written yet (before the first step, layers a step-through has not reached, metrics a
+    #: layer does not have) are NaN in ``layers`` and False here: "not computed", which is
+    #: not the same as a NaN that a computation produced.  Empty: everything computed.
+    computed: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def depth(self) -> int:
         return len(self.widths) - 1
+
+    def is_computed(self, metric: str) -> np.ndarray:
+        """(L+1,) bool: which layers have a computed value of ``metric`` (see ``computed``)."""
+        mask = self.computed.get(metric)
+        return np.ones(self.depth + 1, dtype=bool) if mask is None else mask
 
     def __repr__(self) -> str:
         return (f"Snapshot(step={self.step}, phase={self.phase!r}, loss={self.loss:.4g}, "
@@ -181,6 +191,7 @@ class Session:
         self.opt = Optimizer(t, self.net.n_params, dt)
         self.ip = np.array([losses.code(m.loss), self.opt.code, 1, 1], dtype=np.int64)
         self.mtab = np.full((self.net.depth + 1, K.N_METRICS), np.nan)
+        self.computed = _ComputedMask(self.net)     # which mtab cells a phase has written
         self.out = np.zeros(3)
         self.status = np.zeros(3, dtype=np.int64)
         self.batch_size = min(t.batch_size, len(self.X))
@@ -274,6 +285,7 @@ class Session:
         net, o = self.net, self.opt
         ok = K.train_step(X, T, net.params, net.grads, o.m, o.v, net.itab, net.ftab, ws.ws,
                           net.bns, self.mtab, o.hp, self.ip, self.out, self.status)
+        self.computed.mark_step(None if ok else tuple(int(v) for v in self.status))
         self._finish_step(ok)
         return ok
 
@@ -295,6 +307,7 @@ class Session:
             self._pending = _ManualStep(self, X, T, ws)
         pending = self._pending
         ok, result = pending.advance()
+        self.computed.mark(result.phase, result.layer)
         self._last_phase = result
         if not ok or pending.done:
             self._pending = None
@@ -407,6 +420,7 @@ class Session:
             activations=tuple(s.activation for s in specs),
             widths=tuple(s.n_out for s in specs),
             layers=self.layer_metrics(), divergence=self.divergence,
+            computed=self.computed.by_metric(),
             phase_result=phase if self._pending else None, batch_size=len(self._batch_x),
             input_norm=float(np.linalg.norm(self._batch_x)), **hist)
 
@@ -428,6 +442,72 @@ def _output_width(config: ExperimentConfig, dataset) -> int:
     if problem:
         raise ConfigError([problem])
     return n_out
+
+
+class _ComputedMask:
+    """Which cells of the metric table (layer x metric) some phase has written.
+
+    The table starts as NaN; a phase fills the columns it computes for its layer (forward:
+    activation statistics; backward: gradient norms; update: weight norms for every layer).
+    Columns a layer never has (f' statistics of the output layer, the PReLU gradient of
+    other activations) stay uncomputed for good.
+    """
+
+    _FORWARD = (K.M_FP_MEAN, K.M_SAT, K.M_DEAD, K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN,
+                K.M_Z_STD)
+    _OUTPUT_FORWARD = (K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN, K.M_Z_STD)
+    _BACKWARD = (K.M_GW, K.M_GB, K.M_DELTA_RMS, K.M_DELTA_NORM, K.M_GIN)
+    _UPDATE = (K.M_W, K.M_UPD)
+
+    def __init__(self, net: Network):
+        self.depth = net.depth
+        self.prelu = net.itab[:, K.P_OFF] >= 0
+        self.mask = np.zeros((net.depth + 1, K.N_METRICS), dtype=bool)
+        self.complete = False        # every phase has run once: nothing left to mark
+        self._cache: dict[str, np.ndarray] | None = None
+
+    def mark(self, phase: str, layer: int) -> None:
+        """Phase ``phase`` ran on ``layer`` (update: on every layer)."""
+        if self.complete:
+            return
+        self._cache = None
+        if phase == "forward":
+            cols = self._OUTPUT_FORWARD if layer == self.depth else self._FORWARD
+            self.mask[layer, list(cols)] = True
+        elif phase == "backward":
+            self.mask[layer, list(self._BACKWARD)] = True
+            self.mask[layer, K.M_GALPHA] = self.prelu[layer]
+        elif phase == "update":
+            self.mask[: (self.depth + 1 if layer < 0 else layer + 1), list(self._UPDATE)] = True
+
+    def mark_step(self, failed_at: tuple[int, int, int] | None) -> None:
+        """A fused step ran; ``failed_at`` is the kernel's (phase, layer, quantity) status if
+        it stopped at a NaN/Inf, else None (every phase ran)."""
+        if self.complete:
+            return
+        L = self.depth
+        phases = ([("forward", k) for k in range(L + 1)] + [("loss", L)]
+                  + [("backward", k) for k in range(L, -1, -1)] + [("update", -1)])
+        stop = None
+        if failed_at is not None:
+            stop = (PHASE_NAMES[failed_at[0]], failed_at[1])
+            if stop[0] == "update":
+                phases[-1] = stop
+        for phase in phases:
+            self.mark(*phase)
+            if phase == stop:
+                return
+        self.complete = True
+
+    def by_metric(self) -> dict[str, np.ndarray]:
+        """metric name -> (L+1,) read-only bool (cached until the next mark)."""
+        if self._cache is None:
+            self._cache = {}
+            for i, name in enumerate(LAYER_METRICS):
+                col = self.mask[:, i].copy()
+                col.flags.writeable = False
+                self._cache[name] = col
+        return self._cache
 
 
 class _RateMeter:

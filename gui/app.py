@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         teaching = None
     if teaching is not None:
         teaching.install(window)
-    window.show()
+    window.show_fitted()
     code = app.exec()
     window.close()
     if not window.worker_stopped:

@@ -152,27 +152,57 @@ def _view_of(plot) -> pg.GraphicsView | None:
 
 def _lay_out(view: pg.GraphicsView, size: QSize) -> None:
     """Size ``view`` and its scene, as GraphicsView.resizeEvent would (Qt delivers no resize
-    event to a hidden widget), and let a panel refit its title, legend and ticks."""
+    event to a hidden widget), and let a panel refit its title, legend and ticks.
+
+    The panel refits first and its layout requests are applied before the scene's central
+    item gets the new geometry: an item is never made smaller than its minimum size, and a
+    legend laid out in one row for a wide export has a minimum wider than the screen plot.
+    Setting the geometry before the legend had re-flowed left the on-screen plot drawn at
+    the export width, clipped, for good.
+    """
     if view.size() != size:
         view.resize(size)
-    # the base class's setRange: PlotWidget.setRange means the ViewBox's data range
-    pg.GraphicsView.setRange(view, QRectF(0, 0, size.width(), size.height()), padding=0,
-                             disableAutoPixel=False)
     refit = getattr(view.parentWidget(), "refit", None)
     if callable(refit):
         refit()
+    rect = QRectF(0, 0, size.width(), size.height())
+    for _ in range(4):
+        # a legend's new column count reaches the plot's minimum size one layout pass later
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        # the base class's setRange: PlotWidget.setRange means the ViewBox's data range
+        pg.GraphicsView.setRange(view, rect, padding=0, disableAutoPixel=False)
+        central = view.centralWidget
+        if central is None or central.geometry() == rect:
+            break
+
+
+def _view_ranges(view: pg.GraphicsView) -> list[tuple[pg.ViewBox, list]]:
+    """Every ViewBox of the view's scene with its current data range."""
+    return [(item, item.viewRange()) for item in view.scene().items()
+            if isinstance(item, pg.ViewBox)]
+
+
+def _restore_ranges(ranges: list[tuple[pg.ViewBox, list]]) -> None:
+    """Put the data ranges back exactly (auto-range settings untouched): auto-ranging pads
+    by pixels, so a plot resized for an export and back would otherwise shift slightly."""
+    for vb, (xr, yr) in ranges:
+        if vb.viewRange() != [xr, yr]:
+            vb.setRange(xRange=xr, yRange=yr, padding=0, disableAutoRange=False)
 
 
 @contextlib.contextmanager
-def _export_size(plot):
+def _export_size(plot, min_width: int = 0):
     """Give a plot that is not really on screen a real size while it is exported.
 
     A widget that was never shown (a headless figure, a panel in a dock tab never brought to
     the front) still has a placeholder size such as 100 x 30: exported 1200 px wide its text
     would be enormous.  Such a view is laid out at its window's size (what the caller asked
     for with resize()) or at :data:`DEFAULT_EXPORT_SIZE`.  A visible view keeps its
-    on-screen look; if it had to be enlarged it gets its size back afterwards (its layout
-    owns it).  Nothing is put on screen.
+    on-screen look, laid out at least ``min_width`` wide (same aspect): a 300-pixel plot
+    in a small window exported 1200 px wide would otherwise have its text at 4x.
+    Whatever was enlarged gets its size, scene geometry and data ranges back afterwards
+    (its layout owns them): an export never changes what is on screen.  Nothing is put on
+    screen.
     """
     view = _view_of(plot)
     if view is None:
@@ -180,21 +210,30 @@ def _export_size(plot):
         return
     old = QSize(view.size())
     small = old.width() < _MIN_EXPORT_SIZE.width() or old.height() < _MIN_EXPORT_SIZE.height()
-    if view.isVisible() and not small:
+    target = QSize(old)
+    if view.isVisible() and old.width() > 0 and old.height() > 0:
+        if small or old.width() < min_width:
+            w = max(min_width, _MIN_EXPORT_SIZE.width(), old.width())
+            target = QSize(w, max(round(old.height() * w / old.width()),
+                                  _MIN_EXPORT_SIZE.height()))
+    else:
+        top = view.window()
+        if top is not view and not top.isVisible() and view.parentWidget() is top:
+            target = QSize(top.size())            # a standalone panel resized by its owner
+        if (target.width() < _MIN_EXPORT_SIZE.width()
+                or target.height() < _MIN_EXPORT_SIZE.height()):
+            target = QSize(DEFAULT_EXPORT_SIZE)
+    if target == old:
         yield
         return
-    target = QSize(old)
-    top = view.window()
-    if top is not view and not top.isVisible() and view.parentWidget() is top:
-        target = QSize(top.size())            # a standalone panel resized by its owner
-    if target.width() < _MIN_EXPORT_SIZE.width() or target.height() < _MIN_EXPORT_SIZE.height():
-        target = QSize(DEFAULT_EXPORT_SIZE)
+    ranges = _view_ranges(view)
     _lay_out(view, target)
     try:
         yield
     finally:
-        if view.isVisible() and target != old:
+        if target != old:
             _lay_out(view, old)
+            _restore_ranges(ranges)
 
 
 def _close_paths_explicitly(node) -> None:
@@ -270,7 +309,8 @@ def export_plot(plot, path: PathLike, width: int = 1200) -> Path:
     if not path.parent.is_dir():
         raise ExportError(f"{path}: folder {path.parent} does not exist", path)
     plot = _resolve(plot)
-    with _export_size(plot):
+    # laid out at half the image width or more: a figure at about 2x its screen size
+    with _export_size(plot, min(int(width) // 2, DEFAULT_EXPORT_SIZE.width())):
         _refresh_layout(plot)
         data = _render(plot, path, suffix, width)
     return atomic_write_bytes(path, data)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStyle,
+    QTabBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -63,6 +64,22 @@ PANEL_INTERVALS = {"gradients": 0.125, "heatmap": 0.5, "loss": 0.5, "accuracy": 
 #: (label, steps per second or None for "as fast as possible")
 SPEEDS = (("1 step/s", 1.0), ("5 steps/s", 5.0), ("20 steps/s", 20.0), ("100 steps/s", 100.0),
           ("1000 steps/s", 1000.0), ("max", None))
+#: default window size, on screens that have room for it (smaller screens: the whole screen)
+DEFAULT_SIZE = (1600, 1000)
+#: dock name -> (tab/title text, full name for the View menu and the tab's tooltip).  Tab
+#: titles are short: a tabified dock's title must be readable in full in its tab.
+DOCK_TITLES = {
+    "controls": ("Experiment", "Experiment settings"),
+    "inspector": ("Inspector", "Layer inspector"),
+    "gradients": ("Gradient per layer", "Gradient norm per layer"),
+    "heatmap": ("Gradient: layer \u00d7 step", "Gradient norm per layer over training"),
+    "loss": ("Loss", "Loss"),
+    "accuracy": ("Accuracy", "Accuracy"),
+    "boundary": ("Boundary", "Decision boundary"),
+    "delta_hist": ("|\u03b4|", "\u03b4 histogram: |dL/dz| of the selected layer"),
+    "fprime_hist": ("f'(z)", "f'(z) histogram of the selected layer"),
+    "activation": ("Activation", "Activation function and the layer's pre-activations"),
+}
 COMPILE_NOTE = ("Numba compiles the training kernels on the very first start (about 20 s) and "
                 "caches them on disk; the window stays usable meanwhile.")
 
@@ -155,8 +172,7 @@ class MainWindow(QMainWindow):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._render)
         self._last_render = -math.inf
-        self._default_state = self.saveState()
-        self.resize(1600, 1000)
+        self.resize(self.start_size())
         if start:
             self.controller.start()
 
@@ -186,63 +202,136 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.diagram, 1)
         self.setCentralWidget(central)
 
-    def _dock(self, name: str, title: str, widget: QWidget,
-              area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, name: str, widget: QWidget) -> QDockWidget:
+        title, full = DOCK_TITLES[name]
         dock = QDockWidget(title, self)
         dock.setObjectName(name)      # saveState/restoreState need names
         dock.setWidget(widget)
+        dock.setToolTip(full)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
         # a panel behind a tab is not redrawn; catch up when it comes to the front
         dock.visibilityChanged.connect(lambda visible, n=name: visible and self._catch_up(n))
         self.docks[name] = dock
         return dock
 
     def _build_docks(self) -> None:
+        self.docks: dict[str, QDockWidget] = {}
+        for name, widget in (("controls", self.controls), ("inspector", self.inspector),
+                             ("gradients", self.gradient_chart), ("heatmap", self.heatmap),
+                             ("loss", self.loss_plot), ("accuracy", self.accuracy_plot),
+                             ("boundary", self.boundary), ("delta_hist", self.delta_hist),
+                             ("fprime_hist", self.fprime_hist),
+                             ("activation", self.activation_view)):
+            self._dock(name, widget)
+        self.docks["controls"].setMinimumWidth(280)
+        self._arrange_docks()
+
+    def _arrange_docks(self) -> None:
+        """The start layout (View > Reset layout puts every dock back here).
+
+        The experiment settings run the full height on the left; the plots run along the
+        bottom from there to the right edge, so the per-layer chart gets a real width on a
+        1280-pixel screen; the inspector (and, in a tab, the decision boundary) sits right
+        of the network.  Every tab group is narrow enough for its titles::
+
+            | settings | network diagram                       | inspector / boundary    |
+            |          | gradient | heatmap | loss / accuracy | |d| / f'(z) / activation |
+        """
         L, R, B = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                    Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.docks: dict[str, QDockWidget] = {}
         self.setCorner(Qt.Corner.BottomLeftCorner, L)
-        self.setCorner(Qt.Corner.BottomRightCorner, R)
-        self._dock("controls", "Experiment", self.controls, L)
-        self._dock("inspector", "Layer inspector", self.inspector, R)
-        self._dock("delta_hist", "\u03b4 histogram", self.delta_hist, R)
-        self._dock("fprime_hist", "f'(z) histogram", self.fprime_hist, R)
-        self._dock("activation", "Activation", self.activation_view, R)
-        self._dock("boundary", "Decision boundary", self.boundary, R)
-        self._dock("gradients", "Gradient per layer", self.gradient_chart, B)
-        self._dock("heatmap", "Gradient: layer \u00d7 step", self.heatmap, B)
-        self._dock("loss", "Loss", self.loss_plot, B)
-        self._dock("accuracy", "Accuracy", self.accuracy_plot, B)
+        self.setCorner(Qt.Corner.BottomRightCorner, B)
         d = self.docks
+        for name, area in (("controls", L), ("inspector", R), ("gradients", B), ("heatmap", B),
+                           ("loss", B), ("delta_hist", B)):
+            d[name].setFloating(False)
+            self.addDockWidget(area, d[name])
         self.splitDockWidget(d["gradients"], d["heatmap"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["heatmap"], d["loss"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(d["loss"], d["accuracy"])
-        self.splitDockWidget(d["inspector"], d["delta_hist"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(d["delta_hist"], d["fprime_hist"])
-        self.tabifyDockWidget(d["fprime_hist"], d["activation"])
-        self.tabifyDockWidget(d["activation"], d["boundary"])
-        d["delta_hist"].raise_()
-        d["loss"].raise_()
-        d["controls"].setMinimumWidth(280)
-        self._size_docks()
+        self.splitDockWidget(d["loss"], d["delta_hist"], Qt.Orientation.Horizontal)
+        for first, then in (("loss", "accuracy"), ("inspector", "boundary"),
+                            ("delta_hist", "fprime_hist"), ("fprime_hist", "activation")):
+            d[then].setFloating(False)
+            self.tabifyDockWidget(d[first], d[then])
+        lesson = self.findChild(QDockWidget, "lesson")
+        if lesson is not None and not lesson.isHidden():   # an open lesson stays open
+            lesson.setFloating(False)
+            self.addDockWidget(R, lesson)
+            self.tabifyDockWidget(d["inspector"], lesson)
+        for dock in d.values():
+            dock.show()
+        self._raise_start_tabs()
+        self._fix_tabs()
+
+    def _raise_start_tabs(self) -> None:
+        """The tabs in front at the start (a dock tabified later, e.g. the hidden Lesson
+        dock, must not leave its neighbour in front instead)."""
+        for name in ("loss", "delta_hist", "inspector"):
+            self.docks[name].raise_()
 
     def _size_docks(self) -> None:
-        """Default dock sizes (only effective once the window has its size)."""
+        """Start sizes, as fractions of the window (only effective once it has its size)."""
         d = self.docks
-        self.resizeDocks([d["controls"], d["inspector"]], [310, 390], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["gradients"]], [int(self.height() * 0.4)], Qt.Orientation.Vertical)
-        self.resizeDocks([d["inspector"], d["delta_hist"]],
-                         [int(self.height() * 0.55), int(self.height() * 0.4)],
-                         Qt.Orientation.Vertical)
+        w, h = self.width(), self.height()
+        # the settings get the width of their longest choices ("softmax + cross-entropy")
+        left = int(np.clip(0.27 * w, 345, 400))
+        right = int(np.clip(0.2 * w, 260, 380))
+        self.resizeDocks([d["controls"], d["inspector"]], [left, right],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["gradients"]], [int(h * 0.38)], Qt.Orientation.Vertical)
+        bottom = w - left
+        self.resizeDocks([d["gradients"], d["heatmap"], d["loss"], d["delta_hist"]],
+                         [int(bottom * f) for f in (0.34, 0.22, 0.21, 0.23)],
+                         Qt.Orientation.Horizontal)
+
+    def _fix_tabs(self) -> None:
+        """Tabs of tabified docks show their whole title (no eliding) and the full name as
+        a tooltip.  Qt makes these tab bars lazily, so this runs after every layout change."""
+        names = {dock.windowTitle(): dock.toolTip() for dock in self.findChildren(QDockWidget)}
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is not self:
+                continue                     # tab bars inside panels are theirs
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setExpanding(False)
+            bar.setUsesScrollButtons(True)
+            for i in range(bar.count()):
+                bar.setTabToolTip(i, names.get(bar.tabText(i), "") or bar.tabText(i))
+
+    def childEvent(self, event) -> None:
+        super().childEvent(event)
+        # Qt makes a tab bar whenever docks are tabified (by the user, a lesson, a reset)
+        if event.added() and isinstance(event.child(), QTabBar):
+            QTimer.singleShot(0, self, self._fix_tabs)
+
+    def start_size(self) -> QSize:
+        """:data:`DEFAULT_SIZE`, or the screen's available area if that is smaller."""
+        screen = self.screen() or QApplication.primaryScreen()
+        w, h = DEFAULT_SIZE
+        if screen is not None:
+            avail = screen.availableGeometry()
+            w, h = min(w, avail.width()), min(h, avail.height())
+        return QSize(w, h)
+
+    def show_fitted(self) -> None:
+        """Show the window; maximised when the screen is no larger than the default size
+        (the window manager then fits it, title bar and panels included)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        if avail is not None and (avail.width() <= DEFAULT_SIZE[0]
+                                  or avail.height() <= DEFAULT_SIZE[1]):
+            self.showMaximized()
+        else:
+            self.show()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            QTimer.singleShot(0, self._size_docks)
+            QTimer.singleShot(0, self, self._size_docks)
+            QTimer.singleShot(0, self, self._raise_start_tabs)
+            QTimer.singleShot(0, self, self._fix_tabs)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "",
                 icon: QStyle.StandardPixmap | None = None) -> QAction:
@@ -323,18 +412,41 @@ class MainWindow(QMainWindow):
         self._speed_actions.triggered.connect(lambda a: self.set_speed_index(a.data()))
         self.presets_menu = bar.addMenu("Pre&sets")
         self._fill_presets()
-        m = bar.addMenu("&View")
-        for dock in self.docks.values():
-            m.addAction(dock.toggleViewAction())
-        m.addSeparator()
-        self.act_edge_weight = m.addAction("Colour edges by |W| instead of |dL/dW|")
+        self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
         self.act_edge_weight.setCheckable(True)
         self.act_edge_weight.toggled.connect(
             lambda on: self.diagram.set_edge_mode("weight" if on else "grad"))
-        m.addSeparator()
-        m.addAction(self.act_reset_layout)
+        self.view_menu = bar.addMenu("&View")
+        # filled when opened: docks added later (the Lesson dock) are listed too
+        self.view_menu.aboutToShow.connect(self._fill_view_menu)
+        self._fill_view_menu()
         m = bar.addMenu("&Help")
         m.addActions([self.act_guide, self.act_about])
+
+    def dock_widgets(self) -> list[QDockWidget]:
+        """Every dock of the window: the panels' and any added later (e.g. the lesson)."""
+        extra = [d for d in self.findChildren(QDockWidget) if d not in self.docks.values()]
+        return [*self.docks.values(), *sorted(extra, key=lambda d: d.windowTitle())]
+
+    def _fill_view_menu(self) -> None:
+        """One show/hide entry per dock (full names), the toolbar, edge colours, reset."""
+        m = self.view_menu
+        m.clear()
+        for dock in self.dock_widgets():
+            action = dock.toggleViewAction()
+            action.setText(dock.toolTip() or dock.windowTitle())
+            if not action.property("raises"):
+                # a dock shown again in a tab group comes to the front, or nothing seems
+                # to happen
+                action.setProperty("raises", True)
+                action.triggered.connect(lambda on, d=dock: on and d.raise_())
+            m.addAction(action)
+        if hasattr(self, "toolbar"):
+            m.addAction(self.toolbar.toggleViewAction())
+        m.addSeparator()
+        m.addAction(self.act_edge_weight)
+        m.addSeparator()
+        m.addAction(self.act_reset_layout)
 
     def _fill_presets(self) -> None:
         from engine.presets import list_presets
@@ -538,15 +650,25 @@ class MainWindow(QMainWindow):
         self._draw(frame)
         self.frames_drawn += 1
 
+    def reset_panels(self) -> None:
+        """Every panel back to empty: the one place where a rebuild forgets the old run.
+
+        Each panel's ``reset`` drops its data and what was derived from it (layer labels,
+        axis ranges, titles), so nothing of the previous network survives until the new
+        one draws.
+        """
+        for panel in (self.gradient_chart, self.heatmap, self.loss_plot, self.accuracy_plot,
+                      self.delta_hist, self.fprime_hist, self.activation_view, self.boundary,
+                      self.inspector, self.diagram):
+            panel.reset()
+        self._panel_keys.clear()
+        self._panel_times.clear()
+
     def _new_architecture(self, frame: Frame) -> None:
         """A new session: reset every panel, lay out the diagram again."""
         self._generation = frame.generation
-        self._panel_keys.clear()
+        self.reset_panels()
         snap = frame.snapshot
-        for panel in (self.gradient_chart, self.heatmap, self.loss_plot, self.accuracy_plot,
-                      self.delta_hist, self.fprime_hist, self.boundary, self.inspector):
-            panel.reset()
-        self.activation_view.set_preactivations(None)
         self.diagram.set_architecture([frame.input_width, *snap.widths],
                                       ["", *snap.activations],
                                       [frame.input_label, *snap.layer_labels])
@@ -603,8 +725,12 @@ class MainWindow(QMainWindow):
     def _draw_diagram(self, frame: Frame) -> None:
         self.panel_draws["network"] += 1
         snap = frame.snapshot
-        edges = frame.edge_grads if self.diagram.edge_mode == "grad" else frame.edge_weights
-        self.diagram.set_data(snap.layers["grad_norm"], edges)
+        done = snap.is_computed("grad_norm")
+        if self.diagram.edge_mode == "grad":     # no gradient yet: grey edges, not faint ones
+            edges = [e if done[k] else None for k, e in enumerate(frame.edge_grads)]
+        else:
+            edges = frame.edge_weights
+        self.diagram.set_data(snap.layers["grad_norm"], edges, computed=done)
         if snap.phase == "idle":
             self.diagram.set_highlight(-1, None)
         else:
@@ -615,13 +741,18 @@ class MainWindow(QMainWindow):
         snap = frame.snapshot
         labels = list(snap.layer_labels)
         if name == "gradients":
-            self.gradient_chart.set_data({"||dL/dW_k||": snap.layers["grad_norm"],
-                                          "||\u03b4_k||": snap.layers["delta_norm"]}, labels)
+            self.gradient_chart.set_data(
+                {"||dL/dW_k||": snap.layers["grad_norm"],
+                 "||\u03b4_k||": snap.layers["delta_norm"]}, labels,
+                computed={"||dL/dW_k||": snap.is_computed("grad_norm"),
+                          "||\u03b4_k||": snap.is_computed("delta_norm")})
             for key in ("chain rule", "0.25^depth bound"):
                 self.gradient_chart.set_overlay(key, frame.overlays.get(key))
         elif name == "heatmap":
             if snap.history_steps is not None and len(snap.history_steps):
                 self.heatmap.set_data(snap.history_steps, snap.history_grad_norm, labels)
+            else:
+                self.heatmap.set_layers(labels)
         elif name in ("loss", "accuracy"):
             self._draw_curves(name, snap)
         elif name == "inspector":
@@ -630,11 +761,14 @@ class MainWindow(QMainWindow):
             key = "delta" if name == "delta_hist" else "fprime"
             values = frame.layer_arrays.get(key)
             panel = self.delta_hist if key == "delta" else self.fprime_hist
+            layer = snap.layer_labels[min(frame.selected, snap.depth)]
             if values is None:
-                panel.reset()
-            elif key == "delta":
+                panel.reset()       # before the title: a reset restores the first title
+            panel.set_base_title(f"|\u03b4| = |dL/dz| of {layer}" if key == "delta"
+                                 else f"f'(z) of {layer}")
+            if values is not None and key == "delta":
                 panel.set_data(np.abs(values).ravel(), bins=50, log_x=True)
-            else:
+            elif values is not None:
                 panel.set_data(np.asarray(values).ravel(), bins=50)
         elif name == "activation":
             k = min(frame.selected, snap.depth)
@@ -650,6 +784,10 @@ class MainWindow(QMainWindow):
 
     def _draw_curves(self, name: str, snap) -> None:
         col = 0 if name == "loss" else 1
+        panel = self.loss_plot if name == "loss" else self.accuracy_plot
+        d = snap.divergence
+        panel.set_event(None if d is None else d.step,
+                        "" if d is None else f"diverged at step {d.step}")
         steps, scalars = snap.history_steps, snap.history_scalars
         if steps is None or not len(steps):
             return
@@ -657,17 +795,20 @@ class MainWindow(QMainWindow):
         series = {"train (batch)": (steps, scalars[:, col])}
         if snap.eval_steps is not None and len(snap.eval_steps):
             series["test"] = (snap.eval_steps, snap.eval_scalars[:, col])
-        (self.loss_plot if name == "loss" else self.accuracy_plot).set_data(series)
+        panel.set_data(series)
 
     def _draw_inspector(self, frame: Frame) -> None:
         snap = frame.snapshot
         k = min(self._selected, snap.depth)
-        values = {name: float(snap.layers[name][k]) for name in snap.layers}
-        grads = snap.layers["grad_norm"]
-        if k < snap.depth and grads[k + 1] > 0:
+        # None: not computed yet (shown as a dash), unlike a NaN a computation produced
+        values = {name: float(snap.layers[name][k]) if snap.is_computed(name)[k] else None
+                  for name in snap.layers}
+        grads, done = snap.layers["grad_norm"], snap.is_computed("grad_norm")
+        if k < snap.depth and done[k] and done[k + 1] and grads[k + 1] > 0:
             values["shrink"] = float(grads[k] / grads[k + 1])
         n_in = frame.input_width if k == 0 else snap.widths[k - 1]
-        shapes = {"W": (n_in, snap.widths[k]), "z": (snap.batch_size, snap.widths[k])}
+        batch = snap.batch_size or frame.config.training.batch_size   # 0 before a step
+        shapes = {"W": (n_in, snap.widths[k]), "z": (batch, snap.widths[k])}
         phase = snap.phase if (snap.phase != "idle" and snap.phase_layer == k) else None
         if phase is None and snap.phase == "update":
             phase = "update"
@@ -990,10 +1131,11 @@ class MainWindow(QMainWindow):
 
     # --- misc --------------------------------------------------------------------------------
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state)
-        for dock in self.docks.values():
-            dock.show()
+        """Every dock back where the window started, at the start sizes; toolbar shown."""
+        self._arrange_docks()
+        self.toolbar.show()
         self._size_docks()
+        QTimer.singleShot(0, self, self._fix_tabs)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Vanishing Gradient Lab",

@@ -143,7 +143,15 @@ class TeachingHooks(QObject):
             self.lesson_panel = panel
             if isinstance(self.window, QMainWindow):
                 self.lesson_dock = _add_dock(self.window, panel)
+                # opened from View (no lesson chosen yet): show the first one, without
+                # replacing the experiment the window is running
+                self.lesson_dock.visibilityChanged.connect(self._first_lesson)
         return self.lesson_panel
+
+    def _first_lesson(self, visible: bool) -> None:
+        panel = self.lesson_panel
+        if visible and panel is not None and panel.index < 0 and panel.lessons:
+            panel.show_lesson(0, setup=False)
 
     @Slot()
     def start_lesson(self, index: int = 0) -> None:
@@ -241,3 +249,7 @@ def install(main_window: QMainWindow) -> None:
     panel = lessons.addAction("Show the lesson &panel")
     panel.triggered.connect(lambda: hooks.show_panel())
     hooks.actions = {"compare": compare, "gallery": gallery, "lessons": lessons}
+    if isinstance(main_window, QMainWindow) and hooks.lessons():
+        # the Lesson dock exists from the start, hidden, so View lists it with the others
+        hooks._panel()
+        hooks.lesson_dock.hide()

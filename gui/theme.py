@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
@@ -140,6 +140,40 @@ class Axis(pg.AxisItem):
 
     _fallback_step = 0.0     # > 0 while less than a decade is visible (see logTickValues)
 
+    def tickSpacing(self, minVal, maxVal, size):
+        """pyqtgraph's spacing, widened on a short horizontal axis until the labels fit.
+
+        pyqtgraph always draws its top tick level, however crowded: on a 100-pixel-wide
+        heatmap "50", "100" and "150" ran into one "50100150".
+        """
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if (self.orientation not in ("bottom", "top") or self.logMode or not levels
+                or not (math.isfinite(minVal) and math.isfinite(maxVal)) or size <= 0):
+            return levels
+        fm = QFontMetricsF(self.style.get("tickFont") or self.font())
+        span = abs(maxVal - minVal)
+
+        def crowded(step: float) -> bool:
+            # the widest label: the tick of largest magnitude, with the step's decimals
+            ticks = (math.ceil(minVal / step) * step, math.floor(maxVal / step) * step)
+            text = max((f"{t:.{max(0, -math.floor(math.log10(step) + 1e-9))}f}" for t in ticks),
+                       key=len)
+            width = fm.horizontalAdvance(text.replace("-", "\u2212")) + 14
+            return span / step > max(1.0, size / width)
+
+        def inside(step: float) -> int:
+            return math.floor(maxVal / step) - math.ceil(minVal / step) + 1
+
+        major = levels[0][0]
+        if not crowded(major):
+            return levels
+        while crowded(major):
+            wider = _nice_linear_step(major * 1.01)
+            if inside(wider) < 1:
+                break                 # keep at least one labelled tick
+            major = wider
+        return [(major, 0)]
+
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
         inside = [v for _, level in ticks for v in level if minVal <= v <= maxVal]
@@ -208,6 +242,13 @@ class _LayoutLegend(pg.LegendItem):
     over the data: it can never cover a curve, in the app or in an exported figure."""
 
     max_columns = 4
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the stock legend floats at a fixed pixel size over a zoomable view; in the layout
+        # it must scale with everything else, or an exported figure (rendered scaled) gets
+        # a legend at a fraction of the size of its axis labels
+        self.setFlag(self.GraphicsItemFlag.ItemIgnoresTransformations, False)
 
     def updateSize(self) -> None:
         # the stock legend sets its own geometry at (0, 0); in a layout the layout decides
@@ -285,6 +326,15 @@ class PlotPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
+        # refit when the plot itself changes size: the panel's resizeEvent can come before
+        # its layout has resized the plot, which left titles fitted to the old width
+        self.plot.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.plot and event.type() == QEvent.Type.Resize:
+            # after the plot has laid out its axes for the new size (title: plot column)
+            QTimer.singleShot(0, self, self.refit)
+        return False
 
     @property
     def title(self) -> str:
@@ -296,12 +346,24 @@ class PlotPanel(QWidget):
         self._title = title
         self._fit_title()
 
+    def _title_width(self) -> float:
+        """Room for the title: it is centred over the data area (not over the whole plot:
+        axes and colour bar are at the sides), so it may reach only as far as the nearer
+        edge of the widget on both sides."""
+        geo = self.plot_item.vb.geometry()
+        full = float(self.plot.width())
+        if not 0 < geo.width() <= full:
+            return max(full - 60.0, 40.0)
+        centre = geo.center().x() + self.plot_item.pos().x()
+        return max(2.0 * min(centre, full - centre), 40.0)
+
     def _fit_title(self) -> None:
         # panels retitle on every frame (histogram notes): lay the text out only on a change
-        key = (self._title, self.plot.width())
+        width = self._title_width()
+        key = (self._title, width)
         if key != self._title_key:
             self._title_key = key
-            fit_title(self.plot_item, self._title, self.plot.width())
+            fit_title(self.plot_item, self._title, width)
 
     def refit(self) -> None:
         """Fit title and legend to the plot's width (after a resize or new legend entries).
@@ -315,6 +377,15 @@ class PlotPanel(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.refit()
+
+    def reset_view(self) -> None:
+        """Forget the axes' ranges: a unit view that follows the next data (auto range).
+
+        Without data an auto-ranging view keeps its old range, so after a rebuild the axes
+        would still show the previous run's steps and values.
+        """
+        self.plot_item.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
+        self.plot_item.enableAutoRange()
 
 
 def short_layer_label(label: str) -> str:

@@ -48,7 +48,7 @@ class ActivationView(theme.PlotPanel):
         self.legend = theme.add_legend(item, columns=3)
         self.legend.addItem(self.f_curve, "f(z)")
         self.legend.addItem(self.df_curve, "f'(z)")
-        self.legend.addItem(theme.FillSample(self.hist), "z of this layer (histogram, scaled)")
+        self.legend.addItem(theme.FillSample(self.hist), "z of this layer")
         self.legend.setVisible(True)
         self._item = item
         self._z = np.linspace(-Z_MAX, Z_MAX, N_GRID)

@@ -12,6 +12,8 @@ from gui import theme
 
 #: curves with more points than this are drawn 1 px wide (see set_data)
 LONG_CURVE = 1000
+#: colour of the event line (divergence)
+EVENT_COLOR = "#c0392b"
 
 
 class CurvePlot(theme.PlotPanel):
@@ -39,6 +41,16 @@ class CurvePlot(theme.PlotPanel):
         self._colors: dict[str, int] = {}       # name -> palette index, stable across calls
         self._spare: list[pg.PlotDataItem] = []
         self._legend_key: tuple[str, ...] = ()
+        # where the run diverged: a dashed vertical line with its label (hidden until then)
+        self.event_line = pg.InfiniteLine(angle=90, movable=False,
+                                          pen=theme.mkpen(EVENT_COLOR, 1.5, "dash"),
+                                          label="", labelOpts={
+                                              "position": 0.9, "color": EVENT_COLOR,
+                                              "fill": pg.mkBrush(255, 255, 255, 210),
+                                              "anchors": [(1, 0.5), (1, 0.5)]})
+        self.event_line.setZValue(20)
+        self.event_line.setVisible(False)
+        item.addItem(self.event_line)      # in the x range: the marker is always in view
         self.set_title(title)
 
     def __repr__(self) -> str:
@@ -83,11 +95,32 @@ class CurvePlot(theme.PlotPanel):
                 it.setData(x, y)
         self._sync_legend()
 
+    def set_event(self, step: float | None, text: str = "") -> None:
+        """Mark ``step`` with a dashed vertical line labelled ``text`` (None removes it)."""
+        line = self.event_line
+        if step is None:
+            line.setVisible(False)
+            line.label.setFormat("")
+            return
+        line.setPos(float(step))
+        line.setVisible(True)          # first: a hidden label ignores a new text
+        line.label.setFormat(text)
+
+    @property
+    def event(self) -> tuple[float, str] | None:
+        """(step, text) of the event line shown, or None."""
+        if not self.event_line.isVisible():
+            return None
+        return float(self.event_line.value()), self.event_line.label.format
+
     def reset(self) -> None:
-        """Remove every series (their items are kept for reuse)."""
+        """Remove every series (their items are kept for reuse), the event line, and forget
+        the axes' range."""
         for name in list(self._series):
             self._drop(name)
         self._colors.clear()
+        self.set_event(None)
+        self.reset_view()
         self._sync_legend()
 
     def _new(self, name: str) -> pg.PlotDataItem:

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
@@ -49,6 +51,8 @@ class GradientChart(theme.PlotPanel):
             marks.setZValue(10)
             item.addItem(marks)
         self._legend_key: tuple = ()
+        self._y_label = DEFAULT_Y_LABEL
+        self._y_label_shown = DEFAULT_Y_LABEL
         self.set_title(title)
 
     def __repr__(self) -> str:
@@ -57,22 +61,48 @@ class GradientChart(theme.PlotPanel):
 
     # --- public API ---------------------------------------------------------------------------
     def set_y_label(self, text: str) -> None:
-        """Y axis label; the default is ``||dL/dW|| (Frobenius)``."""
-        theme.set_axis_label(self._item, "left", text)
+        """Y axis label; the default is ``||dL/dW|| (Frobenius)``.  On a plot too short for
+        it, a parenthesised part is left out ("||dL/dW||") rather than cut off."""
+        self._y_label = text
+        self._y_label_shown = ""
+        self._fit_y_label()
+
+    def _fit_y_label(self) -> None:
+        text = self._y_label
+        font = QFont()
+        font.setPointSizeF(theme.LABEL_PT)
+        room = self._item.vb.height() if self._item.vb.height() > 0 else self.plot.height()
+        if QFontMetricsF(font).horizontalAdvance(text) > room and " (" in text:
+            text = text[:text.index(" (")]
+        if text != self._y_label_shown:
+            self._y_label_shown = text
+            theme.set_axis_label(self._item, "left", text)
 
     def set_data(self, series: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                 align: str = "input") -> None:
+                 align: str = "input",
+                 computed: Mapping[str, np.ndarray] | None = None) -> None:
         """Draw ``series`` (name -> (L+1,) values, one per layer) against ``labels`` (L+1,).
 
         A series may be shorter than ``labels`` (runs of different depths in one chart):
         ``align="input"`` puts its first value at the first label, ``align="output"`` its
         last value at the last label.  Positions it does not cover are not drawn.
+
+        ``computed`` (optional) maps a series name to a bool array like its values: False
+        marks a value not computed yet (before the first step, or a layer the step-through
+        has not reached).  Those are simply not drawn: no point, no NaN marker.
         """
         if align not in ("input", "output"):
             raise ValueError(f"align must be 'input' or 'output', got {align!r}")
         n = len(labels)
         self._set_layers(labels)
         arrays = {name: self._as_row(v, n, name) for name, v in series.items()}
+        pending = {name: ~np.asarray(computed[name], dtype=bool).ravel()
+                   for name in arrays if computed is not None and name in computed}
+        for name, todo in pending.items():
+            if todo.shape != arrays[name].shape:
+                raise ValueError(f"series {name!r}: computed mask of shape {todo.shape} for "
+                                 f"{len(arrays[name])} values")
+            arrays[name] = np.where(todo, np.nan, arrays[name])
         self._floor = _floor_of(arrays.values())
         ceiling = _ceiling_of(arrays.values(), self._floor)
         for name in [s for s in self._series if s not in arrays]:
@@ -91,11 +121,12 @@ class GradientChart(theme.PlotPanel):
                 it.setSymbolBrush(c)
                 it.setSymbolSize(symbol_size)
             zero = v == 0.0
-            bad = ~np.isfinite(v) | (v < 0)
+            todo = pending.get(name, np.zeros(len(v), dtype=bool))
+            bad = (~np.isfinite(v) | (v < 0)) & ~todo
             y = v.copy()
             y[zero] = self._floor
-            y[bad] = np.nan                 # a gap: the line must not invent a value
-            if bad.all():
+            y[bad | todo] = np.nan          # a gap: the line must not invent a value
+            if (bad | todo).all():
                 # nothing drawable; an all-NaN item also makes pyqtgraph warn on every paint
                 it.setData([], [])
             else:
@@ -144,7 +175,8 @@ class GradientChart(theme.PlotPanel):
         self._sync_legend()
 
     def reset(self) -> None:
-        """Back to an empty chart (series, overlays and markers removed; items kept)."""
+        """Back to an empty chart: series, overlays, markers and layer labels removed (the
+        items are kept for reuse)."""
         for name in list(self._series):
             self._drop_series(name)
         for it in self._overlays.values():
@@ -152,7 +184,14 @@ class GradientChart(theme.PlotPanel):
         self._overlays.clear()
         self._zero_marks.setData([], [])
         self._bad_marks.setData([], [])
+        self._labels, self._n = (), 0
+        self._item.getAxis("bottom").setTicks([[], []])
+        self.reset_view()
         self._sync_legend()
+
+    def set_layers(self, labels: Sequence[str]) -> None:
+        """Show the layer axis of ``labels`` (before any data: a fresh network)."""
+        self._set_layers(labels)
 
     # --- internals ----------------------------------------------------------------------------
     def _as_row(self, values, n: int, name: str) -> np.ndarray:
@@ -184,6 +223,8 @@ class GradientChart(theme.PlotPanel):
         super().refit()
         if self._labels:
             self._update_ticks()
+        # once the plot has laid out (a new legend row changes the plot's height)
+        QTimer.singleShot(0, self, self._fit_y_label)
 
     def _new_series(self, name: str) -> pg.PlotDataItem:
         it = self._spare.pop() if self._spare else pg.PlotDataItem(
@@ -197,6 +238,20 @@ class GradientChart(theme.PlotPanel):
         self._item.removeItem(it)
         it.setData([], [])
         self._spare.append(it)
+
+    def marker_points(self, kind: str = "bad") -> np.ndarray:
+        """x positions (layer indices) of the "bad" (NaN / inf) or "zero" markers drawn."""
+        marks = self._bad_marks if kind == "bad" else self._zero_marks
+        return np.array([] if marks.xData is None else marks.xData, dtype=np.float64)
+
+    def series_points(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the points of series ``name`` that are drawn (finite y)."""
+        it = self._series.get(name)
+        if it is None or it.xData is None:
+            return np.zeros(0), np.zeros(0)
+        x, y = np.asarray(it.xData, dtype=np.float64), np.asarray(it.yData, dtype=np.float64)
+        ok = np.isfinite(y)
+        return x[ok], y[ok]
 
     @staticmethod
     def _set_marks(marks: pg.PlotDataItem, xs: list, ys: list, brushes: list) -> None:

@@ -92,8 +92,18 @@ class LayerHeatmap(theme.PlotPanel):
         self._item.setYRange(-0.5, m - 0.5, padding=0)
 
     def reset(self) -> None:
-        """Empty image (the colour bar and axes stay)."""
+        """Empty image, no layer labels, axes back to a unit range (the colour bar stays)."""
         self.image.clear()
+        self._buf = np.empty((0, 0))
+        self._labels = ()
+        self._item.getAxis("left").setTicks([[], []])
+        self.reset_view()
+
+    def set_layers(self, labels: Sequence[str]) -> None:
+        """Show the layer axis of ``labels`` (before any history: a fresh network)."""
+        self._set_layers(labels)
+        if self.image.image is None:
+            self._item.setYRange(-0.5, len(labels) - 0.5, padding=0)
 
     def _set_layers(self, labels: Sequence[str]) -> None:
         labels = tuple(labels)

@@ -31,7 +31,7 @@ class HistogramPanel(theme.PlotPanel):
         self.bars = pg.PlotDataItem(stepMode="center", fillLevel=0, fillOutline=True,
                                     brush=fill, pen=theme.mkpen(theme.color(0), 1.0))
         item.addItem(self.bars)
-        self.base_title = title
+        self.base_title = self._initial_title = title
         self.log_x = False
         self.zero_fraction = 0.0
         self.n_nonfinite = 0
@@ -71,11 +71,22 @@ class HistogramPanel(theme.PlotPanel):
         counts, _ = np.histogram(v, bins=edges)
         self.bars.setData(edges, counts.astype(np.float64))
 
+    def set_base_title(self, title: str) -> None:
+        """The title without the notes (e.g. naming the layer shown)."""
+        if title != self.base_title:
+            self.base_title = title
+            self.set_title(title)
+
     def reset(self) -> None:
-        """No bars, plain title."""
+        """No bars, the first title, linear axis with a unit range."""
+        self.base_title = self._initial_title
         self.bars.clear()
         self.zero_fraction = 0.0
         self.n_nonfinite = 0
+        if self.log_x:
+            self.log_x = False
+            self._item.setLogMode(x=False, y=False)
+        self.reset_view()
         self.set_title(self.base_title)
 
 

@@ -42,10 +42,15 @@ _PHASE_COLOR = {"forward": "#e8f5e9", "backward": "#fdecea", "update": "#e3f0fb"
                 "loss": "#f1eaf7"}
 
 
-def format_value(value: float, kind: str) -> str:
-    """Numbers the way the inspector shows them: 3.2e-06, 0.184, 37.5 %."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def format_value(value: float | None, kind: str) -> str:
+    """Numbers the way the inspector shows them: 3.2e-06, 0.184, 37.5 %.
+
+    None (not computed yet) is a dash; NaN is printed as NaN: a computation produced it.
+    """
+    if value is None:
         return "\u2014"
+    if math.isnan(value):
+        return "NaN"
     if not math.isfinite(value):
         return "inf" if value > 0 else "-inf"
     if kind == "%":
@@ -120,9 +125,10 @@ class Inspector(QWidget):
         """Show layer ``label``.
 
         ``shapes``: e.g. {"W": (n_in, n_out), "z": (B, n_out)}; ``values``: metric name ->
-        float (keys of :data:`ROWS`; missing ones show a dash; "z_mean" pairs with
-        "z_std"); ``phase``: the phase the step-through just ran on this layer (its rows are
-        tinted), None otherwise; ``note``: one extra line under the table.
+        float, or None when not computed yet (keys of :data:`ROWS`; missing and None ones
+        show a dash, NaN shows NaN; "z_mean" pairs with "z_std"); ``phase``: the phase the
+        step-through just ran on this layer (its rows are tinted), None otherwise;
+        ``note``: one extra line under the table.
         """
         times = " \u00d7 "
         shape_text = ", ".join(f"{k} {times.join(map(str, v))}" for k, v in shapes.items())
@@ -132,10 +138,10 @@ class Inspector(QWidget):
         for key, _, _, row_phase, kind in ROWS:
             frame, value = self._rows[key]
             if kind == "z":
-                text = (f"{format_value(values.get('z_mean', math.nan), 'f')} / "
-                        f"{format_value(values.get('z_std', math.nan), 'f')}")
+                text = (f"{format_value(values.get('z_mean'), 'f')} / "
+                        f"{format_value(values.get('z_std'), 'f')}")
             else:
-                text = format_value(values.get(key, math.nan), kind)
+                text = format_value(values.get(key), kind)
             value.setText(text)
             tint = _PHASE_COLOR.get(phase or "", "") if row_phase == phase else ""
             self._tint(frame, tint)
@@ -148,6 +154,10 @@ class Inspector(QWidget):
             frame.setProperty("tint", tint)
             frame.setStyleSheet(f"QFrame#row {{ background: {tint}; border-radius: 4px; }}"
                                 if tint else "")
+
+    def values(self) -> dict[str, str]:
+        """Row key -> the value text shown (what the user reads)."""
+        return {key: value.text() for key, (_, value) in self._rows.items()}
 
     def reset(self) -> None:
         """No layer selected yet."""

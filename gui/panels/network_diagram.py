@@ -100,9 +100,13 @@ def normalise(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(np.nan_to_num(t, nan=0.0, neginf=0.0, posinf=1.0), 0.0, 1.0)
 
 
+#: the text under a layer whose gradient no phase has computed yet (not a divergence)
+NOT_COMPUTED = "\u2014"
+
+
 def _fmt(v: float) -> str:
     if not np.isfinite(v):
-        return "nan" if np.isnan(v) else "inf"
+        return "NaN" if np.isnan(v) else "inf"
     return f"{v:.1e}" if v != 0 else "0"
 
 
@@ -276,9 +280,11 @@ class _Canvas(QWidget):
         if col >= 1:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
             k = col - 1
-            norm = self.norms[k] if k < len(self.norms) else math.nan
+            text = self.norm_texts[k] if k < len(self.norm_texts) else NOT_COMPUTED
+            if text == NOT_COMPUTED:
+                text = "not computed yet"
             self.setToolTip(f"<b>{self.labels[col]}</b>: {self.widths[col]} units, "
-                            f"{self.activations[col] or 'input'}<br>||dL/dW|| = {_fmt(norm)}"
+                            f"{self.activations[col] or 'input'}<br>||dL/dW|| = {text}"
                             "<br><i>click to inspect this layer</i>")
         else:
             self.unsetCursor()
@@ -369,7 +375,7 @@ class _Canvas(QWidget):
             if k < 0 or k >= len(self.norms):
                 continue
             p.setPen(self._text_colors[bins[k]] if t[k] > 0.3 else self._grey)
-            text = self.norm_texts[k] if k < len(self.norm_texts) else _fmt(float(self.norms[k]))
+            text = self.norm_texts[k] if k < len(self.norm_texts) else NOT_COMPUTED
             p.drawText(QRectF(lay.xs[c] - w / 2, y, w, 15), Qt.AlignmentFlag.AlignHCenter, text)
 
     def _paint_bands(self, p: QPainter, lay: _Layout, visible: list[int]) -> None:
@@ -578,19 +584,27 @@ class NetworkDiagram(QWidget):
         c.widths, c.activations, c.labels = [int(w) for w in widths], list(activations), \
             list(labels)
         c.norms = np.full(max(len(widths) - 1, 0), np.nan)
-        c.norm_texts = []
+        c.norm_texts = [NOT_COMPUTED] * len(c.norms)
         c.edges, c._bins, c._bins_key, c._pending = [], {}, 0, None
         c.highlight = (-1, None)
         c.selected = min(c.selected, len(widths) - 2)
         self._fit()
         c.update()
 
-    def set_data(self, grad_norms: np.ndarray, edge_values: Sequence[np.ndarray] | None) -> None:
+    def set_data(self, grad_norms: np.ndarray, edge_values: Sequence[np.ndarray] | None,
+                 computed: np.ndarray | None = None) -> None:
         """``grad_norms`` (L+1,) per layer; ``edge_values`` (L+1) arrays (n_in_drawn,
-        n_out_drawn) of non-negative values for the edges into each layer, or None."""
+        n_out_drawn) of non-negative values for the edges into each layer, or None.
+
+        ``computed`` (L+1,) bool marks the layers whose gradient has been computed (None: all);
+        the others show a dash, not "NaN": nothing went wrong there yet.  An edge array of
+        None is drawn grey (no value).
+        """
         c = self.canvas
         norms = np.asarray(grad_norms, dtype=np.float64)
-        texts = [_fmt(float(v)) for v in norms]
+        done = np.ones(len(norms), dtype=bool) if computed is None else np.asarray(computed)
+        norms = np.where(done, norms, np.nan)
+        texts = [_fmt(float(v)) if ok else NOT_COMPUTED for v, ok in zip(norms, done, strict=True)]
         numbers_changed = texts != c.norm_texts
         c.norms, c.norm_texts = norms, texts
         if edge_values is not None:
@@ -625,7 +639,7 @@ class NetworkDiagram(QWidget):
         """Forget the data (keeps the architecture)."""
         c = self.canvas
         c.norms = np.full(max(c.n_cols - 1, 0), np.nan)
-        c.norm_texts = []
+        c.norm_texts = [NOT_COMPUTED] * len(c.norms)
         c.set_edges([])
         c._apply_edges()
         c._bins_key = 0          # the next values are drawn at once

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -117,7 +118,14 @@ class BusyIndicator(QWidget):
 
 
 class Banner(QFrame):
-    """A coloured strip with a title, an explanation and a close button."""
+    """A coloured strip with a title, an explanation and a close button.
+
+    A long explanation (a preset's description) is shown folded to :attr:`FOLDED_LINES`
+    lines, scrollable, with a "more" button that unfolds it: on a 720-pixel screen a
+    ten-line banner would leave no room for the network below it.
+    """
+
+    FOLDED_LINES = 3
 
     closed = Signal()
     STYLES = {
@@ -135,6 +143,19 @@ class Banner(QFrame):
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body_area = QScrollArea()
+        self.body_area.setWidget(self.body)
+        self.body_area.setWidgetResizable(True)
+        self.body_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body_area.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
+                                     "{ background: transparent; }")
+        self.more = QToolButton()
+        self.more.setAutoRaise(True)
+        self.more.setCheckable(True)
+        self.more.setText("more")
+        self.more.setToolTip("Show the whole text")
+        self.more.toggled.connect(self._fold)
         close = QToolButton()
         close.setText("\u2715")
         close.setAutoRaise(True)
@@ -143,12 +164,48 @@ class Banner(QFrame):
         text = QVBoxLayout()
         text.setSpacing(1)
         text.addWidget(self.title)
-        text.addWidget(self.body)
+        text.addWidget(self.body_area)
+        buttons = QVBoxLayout()
+        buttons.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        buttons.addStretch(1)
+        buttons.addWidget(self.more, 0, Qt.AlignmentFlag.AlignBottom)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addLayout(text, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(buttons)
         self.hide()
+
+    def _lines_height(self, n: int) -> int:
+        """Height of exactly ``n`` lines of body text (rich text has its own line height)."""
+        probe = QLabel("<br>".join(["x"] * n))
+        probe.setTextFormat(Qt.TextFormat.RichText)
+        probe.setFont(self.body.font())
+        probe.setStyleSheet(self.styleSheet())
+        return probe.sizeHint().height()
+
+    def _text_height(self) -> int:
+        """Height the body needs at the current width."""
+        width = max(self.body_area.viewport().width(), 100)
+        return self.body.heightForWidth(width) if self.body.text() else 0
+
+    def _fold(self, unfolded: bool | None = None) -> None:
+        """Show the body whole, or folded to FOLDED_LINES lines (with the "more" button
+        only when the text is longer than that)."""
+        unfolded = self.more.isChecked() if unfolded is None else unfolded
+        folded = self._lines_height(self.FOLDED_LINES)
+        need = self._text_height()
+        self.more.setVisible(need > folded)
+        self.more.setText("less" if unfolded else "more")
+        self.body_area.setFixedHeight(max(need, 1) if unfolded or need <= folded else folded)
+
+    @property
+    def folded(self) -> bool:
+        """Is part of the text hidden (scroll it, or press "more")?"""
+        return self.body_area.height() < self._text_height()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fold()
 
     def __repr__(self) -> str:
         return f"Banner({self.kind!r}, visible={self.isVisible()})"
@@ -161,8 +218,11 @@ class Banner(QFrame):
                            f"border-radius: 5px; }} QLabel {{ color: {fg}; }}")
         self.title.setText(f"<b>{title}</b>")
         self.body.setText(text)
-        self.body.setVisible(bool(text))
+        self.body_area.setVisible(bool(text))
+        with QSignalBlocker(self.more):
+            self.more.setChecked(False)
         self.show()
+        self._fold()
 
     def clear(self) -> None:
         if self.isVisible():
