@@ -47,12 +47,19 @@ BATCH_NORM = ("none", "pre", "post")
 DTYPES = ("float64", "float32")
 SCALINGS = ("auto", "unit", "standardize", "minmax", "raw")
 #: what each scaling does, as the app's scaling control shows it
-SCALING_NAMES = {
-    "auto": "auto (MNIST: unit, others: standardize)",
-    "unit": "unit: pixels / max (MNIST / 255)",
-    "standardize": "standardize: z-score (train stats)",
-    "minmax": "minmax: train range to [0, 1]",
-    "raw": "raw: values as stored",
+SCALING_NAMES = {     # short enough for a combo box at 1280x720; controls show the help
+    "auto": "auto",
+    "unit": "unit (÷ max)",
+    "standardize": "standardize",
+    "minmax": "min-max [0, 1]",
+    "raw": "raw",
+}
+SCALING_HELP = {
+    "auto": "unit for MNIST, standardize for the others",
+    "unit": "pixels / their maximum (MNIST / 255, digits / 16)",
+    "standardize": "z-score with the training set's mean and std",
+    "minmax": "the training set's range mapped to [0, 1]",
+    "raw": "values as stored (MNIST 0-255)",
 }
 EVAL_AUTO = "auto"
 DATASETS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -30,9 +31,13 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.Complete
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The project's wheel, built as `pip install .` builds it."""
+    # from a copy: setuptools writes build/ and *.egg-info into the folder it builds
+    src = tmp_path_factory.mktemp("src") / "project"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "runs", "*.egg-info", "__pycache__", ".*cache", ".hypothesis"))
     out = tmp_path_factory.mktemp("dist")
     proc = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
-                 str(ROOT)], cwd=out)
+                 str(src)], cwd=out)
     assert proc.returncode == 0, proc.stderr
     (path,) = out.glob("vanishing_gradient_lab-*.whl")
     return path
@@ -183,8 +188,6 @@ def test_cli_compare_of_five_variants_with_plots_exits_cleanly(tmp_path):
 
 def _library_needing(missing: str, folder: Path) -> Path:
     """A shared library that links ``lib<missing>.so``, which then disappears."""
-    import shutil
-
     if shutil.which("gcc") is None:
         pytest.skip("needs gcc to build a library with a missing dependency")
     (folder / "dep.c").write_text("int dep(void) { return 1; }\n")

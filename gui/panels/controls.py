@@ -43,6 +43,7 @@ from engine.config import (
     INITIALIZERS,
     LOSSES,
     OPTIMIZERS,
+    SCALING_HELP,
     SCALING_NAMES,
     SCALINGS,
     ConfigError,
@@ -194,14 +195,18 @@ def _next_125(v: float, up: bool) -> float:
     return next(x for x in reversed(ladder) if x < v * (1 - 1e-9))
 
 
-def _combo(keys, names: dict[str, str] | None = None) -> QComboBox:
-    """A combo box whose item data are ``keys``, shown by ``names`` (else the keys)."""
+def _combo(keys, names: dict[str, str] | None = None,
+           tips: dict[str, str] | None = None) -> QComboBox:
+    """A combo box whose item data are ``keys``, shown by ``names`` (else the keys), each
+    item explained by its entry in ``tips`` (a tooltip)."""
     box = QComboBox()
     # long item texts must not widen the dock: elide instead
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     box.setMinimumContentsLength(8)
     for key in keys:
         box.addItem((names or {}).get(key, key), key)
+        if tips and key in tips:
+            box.setItemData(box.count() - 1, tips[key], Qt.ItemDataRole.ToolTipRole)
     return box
 
 
@@ -345,7 +350,7 @@ class Controls(QWidget):
                   "Share of the examples held out for the test accuracy")
         self._add(f, "data.subset", "train subset", _spin(0, 1_000_000, 100, "all"),
                   "Keep at most this many training examples")
-        self._add(f, "data.scaling", "scaling", _combo(SCALINGS, SCALING_NAMES),
+        self._add(f, "data.scaling", "scaling", _combo(SCALINGS, SCALING_NAMES, SCALING_HELP),
                   "Feature scaling; auto = unit (pixels / 255) for MNIST, else standardize")
         self._add(f, "data.seed", "data seed", _spin(0, 2**31 - 1), "Generation and split seed")
         return box

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
@@ -162,6 +162,8 @@ class DecisionBoundary(theme.PlotPanel):
                 self.legend.addItem(self._points[k], f"class {k}")
             self.legend.setVisible(n_classes > 0)
             self.refit()
+            # the new labels know their width only once laid out: fit again after that
+            QTimer.singleShot(0, self, self.refit)
 
 
 def _is_class_map(scores: np.ndarray) -> bool:
