@@ -10,36 +10,17 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from gui_helpers import DEPTH, TIMEOUT, open_window, tiny
 from PySide6 import QtGui
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMenu, QMessageBox
 
 from engine import config as config_io
-from engine.config import ExperimentConfig, updated
+from engine.config import updated
 from engine.presets import get_preset
 from gui.controller import default_config
 from gui.main_window import MainWindow
-
-TIMEOUT = 20_000   # ms; generous: a cold Numba cache compiles for ~20 s
-DEPTH = 3
-
-
-def tiny(**changes) -> ExperimentConfig:
-    base = {"data.name": "spiral", "data.n_samples": 200, "model.depth": DEPTH,
-            "model.width": 8, "training.batch_size": 16, "training.eval_every": 10}
-    base.update(changes)
-    return updated(ExperimentConfig(name="tiny"), **base)
-
-
-def open_window(qtbot, config: ExperimentConfig) -> MainWindow:
-    w = MainWindow(config=config)
-    qtbot.addWidget(w)          # closed (and its worker stopped) after the test
-    w.resize(1400, 900)
-    w.show()
-    w.activateWindow()
-    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
-    return w
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_helpers import TIMEOUT, open_window
 
 from engine.config import ExperimentConfig, updated
 from gui import export, theme
-from gui.main_window import MainWindow
 from gui.panels.curves import CurvePlot
 
 theme.configure_pyqtgraph(light=True)
-TIMEOUT = 20_000
 
 
 def diverging() -> ExperimentConfig:
@@ -24,12 +23,7 @@ def diverging() -> ExperimentConfig:
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(config=diverging())
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
-    return w
+    return open_window(qtbot, diverging())
 
 
 def test_divergence_is_marked_on_loss_and_accuracy(qtbot, window, tmp_path):

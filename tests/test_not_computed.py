@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_helpers import DEPTH, TIMEOUT, open_window, tiny
 
-from engine.config import ExperimentConfig, updated
 from engine.session import LAYER_METRICS, Session
 from gui import theme
 from gui.main_window import MainWindow
@@ -20,16 +20,7 @@ from gui.panels.inspector import Inspector
 from gui.panels.network_diagram import NOT_COMPUTED, NetworkDiagram
 
 theme.configure_pyqtgraph(light=True)
-TIMEOUT = 20_000
-DEPTH = 3
 DASH = "\u2014"
-
-
-def tiny(**changes) -> ExperimentConfig:
-    base = {"data.name": "spiral", "data.n_samples": 200, "model.depth": DEPTH,
-            "model.width": 8, "training.batch_size": 16, "training.eval_every": 10}
-    base.update(changes)
-    return updated(ExperimentConfig(name="tiny"), **base)
 
 
 def labels(depth: int) -> list[str]:
@@ -129,12 +120,7 @@ def test_inspector_dash_for_not_computed_nan_for_a_real_nan(qtbot):
 # --- the main window, before the first step and mid step-through --------------------------------
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(config=tiny())
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
-    return w
+    return open_window(qtbot, tiny())
 
 
 def no_nan_shown(w: MainWindow) -> None:

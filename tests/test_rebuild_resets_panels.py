@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from gui_helpers import TIMEOUT, open_window
 
 from engine.config import ExperimentConfig, updated
 from gui import theme
@@ -15,7 +16,6 @@ from gui.panels.heatmap import LayerHeatmap
 from gui.panels.histogram import HistogramPanel
 
 theme.configure_pyqtgraph(light=True)
-TIMEOUT = 20_000
 NEW_LABELS = ["h1", "h2", "h3", "out"]
 
 
@@ -45,12 +45,7 @@ def drawn_items(panel) -> list:
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow(config=config(10))
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
-    return w
+    return open_window(qtbot, config(10), (1500, 950))
 
 
 def drawn_now(w: MainWindow) -> bool:
