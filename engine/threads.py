@@ -9,7 +9,8 @@ So a run gets more than one thread only when its products are large enough to pa
 meetings and there are idle cores to run them on:
 
 * ``"cli"`` (``vglab run`` / ``compare``, benchmarks): up to every core other processes leave
-  idle, one thread per :data:`CLI_FLOPS_PER_THREAD` of the largest product;
+  idle, one thread per :data:`CLI_FLOPS_PER_THREAD` of the largest product (float32 products
+  count half: they take half the time);
 * ``"gui"`` (the app's training workers): one core stays for the GUI thread, and a thread
   needs :data:`GUI_FLOPS_PER_THREAD` (large nets only), so drawing never fights training.
 
@@ -28,8 +29,9 @@ from collections.abc import Iterable, Iterator
 
 #: callers: who runs the training loop
 CALLERS = ("cli", "gui")
-#: floating-point operations of the largest product per extra thread (command line)
-CLI_FLOPS_PER_THREAD = 8e6
+#: float64 operations of the largest product per thread (command line): mnist5's 784 x 128
+#: layer at batch 128 (26 MFLOP, 13 in float32) gets 2, a 64-wide net (0.5 MFLOP) one
+CLI_FLOPS_PER_THREAD = 4e6
 #: the same for the app's workers: a core is shared with the GUI thread, so only large nets
 GUI_FLOPS_PER_THREAD = 64e6
 #: seconds the CPU is watched to see how many cores other processes keep busy
@@ -45,8 +47,12 @@ def cores() -> int:
 
 
 def largest_product(sessions: Iterable) -> float:
-    """FLOPs of the largest matrix product (2 B n_in n_out) in one step of any session."""
-    return max((2.0 * s.batch_size * spec.n_in * spec.n_out
+    """Float64 FLOPs of the largest matrix product (2 B n_in n_out) in a step of any session.
+
+    A float32 product counts half: it takes about half the time, so the threads' meetings
+    weigh twice as much against it.
+    """
+    return max((2.0 * s.batch_size * spec.n_in * spec.n_out * s.net.dtype.itemsize / 8
                 for s in sessions for spec in s.net.specs), default=0.0)
 
 

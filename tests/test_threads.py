@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from engine import threads
@@ -17,15 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 20_000   # ms
 
 
-def fake_session(n_in: int, width: int, depth: int, n_out: int, batch: int):
-    """What the policy reads from a session: the batch and the layer shapes."""
+def fake_session(n_in: int, width: int, depth: int, n_out: int, batch: int,
+                 dtype: str = "float64"):
+    """What the policy reads from a session: the batch, the layer shapes and the dtype."""
     model = updated(ExperimentConfig(), **{"model.depth": depth, "model.width": width}).model
     return SimpleNamespace(batch_size=batch, net=SimpleNamespace(
-        specs=layer_specs(model, n_in, n_out)))
+        specs=layer_specs(model, n_in, n_out), dtype=np.dtype(dtype)))
 
 
 MNIST5 = fake_session(784, 128, 5, 10, 128)
 DEEP50 = fake_session(64, 64, 50, 10, 64)
+MNIST5_F32 = fake_session(784, 128, 5, 10, 128, "float32")
 HUGE = fake_session(4096, 4096, 3, 10, 512)
 
 
@@ -40,6 +43,7 @@ def test_largest_product_counts_the_biggest_layer_of_any_session():
     assert threads.largest_product([MNIST5]) == 2.0 * 128 * 784 * 128
     assert threads.largest_product([DEEP50, MNIST5]) == threads.largest_product([MNIST5])
     assert threads.largest_product([]) == 0.0
+    assert threads.largest_product([MNIST5_F32]) == threads.largest_product([MNIST5]) / 2
 
 
 @pytest.mark.parametrize("n_cores", [1, 2, 8])
@@ -52,6 +56,7 @@ def test_small_products_get_one_thread_whatever_the_caller(n_cores):
 def test_the_command_line_uses_the_idle_cores_for_large_products():
     flops = threads.largest_product([MNIST5])
     assert threads.choose(flops, "cli", 2, 0.0) == 2
+    assert threads.choose(threads.largest_product([MNIST5_F32]), "cli", 2, 0.0) == 2
     assert threads.choose(flops, "cli", 2, 1.0) == 1      # another process holds a core
     assert threads.choose(flops, "cli", 2, 0.3) == 2      # a light one does not
     assert threads.choose(flops, "cli", 2, 0.0, cap=1) == 1   # OPENBLAS_NUM_THREADS=1 holds
