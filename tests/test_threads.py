@@ -161,3 +161,26 @@ def test_the_app_trains_on_one_thread_and_leaves_the_rest_alone(qtbot, monkeypat
         assert c.shutdown()
     assert all(counts == [1] * len(before) for counts in seen), seen[:3]
     assert threads.current() == before
+
+
+def test_the_app_compares_on_one_thread_too(qtbot, monkeypatch):
+    from engine.session import Session
+    from gui.compare_controller import CompareController
+
+    before = _restorable()
+    seen = []
+    monkeypatch.setattr(Session, "step", recording(seen))
+    c = CompareController()
+    try:
+        c.start()
+        with qtbot.waitSignal(c.built, timeout=TIMEOUT):
+            c.build(tiny(), ["model.activation=sigmoid,tanh"])
+        with qtbot.waitSignal(c.running_changed, timeout=TIMEOUT):
+            c.play()
+        qtbot.waitUntil(lambda: len(seen) > 50, timeout=TIMEOUT)
+        with qtbot.waitSignal(c.running_changed, timeout=TIMEOUT):
+            c.pause()
+    finally:
+        assert c.shutdown()
+    assert all(counts == [1] * len(before) for counts in seen), seen[:3]
+    assert threads.current() == before
