@@ -7,12 +7,19 @@ Compares, in one run and on the same shapes:
 and prints the machine's float64 matmul peak, the engine's share of it on the matmul-bound
 shapes, the Numba cold-compile time and the warm start-up time (import + build + first step).
 
+A second table times the engine in float64 and float32, on an idle machine and "loaded": while
+a child process keeps one core busy (a browser, a second window).  The engine runs on the BLAS
+threads engine.threads chooses for the command line (``--blas default``: the libraries' own
+count, as before the policy existed; ``--blas N``: N threads).
+
     python benchmarks/bench_engine.py [--seconds 1.0] [--shapes playground digits10 ...]
+                                      [--blas policy|default|N] [--no-load]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -25,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine import threads  # noqa: E402
 from engine.config import ExperimentConfig, updated  # noqa: E402
 from engine.datasets import Dataset  # noqa: E402
 from engine.session import Session  # noqa: E402
@@ -69,7 +77,7 @@ def _rate(step, seconds: float) -> float:
 
 
 # --- engine -----------------------------------------------------------------------------------
-def engine_stepper(shape):
+def engine_session(shape, dtype: str = "float64") -> Session:
     n_in, width, depth, n_out, batch = shape
     X, y = _data(n_in, n_out, batch)
     ds = Dataset("bench", X, y, X[:0], y[:0], "classification", n_out,
@@ -77,8 +85,63 @@ def engine_stepper(shape):
     cfg = updated(ExperimentConfig(), **{
         "model.depth": depth, "model.width": width, "model.activation": "sigmoid",
         "model.init": "xavier_normal", "training.batch_size": batch,
-        "training.optimizer": "sgd", "training.learning_rate": 0.01, "training.eval_every": 0})
-    return Session(cfg, ds).step
+        "training.optimizer": "sgd", "training.learning_rate": 0.01, "training.eval_every": 0,
+        "model.dtype": dtype})
+    return Session(cfg, ds)
+
+
+def engine_stepper(shape):
+    return engine_session(shape).step
+
+
+def blas_limit(session: Session, blas: str):
+    """The BLAS thread limit the engine runs under: the CLI policy, none, or a fixed count."""
+    if blas == "default":
+        return contextlib.nullcontext("-")
+    n = threads.threads_for([session], "cli") if blas == "policy" else int(blas)
+    return threads.limited(n)
+
+
+def engine_rate(shape, dtype: str, seconds: float, blas: str) -> tuple[float, str]:
+    """(steps/s, BLAS threads used) of the engine in ``dtype``."""
+    session = engine_session(shape, dtype)
+    session.step()   # compiles (or loads) the kernels before the BLAS count is chosen
+    with blas_limit(session, blas) as n:
+        return _rate(session.step, seconds), str(n)
+
+
+def cpu_ratio(shape, seconds: float) -> float:
+    """float32 / float64 steps per CPU-second on one BLAS thread, best of 3 interleaved windows.
+
+    CPU time does not count the time other processes take the core, so this ratio holds on a
+    shared machine where the wall-clock columns do not.
+    """
+    sessions = [engine_session(shape, dt) for dt in ("float64", "float32")]
+    best = [0.0, 0.0]
+    with threads.limited(1):
+        for s in sessions:
+            for _ in range(3):
+                s.step()
+        for _ in range(3):
+            for i, s in enumerate(sessions):
+                n, c0, t0 = 0, time.thread_time(), time.perf_counter()
+                while time.perf_counter() - t0 < seconds / 6:
+                    s.step()
+                    n += 1
+                best[i] = max(best[i], n / max(time.thread_time() - c0, 1e-9))
+    return best[1] / best[0]
+
+
+@contextlib.contextmanager
+def one_core_busy():
+    """A child process spinning on one core for the duration of the block."""
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)   # let it get going
+        yield
+    finally:
+        spin.kill()
+        spin.wait()
 
 
 # --- plain NumPy reference ------------------------------------------------------------------
@@ -231,7 +294,45 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=1.5, help="timing window per measurement")
     ap.add_argument("--shapes", nargs="*", default=list(SHAPES), choices=list(SHAPES))
     ap.add_argument("--no-startup", action="store_true", help="skip the cold/warm start-up runs")
+    ap.add_argument("--blas", default="policy",
+                    help="BLAS threads: policy (engine.threads, CLI), default (the libraries' "
+                         "own count) or a number")
+    ap.add_argument("--no-load", action="store_true", help="skip the float32 / loaded table")
+    ap.add_argument("--only-load", action="store_true", help="only the float32 / loaded table")
     args = ap.parse_args(argv)
+    if args.blas not in ("policy", "default") and not args.blas.isdigit():
+        ap.error(f"--blas: expected policy, default or a number of threads, got {args.blas!r}")
+    if not args.only_load:
+        peers_table(args)
+    if not args.no_load:
+        dtype_load_table(args)
+    if not args.no_startup and not args.only_load:
+        cold, warm = startup_times()
+        print(f"Numba cold compile + first step: {cold:.1f} s; warm start "
+              f"(import + build + first step, on-disk cache): {warm:.2f} s")
+    return 0
+
+
+def dtype_load_table(args) -> None:
+    """Engine steps/s in float64 and float32, idle and with one core kept busy."""
+    print(f"\nengine, BLAS threads: {args.blas}; loaded = another process spins on one core; "
+          f"cpu = per CPU-second on 1 thread")
+    print(f"{'shape':<11}{'f64/s':>9}{'f32/s':>9}{'f32/f64':>9}{'f64 load':>10}{'f32 load':>10}"
+          f"{'threads':>9}{'cpu f32/f64':>13}")
+    for name in args.shapes:
+        shape = SHAPES[name]
+        f64, n64 = engine_rate(shape, "float64", args.seconds, args.blas)
+        f32, _ = engine_rate(shape, "float32", args.seconds, args.blas)
+        with one_core_busy():
+            l64, m64 = engine_rate(shape, "float64", args.seconds, args.blas)
+            l32, _ = engine_rate(shape, "float32", args.seconds, args.blas)
+        ratio = cpu_ratio(shape, args.seconds)
+        print(f"{name:<11}{f64:>9.0f}{f32:>9.0f}{f32 / f64:>8.2f}x{l64:>10.0f}{l32:>10.0f}"
+              f"{n64 + '/' + m64:>9}{ratio:>12.2f}x")
+
+
+def peers_table(args) -> None:
+    """The engine against plain NumPy and PyTorch, float64, on the machine's peak."""
     try:
         import torch  # noqa: F401
         have_torch = True
@@ -243,7 +344,7 @@ def main(argv=None) -> int:
     print(head + f"{'GFLOP/s':>9}{'of peak':>9}")
     for name in args.shapes:
         shape = SHAPES[name]
-        eng = _rate(engine_stepper(shape), args.seconds)
+        eng, _ = engine_rate(shape, "float64", args.seconds, args.blas)
         npy = _rate(numpy_stepper(shape), args.seconds)
         tch = _rate(torch_stepper(shape), args.seconds) if have_torch else float("nan")
         best_peer = max(npy, tch) if have_torch else npy
@@ -252,11 +353,6 @@ def main(argv=None) -> int:
               f"{TARGETS[name]:>7.1f}x{gflops:>9.1f}{100 * gflops / peak:>8.0f}%")
     if not have_torch:
         print("(torch not importable: ratio is against numpy only)")
-    if not args.no_startup:
-        cold, warm = startup_times()
-        print(f"Numba cold compile + first step: {cold:.1f} s; warm start "
-              f"(import + build + first step, on-disk cache): {warm:.2f} s")
-    return 0
 
 
 if __name__ == "__main__":

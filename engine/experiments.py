@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import threads
 from engine.config import ConfigError, ExperimentConfig, apply_overrides, to_dict, write_atomic
 from engine.limits import MAX_VARIANTS
 from engine.session import LAYER_METRICS, SCALARS, Divergence, Session, Snapshot, warm_up
@@ -217,7 +218,8 @@ def run_experiment(config: ExperimentConfig, steps: int | None = None,
 
     t0 = time.perf_counter()
     report(0, 0.0)
-    interrupted = _train(session, total, report)
+    with threads.limited(threads.threads_for([session], "cli")):
+        interrupted = _train(session, total, report)
     wall = time.perf_counter() - t0
     if not session.diverged and len(session.X_test):
         session.evaluate("test")   # the summary's test figures are for the final weights

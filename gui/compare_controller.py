@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from engine import threads
 from engine.compare import CompareSession, Variants, VariantSummary, theory_series
 from engine.config import ConfigError, ExperimentConfig
 from gui.worker_loop import PacedLoop
@@ -89,6 +90,7 @@ class _Worker(QObject, PacedLoop):
         self._datasets: dict = {}
         self._reported: set[str] = set()
         self._last_emit = -math.inf
+        self._blas_threads = 1   # BLAS threads while playing (engine.threads)
 
     def _stepped(self):
         return self.cs
@@ -101,7 +103,8 @@ class _Worker(QObject, PacedLoop):
                 if self.quit:
                     break
                 if self.playing and self.cs is not None:
-                    self._advance()
+                    with threads.limited(self._blas_threads):
+                        self._advance()
                 if self._dirty or (self.playing and self._due()):
                     self._emit()
             except Exception as e:  # one bad command must not kill the thread
@@ -189,6 +192,7 @@ class _Worker(QObject, PacedLoop):
         finally:
             self.busy.emit(False)
         self.cs, self.spec = cs, (base, variants)
+        self._blas_threads = threads.threads_for(cs.sessions.values(), "gui")
         self.generation += 1
         self._reported = set()
         self._phase = "idle"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine import theory
+from engine import theory, threads
 from engine.config import ConfigError, ExperimentConfig, updated, validate
 from gui.worker_loop import PacedLoop
 
@@ -193,6 +193,7 @@ class _Worker(QObject, PacedLoop):
         self._reported_divergence = False
         self._history: dict | None = None
         self._history_time = -math.inf
+        self._blas_threads = 1   # BLAS threads while playing (engine.threads)
 
     def _stepped(self):
         return self.session
@@ -207,7 +208,8 @@ class _Worker(QObject, PacedLoop):
                 if self.quit:
                     break
                 if self.playing and self.session is not None:
-                    self._advance()
+                    with threads.limited(self._blas_threads):
+                        self._advance()
                 if self._dirty or (self.playing and self._due()):
                     self._emit()
             except Exception as e:  # never let one bad command kill the worker thread
@@ -313,6 +315,7 @@ class _Worker(QObject, PacedLoop):
             self._build_failed(f"Cannot build the experiment: {e}")
             return
         self.session, self.config = session, cfg
+        self._blas_threads = threads.threads_for([session], "gui")
         self.generation += 1
         self._set_playing(False)
         self.stop_at = None
