@@ -16,3 +16,13 @@ def test_ruff_finds_nothing():
     proc = subprocess.run([ruff, "check", "--no-cache", "."], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_import_contracts_hold():
+    """pyproject's [tool.importlinter] contracts: the engine is Qt-free, panels take arrays."""
+    lint = shutil.which("lint-imports")
+    if lint is None:
+        pytest.skip("import-linter is not installed (pip install -e '.[test]' installs it)")
+    proc = subprocess.run([lint, "--no-cache"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
