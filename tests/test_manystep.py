@@ -175,3 +175,75 @@ def test_compare_run_equals_lock_steps():
     assert a.vanish_steps == b.vanish_steps == {"no clip": None, "clip 1": None, "dying": 37}
     for name in a.names:
         _assert_same(a.sessions[name], b.sessions[name])
+
+
+# ----------------------------------------------------------------------------- GUI workers
+
+TIMEOUT = 20_000   # ms: a cold Numba cache compiles first
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """Counts train_steps calls and the steps they ran, in whichever thread calls them."""
+    calls = {"calls": 0, "steps": 0}
+    many = K.train_steps
+
+    def counting(*args):
+        many(*args)
+        calls["calls"] += 1
+        calls["steps"] += int(args[-1][K.R_DONE])
+
+    monkeypatch.setattr(session_module.K, "train_steps", counting)
+    return calls
+
+
+def _gui_config():
+    return config(**{"data.name": "spiral", "data.n_samples": 200, "training.eval_every": 200})
+
+
+def test_gui_worker_at_max_speed_runs_compiled_chunks_and_keeps_its_frame_rate(
+        qtbot, kernel_calls):
+    from gui.controller import Controller
+
+    c = Controller(_gui_config())
+    try:
+        with qtbot.waitSignal(c.snapshot_ready, timeout=TIMEOUT):
+            c.start()
+        frames = []
+        c.snapshot_ready.connect(frames.append)
+        c.play()
+        qtbot.waitUntil(lambda: bool(frames) and frames[-1].snapshot.step > 2000,
+                        timeout=TIMEOUT)
+        t0, n0 = len(frames), frames[-1].snapshot.step
+        qtbot.wait(1000)
+        c.pause()
+        qtbot.waitUntil(lambda: not c.running, timeout=TIMEOUT)
+        playing = [f for f in frames[t0:] if f.running]
+        assert len(playing) >= 8            # frames keep coming while the chunks run
+        steps = playing[-1].snapshot.step - n0
+        assert steps > 0
+        # most steps go through the many-step kernel, many per call (the rest are the
+        # phase-by-phase sampled steps the histograms need)
+        assert kernel_calls["steps"] > 0.8 * frames[-1].snapshot.step
+        assert kernel_calls["steps"] > 10 * kernel_calls["calls"]
+    finally:
+        assert c.shutdown()
+
+
+def test_compare_worker_advances_through_compiled_chunks(qtbot, kernel_calls):
+    from gui.compare_controller import CompareController
+
+    c = CompareController()
+    try:
+        c.start()
+        with qtbot.waitSignal(c.built, timeout=TIMEOUT):
+            c.build(_gui_config(), ["model.activation=sigmoid,tanh"])
+        c.advance(500)
+        qtbot.waitUntil(lambda: (f := c.latest) is not None and f.step == 500
+                        and not f.running, timeout=TIMEOUT)
+        assert {s.step for s in c.latest.snapshots.values()} == {500}
+        # all but the few steps that grow the history (they go through step())
+        assert kernel_calls["steps"] > 0.95 * 2 * 500
+        assert kernel_calls["calls"] < 2 * 500 / 10
+    finally:
+        assert c.shutdown()
