@@ -2,6 +2,7 @@
 
 Compares, in one run and on the same shapes:
   * engine   -- ``Session.step()``: the fused Numba kernel plus the session's bookkeeping
+  * run(N)   -- ``Session.run(N)``: the many-step path, N steps per kernel call (own table)
   * numpy    -- a plain-NumPy MLP implemented below, computing the same per-layer metrics
   * torch    -- PyTorch CPU (when importable), same maths and metrics
 and prints the machine's float64 matmul peak, the engine's share of it on the matmul-bound
@@ -70,6 +71,24 @@ def _rate(step, seconds: float) -> float:
 
 # --- engine -----------------------------------------------------------------------------------
 def engine_stepper(shape):
+    return engine_session(shape).step
+
+
+def run_rate(shape, seconds: float) -> tuple[float, float]:
+    """(Session.step, Session.run) steps per second on fresh sessions, best of three windows;
+    ``run`` is the many-step path (compiled chunks that return to Python once per chunk)."""
+    stepped = _rate(engine_stepper(shape), seconds)
+    s = engine_session(shape)
+    s.run(64)
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        n = s.run(10**9, seconds=seconds / 3)
+        best = max(best, n / (time.perf_counter() - t0))
+    return stepped, best
+
+
+def engine_session(shape) -> Session:
     n_in, width, depth, n_out, batch = shape
     X, y = _data(n_in, n_out, batch)
     ds = Dataset("bench", X, y, X[:0], y[:0], "classification", n_out,
@@ -78,7 +97,7 @@ def engine_stepper(shape):
         "model.depth": depth, "model.width": width, "model.activation": "sigmoid",
         "model.init": "xavier_normal", "training.batch_size": batch,
         "training.optimizer": "sgd", "training.learning_rate": 0.01, "training.eval_every": 0})
-    return Session(cfg, ds).step
+    return Session(cfg, ds)
 
 
 # --- plain NumPy reference ------------------------------------------------------------------
@@ -252,6 +271,10 @@ def main(argv=None) -> int:
               f"{TARGETS[name]:>7.1f}x{gflops:>9.1f}{100 * gflops / peak:>8.0f}%")
     if not have_torch:
         print("(torch not importable: ratio is against numpy only)")
+    print(f"many-step path: {'shape':<11}{'step()/s':>10}{'run(N)/s':>10}{'speed-up':>9}")
+    for name in args.shapes:
+        stepped, ran = run_rate(SHAPES[name], args.seconds)
+        print(f"{'':<16}{name:<11}{stepped:>10.0f}{ran:>10.0f}{ran / stepped:>8.2f}x")
     if not args.no_startup:
         cold, warm = startup_times()
         print(f"Numba cold compile + first step: {cold:.1f} s; warm start "

@@ -174,7 +174,7 @@ class CompareSession:
         self.step_count = 0
         #: first step at which each variant's first-layer gradient fell below the threshold
         self.vanish_steps: dict[str, int | None] = dict.fromkeys(self.sessions)
-        self._step_seconds = 1e-3   # last measured seconds per lock-step (run's budget)
+        self._step_seconds = math.inf   # seconds per lock-step, measured by run
 
     def __repr__(self) -> str:
         return (f"CompareSession({list(self.sessions)}, step={self.step_count}, "

@@ -210,7 +210,7 @@ class Session:
         self._plan = np.zeros(K.N_PLAN, dtype=np.int64)
         self._res = np.zeros(K.N_RES, dtype=np.int64)
         self._last = np.zeros(K.N_LAST)
-        self._step_seconds = 1e-3
+        self._step_seconds = math.inf   # unknown: the first timed chunk is one step
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -323,7 +323,7 @@ class Session:
     # --- many steps per kernel call -----------------------------------------------------------
     #: bounds of one train_steps call: steps, batch-order entries, dropout draws
     MAX_CHUNK = 1 << 16
-    MAX_ORDER = 1 << 22
+    MAX_ORDER = 1 << 20
     MAX_DRAWS = 1 << 22
 
     def _chunk_size(self, limit: int) -> int:
