@@ -10,6 +10,7 @@ they produce bit-identical numbers.  Whoever watches (GUI, CLI, tests) gets immu
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -302,6 +303,7 @@ class Session:
                 done += 1
                 callback(self)
             return done
+        chunked = many_step_ready(self.config, self.dataset)
         done = 0
         t0 = time.perf_counter()
         while done < n_steps and self.divergence is None:
@@ -311,8 +313,9 @@ class Session:
                 if done and left <= 0:
                     break
                 limit = min(limit, max(1, int(left / self._step_seconds)))
-            size = self._chunk_size(limit) if self._pending is None else 0
-            if size == 0:   # a half-done step-through, or the history must grow / compact
+            size = self._chunk_size(limit) if chunked and self._pending is None else 0
+            if size == 0:   # a half-done step-through, the history must grow / compact, or
+                #             train_steps is still compiling in the background
                 done += self.step()
             else:
                 done += self._run_chunk(size, watch)
@@ -659,6 +662,8 @@ class _ManualStep:
 
 COMPILE_NOTICE = "compiling kernels (first run only) ..."
 _warmed: set[tuple] = set()
+#: warm key -> set once train_steps is compiled for it in the background (warm_up starts it)
+_many_step: dict[tuple, threading.Event] = {}
 
 
 def _warm_key(config: ExperimentConfig, dataset) -> tuple:
@@ -672,17 +677,42 @@ def is_warm(config: ExperimentConfig, dataset) -> bool:
     return _warm_key(config, dataset) in _warmed
 
 
+def many_step_ready(config: ExperimentConfig, dataset) -> bool:
+    """False while :func:`engine.kernels.train_steps` compiles in the background for this
+    dtype and data layout (``Session.run`` takes single steps meanwhile); True once it is
+    compiled, or when nothing compiles it in the background (the first run compiles it)."""
+    ready = _many_step.get(_warm_key(config, dataset))
+    return ready is None or ready.is_set()
+
+
+def _compile_many_step(tiny: ExperimentConfig, dataset) -> None:
+    """Compile (or load from the cache) train_steps in a thread: on a cold cache it takes
+    as long again as every other kernel, and nothing needs it for the first frame.  Not a
+    daemon: the interpreter waits for it rather than exiting mid-compile."""
+    key = _warm_key(tiny, dataset)
+    if key in _many_step:
+        return
+    ready = _many_step[key] = threading.Event()
+
+    def work() -> None:
+        try:
+            Session(tiny, dataset)._run_chunk(2, None)
+        finally:
+            ready.set()
+
+    threading.Thread(target=work, name="vglab-compile-many-step").start()
+
+
 def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 0.5) -> float:
     """Compile every kernel ``config`` needs (or load it from Numba's on-disk cache).
 
     Runs each kernel once on a throwaway 1-layer net of the same dtype and data layout, so
-    the first real step is not the one that waits ~20 s on a cold cache.  ``notice`` (a
+    the first real step is not the one that waits ~20 s on a cold cache; then starts
+    compiling the many-step kernel in the background (:func:`many_step_ready`).  ``notice`` (a
     callable taking one line) is told :data:`COMPILE_NOTICE` once if this takes longer than
     ``after`` seconds, i.e. when it compiles rather than loads.  Returns the seconds spent;
     0 when these kernels are already loaded in this process.
     """
-    import threading
-
     from engine.config import updated
 
     if is_warm(config, dataset):
@@ -697,7 +727,6 @@ def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 0.5) 
                                   "model.residual": False, "training.eval_every": 0})
         s = Session(tiny, dataset)
         s.step()
-        s.run(2)   # the many-step kernel
         s.step_phase()
         while s.next_phase() != ("forward", 0):
             s.step_phase()
@@ -705,6 +734,7 @@ def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 0.5) 
             s.evaluate("test")
         s.predict(np.asarray(dataset.X_train[:2]))
         _warmed.add(_warm_key(config, dataset))
+        _compile_many_step(tiny, dataset)
     finally:
         if timer is not None:
             timer.cancel()

@@ -177,6 +177,36 @@ def test_compare_run_equals_lock_steps():
         _assert_same(a.sessions[name], b.sessions[name])
 
 
+def test_single_steps_while_the_many_step_kernel_compiles_in_the_background(
+        monkeypatch, kernel_calls):
+    """warm_up leaves train_steps to a thread (a cold compile doubles the wait for the first
+    frame otherwise); until it is ready run takes the same steps one at a time."""
+    data = toy_dataset()
+    cfg = config()
+    key = session_module._warm_key(cfg, data)
+    compiling = session_module.threading.Event()
+    monkeypatch.setitem(session_module._many_step, key, compiling)
+    single, many = _pair(data)
+    for _ in range(30):
+        single.step()
+    assert many.run(20) == 20
+    assert kernel_calls["calls"] == 0
+    compiling.set()
+    assert many.run(10) == 10
+    assert kernel_calls["steps"] > 0
+    _assert_same(single, many)
+
+
+def test_warm_up_compiles_the_many_step_kernel_in_a_thread(monkeypatch):
+    monkeypatch.setattr(session_module, "_warmed", set())
+    monkeypatch.setattr(session_module, "_many_step", {})
+    data = toy_dataset()
+    session_module.warm_up(config(), data)
+    ready = session_module._many_step[session_module._warm_key(config(), data)]
+    assert ready.wait(60)
+    assert session_module.many_step_ready(config(), data)
+
+
 # ----------------------------------------------------------------------------- GUI workers
 
 TIMEOUT = 20_000   # ms: a cold Numba cache compiles first
