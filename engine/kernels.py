@@ -905,10 +905,12 @@ N_LAST = 4
 @_jit
 def _gather(X, T, order, lo, Xb, Tb):
     """Xb, Tb = X[order[lo:lo + b]], T[...]: the rows of one mini-batch, in batch order."""
-    for r in range(Xb.shape[0]):
+    for r in range(Xb.shape[0]):   # element loops: a row view per row costs more
         src = order[lo + r]
-        Xb[r, :] = X[src, :]
-        Tb[r, :] = T[src, :]
+        for c in range(Xb.shape[1]):
+            Xb[r, c] = X[src, c]
+        for c in range(Tb.shape[1]):
+            Tb[r, c] = T[src, c]
 
 
 @_jit
