@@ -307,12 +307,14 @@ class Session:
         done = 0
         t0 = time.perf_counter()
         while done < n_steps and self.divergence is None:
-            limit = n_steps - done
+            # a chunk takes at most ~CHUNK_SECONDS, so Ctrl-C is never far off either
+            left = self.CHUNK_SECONDS
             if seconds is not None:
                 left = seconds - (time.perf_counter() - t0)
                 if done and left <= 0:
                     break
-                limit = min(limit, max(1, int(left / self._step_seconds)))
+            limit = min(n_steps - done, max(1, int(min(left, self.CHUNK_SECONDS)
+                                                   / self._step_seconds)))
             size = self._chunk_size(limit) if chunked and self._pending is None else 0
             if size == 0:   # a half-done step-through, the history must grow / compact, or
                 #             train_steps is still compiling in the background
@@ -324,7 +326,8 @@ class Session:
         return done
 
     # --- many steps per kernel call -----------------------------------------------------------
-    #: bounds of one train_steps call: steps, batch-order entries, dropout draws
+    #: bounds of one train_steps call: seconds, steps, batch-order entries, dropout draws
+    CHUNK_SECONDS = 0.25
     MAX_CHUNK = 1 << 16
     MAX_ORDER = 1 << 20
     MAX_DRAWS = 1 << 22
