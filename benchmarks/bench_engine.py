@@ -75,17 +75,24 @@ def engine_stepper(shape):
 
 
 def run_rate(shape, seconds: float) -> tuple[float, float]:
-    """(Session.step, Session.run) steps per second on fresh sessions, best of three windows;
-    ``run`` is the many-step path (compiled chunks that return to Python once per chunk)."""
-    stepped = _rate(engine_stepper(shape), seconds)
-    s = engine_session(shape)
-    s.run(64)
-    best = 0.0
+    """(Session.step, Session.run) steps per second, best of three windows each, the two
+    taking turns so that a shared machine's swings hit both alike; ``run`` is the many-step
+    path (compiled chunks that return to Python once per chunk)."""
+    one, many = engine_session(shape), engine_session(shape)
+    for _ in range(64):
+        one.step()
+    many.run(64)
+    best_one = best_many = 0.0
     for _ in range(3):
+        n, t0 = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - t0) < seconds / 3:
+            one.step()
+            n += 1
+        best_one = max(best_one, n / elapsed)
         t0 = time.perf_counter()
-        n = s.run(10**9, seconds=seconds / 3)
-        best = max(best, n / (time.perf_counter() - t0))
-    return stepped, best
+        n = many.run(10**9, seconds=seconds / 3)
+        best_many = max(best_many, n / (time.perf_counter() - t0))
+    return best_one, best_many
 
 
 def engine_session(shape) -> Session:
