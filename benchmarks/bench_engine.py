@@ -2,6 +2,7 @@
 
 Compares, in one run and on the same shapes:
   * engine   -- ``Session.step()``: the fused Numba kernel plus the session's bookkeeping
+  * run(N)   -- ``Session.run(N)``: the many-step path, N steps per kernel call (own table)
   * numpy    -- a plain-NumPy MLP implemented below, computing the same per-layer metrics
   * torch    -- PyTorch CPU (when importable), same maths and metrics
 and prints the machine's float64 matmul peak, the engine's share of it on the matmul-bound
@@ -77,6 +78,27 @@ def _rate(step, seconds: float) -> float:
 
 
 # --- engine -----------------------------------------------------------------------------------
+def run_rate(shape, seconds: float) -> tuple[float, float]:
+    """(Session.step, Session.run) steps per second, best of three windows each, the two
+    taking turns so that a shared machine's swings hit both alike; ``run`` is the many-step
+    path (compiled chunks that return to Python once per chunk)."""
+    one, many = engine_session(shape), engine_session(shape)
+    for _ in range(64):
+        one.step()
+    many.run(64)
+    best_one = best_many = 0.0
+    for _ in range(3):
+        n, t0 = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - t0) < seconds / 3:
+            one.step()
+            n += 1
+        best_one = max(best_one, n / elapsed)
+        t0 = time.perf_counter()
+        n = many.run(10**9, seconds=seconds / 3)
+        best_many = max(best_many, n / (time.perf_counter() - t0))
+    return best_one, best_many
+
+
 def engine_session(shape, dtype: str = "float64") -> Session:
     n_in, width, depth, n_out, batch = shape
     X, y = _data(n_in, n_out, batch)
@@ -353,6 +375,10 @@ def peers_table(args) -> None:
               f"{TARGETS[name]:>7.1f}x{gflops:>9.1f}{100 * gflops / peak:>8.0f}%")
     if not have_torch:
         print("(torch not importable: ratio is against numpy only)")
+    print(f"many-step path: {'shape':<11}{'step()/s':>10}{'run(N)/s':>10}{'speed-up':>9}")
+    for name in args.shapes:
+        stepped, ran = run_rate(SHAPES[name], args.seconds)
+        print(f"{'':<16}{name:<11}{stepped:>10.0f}{ran:>10.0f}{ran / stepped:>8.2f}x")
 
 
 if __name__ == "__main__":

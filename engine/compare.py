@@ -17,6 +17,7 @@ comparison table; the command line reuses them.  No Qt here.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
@@ -173,6 +174,7 @@ class CompareSession:
         self.step_count = 0
         #: first step at which each variant's first-layer gradient fell below the threshold
         self.vanish_steps: dict[str, int | None] = dict.fromkeys(self.sessions)
+        self._step_seconds = math.inf   # seconds per lock-step, measured by run
 
     def __repr__(self) -> str:
         return (f"CompareSession({list(self.sessions)}, step={self.step_count}, "
@@ -217,12 +219,41 @@ class CompareSession:
         self.step_count += 1
         return bool(self.active)
 
-    def run(self, n_steps: int) -> int:
-        """Up to ``n_steps`` lock-steps; returns how many ran."""
-        done = 0
-        while done < n_steps and self.step():
-            done += 1
+    def run(self, n_steps: int, seconds: float | None = None) -> int:
+        """Up to ``n_steps`` lock-steps; returns how many ran (as ``step()`` calls returning
+        True would count them).
+
+        Each variant runs its share through the many-step kernel (:meth:`Session.run`), so
+        the numbers, divergences and vanishing steps equal those of ``n_steps`` calls of
+        :meth:`step`.  ``seconds``: stop after about this long (at least one lock-step).
+        """
+        done, t0 = 0, time.perf_counter()
+        while done < n_steps and self.active:
+            size = n_steps - done
+            if seconds is not None:
+                left = seconds - (time.perf_counter() - t0)
+                if done and left <= 0:
+                    break
+                size = min(size, max(1, int(left / self._step_seconds)))
+            t = time.perf_counter()
+            ran = max(self._run_variant(name, s, size) for name, s in self.sessions.items()
+                      if s.divergence is None)
+            self._step_seconds = (time.perf_counter() - t) / ran
+            self.step_count += ran
+            done += ran if self.active else ran - 1   # the step that ended the last variant
         return done
+
+    def _run_variant(self, name: str, s: Session, size: int) -> int:
+        """Up to ``size`` steps of one variant, stopping once at its vanishing step to note
+        it; returns the steps it took (a diverged one included)."""
+        before = s.step_count
+        while s.divergence is None and s.step_count - before < size:
+            watching = self.vanish_steps[name] is None
+            watch = (0, "grad_norm", VANISH_THRESHOLD) if watching else None
+            s.run(size - (s.step_count - before), watch=watch)
+            if watching and s.step_count > before:
+                self._after_step(name, s)
+        return s.step_count - before
 
     def step_phase(self) -> dict[str, PhaseResult | None]:
         """One phase (forward k / loss / backward k / update) for every variant still training.

@@ -176,19 +176,15 @@ def planned_steps(config: ExperimentConfig, steps_per_epoch: int, steps: int | N
 
 
 def _train(session: Session, total: int, report: Callable[[int, float], None]) -> bool:
-    """Up to ``total`` fused steps in chunks sized for ~``_TICK_SECONDS`` each.
+    """Up to ``total`` fused steps, reporting every ~``_TICK_SECONDS`` (``Session.run``
+    sizes its compiled chunks to that budget).
 
     Returns True when interrupted (Ctrl-C): what was recorded so far stays usable.
     """
-    chunk, done, t0 = 1, 0, time.perf_counter()
+    done, t0 = 0, time.perf_counter()
     try:
         while done < total and not session.diverged:
-            t = time.perf_counter()
-            done += session.run(min(chunk, total - done))
-            dt = time.perf_counter() - t
-            # grow/shrink the chunk so the callback cost stays negligible yet timely
-            growth = min(10.0, _TICK_SECONDS / dt) if dt > 0 else 10.0
-            chunk = max(1, min(10_000, int(chunk * growth)))
+            done += session.run(total - done, seconds=_TICK_SECONDS)
             report(done, time.perf_counter() - t0)
     except KeyboardInterrupt:
         return True

@@ -41,6 +41,26 @@ class Trace:
         self.rows[self.count] = row
         self.count += 1
 
+    # --- bulk writers (engine.kernels.train_steps writes the kept rows itself) ---------------
+    @property
+    def phase(self) -> int:
+        """Position of the next offer within the current stride (0: it will be kept)."""
+        return self._seen % self.stride
+
+    def room(self, offers: int) -> int:
+        """How many of the next ``offers`` offers can be made without growing or compacting:
+        their kept rows fit at ``rows[count:]`` of the buffers as allocated now.  0 when the
+        very next offer is kept and needs more rows (make that one through :meth:`append`)."""
+        before_next = -self._seen % self.stride   # offers skipped before the next kept one
+        free = len(self.steps) - self.count
+        return min(offers, before_next + free * self.stride)
+
+    def advance(self, offers: int, kept: int) -> None:
+        """Account for ``offers`` offers (at most :meth:`room`) whose ``kept`` rows a caller
+        wrote at ``steps[count:]`` / ``rows[count:]``, the ones :meth:`append` would keep."""
+        self._seen += offers
+        self.count += kept
+
     def _grow(self) -> None:
         size = min(self.capacity, 2 * len(self.steps))
         steps = np.zeros(size, dtype=np.int64)

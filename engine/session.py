@@ -10,6 +10,7 @@ they produce bit-identical numbers.  Whoever watches (GUI, CLI, tests) gets immu
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -216,6 +217,12 @@ class Session:
         self._last_phase: PhaseResult | None = None
         self._rate = _RateMeter()
         self._batch_x = self.X[:0]
+        # many-step path (run): reused buffers, and the last measured seconds per step
+        self._gathered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._plan = np.zeros(K.N_PLAN, dtype=np.int64)
+        self._res = np.zeros(K.N_RES, dtype=np.int64)
+        self._last = np.zeros(K.N_LAST)
+        self._step_seconds = math.inf   # unknown: the first timed chunk is one step
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -289,14 +296,157 @@ class Session:
         self._finish_step(ok)
         return ok
 
-    def run(self, n_steps: int, callback=None) -> int:
-        """Up to ``n_steps`` fused steps; ``callback(session)`` after each.  Returns steps run."""
-        done = 0
-        while done < n_steps and self.step():
-            done += 1
-            if callback is not None:
+    def run(self, n_steps: int, callback=None, *, seconds: float | None = None,
+            watch: tuple[int, str, float] | None = None) -> int:
+        """Up to ``n_steps`` fused steps; returns how many completed (a diverged one does not).
+
+        The steps run in compiled chunks (:func:`engine.kernels.train_steps`) that return to
+        Python only at an evaluation, when the history needs more rows, and every ``seconds``
+        or so; the numbers are bit-identical to ``n_steps`` calls of :meth:`step`.
+        ``callback(session)`` after each step forces one kernel call per step.
+        ``seconds``: stop after about this long (at least one step), so a GUI thread that
+        steps between frames keeps its frame rate.  ``watch = (layer, metric, threshold)``:
+        stop after the first step at which that per-layer metric (a name of
+        ``LAYER_METRICS``) falls below ``threshold``.
+        """
+        if callback is not None:
+            done = 0
+            while done < n_steps and self.step():
+                done += 1
                 callback(self)
+            return done
+        chunked = many_step_ready(self.config, self.dataset)
+        done = 0
+        t0 = time.perf_counter()
+        while done < n_steps and self.divergence is None:
+            # a chunk takes at most ~CHUNK_SECONDS, so Ctrl-C is never far off either
+            left = self.CHUNK_SECONDS
+            if seconds is not None:
+                left = seconds - (time.perf_counter() - t0)
+                if done and left <= 0:
+                    break
+            limit = min(n_steps - done, max(1, int(min(left, self.CHUNK_SECONDS)
+                                                   / self._step_seconds)))
+            size = self._chunk_size(limit) if chunked and self._pending is None else 0
+            if size == 0:   # a half-done step-through, the history must grow / compact, or
+                #             train_steps is still compiling in the background
+                done += self.step()
+            else:
+                done += self._run_chunk(size, watch)
+            if watch is not None and self.divergence is None and _below(self, watch):
+                break
         return done
+
+    # --- many steps per kernel call -----------------------------------------------------------
+    #: bounds of one train_steps call: seconds, steps, batch-order entries, dropout draws
+    CHUNK_SECONDS = 0.25
+    MAX_CHUNK = 1 << 16
+    MAX_ORDER = 1 << 20
+    MAX_DRAWS = 1 << 22
+
+    def _chunk_size(self, limit: int) -> int:
+        """Steps of the next train_steps call: up to ``limit``, ending at the next evaluation,
+        within the history's allocated rows and the batch-order / dropout buffer bounds."""
+        size = min(limit, self.MAX_CHUNK)
+        every, s0 = self.eval_every, self.step_count
+        if every and len(self.X_test):
+            size = min(size, every - s0 % every)
+        spe = self.steps_per_epoch
+        epochs = max(2, self.MAX_ORDER // len(self.X))
+        size = min(size, (s0 // spe + epochs) * spe - s0)
+        p = self.config.model.dropout
+        if p > 0:
+            draws = self.batch_size * sum(sp.n_out for sp in self.net.specs[:-1])
+            size = min(size, max(1, self.MAX_DRAWS // max(draws, 1)))
+        return min(self.trace.room(size), self.scalar_trace.room(size))
+
+    def _batch_buffers(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Preallocated (b, n_in) / (b, n_out) arrays the kernel gathers a mini-batch into."""
+        if b not in self._gathered:
+            self._gathered[b] = (np.empty((b, self.X.shape[1]), dtype=self.X.dtype),
+                                 np.empty((b, self.T.shape[1]), dtype=self.T.dtype))
+        return self._gathered[b]
+
+    def _orders(self, s0: int, size: int) -> np.ndarray:
+        """The batch order of every epoch steps s0 .. s0 + size - 1 fall in, one row each,
+        shuffled by the same generator calls as :meth:`_next_batch` makes."""
+        spe = self.steps_per_epoch
+        first, last = s0 // spe, (s0 + size - 1) // spe
+        orders = np.empty((last - first + 1, len(self._order)), dtype=self._order.dtype)
+        for r in range(len(orders)):
+            if r or s0 % spe == 0:
+                self._shuffle_rng.shuffle(self._order)
+            orders[r] = self._order
+        return orders
+
+    def _batch_sizes(self, s0: int, size: int) -> np.ndarray:
+        i = (s0 + np.arange(size)) % self.steps_per_epoch
+        return np.minimum(self.batch_size, len(self.X) - i * self.batch_size)
+
+    def _keep_draws(self, s0: int, size: int) -> np.ndarray:
+        """Dropout keep flags for ``size`` steps, drawn as :meth:`_fill_dropout_masks` does."""
+        p = self.config.model.dropout
+        if p == 0:
+            return np.zeros(0, dtype=np.bool_)
+        units = sum(sp.n_out for sp in self.net.specs[:-1])
+        n = int(self._batch_sizes(s0, size).sum()) * units
+        return self._dropout_rng.random(n) < 1.0 - p
+
+    def _run_chunk(self, size: int, watch) -> int:
+        """``size`` steps in one train_steps call, then the bookkeeping :meth:`_finish_step`
+        does per step.  Returns the steps completed."""
+        t0 = time.perf_counter()
+        s0, spe, B, n = self.step_count, self.steps_per_epoch, self.batch_size, len(self.X)
+        orders = self._orders(s0, size)
+        keep = self._keep_draws(s0, size)
+        b_short = n - (spe - 1) * B
+        Xb, Tb = self._batch_buffers(B)
+        Xs, Ts = self._batch_buffers(b_short)
+        ws, ws_short = self._workspace(B), self._workspace(b_short)
+        tr = self.trace
+        plan, last, res = self._plan, self._last, self._res
+        plan[:] = (s0, size, B, spe, n, s0 // spe, tr.count, tr.phase, tr.stride,
+                   self.is_regression, keep.size > 0, -1, 0)
+        if watch is not None:
+            plan[K.S_PROBE_LAYER] = watch[0]
+            plan[K.S_PROBE_METRIC] = LAYER_METRICS.index(watch[1])
+            last[K.L_THRESHOLD] = watch[2]
+        net, o = self.net, self.opt
+        K.train_steps(self.X, self.T, orders, Xb, Tb, Xs, Ts, ws.ws, ws_short.ws, keep,
+                      net.params, net.grads, o.m, o.v, net.itab, net.ftab, net.bns, self.mtab,
+                      o.hp, self.ip, self.out, self.status, plan, last, tr.steps, tr.rows,
+                      self.scalar_trace.rows, res)
+        done, stop, kept = (int(v) for v in res)
+        self._after_chunk(s0, orders, done, stop == K.STOP_DIVERGED, kept)
+        self._step_seconds = (time.perf_counter() - t0) / max(done, 1)
+        return done
+
+    def _after_chunk(self, s0: int, orders: np.ndarray, done: int, diverged: bool,
+                     kept: int) -> None:
+        """What :meth:`_next_batch` and :meth:`_finish_step` leave behind after the last
+        step a chunk ran (the diverged one included)."""
+        st, tr = self.scalar_trace, self.trace
+        st.steps[st.count:st.count + kept] = tr.steps[tr.count:tr.count + kept]
+        tr.advance(done, kept)
+        st.advance(done, kept)
+        ran = done + diverged
+        spe, B = self.steps_per_epoch, self.batch_size
+        s = s0 + ran - 1
+        self._order[:] = orders[s // spe - s0 // spe]
+        i = s % spe
+        self._batch_x = self.X[self._order[i * B:(i + 1) * B]]
+        self._rate.batch = len(self._batch_x)
+        self.step_count = s0 + ran
+        if done:
+            self.loss = float(self._last[K.L_LOSS])
+            self.accuracy = float(self._last[K.L_ACC])
+            self._rate.tick(done)
+        if diverged:
+            self._record_divergence()
+            return
+        every = self.eval_every
+        if done and every and self.step_count % every == 0 and len(self.X_test):
+            self.evaluate()
 
     def step_phase(self) -> PhaseResult | None:
         """Advance one phase of the step-through; None once the run has diverged."""
@@ -429,6 +579,12 @@ class Session:
                 f"{self.opt!r})")
 
 
+def _below(session: Session, watch: tuple[int, str, float]) -> bool:
+    """True when the watched per-layer metric of the last step is below its threshold."""
+    layer, metric, threshold = watch
+    return bool(session.mtab[layer, LAYER_METRICS.index(metric)] < threshold)
+
+
 def _output_width(config: ExperimentConfig, dataset) -> int:
     """Width of the output layer; ConfigError if the loss does not suit the data or the
     experiment cannot fit in memory with the data as loaded (CSV sizes are known only now)."""
@@ -520,8 +676,8 @@ class _RateMeter:
         self._t0 = time.perf_counter()
         self._n = 0
 
-    def tick(self) -> None:
-        self._n += 1
+    def tick(self, steps: int = 1) -> None:
+        self._n += steps
         now = time.perf_counter()
         if now - self._t0 >= self.window:
             self.rate = self._n / (now - self._t0)
@@ -589,6 +745,8 @@ class _ManualStep:
 
 COMPILE_NOTICE = "compiling kernels (first run only) ..."
 _warmed: set[tuple] = set()
+#: warm key -> set once train_steps is compiled for it in the background (warm_up starts it)
+_many_step: dict[tuple, threading.Event] = {}
 
 
 def _warm_key(config: ExperimentConfig, dataset) -> tuple:
@@ -602,17 +760,42 @@ def is_warm(config: ExperimentConfig, dataset) -> bool:
     return _warm_key(config, dataset) in _warmed
 
 
+def many_step_ready(config: ExperimentConfig, dataset) -> bool:
+    """False while :func:`engine.kernels.train_steps` compiles in the background for this
+    dtype and data layout (``Session.run`` takes single steps meanwhile); True once it is
+    compiled, or when nothing compiles it in the background (the first run compiles it)."""
+    ready = _many_step.get(_warm_key(config, dataset))
+    return ready is None or ready.is_set()
+
+
+def _compile_many_step(tiny: ExperimentConfig, dataset) -> None:
+    """Compile (or load from the cache) train_steps in a thread: on a cold cache it takes
+    as long again as every other kernel, and nothing needs it for the first frame.  Not a
+    daemon: the interpreter waits for it rather than exiting mid-compile."""
+    key = _warm_key(tiny, dataset)
+    if key in _many_step:
+        return
+    ready = _many_step[key] = threading.Event()
+
+    def work() -> None:
+        try:
+            Session(tiny, dataset)._run_chunk(2, None)
+        finally:
+            ready.set()
+
+    threading.Thread(target=work, name="vglab-compile-many-step").start()
+
+
 def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 0.5) -> float:
     """Compile every kernel ``config`` needs (or load it from Numba's on-disk cache).
 
     Runs each kernel once on a throwaway 1-layer net of the same dtype and data layout, so
-    the first real step is not the one that waits ~20 s on a cold cache.  ``notice`` (a
+    the first real step is not the one that waits ~20 s on a cold cache; then starts
+    compiling the many-step kernel in the background (:func:`many_step_ready`).  ``notice`` (a
     callable taking one line) is told :data:`COMPILE_NOTICE` once if this takes longer than
     ``after`` seconds, i.e. when it compiles rather than loads.  Returns the seconds spent;
     0 when these kernels are already loaded in this process.
     """
-    import threading
-
     from engine.config import updated
 
     if is_warm(config, dataset):
@@ -634,6 +817,7 @@ def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 0.5) 
             s.evaluate("test")
         s.predict(np.asarray(dataset.X_train[:2]))
         _warmed.add(_warm_key(config, dataset))
+        _compile_many_step(tiny, dataset)
     finally:
         if timer is not None:
             timer.cancel()

@@ -211,7 +211,11 @@ class _Worker(QObject, PacedLoop):
         while self.playing:
             if self._over_speed():
                 break
-            if not cs.step():
+            n = self._steps_allowed()   # compiled chunks up to the frame or a limit
+            if self.stop_at is not None:
+                n = min(n, self.stop_at - cs.step_count)
+            cs.run(n, seconds=deadline - time.perf_counter())
+            if not cs.active:
                 self._set_playing(False)
             if self.stop_at is not None and cs.step_count >= self.stop_at:
                 self.stop_at = None

@@ -345,7 +345,15 @@ class _Worker(QObject, PacedLoop):
             if self._over_speed():
                 break
             now = time.perf_counter()
-            ok = self._sampled_step() if now - self._last_sample >= SAMPLE_INTERVAL else s.step()
+            if now - self._last_sample >= SAMPLE_INTERVAL:
+                ok = self._sampled_step()
+            else:   # compiled chunks up to the frame, the next sampled step or a limit
+                n = self._steps_allowed()
+                if self.stop_at is not None:
+                    n = min(n, self.stop_at - s.step_count)
+                until = min(deadline, self._last_sample + SAMPLE_INTERVAL)
+                s.run(n, seconds=until - now)
+                ok = not s.diverged
             if not ok:
                 self._set_playing(False)
                 break

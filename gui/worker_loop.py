@@ -8,6 +8,7 @@ Subclasses provide ``_stepped()``: the object being trained (it has ``step_count
 
 from __future__ import annotations
 
+import math
 import queue
 import time
 
@@ -56,6 +57,13 @@ class PacedLoop:
         target = self._stepped()
         self._t0 = time.perf_counter()
         self._s0 = target.step_count if target is not None else 0
+
+    def _steps_allowed(self) -> int:
+        """Steps the speed cap allows from now on (a large number when uncapped)."""
+        if self.speed is None:
+            return 1 << 30
+        allowed = (time.perf_counter() - self._t0) * self.speed
+        return max(1, math.ceil(allowed) - (self._stepped().step_count - self._s0))
 
     def _over_speed(self) -> bool:
         """True when playing has reached the steps/s cap for now."""
