@@ -113,28 +113,28 @@ def _restorable() -> list[int]:
     return before
 
 
-def recording(seen: list):
-    """A Session.step that notes the BLAS thread counts of the run's own steps (depth 3, not
-    the 1-layer warm-up)."""
+def recording(monkeypatch, seen: list) -> None:
+    """Note the BLAS thread counts whenever the run's own session (depth 3, not the 1-layer
+    warm-up) trains: one step (``step``) or a compiled chunk of them (``run``)."""
     from engine.session import Session
 
-    step = Session.step
+    for name in ("step", "run"):
+        original = getattr(Session, name)
 
-    def recorded(s):
-        if s.depth == 3:
-            seen.append(threads.current())
-        return step(s)
+        def recorded(s, *args, _original=original, **kwargs):
+            if s.depth == 3:
+                seen.append(threads.current())
+            return _original(s, *args, **kwargs)
 
-    return recorded
+        monkeypatch.setattr(Session, name, recorded)
 
 
 def test_a_command_line_run_trains_on_the_chosen_threads_then_restores_them(monkeypatch):
     from engine.experiments import run_experiment
-    from engine.session import Session
 
     before = _restorable()
     seen = []
-    monkeypatch.setattr(Session, "step", recording(seen))
+    recording(monkeypatch, seen)
     run_experiment(tiny(), steps=20)
     assert seen
     assert all(counts == [1] * len(before) for counts in seen), seen[:3]   # tiny products
@@ -142,12 +142,11 @@ def test_a_command_line_run_trains_on_the_chosen_threads_then_restores_them(monk
 
 
 def test_the_app_trains_on_one_thread_and_leaves_the_rest_alone(qtbot, monkeypatch):
-    from engine.session import Session
     from gui.controller import Controller
 
     before = _restorable()
     seen = []
-    monkeypatch.setattr(Session, "step", recording(seen))
+    recording(monkeypatch, seen)
     c = Controller(tiny())
     try:
         with qtbot.waitSignal(c.snapshot_ready, timeout=TIMEOUT):
@@ -164,12 +163,11 @@ def test_the_app_trains_on_one_thread_and_leaves_the_rest_alone(qtbot, monkeypat
 
 
 def test_the_app_compares_on_one_thread_too(qtbot, monkeypatch):
-    from engine.session import Session
     from gui.compare_controller import CompareController
 
     before = _restorable()
     seen = []
-    monkeypatch.setattr(Session, "step", recording(seen))
+    recording(monkeypatch, seen)
     c = CompareController()
     try:
         c.start()
