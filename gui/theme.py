@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
@@ -373,10 +373,25 @@ class PlotPanel(QWidget):
         self._fit_title()
         if self.legend is not None:
             self.legend.fit(self.plot.width() - 16)
+            self._fit_to_view()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.refit()
+
+    def _fit_to_view(self) -> None:
+        """Lay the plot out to its view again if it is wider than the view.
+
+        The view sizes the plot only when the view is resized, and a plot is never made
+        narrower than its minimum: while a legend had more columns than fit, the plot was
+        laid out wider than its view (right edge clipped) and stayed so after the legend
+        refitted.
+        """
+        view, item = self.plot, self.plot_item
+        if item.geometry().width() > view.width() + 0.5:
+            item.updateGeometry()          # drop the size hints cached with the wider legend
+            item.layout.invalidate()
+            item.setGeometry(QRectF(0, 0, view.width(), view.height()))
 
     def reset_view(self) -> None:
         """Forget the axes' ranges: a unit view that follows the next data (auto range).
