@@ -704,9 +704,10 @@ def _column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         total += X[rows].sum(axis=0, dtype=np.float64)
     mean = total / n
     squares = np.zeros(X.shape[1])
-    for rows in _row_chunks(X):
-        d = X[rows].astype(np.float64) - mean
-        squares += (d * d).sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):   # near 1e308: callers check finiteness
+        for rows in _row_chunks(X):
+            d = X[rows].astype(np.float64) - mean
+            squares += (d * d).sum(axis=0)
     return mean, np.sqrt(squares / n)
 
 
@@ -718,9 +719,23 @@ def _affine_(X: np.ndarray, shift: np.ndarray, divisor: np.ndarray) -> None:
         np.divide(part, divisor, out=part, casting="same_kind")
 
 
+def _refuse_overflow(*stats_and_scaling) -> None:
+    """DataError naming the feature columns whose statistics overflow float64 (values near
+    1e308): scaled with an infinite mean, std or range they would become 0 or NaN unseen."""
+    *stats, scaling = stats_and_scaling
+    bad = ~np.logical_and.reduce([np.isfinite(a) for a in stats])
+    if bad.any():
+        cols = ", ".join(str(i) for i in np.flatnonzero(bad)[:10])
+        raise DataError(f"data.scaling: feature column(s) {cols} hold values too large to "
+                        f"{scaling} in float64 (their statistics overflow); rescale them, or "
+                        "use data.scaling = \"raw\" to feed them as they are")
+
+
 def _standardize_(X_train: np.ndarray, X_test: np.ndarray) -> None:
     """In place: zero mean, unit variance per feature, with the TRAIN mean/std for both."""
-    mean, std = _column_stats(X_train)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = _column_stats(X_train)
+    _refuse_overflow(mean, std, "standardize")
     # Relative threshold: a constant column can show std ~ 1e-17 from rounding of the mean.
     tiny = 1e-12 * np.maximum(1.0, np.abs(mean))
     std = np.where(std > tiny, std, 1.0)
@@ -731,7 +746,9 @@ def _standardize_(X_train: np.ndarray, X_test: np.ndarray) -> None:
 def _minmax_(X_train: np.ndarray, X_test: np.ndarray) -> None:
     """In place: each feature's TRAIN range to [0, 1]; constant columns become 0."""
     lo = X_train.min(axis=0).astype(np.float64)
-    span = X_train.max(axis=0).astype(np.float64) - lo
+    with np.errstate(over="ignore"):
+        span = X_train.max(axis=0).astype(np.float64) - lo
+    _refuse_overflow(lo, span, "minmax")
     span = np.where(span > 0, span, 1.0)
     _affine_(X_train, lo, span)
     _affine_(X_test, lo, span)

@@ -78,6 +78,12 @@ def layer_label(k: int, depth: int) -> str:
     return "output" if k == depth else f"hidden {k + 1}"
 
 
+def _norm(a: np.ndarray) -> float:
+    """||a||_2 for display; inf (not a warning) for inputs near the float64 limit."""
+    with np.errstate(over="ignore"):
+        return float(np.linalg.norm(a))
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, dtype=np.float64 if a.dtype.kind == "f" else a.dtype)
     a.flags.writeable = False
@@ -572,7 +578,7 @@ class Session:
             layers=self.layer_metrics(), divergence=self.divergence,
             computed=self.computed.by_metric(),
             phase_result=phase if self._pending else None, batch_size=len(self._batch_x),
-            input_norm=float(np.linalg.norm(self._batch_x)), **hist)
+            input_norm=_norm(self._batch_x), **hist)
 
     def __repr__(self) -> str:
         return (f"Session({self.config.name!r}, {self.net!r}, step={self.step_count}, "
@@ -733,7 +739,7 @@ class _ManualStep:
         else:
             arrays = {"weight_norm": self.s.mtab[:, K.M_W], "update_ratio": self.s.mtab[:, K.M_UPD]}
         arrays = {n: _readonly(a) for n, a in arrays.items()}
-        norms = {n: float(np.linalg.norm(a)) for n, a in arrays.items() if n != "fprime"}
+        norms = {n: _norm(a) for n, a in arrays.items() if n != "fprime"}
         if "fprime" in arrays:
             norms["fprime_mean"] = float(np.mean(np.abs(arrays["fprime"])))
         if kind == "loss":
@@ -786,7 +792,7 @@ def _compile_many_step(tiny: ExperimentConfig, dataset) -> None:
     threading.Thread(target=work, name="vglab-compile-many-step").start()
 
 
-def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 0.5) -> float:
+def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 3.0) -> float:
     """Compile every kernel ``config`` needs (or load it from Numba's on-disk cache).
 
     Runs each kernel once on a throwaway 1-layer net of the same dtype and data layout, so

@@ -99,14 +99,37 @@ def test_compare_with_a_variant_diverging_at_once_exits_3(tmp_path):
     assert (out / "metrics_init_scale=0.05.csv").is_file()
 
 
-def test_csv_cells_of_1e308_diverge_with_exit_3(tmp_path):
+BIG_CSV = "a,b,label\n1e308,1e308,0\n-1e308,1e308,1\n1,2,0\n3,4,1\n5,6,0\n"
+
+
+def test_csv_cells_of_1e308_fed_raw_train_or_diverge_cleanly(tmp_path):
+    # sigmoid units saturate on such inputs (the lab's subject), so a run may well finish;
+    # a ReLU net overflows at once and must say where (exit 3), never warn or crash
     data = tmp_path / "big.csv"
-    data.write_text("a,b,label\n1e308,1e308,0\n-1e308,1e308,1\n1,2,0\n3,4,1\n5,6,0\n",
-                    encoding="utf-8")
-    proc = vglab("run", *SMALL, "--set", 'data.name="csv"', "--set", f'data.path="{data}"',
-                 "--steps", "3", "--out", str(tmp_path / "o"), "--no-plots", "-q", cwd=tmp_path)
+    data.write_text(BIG_CSV, encoding="utf-8")
+    common = (*SMALL, "--set", 'data.name="csv"', "--set", f'data.path="{data}"', "--set",
+              'data.scaling="raw"', "--steps", "3", "--no-plots", "-q")
+    proc = vglab("run", *common, "--out", str(tmp_path / "s"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    proc = vglab("run", *common, "--set", 'model.activation="relu"', "--set",
+                 'model.init="he_normal"', "--out", str(tmp_path / "r"), cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
     assert "diverged at step 1" in proc.stderr
+    assert "Warning" not in proc.stderr
+
+
+@pytest.mark.parametrize("scaling", ["standardize", "minmax"])
+def test_csv_cells_too_large_to_scale_are_refused_naming_the_columns(tmp_path, scaling):
+    data = tmp_path / "big.csv"
+    data.write_text(BIG_CSV, encoding="utf-8")
+    proc = vglab("run", *SMALL, "--set", 'data.name="csv"', "--set", f'data.path="{data}"',
+                 "--set", f'data.scaling="{scaling}"', "--steps", "3", "--out",
+                 str(tmp_path / "o"), "--no-plots", "-q", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "data.scaling: feature column(s) 0" in proc.stderr
+    assert "Warning" not in proc.stderr          # no NumPy overflow noise either
+    assert "Traceback" not in proc.stderr
 
 
 # ----------------------------------------------------------------------------- 2. NaN and inf

@@ -205,3 +205,15 @@ def test_build_network_rejects_mismatched_residual_widths_directly():
         build_network(m, 3, 2, seed=0)
     with pytest.raises(ValueError, match="activation"):
         build_network(ModelConfig(activation="nope"), 3, 2, seed=0)
+
+
+def test_warm_up_says_nothing_when_the_kernels_are_loaded():
+    """The "compiling kernels" notice is for a cold cache only (conftest compiled them)."""
+    from engine.config import ExperimentConfig
+    from engine.datasets import load_dataset
+    from engine.session import warm_up
+
+    cfg = ExperimentConfig()
+    said = []
+    assert warm_up(cfg, load_dataset(cfg.data, cfg.model.dtype), said.append) == 0.0
+    assert said == []
