@@ -675,6 +675,9 @@ class MainWindow(QMainWindow):
         self._selected = min(self._selected, snap.depth)
         self.diagram.set_selected(self._selected)
         self.docks["boundary"].setEnabled(frame.boundary is not None)
+        # an empty plot must say why: the boundary is drawn over the plane of 2-D inputs
+        self.boundary.set_title("Decision boundary" if frame.input_width == 2 else
+                                f"2-D inputs only ({frame.input_width} here)")
 
     def _visible(self, name: str) -> bool:
         """Is the dock on screen (not closed, not behind another tab)?  Hidden ones are

@@ -305,3 +305,10 @@ def test_app_main_opens_the_window_and_exits_cleanly():
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TITLE Vanishing Gradient Lab \u2014 deep-sigmoid" in done.stdout
     assert "Pre&sets" in done.stdout
+
+
+def test_the_boundary_says_why_it_is_empty_for_data_that_is_not_2d(qtbot):
+    w = open_window(qtbot, tiny(**{"data.name": "digits"}))
+    qtbot.waitUntil(lambda: "2-D inputs only (64 here)" in w.boundary.title, timeout=TIMEOUT)
+    w.controls.data_name.setCurrentIndex(w.controls.data_name.findData("spiral"))
+    qtbot.waitUntil(lambda: w.boundary.title == "Decision boundary", timeout=TIMEOUT)
