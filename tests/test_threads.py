@@ -129,6 +129,15 @@ def recording(monkeypatch, seen: list) -> None:
         monkeypatch.setattr(Session, name, recorded)
 
 
+def _play_until_recorded(qtbot, controller, seen: list) -> None:
+    """Play ``controller`` until its training has been recorded 50 times, then pause."""
+    with qtbot.waitSignal(controller.running_changed, timeout=TIMEOUT):
+        controller.play()
+    qtbot.waitUntil(lambda: len(seen) > 50, timeout=TIMEOUT)
+    with qtbot.waitSignal(controller.running_changed, timeout=TIMEOUT):
+        controller.pause()
+
+
 def test_a_command_line_run_trains_on_the_chosen_threads_then_restores_them(monkeypatch):
     from engine.experiments import run_experiment
 
@@ -151,11 +160,7 @@ def test_the_app_trains_on_one_thread_and_leaves_the_rest_alone(qtbot, monkeypat
     try:
         with qtbot.waitSignal(c.snapshot_ready, timeout=TIMEOUT):
             c.start()
-        with qtbot.waitSignal(c.running_changed, timeout=TIMEOUT):
-            c.play()
-        qtbot.waitUntil(lambda: len(seen) > 50, timeout=TIMEOUT)
-        with qtbot.waitSignal(c.running_changed, timeout=TIMEOUT):
-            c.pause()
+        _play_until_recorded(qtbot, c, seen)
     finally:
         assert c.shutdown()
     assert all(counts == [1] * len(before) for counts in seen), seen[:3]
@@ -173,11 +178,7 @@ def test_the_app_compares_on_one_thread_too(qtbot, monkeypatch):
         c.start()
         with qtbot.waitSignal(c.built, timeout=TIMEOUT):
             c.build(tiny(), ["model.activation=sigmoid,tanh"])
-        with qtbot.waitSignal(c.running_changed, timeout=TIMEOUT):
-            c.play()
-        qtbot.waitUntil(lambda: len(seen) > 50, timeout=TIMEOUT)
-        with qtbot.waitSignal(c.running_changed, timeout=TIMEOUT):
-            c.pause()
+        _play_until_recorded(qtbot, c, seen)
     finally:
         assert c.shutdown()
     assert all(counts == [1] * len(before) for counts in seen), seen[:3]
