@@ -31,6 +31,7 @@ def version() -> str:
     """The installed package version, or the source tree's when not installed."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as _version
+
     try:
         return _version("vanishing-gradient-lab")
     except PackageNotFoundError:
@@ -45,6 +46,7 @@ class UsageError(Exception):
 
 
 # ----------------------------------------------------------------------------- progress
+
 
 def _clock(seconds: float) -> str:
     """``h:mm:ss`` (``--:--`` when unknown)."""
@@ -62,7 +64,7 @@ class ProgressReporter:
     """
 
     BAR = 24
-    LOG_EVERY = 10.0   # seconds between log lines (and at every 10% of a run)
+    LOG_EVERY = 10.0  # seconds between log lines (and at every 10% of a run)
 
     def __init__(self, stream, mode: str):
         self.stream = stream
@@ -78,8 +80,10 @@ class ProgressReporter:
     def _text(self, p) -> str:
         frac = p.done / p.total if p.total else 1.0
         loss = f"loss {p.loss:.4g}" if math.isfinite(p.loss) else "loss -"
-        return (f"{p.done}/{p.total} steps ({frac:4.0%})  {p.rate:,.0f} steps/s  "
-                f"ETA {_clock(p.eta)}  {loss}")
+        return (
+            f"{p.done}/{p.total} steps ({frac:4.0%})  {p.rate:,.0f} steps/s  "
+            f"ETA {_clock(p.eta)}  {loss}"
+        )
 
     def __call__(self, p) -> None:
         if self.mode == "bar":
@@ -117,6 +121,7 @@ def _reporter(quiet: bool) -> ProgressReporter:
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def _say(args, *lines: str) -> None:
     """Informational output (stdout), silenced by --quiet."""
@@ -179,7 +184,7 @@ def _safe_name(text: str) -> str:
     name = re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text).strip("_.") or "run"
     if len(name) > MAX_NAME:
         digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:8]
-        name = f"{name[:MAX_NAME - 9]}-{digest}"
+        name = f"{name[: MAX_NAME - 9]}-{digest}"
     return name
 
 
@@ -221,24 +226,30 @@ def _describe_model(config, dataset) -> str:
     widths = [dataset.n_features, *(h.width for h in layers), n_out]
     acts = sorted({h.activation for h in layers})
     shape = "-".join(map(str, widths))
-    if len(layers) > 12:   # a 100000-layer net must not print a 200 kB line
-        shape = (f"{'-'.join(map(str, widths[:3]))}-...-{'-'.join(map(str, widths[-3:]))} "
-                 f"[{len(layers)} hidden layers]")
-    return (f"{shape} ({', '.join(acts) or 'no hidden layers'}), "
-            f"{config.model.loss}, init {config.model.init}")
+    if len(layers) > 12:  # a 100000-layer net must not print a 200 kB line
+        shape = (
+            f"{'-'.join(map(str, widths[:3]))}-...-{'-'.join(map(str, widths[-3:]))} "
+            f"[{len(layers)} hidden layers]"
+        )
+    return (
+        f"{shape} ({', '.join(acts) or 'no hidden layers'}), "
+        f"{config.model.loss}, init {config.model.init}"
+    )
 
 
 def _describe_data(dataset) -> str:
-    kind = (f"{dataset.n_classes} classes" if dataset.task == "classification"
-            else "regression")
-    return (f"{dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
-            f"{dataset.n_features} features, {kind}, scaling {dataset.scaling}")
+    kind = f"{dataset.n_classes} classes" if dataset.task == "classification" else "regression"
+    return (
+        f"{dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
+        f"{dataset.n_features} features, {kind}, scaling {dataset.scaling}"
+    )
 
 
 def _ensure_display() -> None:
     """Headless Linux: draw offscreen (must happen before Qt is imported)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -249,7 +260,7 @@ def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
 
     from gui.figures import FigureData, build_figures, save_figures
 
-    _app = QApplication.instance() or QApplication([PROG])   # widgets need one alive
+    _app = QApplication.instance() or QApplication([PROG])  # widgets need one alive
     runs = {name: FigureData.from_snapshot(name, r.snapshot) for name, r in results.items()}
     figures = build_figures(runs)
     return list(save_figures(figures, out_dir, formats=("png", "svg")))
@@ -283,6 +294,7 @@ def _report_divergence(results: Mapping) -> int:
 
 # ----------------------------------------------------------------------------- commands
 
+
 def cmd_run(args) -> int:
     """Train one experiment and write config.toml, metrics.csv, summary.json and plots."""
     from engine.config import save
@@ -298,18 +310,23 @@ def cmd_run(args) -> int:
     config, vary = _load(args)
     config = _with_length(config, args.steps, args.epochs)
     if vary:
-        variants(config, vary)   # a broken [compare] table is an error even when not used
+        variants(config, vary)  # a broken [compare] table is an error even when not used
     dataset = load_dataset(config.data, config.model.dtype)
     if vary and not args.quiet:
-        _warn(f"note: {args.target} is a comparison; `{PROG} compare {args.target}` runs all "
-              f"of its variants")
+        _warn(
+            f"note: {args.target} is a comparison; `{PROG} compare {args.target}` runs all "
+            f"of its variants"
+        )
     out = _out_dir(args, config.name)
-    _say(args, f"{config.name}: {_describe_data(dataset)}",
-         f"  model {_describe_model(config, dataset)}", f"  output {out}")
+    _say(
+        args,
+        f"{config.name}: {_describe_data(dataset)}",
+        f"  model {_describe_model(config, dataset)}",
+        f"  output {out}",
+    )
     reporter = _reporter(args.quiet)
     try:
-        result = run_experiment(config, progress=reporter, dataset=dataset,
-                                notice=_notice(args))
+        result = run_experiment(config, progress=reporter, dataset=dataset, notice=_notice(args))
     finally:
         reporter.end()
     save(config, out / "config.toml")
@@ -341,21 +358,29 @@ def cmd_compare(args) -> int:
     config, preset_vary = _load(args)
     vary = args.vary or preset_vary
     if not vary:
-        raise UsageError(f"compare needs at least one --vary key=v1,v2 ({args.target} has no "
-                         f"[compare] vary list)")
+        raise UsageError(
+            f"compare needs at least one --vary key=v1,v2 ({args.target} has no "
+            f"[compare] vary list)"
+        )
     config = _with_length(config, args.steps, args.epochs)
-    todo = variants(config, vary)     # every variant checked before anything runs
+    todo = variants(config, vary)  # every variant checked before anything runs
     out = _out_dir(args, config.name)
-    _say(args, f"{config.name}: {len(todo)} variants of {', '.join(vary)}",
-         f"  data {config.data.name}, scaling "
-         f"{describe_scaling(config.data.name, config.data.scaling)}", f"  output {out}")
+    _say(
+        args,
+        f"{config.name}: {len(todo)} variants of {', '.join(vary)}",
+        f"  data {config.data.name}, scaling "
+        f"{describe_scaling(config.data.name, config.data.scaling)}",
+        f"  output {out}",
+    )
     reporter = _reporter(args.quiet)
     try:
         results = compare(config, vary, progress=_ending(reporter), notice=_notice(args))
     finally:
         reporter.end()
-    write_atomic(out / "config.toml", dumps_toml(config) + "\n"
-                 + tomli_w.dumps({"compare": {"vary": list(vary)}}))
+    write_atomic(
+        out / "config.toml",
+        dumps_toml(config) + "\n" + tomli_w.dumps({"compare": {"vary": list(vary)}}),
+    )
     for name, r in results.items():
         write_metrics_csv(r, out / f"metrics_{_safe_name(name)}.csv")
     write_summary_csv(results, out / "summary.csv")
@@ -377,6 +402,7 @@ def _ending(reporter: ProgressReporter):
             reporter.end()
         state["index"] = p.index
         reporter(p)
+
     return callback
 
 
@@ -387,19 +413,24 @@ def cmd_check(args) -> int:
     from engine.session import Session
 
     config, vary = _load(args)
-    todo = variants(config, vary) if vary else []   # counted and checked before any build
+    todo = variants(config, vary) if vary else []  # counted and checked before any build
     session = Session(config)
     data = session.dataset
-    memory = estimate_memory(config, (len(data.X_train) + len(data.X_test), data.n_features,
-                                      session.net.specs[-1].n_out))
+    memory = estimate_memory(
+        config, (len(data.X_train) + len(data.X_test), data.n_features, session.net.specs[-1].n_out)
+    )
     total = planned_steps(config, session.steps_per_epoch)
     t = config.training
     print(f"OK  {config.name}")
     print(f"  data      {_describe_data(session.dataset)}")
-    print(f"  model     {_describe_model(config, session.dataset)}, "
-          f"{session.net.n_params:,} parameters")
-    print(f"  training  {t.optimizer} lr {t.learning_rate:g}, batch {session.batch_size}, "
-          f"{total} steps ({session.steps_per_epoch} per epoch)")
+    print(
+        f"  model     {_describe_model(config, session.dataset)}, "
+        f"{session.net.n_params:,} parameters"
+    )
+    print(
+        f"  training  {t.optimizer} lr {t.learning_rate:g}, batch {session.batch_size}, "
+        f"{total} steps ({session.steps_per_epoch} per epoch)"
+    )
     auto = " (auto: test examples <= 10% of training examples)" if t.eval_every == "auto" else ""
     every = session.eval_every
     print(f"  evaluate  {f'every {every} steps' if every else 'never'}{auto}")
@@ -425,16 +456,18 @@ def cmd_presets(args) -> int:
         kind = f"compare: {'; '.join(p.vary)}" if p.vary else "single run"
         print(f"{p.name}\n  {p.title}  [{kind}]")
         if args.long:
-            print(textwrap.fill(p.description, width, initial_indent="  ",
-                                subsequent_indent="  "))
+            print(textwrap.fill(p.description, width, initial_indent="  ", subsequent_indent="  "))
         print()
-    print(f"`{PROG} presets NAME` shows a preset's description; `{PROG} run NAME` / "
-          f"`{PROG} compare NAME` runs it.")
+    print(
+        f"`{PROG} presets NAME` shows a preset's description; `{PROG} run NAME` / "
+        f"`{PROG} compare NAME` runs it."
+    )
     return EXIT_OK
 
 
 def _terminal_width() -> int:
     import shutil
+
     return shutil.get_terminal_size((88, 24)).columns
 
 
@@ -486,19 +519,25 @@ examples:
 
 def _common(p: argparse.ArgumentParser, length: bool = True) -> None:
     """CONFIG|PRESET, --set and (for training commands) --steps/--epochs, --out, --quiet."""
-    p.add_argument("target", metavar="CONFIG|PRESET",
-                   help="a .toml / .json config file, or a preset name")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field, e.g. model.depth=5 (repeatable)")
+    p.add_argument(
+        "target", metavar="CONFIG|PRESET", help="a .toml / .json config file, or a preset name"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field, e.g. model.depth=5 (repeatable)",
+    )
     if not length:
         return
     group = p.add_mutually_exclusive_group()
     group.add_argument("--steps", type=_positive, metavar="N", help="train N mini-batch steps")
     group.add_argument("--epochs", type=_positive, metavar="E", help="train E epochs")
-    p.add_argument("--out", metavar="DIR",
-                   help="output folder (default: runs/<name>-<timestamp>)")
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress or summary output (errors only)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>-<timestamp>)")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress or summary output (errors only)"
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG/SVG figures")
 
 
@@ -506,33 +545,62 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``vglab`` argument parser with its subcommands."""
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog=PROG, formatter_class=fmt, epilog=MAIN_EPILOG,
-        description="Vanishing Gradient Lab: watch gradients shrink layer by layer.")
+        prog=PROG,
+        formatter_class=fmt,
+        epilog=MAIN_EPILOG,
+        description="Vanishing Gradient Lab: watch gradients shrink layer by layer.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show a traceback for runtime failures")
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback for runtime failures"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("run", help="train one experiment", formatter_class=fmt,
-                       epilog=RUN_EXAMPLES, description=cmd_run.__doc__)
+    p = sub.add_parser(
+        "run",
+        help="train one experiment",
+        formatter_class=fmt,
+        epilog=RUN_EXAMPLES,
+        description=cmd_run.__doc__,
+    )
     _common(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("compare", help="run variants side by side", formatter_class=fmt,
-                       epilog=COMPARE_EXAMPLES, description=cmd_compare.__doc__)
+    p = sub.add_parser(
+        "compare",
+        help="run variants side by side",
+        formatter_class=fmt,
+        epilog=COMPARE_EXAMPLES,
+        description=cmd_compare.__doc__,
+    )
     _common(p)
-    p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2",
-                   help="values to compare (repeatable: every combination runs); default: "
-                        "the preset's [compare] vary")
+    p.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="values to compare (repeatable: every combination runs); default: "
+        "the preset's [compare] vary",
+    )
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("check", help="validate a config", formatter_class=fmt,
-                       epilog=CHECK_EXAMPLES, description=cmd_check.__doc__)
+    p = sub.add_parser(
+        "check",
+        help="validate a config",
+        formatter_class=fmt,
+        epilog=CHECK_EXAMPLES,
+        description=cmd_check.__doc__,
+    )
     _common(p, length=False)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("presets", help="list the presets", formatter_class=fmt,
-                       epilog=PRESETS_EXAMPLES, description=cmd_presets.__doc__)
+    p = sub.add_parser(
+        "presets",
+        help="list the presets",
+        formatter_class=fmt,
+        epilog=PRESETS_EXAMPLES,
+        description=cmd_presets.__doc__,
+    )
     p.add_argument("name", nargs="?", metavar="NAME", help="show this preset in full")
     p.add_argument("--long", "-l", action="store_true", help="include the descriptions")
     p.set_defaults(func=cmd_presets)
@@ -555,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:     # --help / --version (0) and usage errors (2)
+    except SystemExit as e:  # --help / --version (0) and usage errors (2)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     from engine.config import ConfigError
     from engine.datasets import DataError
@@ -568,9 +636,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         _warn(f"error: {e}")
         return EXIT_USAGE
-    except BrokenPipeError:   # output piped into `head`: nothing left to tell
+    except BrokenPipeError:  # output piped into `head`: nothing left to tell
         return EXIT_FAILURE
-    except OSError as e:   # e.g. disk full while writing: write_atomic names the file
+    except OSError as e:  # e.g. disk full while writing: write_atomic names the file
         if args.debug:
             raise
         where = f"{e.filename}: " if e.filename else ""

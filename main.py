@@ -14,8 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv:
         from cli import main as cli_main
+
         return cli_main(argv)
     from gui.app import main as gui_main
+
     return gui_main()
 
 

@@ -55,8 +55,12 @@ def write_synthetic(folder: Path) -> tuple[Path, Path]:
     x_tr, y_tr, x_te, y_te = synthetic_mnist()
     idx = folder / "idx"
     idx.mkdir(parents=True, exist_ok=True)
-    for name, a in (("train-images-idx3-ubyte", x_tr), ("train-labels-idx1-ubyte", y_tr),
-                    ("t10k-images-idx3-ubyte", x_te), ("t10k-labels-idx1-ubyte", y_te)):
+    for name, a in (
+        ("train-images-idx3-ubyte", x_tr),
+        ("train-labels-idx1-ubyte", y_tr),
+        ("t10k-images-idx3-ubyte", x_te),
+        ("t10k-labels-idx1-ubyte", y_te),
+    ):
         _write_idx(idx / name, a)
     npz = folder / "mnist.npz"
     np.savez(npz, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
@@ -86,8 +90,7 @@ print(json.dumps({{"peak": peak, "kept": kept, "rss0": rss0 * 1024, "rss1": rss1
 
 def _measure(path: Path, dtype: str, scaling: str) -> dict:
     code = CHILD.format(root=str(ROOT), path=str(path), dtype=dtype, scaling=scaling)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if out.returncode:
         raise SystemExit(out.stderr.strip().splitlines()[-1])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -98,14 +101,18 @@ def bench_memory(dtypes: list[str], scaling: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         idx, npz = write_synthetic(Path(tmp))
         print(f"synthetic MNIST {N_TRAIN}+{N_TEST} x {SIDE * SIDE} uint8, scaling {scaling}")
-        print(f"{'source':<6} {'dtype':<8} {'kept MB':>8} {'tracemalloc peak MB':>20} "
-              f"{'peak/kept':>9} {'RSS growth MB':>14} {'peak RSS MB':>12}")
+        print(
+            f"{'source':<6} {'dtype':<8} {'kept MB':>8} {'tracemalloc peak MB':>20} "
+            f"{'peak/kept':>9} {'RSS growth MB':>14} {'peak RSS MB':>12}"
+        )
         for source, path in (("idx", idx), ("npz", npz)):
             for dtype in dtypes:
                 r = _measure(path, dtype, scaling)
-                print(f"{source:<6} {dtype:<8} {r['kept'] * mb:8.0f} {r['peak'] * mb:20.0f} "
-                      f"{r['peak'] / r['kept']:9.2f} {(r['rss1'] - r['rss0']) * mb:14.0f} "
-                      f"{r['rss1'] * mb:12.0f}")
+                print(
+                    f"{source:<6} {dtype:<8} {r['kept'] * mb:8.0f} {r['peak'] * mb:20.0f} "
+                    f"{r['peak'] / r['kept']:9.2f} {(r['rss1'] - r['rss0']) * mb:14.0f} "
+                    f"{r['rss1'] * mb:12.0f}"
+                )
 
 
 # ----------------------------------------------------------------------------- eval
@@ -118,18 +125,30 @@ def _dataset(dtype: str):
     x = rng.random((N_TRAIN + N_TEST, SIDE * SIDE), dtype=np.float32).astype(dtype)
     y = rng.integers(0, 10, N_TRAIN + N_TEST)
     names = tuple(f"pixel_{i}" for i in range(SIDE * SIDE))
-    return Dataset("synthetic", x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:],
-                   "classification", 10, names, tuple(map(str, range(10))), "synthetic 60k")
+    return Dataset(
+        "synthetic",
+        x[:N_TRAIN],
+        y[:N_TRAIN],
+        x[N_TRAIN:],
+        y[N_TRAIN:],
+        "classification",
+        10,
+        names,
+        tuple(map(str, range(10))),
+        "synthetic 60k",
+    )
 
 
 def _timed(evaluate, spent: dict):
     """``evaluate`` adding its wall time and call count to ``spent``."""
+
     def timed(*args, **kwargs):
         t = time.perf_counter()
         result = evaluate(*args, **kwargs)
         spent["eval"] += time.perf_counter() - t
         spent["n"] += 1
         return result
+
     return timed
 
 
@@ -138,15 +157,24 @@ def bench_eval(everies: list[str], steps: int, dtype: str) -> None:
     from engine.session import Session
 
     dataset = _dataset(dtype)
-    print(f"784-16-10 sigmoid, adam, batch 32, {N_TRAIN} train / {N_TEST} test, {dtype}, "
-          f"{steps} steps")
+    print(
+        f"784-16-10 sigmoid, adam, batch 32, {N_TRAIN} train / {N_TEST} test, {dtype}, "
+        f"{steps} steps"
+    )
     for every in everies:
-        cfg = updated(ExperimentConfig(), **{
-            "model.depth": 1, "model.width": 16, "model.dtype": dtype,
-            "training.optimizer": "adam", "training.learning_rate": 0.001,
-            "training.eval_every": parse_value(every)})
+        cfg = updated(
+            ExperimentConfig(),
+            **{
+                "model.depth": 1,
+                "model.width": 16,
+                "model.dtype": dtype,
+                "training.optimizer": "adam",
+                "training.learning_rate": 0.001,
+                "training.eval_every": parse_value(every),
+            },
+        )
         s = Session(cfg, dataset)
-        s.run(2)   # compile / warm up outside the timing
+        s.run(2)  # compile / warm up outside the timing
         s.evaluate()
         s = Session(cfg, dataset)
         spent = {"eval": 0.0, "n": 0}
@@ -155,9 +183,11 @@ def bench_eval(everies: list[str], steps: int, dtype: str) -> None:
         s.run(steps)
         total = time.perf_counter() - t0
         train = total - spent["eval"]
-        print(f"eval_every={every:<6} evaluations {spent['n']:4d}  train {train:6.2f} s  "
-              f"eval {spent['eval']:6.2f} s  eval/train {spent['eval'] / train:6.1%}  "
-              f"eval share of run {spent['eval'] / total:6.1%}")
+        print(
+            f"eval_every={every:<6} evaluations {spent['n']:4d}  train {train:6.2f} s  "
+            f"eval {spent['eval']:6.2f} s  eval/train {spent['eval'] / train:6.1%}  "
+            f"eval share of run {spent['eval'] / total:6.1%}"
+        )
 
 
 def main() -> None:

@@ -102,13 +102,32 @@ def run_rate(shape, seconds: float) -> tuple[float, float]:
 def engine_session(shape, dtype: str = "float64") -> Session:
     n_in, width, depth, n_out, batch = shape
     X, y = _data(n_in, n_out, batch)
-    ds = Dataset("bench", X, y, X[:0], y[:0], "classification", n_out,
-                 tuple(f"x{i}" for i in range(n_in)), tuple(map(str, range(n_out))), "random")
-    cfg = updated(ExperimentConfig(), **{
-        "model.depth": depth, "model.width": width, "model.activation": "sigmoid",
-        "model.init": "xavier_normal", "training.batch_size": batch,
-        "training.optimizer": "sgd", "training.learning_rate": 0.01, "training.eval_every": 0,
-        "model.dtype": dtype})
+    ds = Dataset(
+        "bench",
+        X,
+        y,
+        X[:0],
+        y[:0],
+        "classification",
+        n_out,
+        tuple(f"x{i}" for i in range(n_in)),
+        tuple(map(str, range(n_out))),
+        "random",
+    )
+    cfg = updated(
+        ExperimentConfig(),
+        **{
+            "model.depth": depth,
+            "model.width": width,
+            "model.activation": "sigmoid",
+            "model.init": "xavier_normal",
+            "training.batch_size": batch,
+            "training.optimizer": "sgd",
+            "training.learning_rate": 0.01,
+            "training.eval_every": 0,
+            "model.dtype": dtype,
+        },
+    )
     return Session(cfg, ds)
 
 
@@ -127,7 +146,7 @@ def blas_limit(session: Session, blas: str):
 def engine_rate(shape, dtype: str, seconds: float, blas: str) -> tuple[float, str]:
     """(steps/s, BLAS threads used) of the engine in ``dtype``."""
     session = engine_session(shape, dtype)
-    session.step()   # compiles (or loads) the kernels before the BLAS count is chosen
+    session.step()  # compiles (or loads) the kernels before the BLAS count is chosen
     with blas_limit(session, blas) as n:
         return _rate(session.step, seconds), str(n)
 
@@ -159,7 +178,7 @@ def one_core_busy():
     """A child process spinning on one core for the duration of the block."""
     spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        time.sleep(0.3)   # let it get going
+        time.sleep(0.3)  # let it get going
         yield
     finally:
         spin.kill()
@@ -178,8 +197,10 @@ def numpy_stepper(shape):
     T = np.eye(n_out)[y]
     rng = np.random.default_rng(1)
     sizes = [n_in] + [width] * depth + [n_out]
-    Ws = [rng.normal(0, np.sqrt(2 / (a + b)), (a, b)) for a, b in zip(sizes[:-1], sizes[1:],
-                                                                        strict=True)]
+    Ws = [
+        rng.normal(0, np.sqrt(2 / (a + b)), (a, b))
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
     bs = [np.zeros(b) for b in sizes[1:]]
     lr = 0.01
     state = {"i": 0}
@@ -188,8 +209,8 @@ def numpy_stepper(shape):
     def step():
         i = state["i"]
         state["i"] = (i + 1) % 16
-        a = X[i * batch:(i + 1) * batch]
-        t = T[i * batch:(i + 1) * batch]
+        a = X[i * batch : (i + 1) * batch]
+        t = T[i * batch : (i + 1) * batch]
         acts, fps, metrics = [a], [], []
         for k in range(L):
             z = acts[-1] @ Ws[k] + bs[k]
@@ -197,8 +218,15 @@ def numpy_stepper(shape):
                 a = _sigmoid(z)
                 fp = a * (1 - a)
                 fps.append(fp)
-                metrics.append((a.mean(), a.std(), np.abs(fp).mean(), (fp <= 0.0025).mean(),
-                                np.all(a == 0, axis=0).mean()))
+                metrics.append(
+                    (
+                        a.mean(),
+                        a.std(),
+                        np.abs(fp).mean(),
+                        (fp <= 0.0025).mean(),
+                        np.all(a == 0, axis=0).mean(),
+                    )
+                )
             else:
                 a = z
             acts.append(a)
@@ -210,7 +238,7 @@ def numpy_stepper(shape):
         for k in range(L - 1, -1, -1):
             dW = acts[k].T @ delta
             db = delta.sum(axis=0)
-            grads[k] = (dW, db, np.linalg.norm(dW), np.sqrt(np.mean(delta ** 2)))
+            grads[k] = (dW, db, np.linalg.norm(dW), np.sqrt(np.mean(delta**2)))
             if k:
                 delta = (delta @ Ws[k].T) * fps[k - 1]
         for k in range(L):
@@ -235,8 +263,10 @@ def torch_stepper(shape):
     X = torch.from_numpy(X)
     y = torch.from_numpy(y)
     sizes = [n_in] + [width] * depth + [n_out]
-    layers = [torch.nn.Linear(a, b, dtype=torch.float64) for a, b in zip(sizes[:-1], sizes[1:],
-                                                                          strict=True)]
+    layers = [
+        torch.nn.Linear(a, b, dtype=torch.float64)
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
     params = [p for lin in layers for p in lin.parameters()]
     opt = torch.optim.SGD(params, lr=0.01)
     state = {"i": 0}
@@ -244,8 +274,8 @@ def torch_stepper(shape):
     def step():
         i = state["i"]
         state["i"] = (i + 1) % 16
-        a = X[i * batch:(i + 1) * batch]
-        t = y[i * batch:(i + 1) * batch]
+        a = X[i * batch : (i + 1) * batch]
+        t = y[i * batch : (i + 1) * batch]
         hidden = []
         for k, lin in enumerate(layers):
             a = lin(a)
@@ -260,9 +290,17 @@ def torch_stepper(shape):
             metrics = []
             for h in hidden:
                 fp = h * (1 - h)
-                metrics.append(torch.stack([h.mean(), h.std(), fp.abs().mean(),
-                                            (fp <= 0.0025).double().mean(),
-                                            (h == 0).all(dim=0).double().mean()]))
+                metrics.append(
+                    torch.stack(
+                        [
+                            h.mean(),
+                            h.std(),
+                            fp.abs().mean(),
+                            (fp <= 0.0025).double().mean(),
+                            (h == 0).all(dim=0).double().mean(),
+                        ]
+                    )
+                )
             old = [lin.weight.detach().clone() for lin in layers]
             norms = [lin.weight.grad.norm() for lin in layers]
         opt.step()
@@ -278,7 +316,7 @@ def torch_stepper(shape):
 def matmul_peak(n: int = 1024, seconds: float = 1.0) -> float:
     """float64 GFLOP/s of numpy's matmul on this machine."""
     a, b = np.random.rand(n, n), np.random.rand(n, n)
-    return 2.0 * n ** 3 * _rate(lambda: a @ b, seconds) / 1e9
+    return 2.0 * n**3 * _rate(lambda: a @ b, seconds) / 1e9
 
 
 _STARTUP = """
@@ -302,8 +340,14 @@ def startup_times() -> tuple[float, float]:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
 
         def once() -> float:
-            out = subprocess.run([sys.executable, "-c", _STARTUP], env=env, cwd=ROOT,
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", _STARTUP],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             return float(out.stdout.strip().splitlines()[-1])
 
         cold = once()
@@ -316,9 +360,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=1.5, help="timing window per measurement")
     ap.add_argument("--shapes", nargs="*", default=list(SHAPES), choices=list(SHAPES))
     ap.add_argument("--no-startup", action="store_true", help="skip the cold/warm start-up runs")
-    ap.add_argument("--blas", default="policy",
-                    help="BLAS threads: policy (engine.threads, CLI), default (the libraries' "
-                         "own count) or a number")
+    ap.add_argument(
+        "--blas",
+        default="policy",
+        help="BLAS threads: policy (engine.threads, CLI), default (the libraries' "
+        "own count) or a number",
+    )
     ap.add_argument("--no-load", action="store_true", help="skip the float32 / loaded table")
     ap.add_argument("--only-load", action="store_true", help="only the float32 / loaded table")
     args = ap.parse_args(argv)
@@ -330,17 +377,23 @@ def main(argv=None) -> int:
         dtype_load_table(args)
     if not args.no_startup and not args.only_load:
         cold, warm = startup_times()
-        print(f"Numba cold compile + first step: {cold:.1f} s; warm start "
-              f"(import + build + first step, on-disk cache): {warm:.2f} s")
+        print(
+            f"Numba cold compile + first step: {cold:.1f} s; warm start "
+            f"(import + build + first step, on-disk cache): {warm:.2f} s"
+        )
     return 0
 
 
 def dtype_load_table(args) -> None:
     """Engine steps/s in float64 and float32, idle and with one core kept busy."""
-    print(f"\nengine, BLAS threads: {args.blas}; loaded = another process spins on one core; "
-          f"cpu = per CPU-second on 1 thread")
-    print(f"{'shape':<11}{'f64/s':>9}{'f32/s':>9}{'f32/f64':>9}{'f64 load':>10}{'f32 load':>10}"
-          f"{'threads':>9}{'cpu f32/f64':>13}")
+    print(
+        f"\nengine, BLAS threads: {args.blas}; loaded = another process spins on one core; "
+        f"cpu = per CPU-second on 1 thread"
+    )
+    print(
+        f"{'shape':<11}{'f64/s':>9}{'f32/s':>9}{'f32/f64':>9}{'f64 load':>10}{'f32 load':>10}"
+        f"{'threads':>9}{'cpu f32/f64':>13}"
+    )
     for name in args.shapes:
         shape = SHAPES[name]
         f64, n64 = engine_rate(shape, "float64", args.seconds, args.blas)
@@ -349,14 +402,17 @@ def dtype_load_table(args) -> None:
             l64, m64 = engine_rate(shape, "float64", args.seconds, args.blas)
             l32, _ = engine_rate(shape, "float32", args.seconds, args.blas)
         ratio = cpu_ratio(shape, args.seconds)
-        print(f"{name:<11}{f64:>9.0f}{f32:>9.0f}{f32 / f64:>8.2f}x{l64:>10.0f}{l32:>10.0f}"
-              f"{n64 + '/' + m64:>9}{ratio:>12.2f}x")
+        print(
+            f"{name:<11}{f64:>9.0f}{f32:>9.0f}{f32 / f64:>8.2f}x{l64:>10.0f}{l32:>10.0f}"
+            f"{n64 + '/' + m64:>9}{ratio:>12.2f}x"
+        )
 
 
 def peers_table(args) -> None:
     """The engine against plain NumPy and PyTorch, float64, on the machine's peak."""
     try:
         import torch  # noqa: F401
+
         have_torch = True
     except ImportError:
         have_torch = False
@@ -371,8 +427,10 @@ def peers_table(args) -> None:
         tch = _rate(torch_stepper(shape), args.seconds) if have_torch else float("nan")
         best_peer = max(npy, tch) if have_torch else npy
         gflops = _flops(*shape) * eng / 1e9
-        print(f"{name:<11}{eng:>10.0f}{npy:>10.0f}{tch:>10.0f}{eng / best_peer:>7.2f}x"
-              f"{TARGETS[name]:>7.1f}x{gflops:>9.1f}{100 * gflops / peak:>8.0f}%")
+        print(
+            f"{name:<11}{eng:>10.0f}{npy:>10.0f}{tch:>10.0f}{eng / best_peer:>7.2f}x"
+            f"{TARGETS[name]:>7.1f}x{gflops:>9.1f}{100 * gflops / peak:>8.0f}%"
+        )
     if not have_torch:
         print("(torch not importable: ratio is against numpy only)")
     print(f"many-step path: {'shape':<11}{'step()/s':>10}{'run(N)/s':>10}{'speed-up':>9}")

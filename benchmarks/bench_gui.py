@@ -56,7 +56,7 @@ def app_rates(cfg, seconds: float) -> dict[str, float]:
     if QApplication.instance() is None:
         QApplication([])
     theme.configure_pyqtgraph(light=True)
-    sys.setswitchinterval(0.001)      # as gui.app.main does
+    sys.setswitchinterval(0.001)  # as gui.app.main does
     w = MainWindow(config=cfg)
     w.resize(1600, 1000)
     w.show()
@@ -76,12 +76,16 @@ def app_rates(cfg, seconds: float) -> dict[str, float]:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    while w.controller.latest is None:   # session built, kernels warm
+    while w.controller.latest is None:  # session built, kernels warm
         wait(50)
     w.controller.play()
-    wait(500)                            # let the rate settle
-    f0, s0, r0, t0 = (w.frames_drawn, w.controller.latest.snapshot.step, render_time[0],
-                      time.perf_counter())
+    wait(500)  # let the rate settle
+    f0, s0, r0, t0 = (
+        w.frames_drawn,
+        w.controller.latest.snapshot.step,
+        render_time[0],
+        time.perf_counter(),
+    )
     p0 = dict(w.panel_draws)
     wait(int(seconds * 1000))
     elapsed = time.perf_counter() - t0
@@ -91,8 +95,7 @@ def app_rates(cfg, seconds: float) -> dict[str, float]:
     ms = 1000 * (render_time[0] - r0) / max(frames, 1)
     w.controller.pause()
     w.close()
-    return {"fps": frames / elapsed, "steps": steps / elapsed, "ms_per_frame": ms,
-            "panels": panels}
+    return {"fps": frames / elapsed, "steps": steps / elapsed, "ms_per_frame": ms, "panels": panels}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,21 +105,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=32)
     args = ap.parse_args(argv)
     cfg = updated(default_config(), **{"model.depth": args.depth, "model.width": args.width})
-    print(f"config: {cfg.data.name}, {args.depth} hidden layers x {args.width}, "
-          f"{cfg.model.activation}, batch {cfg.training.batch_size}; {os.cpu_count()} CPUs")
+    print(
+        f"config: {cfg.data.name}, {args.depth} hidden layers x {args.width}, "
+        f"{cfg.model.activation}, batch {cfg.training.batch_size}; {os.cpu_count()} CPUs"
+    )
     head = headless_rate(cfg, 3.0)
     rates = app_rates(cfg, args.seconds)
     ratio = rates["steps"] / head
-    print(f"UI frames/s        {rates['fps']:8.1f}   (target >= {TARGET_FPS:.0f})  "
-          f"{'OK' if rates['fps'] >= TARGET_FPS else 'BELOW TARGET'}")
+    print(
+        f"UI frames/s        {rates['fps']:8.1f}   (target >= {TARGET_FPS:.0f})  "
+        f"{'OK' if rates['fps'] >= TARGET_FPS else 'BELOW TARGET'}"
+    )
     print(f"GUI ms per redraw  {rates['ms_per_frame']:8.1f}   (setData work; Qt paints after)")
-    shown = ", ".join(f"{k} {v:.0f}" for k, v in sorted(rates["panels"].items(),
-                                                       key=lambda kv: -kv[1]))
+    shown = ", ".join(
+        f"{k} {v:.0f}" for k, v in sorted(rates["panels"].items(), key=lambda kv: -kv[1])
+    )
     print(f"panel redraws/s    {shown}")
     print(f"app steps/s        {rates['steps']:8.0f}")
     print(f"headless steps/s   {head:8.0f}")
-    print(f"ratio app/headless {ratio:8.2f}   (target >= {TARGET_RATIO:.2f})  "
-          f"{'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}")
+    print(
+        f"ratio app/headless {ratio:8.2f}   (target >= {TARGET_RATIO:.2f})  "
+        f"{'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}"
+    )
     return 0
 
 

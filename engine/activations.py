@@ -25,14 +25,14 @@ class Activation:
     """Metadata of one hidden-layer activation ``f`` and its reference derivative ``df``."""
 
     name: str
-    code: int                     # integer the kernels dispatch on
+    code: int  # integer the kernels dispatch on
     display: str
     formula: str
     output_range: str
-    f: Callable[[np.ndarray, float], np.ndarray]    # f(z, param)
-    df: Callable[[np.ndarray, float], np.ndarray]   # f'(z, param)
-    param: str = ""               # name of the ModelConfig field giving ``param``, if any
-    negative_side: str = ""       # gradient for z < 0, in words (seed 003's comparison table)
+    f: Callable[[np.ndarray, float], np.ndarray]  # f(z, param)
+    df: Callable[[np.ndarray, float], np.ndarray]  # f'(z, param)
+    param: str = ""  # name of the ModelConfig field giving ``param``, if any
+    negative_side: str = ""  # gradient for z < 0, in words (seed 003's comparison table)
     smooth: str = ""
 
     def max_grad(self, param: float = 0.0) -> float:
@@ -48,7 +48,7 @@ class Activation:
 
 
 def _sigmoid(z, p=0.0):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))   # stable for any z
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for any z
 
 
 def _gelu(z, p=0.0):
@@ -83,46 +83,152 @@ def _delu(z, a):
 
 
 _TABLE = [
-    Activation("identity", 0, "Identity", "f(z) = z", "(-inf, inf)",
-               lambda z, p=0.0: z * 1.0, lambda z, p=0.0: np.ones_like(z * 1.0),
-               negative_side="1", smooth="yes"),
-    Activation("step", 1, "Step (Heaviside)", "f(z) = 1 if z > 0 else 0", "{0, 1}",
-               lambda z, p=0.0: (z > 0) * 1.0, lambda z, p=0.0: np.zeros_like(z * 1.0),
-               negative_side="0 (no gradient anywhere)", smooth="no (discontinuous)"),
-    Activation("sigmoid", 2, "Sigmoid", "f(z) = 1 / (1 + e^-z)", "(0, 1)",
-               _sigmoid, lambda z, p=0.0: _sigmoid(z) * (1.0 - _sigmoid(z)),
-               negative_side="-> 0 (saturates)", smooth="yes"),
-    Activation("tanh", 3, "Tanh", "f(z) = tanh(z)", "(-1, 1)",
-               lambda z, p=0.0: np.tanh(z), lambda z, p=0.0: 1.0 - np.tanh(z) ** 2,
-               negative_side="-> 0 (saturates)", smooth="yes"),
-    Activation("relu", 4, "ReLU", "f(z) = max(0, z)", "[0, inf)",
-               lambda z, p=0.0: np.maximum(z, 0.0), lambda z, p=0.0: (z > 0) * 1.0,
-               negative_side="0", smooth="no (kink at 0)"),
-    Activation("leaky_relu", 5, "Leaky ReLU", "f(z) = z if z > 0 else a z  (a fixed)",
-               "(-inf, inf)", lambda z, a: np.where(z > 0, z, a * z),
-               lambda z, a: np.where(z > 0, 1.0, a), param="leaky_slope",
-               negative_side="fixed a (e.g. 0.01)", smooth="no (kink at 0)"),
-    Activation("prelu", 6, "PReLU", "f(z) = z if z > 0 else a z  (a learned)", "(-inf, inf)",
-               lambda z, a: np.where(z > 0, z, a * z), lambda z, a: np.where(z > 0, 1.0, a),
-               param="prelu_init", negative_side="learned a", smooth="no (kink at 0)"),
-    Activation("elu", 7, "ELU", "f(z) = z if z > 0 else a (e^z - 1)", "(-a, inf)",
-               _elu, _delu, param="elu_alpha", negative_side="a e^z -> 0", smooth="C1 (a = 1)"),
-    Activation("selu", 8, "SELU", "f(z) = l z if z > 0 else l a (e^z - 1)", "(-l a, inf)",
-               lambda z, p=0.0: _SELU_SCALE * _elu(z, _SELU_ALPHA),
-               lambda z, p=0.0: _SELU_SCALE * _delu(z, _SELU_ALPHA),
-               negative_side="l a e^z -> 0", smooth="no (kink at 0)"),
-    Activation("gelu", 9, "GELU (erf)", "f(z) = z Phi(z)", "(-0.17, inf)", _gelu, _dgelu,
-               negative_side="small, non-zero near 0", smooth="yes"),
-    Activation("gelu_tanh", 10, "GELU (tanh approx.)",
-               "f(z) = z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))", "(-0.17, inf)",
-               _gelu_tanh, _dgelu_tanh, negative_side="small, non-zero near 0", smooth="yes"),
-    Activation("silu", 11, "SiLU / Swish", "f(z) = z sigmoid(z)", "(-0.28, inf)",
-               lambda z, p=0.0: z * _sigmoid(z),
-               lambda z, p=0.0: _sigmoid(z) * (1.0 + z * (1.0 - _sigmoid(z))),
-               negative_side="small, non-zero near 0", smooth="yes"),
-    Activation("softplus", 12, "Softplus", "f(z) = log(1 + e^z)", "(0, inf)",
-               _softplus, lambda z, p=0.0: _sigmoid(z), negative_side="sigmoid(z) -> 0",
-               smooth="yes"),
+    Activation(
+        "identity",
+        0,
+        "Identity",
+        "f(z) = z",
+        "(-inf, inf)",
+        lambda z, p=0.0: z * 1.0,
+        lambda z, p=0.0: np.ones_like(z * 1.0),
+        negative_side="1",
+        smooth="yes",
+    ),
+    Activation(
+        "step",
+        1,
+        "Step (Heaviside)",
+        "f(z) = 1 if z > 0 else 0",
+        "{0, 1}",
+        lambda z, p=0.0: (z > 0) * 1.0,
+        lambda z, p=0.0: np.zeros_like(z * 1.0),
+        negative_side="0 (no gradient anywhere)",
+        smooth="no (discontinuous)",
+    ),
+    Activation(
+        "sigmoid",
+        2,
+        "Sigmoid",
+        "f(z) = 1 / (1 + e^-z)",
+        "(0, 1)",
+        _sigmoid,
+        lambda z, p=0.0: _sigmoid(z) * (1.0 - _sigmoid(z)),
+        negative_side="-> 0 (saturates)",
+        smooth="yes",
+    ),
+    Activation(
+        "tanh",
+        3,
+        "Tanh",
+        "f(z) = tanh(z)",
+        "(-1, 1)",
+        lambda z, p=0.0: np.tanh(z),
+        lambda z, p=0.0: 1.0 - np.tanh(z) ** 2,
+        negative_side="-> 0 (saturates)",
+        smooth="yes",
+    ),
+    Activation(
+        "relu",
+        4,
+        "ReLU",
+        "f(z) = max(0, z)",
+        "[0, inf)",
+        lambda z, p=0.0: np.maximum(z, 0.0),
+        lambda z, p=0.0: (z > 0) * 1.0,
+        negative_side="0",
+        smooth="no (kink at 0)",
+    ),
+    Activation(
+        "leaky_relu",
+        5,
+        "Leaky ReLU",
+        "f(z) = z if z > 0 else a z  (a fixed)",
+        "(-inf, inf)",
+        lambda z, a: np.where(z > 0, z, a * z),
+        lambda z, a: np.where(z > 0, 1.0, a),
+        param="leaky_slope",
+        negative_side="fixed a (e.g. 0.01)",
+        smooth="no (kink at 0)",
+    ),
+    Activation(
+        "prelu",
+        6,
+        "PReLU",
+        "f(z) = z if z > 0 else a z  (a learned)",
+        "(-inf, inf)",
+        lambda z, a: np.where(z > 0, z, a * z),
+        lambda z, a: np.where(z > 0, 1.0, a),
+        param="prelu_init",
+        negative_side="learned a",
+        smooth="no (kink at 0)",
+    ),
+    Activation(
+        "elu",
+        7,
+        "ELU",
+        "f(z) = z if z > 0 else a (e^z - 1)",
+        "(-a, inf)",
+        _elu,
+        _delu,
+        param="elu_alpha",
+        negative_side="a e^z -> 0",
+        smooth="C1 (a = 1)",
+    ),
+    Activation(
+        "selu",
+        8,
+        "SELU",
+        "f(z) = l z if z > 0 else l a (e^z - 1)",
+        "(-l a, inf)",
+        lambda z, p=0.0: _SELU_SCALE * _elu(z, _SELU_ALPHA),
+        lambda z, p=0.0: _SELU_SCALE * _delu(z, _SELU_ALPHA),
+        negative_side="l a e^z -> 0",
+        smooth="no (kink at 0)",
+    ),
+    Activation(
+        "gelu",
+        9,
+        "GELU (erf)",
+        "f(z) = z Phi(z)",
+        "(-0.17, inf)",
+        _gelu,
+        _dgelu,
+        negative_side="small, non-zero near 0",
+        smooth="yes",
+    ),
+    Activation(
+        "gelu_tanh",
+        10,
+        "GELU (tanh approx.)",
+        "f(z) = z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))",
+        "(-0.17, inf)",
+        _gelu_tanh,
+        _dgelu_tanh,
+        negative_side="small, non-zero near 0",
+        smooth="yes",
+    ),
+    Activation(
+        "silu",
+        11,
+        "SiLU / Swish",
+        "f(z) = z sigmoid(z)",
+        "(-0.28, inf)",
+        lambda z, p=0.0: z * _sigmoid(z),
+        lambda z, p=0.0: _sigmoid(z) * (1.0 + z * (1.0 - _sigmoid(z))),
+        negative_side="small, non-zero near 0",
+        smooth="yes",
+    ),
+    Activation(
+        "softplus",
+        12,
+        "Softplus",
+        "f(z) = log(1 + e^z)",
+        "(0, inf)",
+        _softplus,
+        lambda z, p=0.0: _sigmoid(z),
+        negative_side="sigmoid(z) -> 0",
+        smooth="yes",
+    ),
 ]
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in _TABLE}

@@ -41,12 +41,27 @@ FINAL_WINDOW = 0.1
 
 #: fields a variant may change: none of them changes the data, the layer shapes or the seed
 VARIABLE_FIELDS = (
-    "model.activation", "model.init", "model.init_scale", "model.bias_init",
-    "model.batch_norm", "model.residual", "model.dropout", "model.leaky_slope",
-    "model.elu_alpha", "model.prelu_init",
-    "training.optimizer", "training.learning_rate", "training.momentum", "training.rho",
-    "training.beta1", "training.beta2", "training.epsilon", "training.weight_decay",
-    "training.clip_norm", "training.clip_value", "training.bn_momentum",
+    "model.activation",
+    "model.init",
+    "model.init_scale",
+    "model.bias_init",
+    "model.batch_norm",
+    "model.residual",
+    "model.dropout",
+    "model.leaky_slope",
+    "model.elu_alpha",
+    "model.prelu_init",
+    "training.optimizer",
+    "training.learning_rate",
+    "training.momentum",
+    "training.rho",
+    "training.beta1",
+    "training.beta2",
+    "training.epsilon",
+    "training.weight_decay",
+    "training.clip_norm",
+    "training.clip_value",
+    "training.bn_momentum",
 )
 _GRAD = LAYER_METRICS.index("grad_norm")
 
@@ -54,6 +69,7 @@ Variants = Mapping[str, Mapping[str, object]] | Iterable[str]
 
 
 # ----------------------------------------------------------------------------- variants
+
 
 def _resolve_key(key: str) -> str:
     """The full dotted name of a variable field (``activation`` -> ``model.activation``).
@@ -69,9 +85,12 @@ def _resolve_key(key: str) -> str:
     if _is_config_field(key):
         raise ValueError(
             f"{key}: cannot differ between compared variants (they must share data, "
-            f"architecture and seed); vary one of: {', '.join(VARIABLE_FIELDS)}")
-    raise ValueError(f"{key}: unknown field{did_you_mean(key, VARIABLE_FIELDS)}; vary one of: "
-                     f"{', '.join(VARIABLE_FIELDS)}")
+            f"architecture and seed); vary one of: {', '.join(VARIABLE_FIELDS)}"
+        )
+    raise ValueError(
+        f"{key}: unknown field{did_you_mean(key, VARIABLE_FIELDS)}; vary one of: "
+        f"{', '.join(VARIABLE_FIELDS)}"
+    )
 
 
 def _is_config_field(key: str) -> bool:
@@ -79,12 +98,12 @@ def _is_config_field(key: str) -> bool:
     node = ExperimentConfig()
     for part in key.replace("[", ".[").split("."):
         if part.startswith("["):
-            continue     # an index into model.hidden: the field itself was checked above
+            continue  # an index into model.hidden: the field itself was checked above
         names = {f.name for f in fields(node)} if hasattr(node, "__dataclass_fields__") else ()
         if part not in names:
             return False
         node = getattr(node, part)
-        if isinstance(node, tuple):   # model.hidden: look inside a layer table
+        if isinstance(node, tuple):  # model.hidden: look inside a layer table
             node = LayerConfig()
     return True
 
@@ -125,11 +144,12 @@ def expand_variants(base: ExperimentConfig, variants: Variants) -> dict[str, Exp
         keys = [k for k, _ in options]
         if len(set(keys)) != len(keys):
             raise ValueError(f"each field may be varied once, got {', '.join(keys)}")
-        shorts = [k.rsplit(".", 1)[1] for k in keys]   # the allowed names are unique
+        shorts = [k.rsplit(".", 1)[1] for k in keys]  # the allowed names are unique
         count = math.prod(len(v) for _, v in options)
-        if count > MAX_VARIANTS:   # counted before a single combination is built
-            raise ValueError(f"compare: needs {MIN_VARIANTS} to {MAX_VARIANTS} variants, "
-                             f"got {count}")
+        if count > MAX_VARIANTS:  # counted before a single combination is built
+            raise ValueError(
+                f"compare: needs {MIN_VARIANTS} to {MAX_VARIANTS} variants, got {count}"
+            )
         for combo in _product([v for _, v in options]):
             name = ",".join(f"{s}={v}" for s, v in zip(shorts, combo, strict=True))
             sets = [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]
@@ -140,8 +160,9 @@ def expand_variants(base: ExperimentConfig, variants: Variants) -> dict[str, Exp
     if errors:
         raise ConfigError(errors)
     if not MIN_VARIANTS <= len(configs) <= MAX_VARIANTS:
-        raise ValueError(f"compare: needs {MIN_VARIANTS} to {MAX_VARIANTS} variants, "
-                         f"got {len(configs)}")
+        raise ValueError(
+            f"compare: needs {MIN_VARIANTS} to {MAX_VARIANTS} variants, got {len(configs)}"
+        )
     return {name: replace(cfg, name=name) for name, cfg in configs.items()}
 
 
@@ -153,6 +174,7 @@ def _product(lists: list[list[str]]) -> list[tuple[str, ...]]:
 
 
 # ----------------------------------------------------------------------------- session
+
 
 class CompareSession:
     """Several variants of one experiment, stepped together.
@@ -167,18 +189,22 @@ class CompareSession:
         self.configs = expand_variants(base_config, variants)
         if dataset is None:
             from engine.datasets import load_dataset
+
             dataset = load_dataset(base_config.data, base_config.model.dtype)
         self.dataset = dataset
-        self.sessions: dict[str, Session] = {n: Session(c, dataset)
-                                             for n, c in self.configs.items()}
+        self.sessions: dict[str, Session] = {
+            n: Session(c, dataset) for n, c in self.configs.items()
+        }
         self.step_count = 0
         #: first step at which each variant's first-layer gradient fell below the threshold
         self.vanish_steps: dict[str, int | None] = dict.fromkeys(self.sessions)
-        self._step_seconds = math.inf   # seconds per lock-step, measured by run
+        self._step_seconds = math.inf  # seconds per lock-step, measured by run
 
     def __repr__(self) -> str:
-        return (f"CompareSession({list(self.sessions)}, step={self.step_count}, "
-                f"diverged={list(self.divergences)})")
+        return (
+            f"CompareSession({list(self.sessions)}, step={self.step_count}, "
+            f"diverged={list(self.divergences)})"
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -205,7 +231,7 @@ class CompareSession:
     def _after_step(self, name: str, s: Session) -> None:
         if self.vanish_steps[name] is None and s.divergence is None:
             g = s.mtab[0, _GRAD]
-            if g < VANISH_THRESHOLD:      # NaN compares False: a divergence is not vanishing
+            if g < VANISH_THRESHOLD:  # NaN compares False: a divergence is not vanishing
                 self.vanish_steps[name] = s.step_count
 
     def step(self) -> bool:
@@ -236,11 +262,14 @@ class CompareSession:
                     break
                 size = min(size, max(1, int(left / self._step_seconds)))
             t = time.perf_counter()
-            ran = max(self._run_variant(name, s, size) for name, s in self.sessions.items()
-                      if s.divergence is None)
+            ran = max(
+                self._run_variant(name, s, size)
+                for name, s in self.sessions.items()
+                if s.divergence is None
+            )
             self._step_seconds = (time.perf_counter() - t) / ran
             self.step_count += ran
-            done += ran if self.active else ran - 1   # the step that ended the last variant
+            done += ran if self.active else ran - 1  # the step that ended the last variant
         return done
 
     def _run_variant(self, name: str, s: Session, size: int) -> int:
@@ -286,8 +315,9 @@ class CompareSession:
         """name -> Snapshot; the history holds grad_norm only (cheap enough for 30 fps)."""
         return {n: light_snapshot(s, with_history) for n, s in self.sessions.items()}
 
-    def summaries(self, snapshots: Mapping[str, Snapshot] | None = None
-                  ) -> dict[str, VariantSummary]:
+    def summaries(
+        self, snapshots: Mapping[str, Snapshot] | None = None
+    ) -> dict[str, VariantSummary]:
         """name -> the row of the comparison table (from ``snapshots`` if given)."""
         snaps = snapshots if snapshots is not None else self.snapshots()
         return {n: summarize(n, snaps[n], vanish_step=self.vanish_steps[n]) for n in snaps}
@@ -304,10 +334,12 @@ def light_snapshot(session: Session, with_history: bool = True) -> Snapshot:
         return snap
     t, n = session.trace, session.trace.count
     arrays = dict(
-        history_steps=t.steps[:n].copy(), history_grad_norm=t.rows[:n, :, _GRAD].copy(),
-        history_scalars=session.scalar_trace.rows[:session.scalar_trace.count].copy(),
-        eval_steps=session.eval_trace.steps[:session.eval_trace.count].copy(),
-        eval_scalars=session.eval_trace.rows[:session.eval_trace.count].copy())
+        history_steps=t.steps[:n].copy(),
+        history_grad_norm=t.rows[:n, :, _GRAD].copy(),
+        history_scalars=session.scalar_trace.rows[: session.scalar_trace.count].copy(),
+        eval_steps=session.eval_trace.steps[: session.eval_trace.count].copy(),
+        eval_scalars=session.eval_trace.rows[: session.eval_trace.count].copy(),
+    )
     for a in arrays.values():
         a.flags.writeable = False
     return replace(snap, **arrays)
@@ -315,23 +347,24 @@ def light_snapshot(session: Session, with_history: bool = True) -> Snapshot:
 
 # ----------------------------------------------------------------------------- summaries
 
+
 @dataclass(frozen=True)
 class VariantSummary:
     """One row of the comparison table."""
 
     name: str
     steps: int
-    loss: float                 # training loss, mean over the last 10% of recorded steps
-    accuracy: float             # training accuracy, same window (NaN for regression)
-    test_loss: float            # latest evaluation on the test split (NaN before the first)
+    loss: float  # training loss, mean over the last 10% of recorded steps
+    accuracy: float  # training accuracy, same window (NaN for regression)
+    test_loss: float  # latest evaluation on the test split (NaN before the first)
     test_accuracy: float
-    grad_ratio_initial: float   # ||dL/dW|| hidden 1 / hidden L at the first recorded step
-    grad_ratio: float           # the same, median over the last 10% of recorded steps
-    mean_saturation: float      # mean over hidden layers of the share of flat units (|f'| <= 1%)
-    dead_fraction: float        # mean over hidden layers of the share of dead units
-    vanish_step: int | None     # first step with ||dL/dW|| of hidden 1 < 1e-8; None = never
+    grad_ratio_initial: float  # ||dL/dW|| hidden 1 / hidden L at the first recorded step
+    grad_ratio: float  # the same, median over the last 10% of recorded steps
+    mean_saturation: float  # mean over hidden layers of the share of flat units (|f'| <= 1%)
+    dead_fraction: float  # mean over hidden layers of the share of dead units
+    vanish_step: int | None  # first step with ||dL/dW|| of hidden 1 < 1e-8; None = never
     diverged_step: int | None = None
-    divergence: str = ""        # the divergence message, if any
+    divergence: str = ""  # the divergence message, if any
 
     @property
     def diverged(self) -> bool:
@@ -344,32 +377,73 @@ class VariantSummary:
     def cells(self) -> list[str]:
         """The row as text, in :data:`DISPLAY_HEADER` order."""
         vanish = "never" if self.vanish_step is None else str(self.vanish_step)
-        return [self.name, str(self.steps), _num(self.loss, ".4g"), _num(self.accuracy, ".3f"),
-                _num(self.test_accuracy, ".3f"), _num(self.grad_ratio_initial, ".2g"),
-                _num(self.grad_ratio, ".2g"), _pct(self.mean_saturation),
-                _pct(self.dead_fraction), vanish, self.status]
+        return [
+            self.name,
+            str(self.steps),
+            _num(self.loss, ".4g"),
+            _num(self.accuracy, ".3f"),
+            _num(self.test_accuracy, ".3f"),
+            _num(self.grad_ratio_initial, ".2g"),
+            _num(self.grad_ratio, ".2g"),
+            _pct(self.mean_saturation),
+            _pct(self.dead_fraction),
+            vanish,
+            self.status,
+        ]
 
     def values(self) -> list:
         """The row as numbers (``"never"`` / ``""`` where there is none), CSV order."""
-        return [self.name, self.steps, self.loss, self.accuracy, self.test_loss,
-                self.test_accuracy, self.grad_ratio_initial, self.grad_ratio,
-                self.mean_saturation, self.dead_fraction,
-                "never" if self.vanish_step is None else self.vanish_step,
-                "" if self.diverged_step is None else self.diverged_step]
+        return [
+            self.name,
+            self.steps,
+            self.loss,
+            self.accuracy,
+            self.test_loss,
+            self.test_accuracy,
+            self.grad_ratio_initial,
+            self.grad_ratio,
+            self.mean_saturation,
+            self.dead_fraction,
+            "never" if self.vanish_step is None else self.vanish_step,
+            "" if self.diverged_step is None else self.diverged_step,
+        ]
 
     def __repr__(self) -> str:
-        return (f"VariantSummary({self.name!r}, step={self.steps}, loss={self.loss:.4g}, "
-                f"g1/gL={self.grad_ratio:.2g})")
+        return (
+            f"VariantSummary({self.name!r}, step={self.steps}, loss={self.loss:.4g}, "
+            f"g1/gL={self.grad_ratio:.2g})"
+        )
 
 
 #: column titles of :meth:`VariantSummary.cells` (the app's table)
-DISPLAY_HEADER = ("variant", "steps", "loss", "accuracy", "test acc", "g1/gL start",
-                  "g1/gL now", "saturated", "dead", f"g1 < {VANISH_THRESHOLD:g} at step",
-                  "status")
+DISPLAY_HEADER = (
+    "variant",
+    "steps",
+    "loss",
+    "accuracy",
+    "test acc",
+    "g1/gL start",
+    "g1/gL now",
+    "saturated",
+    "dead",
+    f"g1 < {VANISH_THRESHOLD:g} at step",
+    "status",
+)
 #: column names of :meth:`VariantSummary.values` (the CSV)
-CSV_HEADER = ("variant", "steps", "loss", "accuracy", "test_loss", "test_accuracy",
-              "grad_ratio_first_last_hidden_initial", "grad_ratio_first_last_hidden",
-              "mean_saturation", "dead_fraction", "vanish_step", "diverged_step")
+CSV_HEADER = (
+    "variant",
+    "steps",
+    "loss",
+    "accuracy",
+    "test_loss",
+    "test_accuracy",
+    "grad_ratio_first_last_hidden_initial",
+    "grad_ratio_first_last_hidden",
+    "mean_saturation",
+    "dead_fraction",
+    "vanish_step",
+    "diverged_step",
+)
 
 
 def _num(x: float, spec: str) -> str:
@@ -393,15 +467,17 @@ def _hidden_mean(values: np.ndarray) -> float:
     return float(v.mean()) if v.size else math.nan
 
 
-def first_below(steps: np.ndarray, values: np.ndarray,
-                threshold: float = VANISH_THRESHOLD) -> int | None:
+def first_below(
+    steps: np.ndarray, values: np.ndarray, threshold: float = VANISH_THRESHOLD
+) -> int | None:
     """The first of ``steps`` whose value is below ``threshold`` (NaN never is); None if none."""
     hit = np.flatnonzero(np.asarray(values) < threshold)
     return int(steps[hit[0]]) if hit.size else None
 
 
-def summarize(name: str, session_or_snapshot: Session | Snapshot, *,
-              vanish_step: int | None = None) -> VariantSummary:
+def summarize(
+    name: str, session_or_snapshot: Session | Snapshot, *, vanish_step: int | None = None
+) -> VariantSummary:
     """The comparison-table row of one run, from a live Session or a Snapshot with history.
 
     ``vanish_step`` overrides the step found in the history (a long history keeps every
@@ -414,7 +490,7 @@ def summarize(name: str, session_or_snapshot: Session | Snapshot, *,
     steps = snap.history_steps if snap.history_steps is not None else np.zeros(0, np.int64)
     grad = snap.history_grad_norm if snap.history_grad_norm is not None else np.zeros((0, L + 1))
     scalars = snap.history_scalars if snap.history_scalars is not None else np.zeros((0, 4))
-    last = max(L - 1, 0)                     # last hidden layer (hidden 1 when L == 1)
+    last = max(L - 1, 0)  # last hidden layer (hidden 1 when L == 1)
     finite = grad[np.all(np.isfinite(grad), axis=1)] if len(grad) else grad
     if len(finite):
         n = max(1, math.ceil(FINAL_WINDOW * len(finite)))
@@ -437,16 +513,25 @@ def summarize(name: str, session_or_snapshot: Session | Snapshot, *,
         vanish_step = first_below(steps, grad[:, 0])
     div = snap.divergence
     return VariantSummary(
-        name=name, steps=snap.step, loss=loss, accuracy=acc, test_loss=float(snap.test_loss),
-        test_accuracy=float(snap.test_accuracy), grad_ratio_initial=initial, grad_ratio=ratio,
+        name=name,
+        steps=snap.step,
+        loss=loss,
+        accuracy=acc,
+        test_loss=float(snap.test_loss),
+        test_accuracy=float(snap.test_accuracy),
+        grad_ratio_initial=initial,
+        grad_ratio=ratio,
         mean_saturation=_hidden_mean(snap.layers["saturated"]),
-        dead_fraction=_hidden_mean(snap.layers["dead"]), vanish_step=vanish_step,
+        dead_fraction=_hidden_mean(snap.layers["dead"]),
+        vanish_step=vanish_step,
         diverged_step=None if div is None else div.step,
-        divergence="" if div is None else div.message)
+        divergence="" if div is None else div.message,
+    )
 
 
-def summary_rows(summaries: Mapping[str, VariantSummary] | Iterable[VariantSummary]
-                 ) -> tuple[list[str], list[list]]:
+def summary_rows(
+    summaries: Mapping[str, VariantSummary] | Iterable[VariantSummary],
+) -> tuple[list[str], list[list]]:
     """(header, rows) of the comparison table for a CSV: one row per variant, numbers kept
     at full precision; ``vanish_step`` is ``never`` and ``diverged_step`` empty when absent."""
     items = summaries.values() if isinstance(summaries, Mapping) else summaries
@@ -454,6 +539,7 @@ def summary_rows(summaries: Mapping[str, VariantSummary] | Iterable[VariantSumma
 
 
 # ----------------------------------------------------------------------------- theory
+
 
 def theory_series(snapshot: Snapshot) -> dict[str, np.ndarray]:
     """Theory curves over the layers (L+1,) for the per-layer gradient chart.
@@ -472,8 +558,9 @@ def theory_series(snapshot: Snapshot) -> dict[str, np.ndarray]:
         return {}
     out: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
-        pred = theory.chain_rule_prediction(layers, snapshot.widths,
-                                            max(snapshot.batch_size, 1), snapshot.input_norm)
+        pred = theory.chain_rule_prediction(
+            layers, snapshot.widths, max(snapshot.batch_size, 1), snapshot.input_norm
+        )
     if np.all(np.isfinite(pred)):
         out["chain rule"] = pred
     if snapshot.depth >= 1 and all(a == "sigmoid" for a in snapshot.activations[:-1]):

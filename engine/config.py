@@ -38,8 +38,15 @@ from engine.activations import ACTIVATIONS
 from engine.limits import memory_problem
 
 INITIALIZERS = (
-    "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "lecun_normal",
-    "normal", "uniform", "orthogonal", "zeros",
+    "xavier_normal",
+    "xavier_uniform",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "normal",
+    "uniform",
+    "orthogonal",
+    "zeros",
 )
 LOSSES = ("softmax_ce", "sigmoid_bce", "mse")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
@@ -47,7 +54,7 @@ BATCH_NORM = ("none", "pre", "post")
 DTYPES = ("float64", "float32")
 SCALINGS = ("auto", "unit", "standardize", "minmax", "raw")
 #: what each scaling does, as the app's scaling control shows it
-SCALING_NAMES = {     # short enough for a combo box at 1280x720; controls show the help
+SCALING_NAMES = {  # short enough for a combo box at 1280x720; controls show the help
     "auto": "auto",
     "unit": "unit (÷ max)",
     "standardize": "standardize",
@@ -63,8 +70,16 @@ SCALING_HELP = {
 }
 EVAL_AUTO = "auto"
 DATASETS = (
-    "spiral", "circles", "xor", "moons", "blobs", "surface",
-    "digits", "breast_cancer", "mnist", "csv",
+    "spiral",
+    "circles",
+    "xor",
+    "moons",
+    "blobs",
+    "surface",
+    "digits",
+    "breast_cancer",
+    "mnist",
+    "csv",
 )
 
 
@@ -99,16 +114,16 @@ class ConfigError(ValueError):
 class DataConfig:
     """Where the examples come from and how they are prepared."""
 
-    name: str = "digits"          # one of DATASETS
-    n_samples: int = 600          # synthetic sets: number of points
-    noise: float = 0.1            # synthetic sets: noise level
-    n_classes: int = 3            # spiral / blobs: number of classes
-    path: str = ""                # mnist / csv: file or folder ("" = default location)
-    label_column: str = "-1"      # csv: column name or integer index
+    name: str = "digits"  # one of DATASETS
+    n_samples: int = 600  # synthetic sets: number of points
+    noise: float = 0.1  # synthetic sets: noise level
+    n_classes: int = 3  # spiral / blobs: number of classes
+    path: str = ""  # mnist / csv: file or folder ("" = default location)
+    label_column: str = "-1"  # csv: column name or integer index
     test_fraction: float = 0.2
-    subset: int = 0               # keep at most this many training examples (0 = all)
-    scaling: str = "auto"         # one of SCALINGS; auto = unit for mnist, else standardize
-    seed: int = 0                 # generation and train/test split
+    subset: int = 0  # keep at most this many training examples (0 = all)
+    scaling: str = "auto"  # one of SCALINGS; auto = unit for mnist, else standardize
+    seed: int = 0  # generation and train/test split
 
 
 @dataclass(frozen=True)
@@ -127,17 +142,17 @@ class ModelConfig:
     width: int = 32
     activation: str = "sigmoid"
     hidden: tuple[LayerConfig, ...] = ()
-    loss: str = "softmax_ce"      # output activation + loss, one of LOSSES
-    init: str = "xavier_normal"   # one of INITIALIZERS
-    init_scale: float = 0.05      # std of init "normal", limit of init "uniform"
+    loss: str = "softmax_ce"  # output activation + loss, one of LOSSES
+    init: str = "xavier_normal"  # one of INITIALIZERS
+    init_scale: float = 0.05  # std of init "normal", limit of init "uniform"
     bias_init: float = 0.0
-    batch_norm: str = "none"      # "pre" / "post": normalise before / after the activation
-    residual: bool = False        # skip connection around each equal-width hidden layer
-    dropout: float = 0.0          # drop probability after each hidden layer (training only)
-    leaky_slope: float = 0.01     # leaky_relu negative slope
+    batch_norm: str = "none"  # "pre" / "post": normalise before / after the activation
+    residual: bool = False  # skip connection around each equal-width hidden layer
+    dropout: float = 0.0  # drop probability after each hidden layer (training only)
+    leaky_slope: float = 0.01  # leaky_relu negative slope
     elu_alpha: float = 1.0
-    prelu_init: float = 0.25      # initial learnable slope of prelu layers
-    dtype: str = "float64"        # one of DTYPES
+    prelu_init: float = 0.25  # initial learnable slope of prelu layers
+    dtype: str = "float64"  # one of DTYPES
 
     def layers(self) -> tuple[LayerConfig, ...]:
         """The hidden layers with every activation resolved."""
@@ -150,31 +165,31 @@ class ModelConfig:
 class TrainingConfig:
     """Optimiser, schedule and countermeasures applied to the gradient."""
 
-    optimizer: str = "sgd"        # one of OPTIMIZERS
+    optimizer: str = "sgd"  # one of OPTIMIZERS
     learning_rate: float = 0.1
-    momentum: float = 0.9         # momentum / nesterov
-    rho: float = 0.9              # rmsprop decay (Keras default)
-    beta1: float = 0.9            # adam (Keras defaults)
+    momentum: float = 0.9  # momentum / nesterov
+    rho: float = 0.9  # rmsprop decay (Keras default)
+    beta1: float = 0.9  # adam (Keras defaults)
     beta2: float = 0.999
     epsilon: float = 1e-7
     batch_size: int = 32
     epochs: int = 10
-    steps: int = 0                # if > 0, train this many steps instead of ``epochs``
-    weight_decay: float = 0.0     # L2 penalty (wd / 2) * sum ||W||^2 on weights
-    clip_norm: float = 0.0        # clip the global gradient norm to this (0 = off)
-    clip_value: float = 0.0       # clip each gradient entry to [-v, v] (0 = off)
-    bn_momentum: float = 0.99     # running-statistics momentum (Keras default)
+    steps: int = 0  # if > 0, train this many steps instead of ``epochs``
+    weight_decay: float = 0.0  # L2 penalty (wd / 2) * sum ||W||^2 on weights
+    clip_norm: float = 0.0  # clip the global gradient norm to this (0 = off)
+    clip_value: float = 0.0  # clip each gradient entry to [-v, v] (0 = off)
+    bn_momentum: float = 0.99  # running-statistics momentum (Keras default)
     # evaluate on the test split every N steps (0 = never); "auto" = as often as keeps the
     # examples evaluated within 10% of the examples trained on (see engine.session)
     eval_every: int | str = EVAL_AUTO
-    seed: int = 0                 # weights, shuffling and dropout
+    seed: int = 0  # weights, shuffling and dropout
 
 
 @dataclass(frozen=True)
 class LoggingConfig:
     """What the session records."""
 
-    history: int = 4096           # capacity of the metric history (points kept)
+    history: int = 4096  # capacity of the metric history (points kept)
 
 
 @dataclass(frozen=True)
@@ -195,7 +210,7 @@ MAX_SHOWN = 80
 
 def cut(text: str, limit: int = MAX_SHOWN) -> str:
     """``text`` cut to ``limit`` characters, ending in "…" when cut."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def shown(value, limit: int = MAX_SHOWN) -> str:
@@ -205,7 +220,7 @@ def shown(value, limit: int = MAX_SHOWN) -> str:
     """
     try:
         text = repr(value)
-    except (ValueError, RecursionError):   # int too long to print / nested too deeply
+    except (ValueError, RecursionError):  # int too long to print / nested too deeply
         text = f"<{type(value).__name__} too large to show>"
     return cut(text, limit)
 
@@ -217,7 +232,7 @@ def _check(errors: list[str], ok: bool, path: str, expected: str, value) -> None
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``options`` (difflib), else ``""``."""
-    if len(str(word)) > MAX_SHOWN:   # nothing that long is close to a name; difflib is slow
+    if len(str(word)) > MAX_SHOWN:  # nothing that long is close to a name; difflib is slow
         return ""
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -225,25 +240,33 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 
 def _choice(errors: list[str], path: str, value, options) -> None:
     if value not in options:
-        errors.append(f"{path}: must be one of {', '.join(options)}, got {shown(value)}"
-                      + did_you_mean(value, options))
+        errors.append(
+            f"{path}: must be one of {', '.join(options)}, got {shown(value)}"
+            + did_you_mean(value, options)
+        )
 
 
 def _validate_data(d: DataConfig, errors: list[str]) -> None:
     _choice(errors, "data.name", d.name, DATASETS)
-    if d.scaling == "none":   # the old name: it meant / 255 for mnist, nothing for the others
+    if d.scaling == "none":  # the old name: it meant / 255 for mnist, nothing for the others
         errors.append(_renamed_none(d.name))
     else:
         _choice(errors, "data.scaling", d.scaling, SCALINGS)
     _check(errors, d.n_samples >= 4, "data.n_samples", "must be >= 4", d.n_samples)
     _check(errors, d.noise >= 0, "data.noise", "must be >= 0", d.noise)
     _check(errors, d.n_classes >= 2, "data.n_classes", "must be >= 2", d.n_classes)
-    _check(errors, 0 <= d.test_fraction < 1, "data.test_fraction", "must be in [0, 1)",
-           d.test_fraction)
+    _check(
+        errors, 0 <= d.test_fraction < 1, "data.test_fraction", "must be in [0, 1)", d.test_fraction
+    )
     _check(errors, d.subset >= 0, "data.subset", "must be >= 0", d.subset)
     _check(errors, d.seed >= 0, "data.seed", "must be >= 0", d.seed)
-    _check(errors, len(d.label_column) <= MAX_SHOWN, "data.label_column",
-           f"must be a column name or index of at most {MAX_SHOWN} characters", d.label_column)
+    _check(
+        errors,
+        len(d.label_column) <= MAX_SHOWN,
+        "data.label_column",
+        f"must be a column name or index of at most {MAX_SHOWN} characters",
+        d.label_column,
+    )
 
 
 def _renamed_none(data_name: str) -> str:
@@ -253,10 +276,14 @@ def _renamed_none(data_name: str) -> str:
     set as stored, so no single new name means what it meant in every saved config.
     """
     if data_name == "mnist":
-        return ("data.scaling: 'none' was renamed; did you mean 'unit'? (pixels / 255, what "
-                "'none' did for mnist; 'raw' keeps the pixels 0-255 as stored)")
-    return ("data.scaling: 'none' was renamed; did you mean 'raw'? (values as stored, what "
-            "'none' did; 'unit' divides image pixels by 255)")
+        return (
+            "data.scaling: 'none' was renamed; did you mean 'unit'? (pixels / 255, what "
+            "'none' did for mnist; 'raw' keeps the pixels 0-255 as stored)"
+        )
+    return (
+        "data.scaling: 'none' was renamed; did you mean 'raw'? (values as stored, what "
+        "'none' did; 'unit' divides image pixels by 255)"
+    )
 
 
 def _validate_model(m: ModelConfig, errors: list[str]) -> None:
@@ -277,11 +304,15 @@ def _validate_model(m: ModelConfig, errors: list[str]) -> None:
     # without a hidden list every layer has model.width: nothing to compare (and no list
     # of model.depth layers is built just to find that out)
     widths = [h.width for h in m.hidden]
-    if m.residual and min(widths, default=1) >= 1:   # a bad width is reported once, above
+    if m.residual and min(widths, default=1) >= 1:  # a bad width is reported once, above
         for i in range(1, len(widths)):
-            _check(errors, widths[i] == widths[i - 1], f"model.hidden[{i}].width",
-                   f"must equal the previous width {widths[i - 1]} when model.residual is on",
-                   widths[i])
+            _check(
+                errors,
+                widths[i] == widths[i - 1],
+                f"model.hidden[{i}].width",
+                f"must equal the previous width {widths[i - 1]} when model.residual is on",
+                widths[i],
+            )
 
 
 def _validate_training(t: TrainingConfig, errors: list[str]) -> None:
@@ -297,9 +328,13 @@ def _validate_training(t: TrainingConfig, errors: list[str]) -> None:
         v = getattr(t, name)
         _check(errors, v >= 0, f"training.{name}", "must be >= 0", v)
     every = t.eval_every
-    _check(errors, every == EVAL_AUTO or isinstance(every, int) and not isinstance(every, bool)
-           and every >= 0, "training.eval_every",
-           f"must be {EVAL_AUTO!r} or a whole number of steps >= 0 (0 = never)", every)
+    _check(
+        errors,
+        every == EVAL_AUTO or isinstance(every, int) and not isinstance(every, bool) and every >= 0,
+        "training.eval_every",
+        f"must be {EVAL_AUTO!r} or a whole number of steps >= 0 (0 = never)",
+        every,
+    )
     _check(errors, t.seed >= 0, "training.seed", "must be >= 0", t.seed)
 
 
@@ -324,8 +359,10 @@ def _validate_finite(config: ExperimentConfig, errors: list[str]) -> list[str]:
 def _validate_combination(config: ExperimentConfig, errors: list[str]) -> None:
     """Rules across sections: the loss must suit the data, the history must be even."""
     if config.data.name == "surface" and config.model.loss != "mse":
-        errors.append(f"model.loss: data.name = \"surface\" is a regression set and needs "
-                      f"\"mse\", got {shown(config.model.loss)}")
+        errors.append(
+            f'model.loss: data.name = "surface" is a regression set and needs '
+            f'"mse", got {shown(config.model.loss)}'
+        )
     h = config.logging.history
     _check(errors, h >= 16 and h % 2 == 0, "logging.history", "must be an even number >= 16", h)
 
@@ -395,8 +432,14 @@ def _describe(value) -> str:
     """How a wrong value reads in an error message: ``string '5'``, ``boolean true``."""
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
-    kinds = {int: "integer", float: "float", str: "string", list: "array", tuple: "array",
-             dict: "table"}
+    kinds = {
+        int: "integer",
+        float: "float",
+        str: "string",
+        list: "array",
+        tuple: "array",
+        dict: "table",
+    }
     kind = next((k for t, k in kinds.items() if isinstance(value, t)), type(value).__name__)
     return f"{kind} {shown(value, 40)}"
 
@@ -411,7 +454,7 @@ def _unknown_key(cls, key: str, path: str) -> str:
     path = cut(path)
     hint = did_you_mean(key, names)
     if not hint:
-        for section in _SECTIONS:   # e.g. model.learning_rate -> training.learning_rate
+        for section in _SECTIONS:  # e.g. model.learning_rate -> training.learning_rate
             section_cls = _hints(ExperimentConfig)[section]
             if key in {f.name for f in fields(section_cls)}:
                 hint = f"; did you mean '{section}.{key}'?"
@@ -446,10 +489,15 @@ def _convert(value, typ, path: str, problems: _Problems):
         return _build(typ, value, path, problems)
     if typ == tuple[LayerConfig, ...]:
         return _layers(value, path, problems)
-    if typ not in _TYPE_WORDS:   # a field type this reader does not know: take it as it is
+    if typ not in _TYPE_WORDS:  # a field type this reader does not know: take it as it is
         return value
-    ok = (isinstance(value, typ) and (typ is bool or not isinstance(value, bool))
-          or typ is float and isinstance(value, int) and not isinstance(value, bool))
+    ok = (
+        isinstance(value, typ)
+        and (typ is bool or not isinstance(value, bool))
+        or typ is float
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    )
     if not ok:
         problems.types.append(f"{path}: expected {_TYPE_WORDS[typ]}, got {_describe(value)}")
         return MISSING
@@ -500,7 +548,7 @@ def _covered(error: str, bad_paths: set[str]) -> bool:
     """True if ``error`` is about a field (or a part of one) already reported as mistyped."""
     path = error.split(": ", 1)[0]
     if "model.residual" in error and any(p.startswith("model.hidden[") for p in bad_paths):
-        return True   # compares a stand-in width with its neighbour
+        return True  # compares a stand-in width with its neighbour
     return any(path == p or path.startswith((p + ".", p + "[")) for p in bad_paths)
 
 
@@ -526,6 +574,7 @@ def from_dict(d: dict, source: str = "") -> ExperimentConfig:
 
 # ----------------------------------------------------------------------------- files
 
+
 def loads_toml(text: str, source: str = "") -> ExperimentConfig:
     """Parse and check a TOML document (see :func:`from_dict`)."""
     return from_dict(parse_document(text, ".toml", source), source)
@@ -543,7 +592,7 @@ def dumps_json(config: ExperimentConfig) -> str:
 
 def parse_document(text: str, suffix: str, source: str = "") -> dict:
     """The top-level table of a TOML (``.toml``) or JSON (``.json``) text, unchecked."""
-    text = text.removeprefix("\ufeff")   # a BOM some editors write: not part of the document
+    text = text.removeprefix("\ufeff")  # a BOM some editors write: not part of the document
     try:
         # JSON's NaN / Infinity parse as floats: validate() then names the field
         d = json.loads(text) if suffix == ".json" else tomllib.loads(text)
@@ -552,22 +601,23 @@ def parse_document(text: str, suffix: str, source: str = "") -> dict:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([f"invalid TOML: {e}"], source) from None
     except json.JSONDecodeError as e:
-        raise ConfigError([f"invalid JSON: {e.msg} (at line {e.lineno}, column {e.colno})"],
-                          source) from None
-    except ValueError as e:   # an integer of more than 4300 digits (Python's guard)
+        raise ConfigError(
+            [f"invalid JSON: {e.msg} (at line {e.lineno}, column {e.colno})"], source
+        ) from None
+    except ValueError as e:  # an integer of more than 4300 digits (Python's guard)
         what = "an integer of more than 4300 digits" if "digits" in str(e) else cut(str(e))
         raise ConfigError([f"invalid number: {what}"], source) from None
     if not isinstance(d, dict):
-        raise ConfigError([f"expected a JSON object at the top level, got {_describe(d)}"],
-                          source)
+        raise ConfigError([f"expected a JSON object at the top level, got {_describe(d)}"], source)
     return d
 
 
 def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".json"):
-        raise ConfigError([f"unsupported file type {suffix or '(none)'!r}; expected .toml or "
-                           ".json"], str(path))
+        raise ConfigError(
+            [f"unsupported file type {suffix or '(none)'!r}; expected .toml or .json"], str(path)
+        )
     return suffix
 
 
@@ -610,8 +660,11 @@ def read_document(path: str | os.PathLike) -> dict:
     if problem is None and path.stat().st_size > MAX_DOCUMENT_BYTES:
         problem = f"larger than {MAX_DOCUMENT_BYTES // 1024**2} MiB, too large for a config file"
     if problem:
-        expected = (", expected a .toml or .json file"
-                    if problem.startswith(("is a folder", "not a regular")) else "")
+        expected = (
+            ", expected a .toml or .json file"
+            if problem.startswith(("is a folder", "not a regular"))
+            else ""
+        )
         raise ConfigError([problem + expected], str(path))
     try:
         text = path.read_text(encoding="utf-8")
@@ -648,7 +701,7 @@ def clean_stale_temps(folder: Path) -> list[Path]:
     """
     removed = []
     for tmp in folder.glob(".*.tmp"):
-        parts = tmp.name.rsplit(".", 3)   # [".metrics.csv", pid, hex, "tmp"]
+        parts = tmp.name.rsplit(".", 3)  # [".metrics.csv", pid, hex, "tmp"]
         if len(parts) == 4 and parts[1].isdigit() and not _alive(int(parts[1])):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
@@ -704,6 +757,7 @@ def save(config: ExperimentConfig, path: str | os.PathLike) -> Path:
 
 # ----------------------------------------------------------------------------- overrides
 
+
 def _parse_key(key: str) -> list[str | int] | None:
     """``model.hidden[0].width`` -> ``["model", "hidden", 0, "width"]``; None if malformed."""
     parts: list[str | int] = []
@@ -745,7 +799,7 @@ def parse_value(text: str, typ=None):
     text = text.strip()
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except (ValueError, RecursionError):   # TOMLDecodeError, or an integer of 4300+ digits
+    except (ValueError, RecursionError):  # TOMLDecodeError, or an integer of 4300+ digits
         value = text
     if typ is str and not isinstance(value, str):
         return text
@@ -784,7 +838,7 @@ def _assign(d: dict, parts: list[str | int], value, key: str) -> str | None:
         if i == len(parts) - 1:
             node[part] = value
         elif isinstance(part, int):
-            if isinstance(node[part], int):   # a shorthand width, e.g. from hidden=[16, 16]
+            if isinstance(node[part], int):  # a shorthand width, e.g. from hidden=[16, 16]
                 node[part] = {"width": node[part]}
             node = node[part]
         else:
@@ -792,8 +846,9 @@ def _assign(d: dict, parts: list[str | int], value, key: str) -> str | None:
     return None
 
 
-def apply_overrides(config: ExperimentConfig, overrides: Iterable[str],
-                    source: str = "--set") -> ExperimentConfig:
+def apply_overrides(
+    config: ExperimentConfig, overrides: Iterable[str], source: str = "--set"
+) -> ExperimentConfig:
     """``config`` with ``key=value`` settings applied (``model.depth=5``, ``model.hidden=[16, 16]``,
     ``model.hidden[0].width=8``), re-checked as a whole.
 

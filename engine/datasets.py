@@ -51,8 +51,10 @@ MNIST_DESCRIPTION = "MNIST 28x28 handwritten digits (LeCun, Cortes & Burges), ow
 # MNIST IDX files: (stem, kind); accepted names are "<stem>-<kind>-ubyte" and
 # "<stem>.<kind>-ubyte", each optionally gzipped (".gz").
 MNIST_IDX = (
-    ("train-images", "idx3"), ("train-labels", "idx1"),
-    ("t10k-images", "idx3"), ("t10k-labels", "idx1"),
+    ("train-images", "idx3"),
+    ("train-labels", "idx1"),
+    ("t10k-images", "idx3"),
+    ("t10k-labels", "idx1"),
 )
 #: the data sets whose features are pixel intensities, and the largest intensity of each
 IMAGE_MAX = {"mnist": 255, "digits": 16}
@@ -73,14 +75,14 @@ class Dataset:
     name: str
     X_train: np.ndarray  # (n_train, n_features) float64 or float32, C-contiguous
     y_train: np.ndarray  # (n_train,) int64 in 0..K-1 | (n_train, n_targets) float64 (regression)
-    X_test: np.ndarray   # (n_test, n_features) same dtype as X_train
-    y_test: np.ndarray   # (n_test,) int64 | (n_test, n_targets) float64
-    task: str            # "classification" | "regression"
-    n_classes: int       # 0 for regression
+    X_test: np.ndarray  # (n_test, n_features) same dtype as X_train
+    y_test: np.ndarray  # (n_test,) int64 | (n_test, n_targets) float64
+    task: str  # "classification" | "regression"
+    n_classes: int  # 0 for regression
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
-    description: str     # one line, with provenance for bundled sets
-    scaling: str = ""    # what was done to the features, e.g. "unit (pixels / 255, auto)"
+    description: str  # one line, with provenance for bundled sets
+    scaling: str = ""  # what was done to the features, e.g. "unit (pixels / 255, auto)"
 
     def __post_init__(self):
         """Catch inconsistent arrays where they are made, not deep inside training."""
@@ -108,8 +110,9 @@ class Dataset:
 
     def __repr__(self) -> str:
         kind = f"{self.n_classes} classes" if self.task == "classification" else "regression"
-        return (f"Dataset({self.name!r}, train={self.X_train.shape}, "
-                f"test={self.X_test.shape}, {kind})")
+        return (
+            f"Dataset({self.name!r}, train={self.X_train.shape}, test={self.X_test.shape}, {kind})"
+        )
 
 
 def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -228,8 +231,10 @@ def _load_bundled(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], t
     """Read ``assets/data/<name>.npz`` written by ``assets/data/make_bundled.py``."""
     path = ASSETS_DIR / f"{name}.npz"
     if not path.is_file():
-        raise DataError(f"{path}: bundled data set missing; regenerate it with "
-                        "`python assets/data/make_bundled.py` (needs scikit-learn)")
+        raise DataError(
+            f"{path}: bundled data set missing; regenerate it with "
+            "`python assets/data/make_bundled.py` (needs scikit-learn)"
+        )
     with np.load(path, allow_pickle=False) as z:
         X, y = _features(z["X"]), z["y"].astype(np.int64)
         feature_names = tuple(str(s) for s in z["feature_names"])
@@ -280,12 +285,15 @@ def _idx_header(path: Path, f) -> tuple[int, ...]:
     """The dimensions stated by an IDX header (``000008`` magic = unsigned bytes)."""
     head = f.read(4)
     if len(head) < 4 or head[:3] != b"\x00\x00\x08":
-        raise DataError(f"{path}: not an IDX file of unsigned bytes "
-                        f"(magic number {head[:4].hex() or 'empty'}, expected 000008xx)")
+        raise DataError(
+            f"{path}: not an IDX file of unsigned bytes "
+            f"(magic number {head[:4].hex() or 'empty'}, expected 000008xx)"
+        )
     ndim = head[3]
     if not 1 <= ndim <= _IDX_MAX_DIMS:
-        raise DataError(f"{path}: IDX header says {ndim} dimensions, expected 1 (labels) "
-                        "or 3 (images)")
+        raise DataError(
+            f"{path}: IDX header says {ndim} dimensions, expected 1 (labels) or 3 (images)"
+        )
     raw = f.read(4 * ndim)
     if len(raw) < 4 * ndim:
         raise DataError(f"{path}: truncated IDX header")
@@ -309,17 +317,21 @@ def _read_idx(path: Path) -> np.ndarray:
             dims = _idx_header(path, f)
             n, limit = math.prod(dims), _data_byte_limit()
             if n > limit:
-                raise DataError(f"{path}: IDX header announces shape {dims} "
-                                f"({format_bytes(n)}), more than the limit of "
-                                f"{format_bytes(limit)} for MNIST data")
+                raise DataError(
+                    f"{path}: IDX header announces shape {dims} "
+                    f"({format_bytes(n)}), more than the limit of "
+                    f"{format_bytes(limit)} for MNIST data"
+                )
             data = _read_exactly(f, n)
             extra = bool(f.read(1))
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: unreadable or corrupt file ({e})") from None
     if len(data) != n or extra:
         held = f"{len(data)}" if len(data) < n else "more"
-        raise DataError(f"{path}: IDX header announces shape {dims} ({n} bytes) "
-                        f"but the file holds {held} data bytes")
+        raise DataError(
+            f"{path}: IDX header announces shape {dims} ({n} bytes) "
+            f"but the file holds {held} data bytes"
+        )
     return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
@@ -346,9 +358,11 @@ def _read_mnist_folder(folder: Path) -> tuple[np.ndarray, ...]:
     if missing:
         if (folder / "mnist.npz").is_file() and len(missing) == len(MNIST_IDX):
             return _read_mnist_npz(folder / "mnist.npz")
-        raise DataError(f"{folder}: MNIST folder lacks {', '.join(missing)}; expected the four "
-                        "IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-                        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)")
+        raise DataError(
+            f"{folder}: MNIST folder lacks {', '.join(missing)}; expected the four "
+            "IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+            "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)"
+        )
     return tuple(_read_idx(found[key]) for key in MNIST_IDX)
 
 
@@ -367,24 +381,35 @@ def _read_mnist_npz(path: Path) -> tuple[np.ndarray, ...]:
     if not zipfile.is_zipfile(path):
         with path.open("rb") as f:
             npy = f.read(6) == b"\x93NUMPY"
-        hint = (" (this is a single .npy array; save the four arrays with np.savez)"
-                if npy else "")
-        raise DataError(f"{path}: not a readable .npz archive (not a zip file){hint}; expected "
-                        "a Keras-style mnist.npz with x_train, y_train, x_test, y_test")
+        hint = " (this is a single .npy array; save the four arrays with np.savez)" if npy else ""
+        raise DataError(
+            f"{path}: not a readable .npz archive (not a zip file){hint}; expected "
+            "a Keras-style mnist.npz with x_train, y_train, x_test, y_test"
+        )
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             missing = [k for k in _NPZ_KEYS if f"{k}.npy" not in names]
             if missing:
-                raise DataError(f"{path}: missing arrays {', '.join(missing)}; expected "
-                                "Keras-style x_train, y_train, x_test, y_test")
+                raise DataError(
+                    f"{path}: missing arrays {', '.join(missing)}; expected "
+                    "Keras-style x_train, y_train, x_test, y_test"
+                )
             return tuple(_read_npz_member(path, zf, k) for k in _NPZ_KEYS)
-    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error,
-            zipfile.BadZipFile) as e:
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+        zlib.error,
+        zipfile.BadZipFile,
+    ) as e:
         if isinstance(e, DataError):
             raise
-        raise DataError(f"{path}: not a readable .npz archive ({type(e).__name__}: "
-                        f"{str(e)[:120]})") from None
+        raise DataError(
+            f"{path}: not a readable .npz archive ({type(e).__name__}: {str(e)[:120]})"
+        ) from None
 
 
 def _read_npz_member(path: Path, zf: zipfile.ZipFile, key: str) -> np.ndarray:
@@ -393,52 +418,70 @@ def _read_npz_member(path: Path, zf: zipfile.ZipFile, key: str) -> np.ndarray:
 
     with zf.open(f"{key}.npy") as f:
         version = np.lib.format.read_magic(f)
-        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
         shape, fortran, dtype = read_header(f)
         if dtype.hasobject or dtype.kind not in "biuf":
             raise DataError(f"{path}: {key} has dtype {dtype}, expected numbers")
         n = math.prod(shape) * dtype.itemsize
         if n > _data_byte_limit():
-            raise DataError(f"{path}: {key} announces shape {shape} ({format_bytes(n)}), more "
-                            f"than the limit of {format_bytes(_data_byte_limit())}")
+            raise DataError(
+                f"{path}: {key} announces shape {shape} ({format_bytes(n)}), more "
+                f"than the limit of {format_bytes(_data_byte_limit())}"
+            )
         data = _read_exactly(f, n)
     if len(data) != n:
         raise DataError(f"{path}: {key} is truncated ({len(data)} of {n} bytes)")
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
-def _check_mnist_split(source: Path, split: str, images: np.ndarray, labels: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def _check_mnist_split(
+    source: Path, split: str, images: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """One split as (n, pixels) images and (n,) int64 labels 0..9, or DataError saying why."""
     if images.ndim not in (2, 3) or labels.ndim != 1 or len(images) != len(labels):
-        raise DataError(f"{source}: MNIST {split} images {images.shape} and labels "
-                        f"{labels.shape} do not match; expected (n, 28, 28) and (n,)")
+        raise DataError(
+            f"{source}: MNIST {split} images {images.shape} and labels "
+            f"{labels.shape} do not match; expected (n, 28, 28) and (n,)"
+        )
     if split == "train" and len(images) == 0:
         raise DataError(f"{source}: MNIST train split has no images")
     flat = images.reshape(len(images), -1)
     if flat.shape[1] == 0:
         raise DataError(f"{source}: MNIST {split} images have no pixels {images.shape}")
     if flat.dtype.kind == "f" and not np.isfinite(flat).all():
-        raise DataError(f"{source}: MNIST {split} images hold NaN or infinite pixels; "
-                        "expected numbers 0..255")
-    if labels.dtype.kind == "f" and not (np.isfinite(labels).all()
-                                         and (labels == np.round(labels)).all()):
-        raise DataError(f"{source}: MNIST {split} labels must be whole numbers 0..9, found "
-                        "NaN, infinite or fractional values")
+        raise DataError(
+            f"{source}: MNIST {split} images hold NaN or infinite pixels; expected numbers 0..255"
+        )
+    if labels.dtype.kind == "f" and not (
+        np.isfinite(labels).all() and (labels == np.round(labels)).all()
+    ):
+        raise DataError(
+            f"{source}: MNIST {split} labels must be whole numbers 0..9, found "
+            "NaN, infinite or fractional values"
+        )
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataError(f"{source}: MNIST {split} labels must be digits 0..9, "
-                        f"found {labels.min()}..{labels.max()}")
+        raise DataError(
+            f"{source}: MNIST {split} labels must be digits 0..9, "
+            f"found {labels.min()}..{labels.max()}"
+        )
     return flat, labels.astype(np.int64)
 
 
 def _check_mnist(source: Path, arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     """Validate shapes/labels; images become (n, h*w), labels (n,) int64."""
-    out = [*_check_mnist_split(source, "train", *arrays[:2]),
-           *_check_mnist_split(source, "test", *arrays[2:])]
+    out = [
+        *_check_mnist_split(source, "train", *arrays[:2]),
+        *_check_mnist_split(source, "test", *arrays[2:]),
+    ]
     if out[0].shape[1] != out[2].shape[1]:
-        raise DataError(f"{source}: MNIST train images have {out[0].shape[1]} pixels, "
-                        f"test images {out[2].shape[1]}")
+        raise DataError(
+            f"{source}: MNIST train images have {out[0].shape[1]} pixels, "
+            f"test images {out[2].shape[1]}"
+        )
     return tuple(out)
 
 
@@ -451,7 +494,8 @@ def _read_mnist(path: str | Path) -> tuple[Path, tuple[np.ndarray, ...]]:
                 f"MNIST not found: data.path is empty and {source} does not exist. Put the "
                 "Keras-style mnist.npz there, or set data.path to an mnist.npz file or to a "
                 "folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-                "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)")
+                "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)"
+            )
     else:
         source = Path(path).expanduser()
     if source.is_dir():
@@ -459,8 +503,10 @@ def _read_mnist(path: str | Path) -> tuple[Path, tuple[np.ndarray, ...]]:
     elif source.exists():
         arrays = _read_mnist_npz(source)
     else:
-        raise DataError(f"{source}: not found; expected a Keras-style mnist.npz or a folder "
-                        "with the four MNIST IDX files")
+        raise DataError(
+            f"{source}: not found; expected a Keras-style mnist.npz or a folder "
+            "with the four MNIST IDX files"
+        )
     return source, _check_mnist(source, arrays)
 
 
@@ -509,10 +555,12 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
         raise DataError(f"{path}: file not found")
     if problem:
         raise DataError(f"{path}: {problem}, expected a CSV file")
-    limit = _data_byte_limit() // 2   # parsed text takes ~30x the file's size at its peak
+    limit = _data_byte_limit() // 2  # parsed text takes ~30x the file's size at its peak
     if path.stat().st_size > limit:
-        raise DataError(f"{path}: {format_bytes(path.stat().st_size)}, more than the limit of "
-                        f"{format_bytes(limit)} for a CSV file")
+        raise DataError(
+            f"{path}: {format_bytes(path.stat().st_size)}, more than the limit of "
+            f"{format_bytes(limit)} for a CSV file"
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: drop a spreadsheet's BOM
     except UnicodeDecodeError:
@@ -530,22 +578,27 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _label_index(path: Path, label_column: str | int, header: list[str] | None,
-                 n_cols: int) -> int:
+def _label_index(path: Path, label_column: str | int, header: list[str] | None, n_cols: int) -> int:
     """0-based index of the label column, given by name (needs a header) or integer index."""
     text = str(label_column).strip()
-    if re.fullmatch(r"[+-]?\d{1,18}", text):   # longer digit strings are out of range anyway
+    if re.fullmatch(r"[+-]?\d{1,18}", text):  # longer digit strings are out of range anyway
         i = int(text)
         if not -n_cols <= i < n_cols:
-            raise DataError(f"{path}: label column {i} is out of range for {n_cols} columns "
-                            f"(use 0..{n_cols - 1} or -{n_cols}..-1)")
+            raise DataError(
+                f"{path}: label column {i} is out of range for {n_cols} columns "
+                f"(use 0..{n_cols - 1} or -{n_cols}..-1)"
+            )
         return i % n_cols
     if header is None:
-        raise DataError(f"{path}: label column {shown(text)} is a name, but the file has no header "
-                        "row (line 1 is numeric); give an integer index such as -1")
+        raise DataError(
+            f"{path}: label column {shown(text)} is a name, but the file has no header "
+            "row (line 1 is numeric); give an integer index such as -1"
+        )
     if text not in header:
-        raise DataError(f"{path}: unknown label column {shown(text)}; columns are "
-                        + cut(", ".join(repr(h) for h in header), 300))
+        raise DataError(
+            f"{path}: unknown label column {shown(text)}; columns are "
+            + cut(", ".join(repr(h) for h in header), 300)
+        )
     return header.index(text)
 
 
@@ -561,8 +614,9 @@ def _where(path: Path, line: int, header: list[str] | None, c: int) -> str:
     return f"{path}: line {line}, column {c + 1} ({_column_name(header, c)!r})"
 
 
-def _parse_features(path: Path, rows: list[tuple[int, list[str]]], header: list[str] | None,
-                    cols: list[int]) -> np.ndarray:
+def _parse_features(
+    path: Path, rows: list[tuple[int, list[str]]], header: list[str] | None, cols: list[int]
+) -> np.ndarray:
     """(n, len(cols)) float64 from the given columns; DataError at the first bad cell."""
     cells = [[fields[c] for c in cols] for _, fields in rows]
     try:
@@ -575,20 +629,27 @@ def _parse_features(path: Path, rows: list[tuple[int, list[str]]], header: list[
         for c in cols:
             value = fields[c]
             if value.lower() in MISSING_TOKENS:
-                raise DataError(f"{_where(path, line, header, c)}: missing value {shown(value)}, "
-                                "expected a number")
+                raise DataError(
+                    f"{_where(path, line, header, c)}: missing value {shown(value)}, "
+                    "expected a number"
+                )
             if not _is_number(value):
-                raise DataError(f"{_where(path, line, header, c)}: non-numeric value "
-                                f"{shown(value)}, expected a number")
+                raise DataError(
+                    f"{_where(path, line, header, c)}: non-numeric value "
+                    f"{shown(value)}, expected a number"
+                )
             if not math.isfinite(float(value)):
-                raise DataError(f"{_where(path, line, header, c)}: non-finite value "
-                                f"{shown(value)}, expected a finite number")
+                raise DataError(
+                    f"{_where(path, line, header, c)}: non-finite value "
+                    f"{shown(value)}, expected a finite number"
+                )
     # Every cell is fine for Python's float (which accepts a little more than NumPy's parser).
     return _features([[float(fields[c]) for c in cols] for _, fields in rows])
 
 
-def _parse_labels(path: Path, rows: list[tuple[int, list[str]]], header: list[str] | None,
-                  c: int) -> tuple[np.ndarray, tuple[str, ...]]:
+def _parse_labels(
+    path: Path, rows: list[tuple[int, list[str]]], header: list[str] | None, c: int
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Labels -> (n,) int64 in 0..K-1 (sorted: numerically if all numbers) and class names."""
     values = [fields[c] for _, fields in rows]
     for (line, _), v in zip(rows, values, strict=True):
@@ -597,15 +658,19 @@ def _parse_labels(path: Path, rows: list[tuple[int, list[str]]], header: list[st
     if all(_is_number(v) for v in values):
         for (line, _), v in zip(rows, values, strict=True):
             if not float(v).is_integer():
-                raise DataError(f"{_where(path, line, header, c)}: label {shown(v)} is not a whole "
-                                "number; expected class labels (integers or names)")
+                raise DataError(
+                    f"{_where(path, line, header, c)}: label {shown(v)} is not a whole "
+                    "number; expected class labels (integers or names)"
+                )
         keys = [int(float(v)) for v in values]
     else:
         keys = values
     classes = sorted(set(keys))
     if len(classes) < 2:
-        raise DataError(f"{path}: label column {c + 1} ({_column_name(header, c)!r}) has only "
-                        f"one class ({shown(classes[0])}); expected at least two")
+        raise DataError(
+            f"{path}: label column {c + 1} ({_column_name(header, c)!r}) has only "
+            f"one class ({shown(classes[0])}); expected at least two"
+        )
     index = {k: i for i, k in enumerate(classes)}
     y = np.array([index[k] for k in keys], dtype=np.int64)
     return y, tuple(str(k) for k in classes)
@@ -627,8 +692,9 @@ def _is_header(fields: list[str]) -> bool:
     return numbers[0] in (0, 1) and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
-def load_csv(path: str | Path, label_column: str | int = "-1"
-             ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+def load_csv(
+    path: str | Path, label_column: str | int = "-1"
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """A classification CSV file -> (X (n, d) float64, y (n,) int64, feature_names, class_names).
 
     The delimiter (comma, tab or semicolon) is sniffed from the first line.  The first row
@@ -647,15 +713,19 @@ def load_csv(path: str | Path, label_column: str | int = "-1"
         rows = rows[1:]
     n_cols = len(header) if header is not None else len(rows[0][1])
     if n_cols < 2:
-        raise DataError(f"{path}: found {n_cols} column, expected numeric feature columns "
-                        "and a label column (delimiter , tab or ;)")
+        raise DataError(
+            f"{path}: found {n_cols} column, expected numeric feature columns "
+            "and a label column (delimiter , tab or ;)"
+        )
     label = _label_index(path, label_column, header, n_cols)
     if not rows:
         raise DataError(f"{path}: no data rows after the header line")
     for line, fields in rows:
         if len(fields) != n_cols:
-            raise DataError(f"{path}: line {line}: expected {n_cols} fields (like line "
-                            f"{first_line}), found {len(fields)}")
+            raise DataError(
+                f"{path}: line {line}: expected {n_cols} fields (like line "
+                f"{first_line}), found {len(fields)}"
+            )
     cols = [c for c in range(n_cols) if c != label]
     X = _parse_features(path, rows, header, cols)
     y, class_names = _parse_labels(path, rows, header, label)
@@ -665,8 +735,9 @@ def load_csv(path: str | Path, label_column: str | int = "-1"
 # ----------------------------------------------------------------------------- split, scale
 
 
-def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float, rng
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def train_test_split(
+    X: np.ndarray, y: np.ndarray, test_fraction: float, rng
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle with ``rng`` and cut off round(n * test_fraction) test examples.
 
     A positive fraction keeps at least one example on each side.  Not stratified.
@@ -678,8 +749,12 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float, rng
         n_test = min(max(n_test, 1), n - 1)
     order = rng.permutation(n)
     test, train = order[:n_test], order[n_test:]
-    return (_features(X[train]), np.ascontiguousarray(y[train]),
-            _features(X[test]), np.ascontiguousarray(y[test]))
+    return (
+        _features(X[train]),
+        np.ascontiguousarray(y[train]),
+        _features(X[test]),
+        np.ascontiguousarray(y[test]),
+    )
 
 
 _CHUNK = 1 << 20  # elements per chunk of the in-place passes: 8 MB of float64 scratch at most
@@ -704,7 +779,7 @@ def _column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         total += X[rows].sum(axis=0, dtype=np.float64)
     mean = total / n
     squares = np.zeros(X.shape[1])
-    with np.errstate(over="ignore", invalid="ignore"):   # near 1e308: callers check finiteness
+    with np.errstate(over="ignore", invalid="ignore"):  # near 1e308: callers check finiteness
         for rows in _row_chunks(X):
             d = X[rows].astype(np.float64) - mean
             squares += (d * d).sum(axis=0)
@@ -726,9 +801,11 @@ def _refuse_overflow(*stats_and_scaling) -> None:
     bad = ~np.logical_and.reduce([np.isfinite(a) for a in stats])
     if bad.any():
         cols = ", ".join(str(i) for i in np.flatnonzero(bad)[:10])
-        raise DataError(f"data.scaling: feature column(s) {cols} hold values too large to "
-                        f"{scaling} in float64 (their statistics overflow); rescale them, or "
-                        "use data.scaling = \"raw\" to feed them as they are")
+        raise DataError(
+            f"data.scaling: feature column(s) {cols} hold values too large to "
+            f"{scaling} in float64 (their statistics overflow); rescale them, or "
+            'use data.scaling = "raw" to feed them as they are'
+        )
 
 
 def _standardize_(X_train: np.ndarray, X_test: np.ndarray) -> None:
@@ -812,9 +889,11 @@ def scale_(X_train: np.ndarray, X_test: np.ndarray, scaling: str, name: str) -> 
         _minmax_(X_train, X_test)
     elif used == "unit":
         if name not in IMAGE_MAX:
-            raise DataError(f"data.scaling: 'unit' divides image pixels by their maximum "
-                            f"({', '.join(IMAGE_MAX)} only); for data.name = {name!r} use "
-                            "standardize, minmax or raw")
+            raise DataError(
+                f"data.scaling: 'unit' divides image pixels by their maximum "
+                f"({', '.join(IMAGE_MAX)} only); for data.name = {name!r} use "
+                "standardize, minmax or raw"
+            )
         for X in (X_train, X_test):
             for rows in _row_chunks(X):
                 X[rows] /= IMAGE_MAX[name]
@@ -824,8 +903,9 @@ def scale_(X_train: np.ndarray, X_test: np.ndarray, scaling: str, name: str) -> 
         raise DataError(f"data.scaling: expected one of {', '.join(SCALINGS)}, got {scaling!r}")
 
 
-def scale(X_train: np.ndarray, X_test: np.ndarray, scaling: str, name: str = ""
-          ) -> tuple[np.ndarray, np.ndarray]:
+def scale(
+    X_train: np.ndarray, X_test: np.ndarray, scaling: str, name: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
     """``scale_`` on float64 copies of both splits."""
     X_train, X_test = np.array(X_train, dtype=np.float64), np.array(X_test, dtype=np.float64)
     scale_(X_train, X_test, scaling, name)
@@ -873,18 +953,31 @@ def _load_mnist_dataset(cfg: DataConfig, rng: np.random.Generator, dtype) -> Dat
     source, (x_tr, y_tr, x_te, y_te) = _read_mnist(cfg.path)
     order = rng.permutation(len(x_tr))
     if cfg.subset > 0:
-        order = order[:cfg.subset]  # subset first: 60000 x 784 float64 would be 376 MB
+        order = order[: cfg.subset]  # subset first: 60000 x 784 float64 would be 376 MB
     X_train = _rows_as(x_tr, order, dtype)
     X_test = _rows_as(x_te, np.arange(len(x_te)), dtype)
     del x_tr, x_te  # the raw pixels are no longer needed: free them before scaling
     scale_(X_train, X_test, cfg.scaling, "mnist")
     side = math.isqrt(X_train.shape[1])
     n_pixels = X_train.shape[1]
-    names = (tuple(f"pixel_{r}_{c}" for r in range(side) for c in range(side))
-             if side * side == n_pixels else tuple(f"pixel_{i}" for i in range(n_pixels)))
-    return Dataset("mnist", X_train, y_tr[order], X_test, y_te, "classification", 10, names,
-                   tuple(str(d) for d in range(10)), f"{MNIST_DESCRIPTION}, from {source}",
-                   describe_scaling("mnist", cfg.scaling))
+    names = (
+        tuple(f"pixel_{r}_{c}" for r in range(side) for c in range(side))
+        if side * side == n_pixels
+        else tuple(f"pixel_{i}" for i in range(n_pixels))
+    )
+    return Dataset(
+        "mnist",
+        X_train,
+        y_tr[order],
+        X_test,
+        y_te,
+        "classification",
+        10,
+        names,
+        tuple(str(d) for d in range(10)),
+        f"{MNIST_DESCRIPTION}, from {source}",
+        describe_scaling("mnist", cfg.scaling),
+    )
 
 
 def load_dataset(cfg: DataConfig, dtype="float64") -> Dataset:
@@ -913,12 +1006,25 @@ def load_dataset(cfg: DataConfig, dtype="float64") -> Dataset:
         task, k = "classification", len(class_names)
         description = f"CSV file {cfg.path}, label column {cfg.label_column!r}"
     else:
-        raise DataError(f"data.name: expected one of {', '.join(SYNTHETIC + BUNDLED)}, mnist, "
-                        f"csv, got {cfg.name!r}")
+        raise DataError(
+            f"data.name: expected one of {', '.join(SYNTHETIC + BUNDLED)}, mnist, "
+            f"csv, got {cfg.name!r}"
+        )
     X_tr, y_tr, X_te, y_te = train_test_split(X, y, cfg.test_fraction, rng)
     if cfg.subset > 0:
-        X_tr, y_tr = X_tr[:cfg.subset].copy(), y_tr[:cfg.subset]  # copy: free the rest
-    scale_(X_tr, X_te, cfg.scaling, cfg.name)   # both are fresh float64 arrays of the split
+        X_tr, y_tr = X_tr[: cfg.subset].copy(), y_tr[: cfg.subset]  # copy: free the rest
+    scale_(X_tr, X_te, cfg.scaling, cfg.name)  # both are fresh float64 arrays of the split
     X_tr, X_te = (np.ascontiguousarray(X, dtype=dtype) for X in (X_tr, X_te))
-    return Dataset(cfg.name, X_tr, y_tr, X_te, y_te, task, k, tuple(feature_names),
-                   tuple(class_names), description, describe_scaling(cfg.name, cfg.scaling))
+    return Dataset(
+        cfg.name,
+        X_tr,
+        y_tr,
+        X_te,
+        y_te,
+        task,
+        k,
+        tuple(feature_names),
+        tuple(class_names),
+        description,
+        describe_scaling(cfg.name, cfg.scaling),
+    )

@@ -29,24 +29,31 @@ from engine.limits import MAX_VARIANTS
 from engine.session import LAYER_METRICS, SCALARS, Divergence, Session, Snapshot, warm_up
 
 #: leading columns of ``metrics.csv``; then one column per (metric, layer): ``grad_norm[hidden 1]``
-BASE_COLUMNS = ("step", "epoch", "loss", "accuracy", "test_loss", "test_accuracy",
-                "grad_global_norm")
+BASE_COLUMNS = (
+    "step",
+    "epoch",
+    "loss",
+    "accuracy",
+    "test_loss",
+    "test_accuracy",
+    "grad_global_norm",
+)
 #: share of the logged steps (at the end of the run) whose median is the "final" gradient norm
 FINAL_WINDOW = 0.1
-_TICK_SECONDS = 0.1   # progress callbacks about this often
+_TICK_SECONDS = 0.1  # progress callbacks about this often
 
 
 @dataclass(frozen=True)
 class Progress:
     """What a progress callback is told, about every ``_TICK_SECONDS`` and at the end."""
 
-    name: str          # run / variant name
-    index: int         # variant number, 0-based (0 for a single run)
-    count: int         # number of runs in this batch
-    done: int          # steps run so far
-    total: int         # steps planned
-    elapsed: float     # seconds since this run started
-    loss: float        # latest mini-batch loss
+    name: str  # run / variant name
+    index: int  # variant number, 0-based (0 for a single run)
+    count: int  # number of runs in this batch
+    done: int  # steps run so far
+    total: int  # steps planned
+    elapsed: float  # seconds since this run started
+    loss: float  # latest mini-batch loss
 
     @property
     def rate(self) -> float:
@@ -71,13 +78,13 @@ class RunResult:
 
     name: str
     config: ExperimentConfig
-    snapshot: Snapshot                 # final state, with history
-    columns: tuple[str, ...]           # names of the ``rows`` columns (see BASE_COLUMNS)
-    rows: np.ndarray                   # (n, len(columns)) float64, one per logged step
+    snapshot: Snapshot  # final state, with history
+    columns: tuple[str, ...]  # names of the ``rows`` columns (see BASE_COLUMNS)
+    rows: np.ndarray  # (n, len(columns)) float64, one per logged step
     planned_steps: int
-    wall_time: float                   # seconds of training (data loading excluded)
-    dataset: str = ""                  # one-line description of the data
-    interrupted: bool = False          # stopped by Ctrl-C
+    wall_time: float  # seconds of training (data loading excluded)
+    dataset: str = ""  # one-line description of the data
+    interrupted: bool = False  # stopped by Ctrl-C
     extra: dict = field(default_factory=dict)
 
     @property
@@ -108,7 +115,7 @@ class RunResult:
     def layer_history(self, metric: str = "grad_norm") -> np.ndarray:
         """(n, L+1) logged values of one per-layer metric."""
         first = self.columns.index(f"{metric}[{self.layer_labels[0]}]")
-        return self.rows[:, first:first + len(self.layer_labels)]
+        return self.rows[:, first : first + len(self.layer_labels)]
 
     def initial_grad_norm(self) -> np.ndarray:
         """(L+1,) ||dL/dW_k|| at the first step (the initialised network's gradient profile)."""
@@ -151,8 +158,10 @@ class RunResult:
 
     def __repr__(self) -> str:
         state = f"diverged at {self.divergence.step}" if self.diverged else "ok"
-        return (f"RunResult({self.name!r}, steps={self.steps}/{self.planned_steps}, "
-                f"loss={self.snapshot.loss:.4g}, {state})")
+        return (
+            f"RunResult({self.name!r}, steps={self.steps}/{self.planned_steps}, "
+            f"loss={self.snapshot.loss:.4g}, {state})"
+        )
 
 
 def _ratio(a: float, b: float) -> float:
@@ -164,8 +173,13 @@ def _ratio(a: float, b: float) -> float:
 
 # ----------------------------------------------------------------------------- running
 
-def planned_steps(config: ExperimentConfig, steps_per_epoch: int, steps: int | None = None,
-                  epochs: int | None = None) -> int:
+
+def planned_steps(
+    config: ExperimentConfig,
+    steps_per_epoch: int,
+    steps: int | None = None,
+    epochs: int | None = None,
+) -> int:
     """Steps to train: ``steps``, else ``epochs`` epochs, else the config's steps / epochs."""
     if steps is not None:
         return int(steps)
@@ -191,10 +205,18 @@ def _train(session: Session, total: int, report: Callable[[int, float], None]) -
     return False
 
 
-def run_experiment(config: ExperimentConfig, steps: int | None = None,
-                   epochs: int | None = None, progress: ProgressCallback | None = None,
-                   *, name: str | None = None, dataset=None, index: int = 0,
-                   count: int = 1, notice: Callable[[str], None] | None = None) -> RunResult:
+def run_experiment(
+    config: ExperimentConfig,
+    steps: int | None = None,
+    epochs: int | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    name: str | None = None,
+    dataset=None,
+    index: int = 0,
+    count: int = 1,
+    notice: Callable[[str], None] | None = None,
+) -> RunResult:
     """Train ``config`` for ``steps`` / ``epochs`` (default: the config's own) and collect.
 
     Stops early when the run diverges (the result says where).  ``dataset`` skips loading
@@ -218,15 +240,17 @@ def run_experiment(config: ExperimentConfig, steps: int | None = None,
         interrupted = _train(session, total, report)
     wall = time.perf_counter() - t0
     if not session.diverged and len(session.X_test):
-        session.evaluate("test")   # the summary's test figures are for the final weights
+        session.evaluate("test")  # the summary's test figures are for the final weights
     snap = session.snapshot(with_history=True)
     columns, rows = logged_rows(session, snap)
-    return RunResult(name, config, snap, columns, rows, total, wall,
-                     session.dataset.description, interrupted)
+    return RunResult(
+        name, config, snap, columns, rows, total, wall, session.dataset.description, interrupted
+    )
 
 
-def logged_rows(session: Session, snap: Snapshot | None = None
-                ) -> tuple[tuple[str, ...], np.ndarray]:
+def logged_rows(
+    session: Session, snap: Snapshot | None = None
+) -> tuple[tuple[str, ...], np.ndarray]:
     """(columns, rows) of every logged step, from the session's bounded traces.
 
     Test figures are those of the latest evaluation at or before each step (NaN before the
@@ -235,8 +259,8 @@ def logged_rows(session: Session, snap: Snapshot | None = None
     snap = snap or session.snapshot(with_history=False)
     labels = snap.layer_labels
     columns = BASE_COLUMNS + tuple(f"{m}[{lab}]" for m in LAYER_METRICS for lab in labels)
-    steps, layer_rows = session.trace.view()                 # (n,), (n, L+1, M)
-    s_steps, scalars = session.scalar_trace.view()           # same offers -> same steps
+    steps, layer_rows = session.trace.view()  # (n,), (n, L+1, M)
+    s_steps, scalars = session.scalar_trace.view()  # same offers -> same steps
     scalars = scalars[np.searchsorted(s_steps, steps)] if len(s_steps) else scalars
     # metric-major; the width is explicit so a run that diverged at its first step (no row
     # recorded) still gets its (0, n) table and a metrics.csv with the header
@@ -247,7 +271,7 @@ def logged_rows(session: Session, snap: Snapshot | None = None
         # in SCALARS order; out[2] is the kernel's global gradient norm of the last step
         last = (session.loss, session.accuracy, float(session.out[2]), session.learning_rate)
         scalars = np.vstack([scalars, last])
-        final = np.stack([snap.layers[m] for m in LAYER_METRICS])       # (M, L+1)
+        final = np.stack([snap.layers[m] for m in LAYER_METRICS])  # (M, L+1)
         per_layer = np.vstack([per_layer, final.reshape(1, -1)])
     e_steps, e_rows = session.eval_trace.view()
     test = np.full((len(steps), 2), np.nan)
@@ -255,13 +279,22 @@ def logged_rows(session: Session, snap: Snapshot | None = None
         idx = np.searchsorted(e_steps, steps, side="right") - 1
         test[idx >= 0] = e_rows[idx[idx >= 0]]
     i_loss, i_acc, i_g = (SCALARS.index(n) for n in ("loss", "accuracy", "grad_global_norm"))
-    base = np.column_stack([steps, steps // session.steps_per_epoch, scalars[:, i_loss],
-                            scalars[:, i_acc], test, scalars[:, i_g]])
+    base = np.column_stack(
+        [
+            steps,
+            steps // session.steps_per_epoch,
+            scalars[:, i_loss],
+            scalars[:, i_acc],
+            test,
+            scalars[:, i_g],
+        ]
+    )
     rows = np.hstack([base, per_layer]) if len(steps) else np.zeros((0, len(columns)))
     return columns, rows
 
 
 # ----------------------------------------------------------------------------- comparing
+
 
 def split_values(text: str) -> list[str]:
     """Split ``v1,v2,...`` at commas outside brackets and quotes (``[16,16],[32]``)."""
@@ -303,8 +336,7 @@ def _short_keys(keys: list[str]) -> list[str]:
     return [s if last.count(s) == 1 else k for s, k in zip(last, keys, strict=True)]
 
 
-def variants(config: ExperimentConfig, vary: Iterable[str]
-             ) -> list[tuple[str, ExperimentConfig]]:
+def variants(config: ExperimentConfig, vary: Iterable[str]) -> list[tuple[str, ExperimentConfig]]:
     """(name, config) for every combination of the ``vary`` options, all checked up front.
 
     Names read ``activation=relu,init=he_normal``.  Raises ConfigError listing every
@@ -314,11 +346,16 @@ def variants(config: ExperimentConfig, vary: Iterable[str]
     if not options:
         return [(config.name, config)]
     count = math.prod(len(values) for _, values in options)
-    if count > MAX_VARIANTS:   # counted before a single variant is built
+    if count > MAX_VARIANTS:  # counted before a single variant is built
         sizes = " x ".join(str(len(values)) for _, values in options)
         sizes = f"{sizes} = " if len(options) > 1 else ""
-        raise ConfigError([f"{sizes}{count} combinations; a comparison runs at most "
-                           f"{MAX_VARIANTS} variants: vary fewer values"], "--vary")
+        raise ConfigError(
+            [
+                f"{sizes}{count} combinations; a comparison runs at most "
+                f"{MAX_VARIANTS} variants: vary fewer values"
+            ],
+            "--vary",
+        )
     keys = [k for k, _ in options]
     shorts = _short_keys(keys)
     result, errors = [], []
@@ -334,9 +371,14 @@ def variants(config: ExperimentConfig, vary: Iterable[str]
     return result
 
 
-def compare(config: ExperimentConfig, vary: list[str], steps: int | None = None,
-            epochs: int | None = None, progress: ProgressCallback | None = None,
-            notice: Callable[[str], None] | None = None) -> dict[str, RunResult]:
+def compare(
+    config: ExperimentConfig,
+    vary: list[str],
+    steps: int | None = None,
+    epochs: int | None = None,
+    progress: ProgressCallback | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> dict[str, RunResult]:
     """Run every variant of ``config`` (cartesian product of ``vary``) on the same data and seed.
 
     Every variant is validated before the first one runs.  A data set is loaded once per
@@ -349,18 +391,27 @@ def compare(config: ExperimentConfig, vary: list[str], steps: int | None = None,
     datasets = {}
     results: dict[str, RunResult] = {}
     for i, (name, cfg) in enumerate(todo):
-        key = (cfg.data, cfg.model.dtype)   # in the engine's dtype: no per-session copy
+        key = (cfg.data, cfg.model.dtype)  # in the engine's dtype: no per-session copy
         if key not in datasets:
             datasets[key] = load_dataset(cfg.data, cfg.model.dtype)
-        results[name] = run_experiment(cfg, steps, epochs, progress, name=name,
-                                       dataset=datasets[key], index=i, count=len(todo),
-                                       notice=notice)
+        results[name] = run_experiment(
+            cfg,
+            steps,
+            epochs,
+            progress,
+            name=name,
+            dataset=datasets[key],
+            index=i,
+            count=len(todo),
+            notice=notice,
+        )
         if results[name].interrupted:
             break
     return results
 
 
 # ----------------------------------------------------------------------------- summaries
+
 
 def _finite(x) -> float | None:
     """JSON-safe number: None for NaN / inf."""
@@ -386,8 +437,15 @@ def json_safe(obj):
 def _divergence_dict(d: Divergence | None, labels: tuple[str, ...]) -> dict | None:
     if d is None:
         return None
-    return {"step": d.step, "phase": d.phase, "layer": d.layer, "layer_label": labels[d.layer],
-            "quantity": d.quantity, "message": d.message, "advice": d.advice}
+    return {
+        "step": d.step,
+        "phase": d.phase,
+        "layer": d.layer,
+        "layer_label": labels[d.layer],
+        "quantity": d.quantity,
+        "message": d.message,
+        "advice": d.advice,
+    }
 
 
 def summary(result: RunResult) -> dict:
@@ -404,18 +462,24 @@ def summary(result: RunResult) -> dict:
         "wall_time_s": round(result.wall_time, 4),
         "steps_per_second": round(result.steps_per_second, 1),
         "interrupted": result.interrupted,
-        "final": {"loss": _finite(train_loss), "accuracy": _finite(train_acc),
-                  "test_loss": _finite(snap.test_loss),
-                  "test_accuracy": _finite(snap.test_accuracy),
-                  "last_batch_loss": _finite(snap.loss),
-                  "last_batch_accuracy": _finite(snap.accuracy)},
+        "final": {
+            "loss": _finite(train_loss),
+            "accuracy": _finite(train_acc),
+            "test_loss": _finite(snap.test_loss),
+            "test_accuracy": _finite(snap.test_accuracy),
+            "last_batch_loss": _finite(snap.loss),
+            "last_batch_accuracy": _finite(snap.accuracy),
+        },
         "grad_norm_initial": {lab: _finite(v) for lab, v in zip(labels, initial, strict=True)},
         "grad_norm_final": {lab: _finite(v) for lab, v in zip(labels, final, strict=True)},
-        "grad_ratio_first_last_hidden": {"initial": _finite(result.grad_ratio("initial")),
-                                         "final": _finite(result.grad_ratio("final"))},
-        "layers_last_step": {m: {lab: _finite(v) for lab, v in zip(labels, snap.layers[m],
-                                                                   strict=True)}
-                             for m in LAYER_METRICS},
+        "grad_ratio_first_last_hidden": {
+            "initial": _finite(result.grad_ratio("initial")),
+            "final": _finite(result.grad_ratio("final")),
+        },
+        "layers_last_step": {
+            m: {lab: _finite(v) for lab, v in zip(labels, snap.layers[m], strict=True)}
+            for m in LAYER_METRICS
+        },
         "diverged": _divergence_dict(result.divergence, labels),
         "config": to_dict(result.config),
     }
@@ -437,13 +501,16 @@ def _csv_text(header: list[str], rows: Iterable[list]) -> str:
 
 def write_metrics_csv(result: RunResult, path: str | os.PathLike) -> Path:
     """One row per logged step: step, epoch, loss, ..., then ``metric[layer]`` columns."""
+
     def row(r: np.ndarray) -> list[str]:
         return [str(int(r[0])), str(int(r[1]))] + [_fmt(v) for v in r[2:]]
+
     return write_atomic(path, _csv_text(list(result.columns), (row(r) for r in result.rows)))
 
 
-def write_summary_json(results: RunResult | Mapping[str, RunResult],
-                       path: str | os.PathLike) -> Path:
+def write_summary_json(
+    results: RunResult | Mapping[str, RunResult], path: str | os.PathLike
+) -> Path:
     """``summary(result)`` as JSON; for a comparison ``{"variants": {name: summary}}``."""
     if isinstance(results, RunResult):
         doc = summary(results)
@@ -461,17 +528,37 @@ def _all_labels(results: Mapping[str, RunResult]) -> list[str]:
 def write_summary_csv(results: Mapping[str, RunResult], path: str | os.PathLike) -> Path:
     """One row per variant: final figures, gradient ratio, per-layer final gradient norms."""
     labels = _all_labels(results)
-    header = (["variant", "steps", "diverged_step", "loss", "accuracy", "test_loss",
-               "test_accuracy", "grad_ratio_initial", "grad_ratio_final", "wall_time_s"]
-              + [f"grad_norm[{lab}]" for lab in labels])
+    header = [
+        "variant",
+        "steps",
+        "diverged_step",
+        "loss",
+        "accuracy",
+        "test_loss",
+        "test_accuracy",
+        "grad_ratio_initial",
+        "grad_ratio_final",
+        "wall_time_s",
+    ] + [f"grad_norm[{lab}]" for lab in labels]
     rows = []
     for name, r in results.items():
         s = r.snapshot
         g = dict(zip(r.layer_labels, r.final_grad_norm(), strict=True))
-        rows.append([name, r.steps, r.divergence.step if r.diverged else ""]
-                    + [_fmt(v) for v in (*r.final_train(), s.test_loss, s.test_accuracy,
-                                         r.grad_ratio("initial"), r.grad_ratio("final"))]
-                    + [f"{r.wall_time:.3f}"] + [_fmt(g[lab]) if lab in g else "" for lab in labels])
+        rows.append(
+            [name, r.steps, r.divergence.step if r.diverged else ""]
+            + [
+                _fmt(v)
+                for v in (
+                    *r.final_train(),
+                    s.test_loss,
+                    s.test_accuracy,
+                    r.grad_ratio("initial"),
+                    r.grad_ratio("final"),
+                )
+            ]
+            + [f"{r.wall_time:.3f}"]
+            + [_fmt(g[lab]) if lab in g else "" for lab in labels]
+        )
     return write_atomic(path, _csv_text(header, rows))
 
 
@@ -484,8 +571,10 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = []
     for r in [header, *rows]:
-        cells = [str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                 for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+        cells = [
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -494,26 +583,49 @@ def summary_table(results: RunResult | Mapping[str, RunResult]) -> str:
     """Plain-text end-of-run report: one line per variant, then gradient norms per layer."""
     if isinstance(results, RunResult):
         results = {results.name: results}
-    header = ["run", "steps", "loss", "acc", "test loss", "test acc", "g1/gL start",
-              "g1/gL end", "diverged"]
+    header = [
+        "run",
+        "steps",
+        "loss",
+        "acc",
+        "test loss",
+        "test acc",
+        "g1/gL start",
+        "g1/gL end",
+        "diverged",
+    ]
     rows = []
     for name, r in results.items():
         s = r.snapshot
         loss, acc = r.final_train()
         div = f"step {r.divergence.step}" if r.diverged else "-"
-        rows.append([name, str(r.steps), _num(loss), _num(acc, ".3f"), _num(s.test_loss),
-                     _num(s.test_accuracy, ".3f"), _num(r.grad_ratio("initial"), ".2g"),
-                     _num(r.grad_ratio("final"), ".2g"), div])
+        rows.append(
+            [
+                name,
+                str(r.steps),
+                _num(loss),
+                _num(acc, ".3f"),
+                _num(s.test_loss),
+                _num(s.test_accuracy, ".3f"),
+                _num(r.grad_ratio("initial"), ".2g"),
+                _num(r.grad_ratio("final"), ".2g"),
+                div,
+            ]
+        )
     labels = _all_labels(results)
-    g = {name: dict(zip(r.layer_labels, r.final_grad_norm(), strict=True))
-         for name, r in results.items()}
-    layer_rows = [[lab] + [_num(g[n].get(lab, math.nan), ".3g") for n in results]
-                  for lab in labels]
-    return "\n".join([
-        _table(header, rows),
-        f"(loss / acc: training mini-batches, mean of the last {FINAL_WINDOW:.0%} of logged "
-        "steps; test: the whole test split at the end)", "",
-        f"||dL/dW|| per layer (median of the last {FINAL_WINDOW:.0%} of logged steps; "
-        "g1/gL = first / last hidden layer)",
-        _table(["layer", *results], layer_rows),
-    ])
+    g = {
+        name: dict(zip(r.layer_labels, r.final_grad_norm(), strict=True))
+        for name, r in results.items()
+    }
+    layer_rows = [[lab] + [_num(g[n].get(lab, math.nan), ".3g") for n in results] for lab in labels]
+    return "\n".join(
+        [
+            _table(header, rows),
+            f"(loss / acc: training mini-batches, mean of the last {FINAL_WINDOW:.0%} of logged "
+            "steps; test: the whole test split at the end)",
+            "",
+            f"||dL/dW|| per layer (median of the last {FINAL_WINDOW:.0%} of logged steps; "
+            "g1/gL = first / last hidden layer)",
+            _table(["layer", *results], layer_rows),
+        ]
+    )

@@ -14,15 +14,15 @@ import numpy as np
 class Trace:
     """Rows of ``row_shape`` recorded against a step number, at most ``capacity`` of them."""
 
-    INITIAL = 64   # rows allocated up front; doubled on demand up to ``capacity``
+    INITIAL = 64  # rows allocated up front; doubled on demand up to ``capacity``
 
     def __init__(self, capacity: int, row_shape: tuple[int, ...]):
         if capacity < 2 or capacity % 2:
             raise ValueError(f"logging.history: must be an even number >= 2, got {capacity}")
         self.capacity = capacity
         size = min(capacity, self.INITIAL)
-        self.steps = np.zeros(size, dtype=np.int64)                 # (allocated,)
-        self.rows = np.full((size, *row_shape), np.nan)             # (allocated, *row_shape)
+        self.steps = np.zeros(size, dtype=np.int64)  # (allocated,)
+        self.rows = np.full((size, *row_shape), np.nan)  # (allocated, *row_shape)
         self.count = 0
         self.stride = 1
         self._seen = 0
@@ -51,7 +51,7 @@ class Trace:
         """How many of the next ``offers`` offers can be made without growing or compacting:
         their kept rows fit at ``rows[count:]`` of the buffers as allocated now.  0 when the
         very next offer is kept and needs more rows (make that one through :meth:`append`)."""
-        before_next = -self._seen % self.stride   # offers skipped before the next kept one
+        before_next = -self._seen % self.stride  # offers skipped before the next kept one
         free = len(self.steps) - self.count
         return min(offers, before_next + free * self.stride)
 
@@ -65,7 +65,7 @@ class Trace:
         size = min(self.capacity, 2 * len(self.steps))
         steps = np.zeros(size, dtype=np.int64)
         rows = np.full((size, *self.rows.shape[1:]), np.nan)
-        steps[:self.count], rows[:self.count] = self.steps[:self.count], self.rows[:self.count]
+        steps[: self.count], rows[: self.count] = self.steps[: self.count], self.rows[: self.count]
         self.steps, self.rows = steps, rows
 
     def _compact(self) -> None:
@@ -80,7 +80,7 @@ class Trace:
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
         """Read-only copies of (steps (n,), rows (n, *row_shape)) recorded so far."""
-        steps, rows = self.steps[:self.count].copy(), self.rows[:self.count].copy()
+        steps, rows = self.steps[: self.count].copy(), self.rows[: self.count].copy()
         steps.flags.writeable = rows.flags.writeable = False
         return steps, rows
 

@@ -20,12 +20,13 @@ def _orthogonal(rng, shape, gain=1.0):
     n_in, n_out = shape
     a = rng.normal(size=(max(n_in, n_out), min(n_in, n_out)))
     q, r = np.linalg.qr(a)
-    q *= np.sign(np.diag(r))        # makes the distribution uniform over orthogonal matrices
+    q *= np.sign(np.diag(r))  # makes the distribution uniform over orthogonal matrices
     return gain * (q if n_in >= n_out else q.T)
 
 
-def init_weights(name: str, n_in: int, n_out: int, rng: np.random.Generator,
-                 scale: float = 0.05) -> np.ndarray:
+def init_weights(
+    name: str, n_in: int, n_out: int, rng: np.random.Generator, scale: float = 0.05
+) -> np.ndarray:
     """A (n_in, n_out) float64 weight matrix; ``scale`` is the std / limit of normal / uniform."""
     shape = (n_in, n_out)
     fan_avg = 0.5 * (n_in + n_out)
@@ -41,6 +42,7 @@ def init_weights(name: str, n_in: int, n_out: int, rng: np.random.Generator,
         "zeros": lambda: np.zeros(shape),
     }
     if name not in table:
-        raise ValueError(f"model.init: unknown initialiser {name!r}; expected one of "
-                         + ", ".join(table))
+        raise ValueError(
+            f"model.init: unknown initialiser {name!r}; expected one of " + ", ".join(table)
+        )
     return table[name]()

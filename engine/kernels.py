@@ -35,12 +35,39 @@ N_KINDS = 13
 # --- bns rows -----------------------------------------------------------------------------
 BN_MEAN, BN_INV, RUN_MEAN, RUN_VAR = range(4)
 # --- metric columns (mtab: (L+1, N_METRICS) float64) ----------------------------------------
-(M_GW, M_GB, M_DELTA_RMS, M_DELTA_NORM, M_GIN, M_FP_MEAN, M_SAT, M_DEAD, M_W, M_UPD,
- M_ACT_MEAN, M_ACT_STD, M_Z_MEAN, M_Z_STD, M_GALPHA) = range(15)
+(
+    M_GW,
+    M_GB,
+    M_DELTA_RMS,
+    M_DELTA_NORM,
+    M_GIN,
+    M_FP_MEAN,
+    M_SAT,
+    M_DEAD,
+    M_W,
+    M_UPD,
+    M_ACT_MEAN,
+    M_ACT_STD,
+    M_Z_MEAN,
+    M_Z_STD,
+    M_GALPHA,
+) = range(15)
 N_METRICS = 15
 # --- hyper-parameters (hp, float64) and integer settings (ip, int64) --------------------------
-(H_LR, H_MOM, H_RHO, H_B1, H_B2, H_EPS, H_WD, H_CLIP_NORM, H_CLIP_VALUE, H_BN_MOM, H_BN_EPS,
- H_T) = range(12)
+(
+    H_LR,
+    H_MOM,
+    H_RHO,
+    H_B1,
+    H_B2,
+    H_EPS,
+    H_WD,
+    H_CLIP_NORM,
+    H_CLIP_VALUE,
+    H_BN_MOM,
+    H_BN_EPS,
+    H_T,
+) = range(12)
 N_HP = 12
 I_LOSS, I_OPT, I_TRAIN, I_RECORD = range(4)
 N_IP = 4
@@ -61,12 +88,13 @@ _SQRT_2_OVER_PI = 0.7978845608028654
 # "reassoc" lets sums vectorise (results stay deterministic for a given build); no "nnan" /
 # "ninf", which would let LLVM assume away the NaN/Inf the divergence checks look for.
 _jit = njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
-_jit_exact = njit(cache=True, nogil=True, error_model="numpy")   # no reassociation at all
+_jit_exact = njit(cache=True, nogil=True, error_model="numpy")  # no reassociation at all
 # Inlined into the caller's Numba IR (LLVM's inliner gives up on the larger activation helpers,
 # and a loop that makes a call per element does not vectorise).  Inlined code takes the
 # caller's fastmath flags, so the "exact" helpers are inlined only into "exact" loops.
-_jit_inline = njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"},
-                   inline="always")
+_jit_inline = njit(
+    cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"}, inline="always"
+)
 # exp's reduction and polynomial: fusing a * b + c into one FMA only removes roundings (the
 # 1.5 * 2^52 rounding trick still yields an integer), and makes exp ~30% faster.
 _jit_contract = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
@@ -81,19 +109,19 @@ def _view(ws, kind, k, itab, B):
     """The (B, n_k) block of workspace ``kind`` for layer k."""
     n = itab[k, N_OUT]
     off = B * itab[k, COL]
-    return ws[kind, off:off + B * n].reshape((B, n))
+    return ws[kind, off : off + B * n].reshape((B, n))
 
 
 @_jit
 def _weights(buf, itab, k):
     """W_k (n_in, n_out) as a view of ``params`` or ``grads``."""
     n_in, n_out, off = itab[k, N_IN], itab[k, N_OUT], itab[k, W_OFF]
-    return buf[off:off + n_in * n_out].reshape((n_in, n_out))
+    return buf[off : off + n_in * n_out].reshape((n_in, n_out))
 
 
 @_jit
 def _vec(buf, off, n):
-    return buf[off:off + n]
+    return buf[off : off + n]
 
 
 @_jit
@@ -120,7 +148,7 @@ def _norm(a):
         return math.sqrt(s)
     m = 0.0
     for x in a.flat:
-        m = max(m, abs(float(x)))   # NaN/Inf entries make m (and the norm) non-finite
+        m = max(m, abs(float(x)))  # NaN/Inf entries make m (and the norm) non-finite
     if not math.isfinite(m):
         return m if m == m else math.nan
     s = 0.0
@@ -132,7 +160,7 @@ def _norm(a):
 @_jit
 def _mean_std(a):
     """(mean, std, every entry finite): the std of huge finite values may overflow to inf."""
-    shift = float(a.flat[0])   # sums about a sample value: no E[x^2] - E[x]^2 cancellation
+    shift = float(a.flat[0])  # sums about a sample value: no E[x^2] - E[x]^2 cancellation
     s = 0.0
     s2 = 0.0
     finite = True
@@ -162,6 +190,7 @@ def _flag(status, phase, k, quantity):
 def _bits_to_float(typingctx, i):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], llvm_ir.DoubleType())
+
     return types.float64(types.int64), codegen
 
 
@@ -169,15 +198,16 @@ def _bits_to_float(typingctx, i):
 def _float_to_bits(typingctx, x):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], llvm_ir.IntType(64))
+
     return types.int64(types.float64), codegen
 
 
 _LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01   # 32 significant bits, so n * _LN2_HI is exact
+_LN2_HI = 6.93147180369123816490e-01  # 32 significant bits, so n * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
-_ROUND = 6755399441055744.0   # 1.5 * 2^52: x + _ROUND rounds x to an integer kept in low bits
-_EXP_MIN = -746.0   # e^x is 0 below this (subnormal results flush to 0 anyway)
-_EXP_MAX = 709.0    # e^709 is finite, so nothing built from e^x overflows
+_ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND rounds x to an integer kept in low bits
+_EXP_MIN = -746.0  # e^x is 0 below this (subnormal results flush to 0 anyway)
+_EXP_MAX = 709.0  # e^709 is finite, so nothing built from e^x overflows
 
 
 @_jit_contract
@@ -252,7 +282,7 @@ def _sigmoid_parts(x):
     tails, where s (1 - s) would round 1 - s to 0 and report a zero gradient.
     """
     u = _exp(-abs(x))
-    r = 1.0 / (1.0 + u)   # one division: sigmoid nets spend most of their time here
+    r = 1.0 / (1.0 + u)  # one division: sigmoid nets spend most of their time here
     return (1.0 if x >= 0.0 else u) * r, u * r * r
 
 
@@ -270,7 +300,7 @@ def _tanh_parts(x):
     where 1 - tanh^2 rounds to 0.
     """
     u, m = _exp_expm1(-2.0 * abs(x))
-    r = 1.0 / (2.0 + m)   # one division, as for the sigmoid
+    r = 1.0 / (2.0 + m)  # one division, as for the sigmoid
     t = (0.0 - m) * r
     return (t if x >= 0.0 else -t), 4.0 * u * r * r
 
@@ -285,6 +315,7 @@ def _tanh_parts(x):
 def _bits_to_float32(typingctx, i):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], llvm_ir.FloatType())
+
     return types.float32(types.int32), codegen
 
 
@@ -292,18 +323,19 @@ def _bits_to_float32(typingctx, i):
 def _float32_to_bits(typingctx, x):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], llvm_ir.IntType(32))
+
     return types.int32(types.float32), codegen
 
 
 _F32 = np.float32
 _ONE32, _TWO32, _FOUR32, _ZERO32 = _F32(1.0), _F32(2.0), _F32(4.0), _F32(0.0)
 _LOG2E_32 = _F32(_LOG2E)
-_LN2_HI_32 = _F32(0.693359375)      # 9 significant bits, so n * _LN2_HI_32 is exact
+_LN2_HI_32 = _F32(0.693359375)  # 9 significant bits, so n * _LN2_HI_32 is exact
 _LN2_LO_32 = _F32(-2.12194440e-4)
-_ROUND_32 = _F32(12582912.0)        # 1.5 * 2^23
-_EXP_MIN_32 = _F32(-104.0)          # e^x rounds to 0 below
-_EXP_MAX_32 = _F32(88.0)            # e^88 is finite in float32
-_Q32 = tuple(_F32(1.0 / math.factorial(k)) for k in range(2, 8))   # 1/2! .. 1/7!
+_ROUND_32 = _F32(12582912.0)  # 1.5 * 2^23
+_EXP_MIN_32 = _F32(-104.0)  # e^x rounds to 0 below
+_EXP_MAX_32 = _F32(88.0)  # e^88 is finite in float32
+_Q32 = tuple(_F32(1.0 / math.factorial(k)) for k in range(2, 8))  # 1/2! .. 1/7!
 
 
 @_jit_contract
@@ -376,12 +408,14 @@ def _tanh_any_impl(x):
 @intrinsic
 def _fma(typingctx, a, b, c):
     """a * b + c rounded once (llvm.fma: one instruction on CPUs with FMA)."""
+
     def codegen(context, builder, signature, args):
         return builder.fma(*args)
+
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
-_INV_SQRT2_LO = -4.833646656726457e-17   # 1 / sqrt 2 - _INV_SQRT2
+_INV_SQRT2_LO = -4.833646656726457e-17  # 1 / sqrt 2 - _INV_SQRT2
 _SQRT2 = 1.4142135623730951
 _GELU_C = 0.044715
 _TWO_K = 2.0 * _SQRT_2_OVER_PI
@@ -396,7 +430,7 @@ def _gelu_erf(x):
     the exact remainder dy of y (FMA) is added to first order; phi likewise uses x^2 = hi + lo.
     """
     x = float(x)
-    xc = min(max(x, -40.0), 40.0)   # phi underflows beyond, and x^2 stays finite
+    xc = min(max(x, -40.0), 40.0)  # phi underflows beyond, and x^2 stays finite
     hi = xc * xc
     phi = _exp(-0.5 * hi) * (1.0 - 0.5 * _fma(xc, xc, -hi)) * _INV_SQRT_2PI
     y = -x * _INV_SQRT2
@@ -414,7 +448,7 @@ def _gelu_tanh(x):
     e^-|2w| is corrected to first order.
     """
     x = float(x)
-    xc = min(max(x, -1e3), 1e3)   # sigma(2w) is exactly 0 or 1 beyond, and x^3 stays finite
+    xc = min(max(x, -1e3), 1e3)  # sigma(2w) is exactly 0 or 1 beyond, and x^3 stays finite
     x2 = xc * xc
     x2l = _fma(xc, xc, -x2)
     x3 = x2 * xc
@@ -423,7 +457,7 @@ def _gelu_tanh(x):
     cx3l = _fma(_GELU_C, x3, -cx3) + _GELU_C * x3l
     v = xc + cx3
     vb = v - xc
-    vl = ((xc - (v - vb)) + (cx3 - vb)) + cx3l   # two-sum remainder
+    vl = ((xc - (v - vb)) + (cx3 - vb)) + cx3l  # two-sum remainder
     w = _TWO_K * v
     wl = _fma(_TWO_K, v, -w) + _TWO_K * vl
     u = _exp(-abs(w)) * (1.0 - wl if w >= 0.0 else 1.0 + wl)
@@ -457,43 +491,43 @@ def _apply_activation(code, p, z, y, fp):
     """
     zf, yf, ff = z.ravel(), y.ravel(), fp.ravel()
     n = zf.size
-    if code == 0:      # identity
+    if code == 0:  # identity
         for i in range(n):
             yf[i], ff[i] = zf[i], 1.0
-    elif code == 1:    # step: flat everywhere, so no gradient ever flows
+    elif code == 1:  # step: flat everywhere, so no gradient ever flows
         for i in range(n):
             yf[i], ff[i] = (1.0 if zf[i] > 0.0 else 0.0), 0.0
-    elif code == 2:    # sigmoid
+    elif code == 2:  # sigmoid
         for i in range(n):
             yf[i], ff[i] = _sigmoid_any(zf[i])
-    elif code == 3:    # tanh
+    elif code == 3:  # tanh
         for i in range(n):
             yf[i], ff[i] = _tanh_any(zf[i])
-    elif code == 4:    # relu
+    elif code == 4:  # relu
         for i in range(n):
             x = zf[i]
             yf[i], ff[i] = (x if x > 0.0 else 0.0), (1.0 if x > 0.0 else 0.0)
-    elif code == 5 or code == 6:   # leaky relu (fixed p) / prelu (learned p)
+    elif code == 5 or code == 6:  # leaky relu (fixed p) / prelu (learned p)
         for i in range(n):
             x = zf[i]
             yf[i], ff[i] = (x if x > 0.0 else p * x), (1.0 if x > 0.0 else p)
-    elif code == 7 or code == 8:   # elu / selu (p = alpha, scaled by lambda for selu)
+    elif code == 7 or code == 8:  # elu / selu (p = alpha, scaled by lambda for selu)
         a, lam = (p, 1.0) if code == 7 else (_SELU_ALPHA, _SELU_SCALE)
         for i in range(n):
             x = zf[i]
             e, m = _exp_expm1(x if x < 0.0 else 0.0)
-            yf[i] = lam * (x if x > 0.0 else a * m)   # a (e^z - 1) would cancel near 0
+            yf[i] = lam * (x if x > 0.0 else a * m)  # a (e^z - 1) would cancel near 0
             ff[i] = lam * (1.0 if x > 0.0 else a * e)
-    elif code == 9:    # gelu, exact erf form
+    elif code == 9:  # gelu, exact erf form
         _gelu_erf_loop(zf, yf, ff)
-    elif code == 10:   # gelu, tanh approximation
+    elif code == 10:  # gelu, tanh approximation
         _gelu_tanh_loop(zf, yf, ff)
-    elif code == 11:   # silu / swish: f' = s + z s (1 - s), the last factor without cancelling
+    elif code == 11:  # silu / swish: f' = s + z s (1 - s), the last factor without cancelling
         for i in range(n):
             x = zf[i]
             s, ds = _sigmoid_parts(x)
             yf[i], ff[i] = x * s, s + x * ds
-    elif code == 12:   # softplus = log(1 + e^z), written so it never overflows
+    elif code == 12:  # softplus = log(1 + e^z), written so it never overflows
         for i in range(n):
             x = zf[i]
             u = _exp(-abs(x))
@@ -611,7 +645,7 @@ def _forward_metrics(k, y, a, z, fp, max_grad, mtab):
         for j in range(n):
             g = abs(fp[i, j])
             s += g
-            if g <= 0.01 * max_grad:   # a step layer (max 0) counts as fully saturated
+            if g <= 0.01 * max_grad:  # a step layer (max 0) counts as fully saturated
                 sat += 1
     mtab[k, M_FP_MEAN] = s / (B * n)
     mtab[k, M_SAT] = sat / (B * n)
@@ -641,11 +675,21 @@ def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status):
     if bn == BN_PRE:
         u = _view(ws, K_U, k, itab, B)
         _linear(a_prev, W, b, u)
-        _bn_forward(u, z, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n),
-                    _vec(params, itab[k, BE_OFF], n), bns, col, train, hp[H_BN_MOM], hp[H_BN_EPS])
+        _bn_forward(
+            u,
+            z,
+            _view(ws, K_XH, k, itab, B),
+            _vec(params, itab[k, G_OFF], n),
+            _vec(params, itab[k, BE_OFF], n),
+            bns,
+            col,
+            train,
+            hp[H_BN_MOM],
+            hp[H_BN_EPS],
+        )
     else:
         _linear(a_prev, W, b, z)
-    if k == L:   # output logits; the loss phase applies softmax / sigmoid
+    if k == L:  # output logits; the loss phase applies softmax / sigmoid
         if not ip[I_RECORD]:
             return True
         mtab[k, M_Z_MEAN], mtab[k, M_Z_STD], z_ok = _mean_std(z)
@@ -657,11 +701,28 @@ def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status):
     h = y
     if bn == BN_POST:
         h = _view(ws, K_H, k, itab, B)
-        _bn_forward(y, h, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n),
-                    _vec(params, itab[k, BE_OFF], n), bns, col, train, hp[H_BN_MOM], hp[H_BN_EPS])
+        _bn_forward(
+            y,
+            h,
+            _view(ws, K_XH, k, itab, B),
+            _vec(params, itab[k, G_OFF], n),
+            _vec(params, itab[k, BE_OFF], n),
+            bns,
+            col,
+            train,
+            hp[H_BN_MOM],
+            hp[H_BN_EPS],
+        )
     a = _view(ws, K_A, k, itab, B)
-    _combine(h, a_prev, _view(ws, K_MASK, k, itab, B), a, itab[k, DROP] != 0 and train,
-             ftab[k, DROP_P], itab[k, RES] != 0)
+    _combine(
+        h,
+        a_prev,
+        _view(ws, K_MASK, k, itab, B),
+        a,
+        itab[k, DROP] != 0 and train,
+        ftab[k, DROP_P],
+        itab[k, RES] != 0,
+    )
     if ip[I_RECORD]:
         bad = _forward_metrics(k, y, a, z, fp, ftab[k, MAX_GRAD], mtab)
         if bad:
@@ -796,13 +857,22 @@ def _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B):
     dh = _view(ws, K_GA, k, itab, B)
     if itab[k, DROP]:
         dh = _view(ws, K_DH, k, itab, B)
-        _dropout_back(_view(ws, K_GA, k, itab, B), _view(ws, K_MASK, k, itab, B), dh,
-                      ftab[k, DROP_P])
+        _dropout_back(
+            _view(ws, K_GA, k, itab, B), _view(ws, K_MASK, k, itab, B), dh, ftab[k, DROP_P]
+        )
     dy = dh
     if itab[k, BN] == BN_POST:
         dy = _view(ws, K_DY, k, itab, B)
-        _bn_backward(dh, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n), bns, col,
-                     dy, _vec(grads, itab[k, G_OFF], n), _vec(grads, itab[k, BE_OFF], n))
+        _bn_backward(
+            dh,
+            _view(ws, K_XH, k, itab, B),
+            _vec(params, itab[k, G_OFF], n),
+            bns,
+            col,
+            dy,
+            _vec(grads, itab[k, G_OFF], n),
+            _vec(grads, itab[k, BE_OFF], n),
+        )
     dz = _view(ws, K_DZ, k, itab, B)
     _mul(dy, _view(ws, K_FP, k, itab, B), dz)
     if itab[k, P_OFF] >= 0:
@@ -818,14 +888,24 @@ def backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
     B = X.shape[0]
     L = itab.shape[0] - 1
     n = itab[k, N_OUT]
-    dz = _view(ws, K_DZ, k, itab, B) if k == L else _hidden_delta(
-        k, params, grads, itab, ftab, ws, bns, mtab, B)
+    dz = (
+        _view(ws, K_DZ, k, itab, B)
+        if k == L
+        else _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B)
+    )
     du = dz
     if itab[k, BN] == BN_PRE:
         du = _view(ws, K_DU, k, itab, B)
-        _bn_backward(dz, _view(ws, K_XH, k, itab, B), _vec(params, itab[k, G_OFF], n), bns,
-                     itab[k, COL], du, _vec(grads, itab[k, G_OFF], n),
-                     _vec(grads, itab[k, BE_OFF], n))
+        _bn_backward(
+            dz,
+            _view(ws, K_XH, k, itab, B),
+            _vec(params, itab[k, G_OFF], n),
+            bns,
+            itab[k, COL],
+            du,
+            _vec(grads, itab[k, G_OFF], n),
+            _vec(grads, itab[k, BE_OFF], n),
+        )
     W = _weights(params, itab, k)
     dW = _weights(grads, itab, k)
     np.dot(_layer_input(X, ws, itab, k, B).T, du, dW)
@@ -833,15 +913,14 @@ def backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
         dW += hp[H_WD] * W
     db = _vec(grads, itab[k, B_OFF], n)
     _column_sums(du, db)
-    if k > 0:   # hand dL/da_{k-1} to the layer below; the skip path adds dL/da_k unchanged
+    if k > 0:  # hand dL/da_{k-1} to the layer below; the skip path adds dL/da_k unchanged
         ga_prev = _view(ws, K_GA, k - 1, itab, B)
         np.dot(du, W.T, ga_prev)
         if itab[k, RES]:
             ga_prev += _view(ws, K_GA, k, itab, B)
     mtab[k, M_DELTA_NORM] = _norm(dz)
     mtab[k, M_DELTA_RMS] = mtab[k, M_DELTA_NORM] / math.sqrt(dz.size)
-    mtab[k, M_GIN] = _norm(_view(ws, K_GA, k, itab, B)) if k < L else mtab[
-        k, M_DELTA_NORM]
+    mtab[k, M_GIN] = _norm(_view(ws, K_GA, k, itab, B)) if k < L else mtab[k, M_DELTA_NORM]
     mtab[k, M_GW] = _norm(dW)
     mtab[k, M_GB] = _norm(db)
     if not math.isfinite(mtab[k, M_DELTA_NORM]):
@@ -908,7 +987,7 @@ def _rmsprop(p, g, m, v, hp):
 @_jit
 def _adam(p, g, m, v, hp):
     b1, b2, eps, t = hp[H_B1], hp[H_B2], hp[H_EPS], hp[H_T]
-    alpha = hp[H_LR] * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)   # Keras' bias correction
+    alpha = hp[H_LR] * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)  # Keras' bias correction
     s = 0.0
     for i in range(p.size):
         m[i] = b1 * m[i] + (1.0 - b1) * g[i]
@@ -988,8 +1067,21 @@ def train_step(X, T, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out
 # many steps in one call
 # ============================================================================================
 # --- plan (int64): what train_steps runs ------------------------------------------------------
-(S_STEP0, S_N, S_BATCH, S_SPE, S_NTRAIN, S_EPOCH0, S_ROW0, S_PHASE, S_STRIDE, S_REGRESSION,
- S_DROPOUT, S_PROBE_LAYER, S_PROBE_METRIC) = range(13)
+(
+    S_STEP0,
+    S_N,
+    S_BATCH,
+    S_SPE,
+    S_NTRAIN,
+    S_EPOCH0,
+    S_ROW0,
+    S_PHASE,
+    S_STRIDE,
+    S_REGRESSION,
+    S_DROPOUT,
+    S_PROBE_LAYER,
+    S_PROBE_METRIC,
+) = range(13)
 N_PLAN = 13
 # --- res (int64): what it did -----------------------------------------------------------------
 R_DONE, R_STOP, R_ROWS = range(3)
@@ -1003,7 +1095,7 @@ N_LAST = 4
 @_jit
 def _gather(X, T, order, lo, Xb, Tb):
     """Xb, Tb = X[order[lo:lo + b]], T[...]: the rows of one mini-batch, in batch order."""
-    for r in range(Xb.shape[0]):   # element loops: a row view per row costs more
+    for r in range(Xb.shape[0]):  # element loops: a row view per row costs more
         src = order[lo + r]
         for c in range(Xb.shape[1]):
             Xb[r, c] = X[src, c]
@@ -1041,9 +1133,36 @@ def _record(j, step, b, plan, mtab, hp, out, last, rec_steps, rec_rows, rec_scal
 
 
 @_jit
-def train_steps(X, T, orders, Xb, Tb, Xs, Ts, ws_full, ws_short, keep, params, grads, m, v,
-                itab, ftab, bns, mtab, hp, ip, out, status, plan, last, rec_steps, rec_rows,
-                rec_scalars, res):
+def train_steps(
+    X,
+    T,
+    orders,
+    Xb,
+    Tb,
+    Xs,
+    Ts,
+    ws_full,
+    ws_short,
+    keep,
+    params,
+    grads,
+    m,
+    v,
+    itab,
+    ftab,
+    bns,
+    mtab,
+    hp,
+    ip,
+    out,
+    status,
+    plan,
+    last,
+    rec_steps,
+    rec_rows,
+    rec_scalars,
+    res,
+):
     """``plan[S_N]`` fused steps, each exactly what one :func:`train_step` call from the
     session does: batch ``i`` of epoch ``e`` is ``X[orders[e - plan[S_EPOCH0]]][i * B:]``
     (gathered into ``Xb`` / ``Tb``, or ``Xs`` / ``Ts`` and ``ws_short`` for an epoch's short
@@ -1061,7 +1180,7 @@ def train_steps(X, T, orders, Xb, Tb, Xs, Ts, ws_full, ws_short, keep, params, g
     probe_k, probe_m = plan[S_PROBE_LAYER], plan[S_PROBE_METRIC]
     off = 0
     for j in range(plan[S_N]):
-        step = plan[S_STEP0] + j           # 0-based: step_count before this step
+        step = plan[S_STEP0] + j  # 0-based: step_count before this step
         i = step % spe
         order = orders[step // spe - plan[S_EPOCH0]]
         lo = i * B
@@ -1071,13 +1190,13 @@ def train_steps(X, T, orders, Xb, Tb, Xs, Ts, ws_full, ws_short, keep, params, g
         if plan[S_DROPOUT]:
             off = _fill_masks(keep, off, ws, itab, b)
         hp[H_T] = step + 1
-        if not train_step(xb, tb, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out,
-                          status):
+        if not train_step(
+            xb, tb, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out, status
+        ):
             res[R_STOP] = STOP_DIVERGED
             return
         res[R_DONE] = j + 1
-        _record(j, step + 1, b, plan, mtab, hp, out, last, rec_steps, rec_rows, rec_scalars,
-                res)
+        _record(j, step + 1, b, plan, mtab, hp, out, last, rec_steps, rec_rows, rec_scalars, res)
         if probe_k >= 0 and mtab[probe_k, probe_m] < last[L_THRESHOLD]:
             res[R_STOP] = STOP_PROBE
             return

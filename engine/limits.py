@@ -53,7 +53,7 @@ def _parse_size(text: str) -> int | None:
     text = text.strip().upper().removesuffix("IB").removesuffix("B")
     unit = text[-1:] if text[-1:] in _UNITS else ""
     try:
-        value = float(text[:len(text) - len(unit)])
+        value = float(text[: len(text) - len(unit)])
     except ValueError:
         return None
     return int(value * _UNITS[unit]) if math.isfinite(value) and value > 0 else None
@@ -82,10 +82,10 @@ def format_bytes(n: int) -> str:
 class MemoryEstimate:
     """Peak bytes of an experiment, split by what holds them (Python ints: never overflow)."""
 
-    data: int        # examples, their scaled copies and the targets
-    network: int     # parameters, gradients, optimiser state, initialisation scratch
-    workspace: int   # per-batch intermediate arrays (training and evaluation)
-    history: int     # the metric history and the copies a summary takes of it
+    data: int  # examples, their scaled copies and the targets
+    network: int  # parameters, gradients, optimiser state, initialisation scratch
+    workspace: int  # per-batch intermediate arrays (training and evaluation)
+    history: int  # the metric history and the copies a summary takes of it
 
     @property
     def total(self) -> int:
@@ -93,13 +93,16 @@ class MemoryEstimate:
 
     def largest(self) -> str:
         """The part that costs most (the one to cut down)."""
-        parts = {"data": self.data, "network": self.network, "workspace": self.workspace,
-                 "history": self.history}
+        parts = {
+            "data": self.data,
+            "network": self.network,
+            "workspace": self.workspace,
+            "history": self.history,
+        }
         return max(parts, key=parts.get)
 
     def __repr__(self) -> str:
-        return (f"MemoryEstimate(total={format_bytes(self.total)}, "
-                f"largest={self.largest()})")
+        return f"MemoryEstimate(total={format_bytes(self.total)}, largest={self.largest()})"
 
 
 def _widths(model) -> list[int] | tuple[int, int]:
@@ -112,7 +115,7 @@ def _widths(model) -> list[int] | tuple[int, int]:
 def _network_sizes(model, n_in: int, n_out: int) -> tuple[int, int, int]:
     """(parameters, total output width, largest weight matrix) of the MLP, by arithmetic."""
     widths = _widths(model)
-    if isinstance(widths, tuple):   # depth equal layers: closed form, no per-layer list
+    if isinstance(widths, tuple):  # depth equal layers: closed form, no per-layer list
         depth, w = widths
         if depth == 0:
             return n_in * n_out + n_out, n_out, n_in * n_out
@@ -121,12 +124,13 @@ def _network_sizes(model, n_in: int, n_out: int) -> tuple[int, int, int]:
         return params + 3 * depth * w, depth * w + n_out, biggest
     sizes = [n_in, *widths, n_out]
     pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
-    params = sum(a * b + b for a, b in pairs) + 3 * sum(widths)   # + batch-norm, prelu
+    params = sum(a * b + b for a, b in pairs) + 3 * sum(widths)  # + batch-norm, prelu
     return params, sum(sizes[1:]), max(a * b for a, b in pairs)
 
 
-def _data_sizes(config: ExperimentConfig, shape: tuple[int, int, int] | None
-                ) -> tuple[int, int, int]:
+def _data_sizes(
+    config: ExperimentConfig, shape: tuple[int, int, int] | None
+) -> tuple[int, int, int]:
     """(examples, features, outputs): the real ``shape`` if known, else the nominal one."""
     if shape is not None:
         return shape
@@ -134,12 +138,13 @@ def _data_sizes(config: ExperimentConfig, shape: tuple[int, int, int] | None
     if d.name in _NOMINAL:
         return _NOMINAL[d.name]
     if d.name == "csv":
-        return (0, 1, 2)   # unknown until read: the Session checks again with the real data
+        return (0, 1, 2)  # unknown until read: the Session checks again with the real data
     return (max(d.n_samples, 0), 2, max(d.n_classes, 2))
 
 
-def estimate_memory(config: ExperimentConfig,
-                    shape: tuple[int, int, int] | None = None) -> MemoryEstimate:
+def estimate_memory(
+    config: ExperimentConfig, shape: tuple[int, int, int] | None = None
+) -> MemoryEstimate:
     """Peak memory of ``config``; ``shape`` = (examples, features, outputs) of the real data.
 
     Counts every array the engine allocates, rounded up: 4 copies of the data (read, split,
@@ -150,18 +155,20 @@ def estimate_memory(config: ExperimentConfig,
     m, t = config.model, config.training
     n, n_in, n_out = _data_sizes(config, shape)
     item = 4 if m.dtype == "float32" else 8
-    params, total_width, biggest = _network_sizes(model=m, n_in=max(n_in, 1),
-                                                  n_out=max(n_out, 1))
+    params, total_width, biggest = _network_sizes(model=m, n_in=max(n_in, 1), n_out=max(n_out, 1))
     data = n * (n_in + n_out) * 8 * 4
     network = params * item * 4 + biggest * 8 * 3 + 4 * total_width * item
     batch = max(1, min(max(t.batch_size, 1), n)) if n else max(t.batch_size, 1)
     # (n capped before the float product: a 5000-digit n_samples must not overflow a float)
-    n_test = 10000 if config.data.name == "mnist" else math.ceil(
-        min(n, 10**9) * config.data.test_fraction)
+    n_test = (
+        10000
+        if config.data.name == "mnist"
+        else math.ceil(min(n, 10**9) * config.data.test_fraction)
+    )
     workspace = _N_KINDS * total_width * item * (2 * batch + min(_EVAL_CHUNK, n_test))
     layers = _n_layers(m) + 1
     rows = _history_rows(config, n, batch)
-    history = rows * (layers * _N_METRICS + 8) * 8 * 3   # buffer, view copy, logged rows
+    history = rows * (layers * _N_METRICS + 8) * 8 * 3  # buffer, view copy, logged rows
     return MemoryEstimate(data, network, workspace, history)
 
 
@@ -172,22 +179,25 @@ def _n_layers(model) -> int:
 def _history_rows(config: ExperimentConfig, n: int, batch: int) -> int:
     """Rows the history will hold: ``logging.history``, or fewer if the run is shorter."""
     t = config.training
-    per_epoch = max(1, -(-n // batch))   # integer ceil: n may have thousands of digits
+    per_epoch = max(1, -(-n // batch))  # integer ceil: n may have thousands of digits
     steps = t.steps if t.steps > 0 else max(t.epochs, 1) * per_epoch
     return max(2, min(config.logging.history, steps + 1))
 
 
-def memory_problem(config: ExperimentConfig,
-                   shape: tuple[int, int, int] | None = None) -> str | None:
+def memory_problem(
+    config: ExperimentConfig, shape: tuple[int, int, int] | None = None
+) -> str | None:
     """``"field: needs X, more than the limit Y ..."`` when ``config`` cannot fit, else None."""
     est = estimate_memory(config, shape)
     limit = memory_limit()
     if est.total <= limit:
         return None
     field = _culprit(config, est)
-    return (f"{field}: this experiment needs about {format_bytes(est.total)} of memory "
-            f"(mostly {est.largest()}), more than the limit of {format_bytes(limit)}; make it "
-            f"smaller (or raise the limit with the environment variable {MEMORY_LIMIT_ENV})")
+    return (
+        f"{field}: this experiment needs about {format_bytes(est.total)} of memory "
+        f"(mostly {est.largest()}), more than the limit of {format_bytes(limit)}; make it "
+        f"smaller (or raise the limit with the environment variable {MEMORY_LIMIT_ENV})"
+    )
 
 
 def _culprit(config: ExperimentConfig, est: MemoryEstimate) -> str:

@@ -28,7 +28,7 @@ class LayerSpec:
 
     n_in: int
     n_out: int
-    activation: str       # "identity" for the output layer (the loss applies softmax/sigmoid)
+    activation: str  # "identity" for the output layer (the loss applies softmax/sigmoid)
     batch_norm: str = "none"
     residual: bool = False
     dropout: float = 0.0
@@ -44,10 +44,15 @@ def layer_specs(model: ModelConfig, n_in: int, n_out: int) -> list[LayerSpec]:
         get_activation(layer.activation)
         residual = model.residual and layer.width == width_in
         if model.residual and i > 0 and layer.width != width_in:
-            raise ValueError(f"model.hidden[{i}].width: must equal the previous width "
-                             f"{width_in} when model.residual is on, got {layer.width}")
-        specs.append(LayerSpec(width_in, layer.width, layer.activation, model.batch_norm,
-                               residual, model.dropout))
+            raise ValueError(
+                f"model.hidden[{i}].width: must equal the previous width "
+                f"{width_in} when model.residual is on, got {layer.width}"
+            )
+        specs.append(
+            LayerSpec(
+                width_in, layer.width, layer.activation, model.batch_norm, residual, model.dropout
+            )
+        )
         width_in = layer.width
     specs.append(LayerSpec(width_in, n_out, "identity"))
     return specs
@@ -123,11 +128,11 @@ class Network:
     # --- per-layer views ---------------------------------------------------------------------
     def _w(self, buf: np.ndarray, k: int) -> np.ndarray:
         n_in, n_out, off = self.itab[k, [K.N_IN, K.N_OUT, K.W_OFF]]
-        return buf[off:off + n_in * n_out].reshape(n_in, n_out)
+        return buf[off : off + n_in * n_out].reshape(n_in, n_out)
 
     def _v(self, buf: np.ndarray, k: int, col: int) -> np.ndarray:
         off = self.itab[k, col]
-        return buf[off:off + self.itab[k, K.N_OUT]] if off >= 0 else buf[:0]
+        return buf[off : off + self.itab[k, K.N_OUT]] if off >= 0 else buf[:0]
 
     def W(self, k: int) -> np.ndarray:
         """W_k (n_in, n_out) view."""
@@ -162,16 +167,30 @@ class Network:
     def __repr__(self) -> str:
         widths = "-".join(str(s.n_out) for s in self.specs)
         acts = sorted({s.activation for s in self.specs[:-1]})
-        return (f"Network({self.specs[0].n_in}-{widths}, act={'/'.join(acts)}, "
-                f"params={self.n_params}, dtype={self.dtype})")
+        return (
+            f"Network({self.specs[0].n_in}-{widths}, act={'/'.join(acts)}, "
+            f"params={self.n_params}, dtype={self.dtype})"
+        )
 
 
 class Workspace:
     """Per-batch intermediate arrays, with named (B, n_k) views for the stepper and the GUI."""
 
-    KINDS = {"u": K.K_U, "xhat": K.K_XH, "z": K.K_Z, "fprime": K.K_FP, "fz": K.K_Y, "h": K.K_H,
-             "a": K.K_A, "dL_da": K.K_GA, "dL_dh": K.K_DH, "dL_dy": K.K_DY, "delta": K.K_DZ,
-             "dL_du": K.K_DU, "mask": K.K_MASK}
+    KINDS = {
+        "u": K.K_U,
+        "xhat": K.K_XH,
+        "z": K.K_Z,
+        "fprime": K.K_FP,
+        "fz": K.K_Y,
+        "h": K.K_H,
+        "a": K.K_A,
+        "dL_da": K.K_GA,
+        "dL_dh": K.K_DH,
+        "dL_dy": K.K_DY,
+        "delta": K.K_DZ,
+        "dL_du": K.K_DU,
+        "mask": K.K_MASK,
+    }
 
     def __init__(self, net: Network, batch: int):
         self.net = net
@@ -182,7 +201,7 @@ class Workspace:
         """The (B, n_k) array ``name`` (a key of ``KINDS``) of layer k, as a view."""
         n, col = self.net.itab[k, [K.N_OUT, K.COL]]
         off = self.batch * col
-        return self.ws[self.KINDS[name], off:off + self.batch * n].reshape(self.batch, n)
+        return self.ws[self.KINDS[name], off : off + self.batch * n].reshape(self.batch, n)
 
     def __repr__(self) -> str:
         return f"Workspace(batch={self.batch}, floats={self.ws.size})"
@@ -193,8 +212,9 @@ def build_network(model: ModelConfig, n_in: int, n_out: int, seed: int) -> Netwo
     if n_in < 1 or n_out < 1:
         raise ValueError(f"data: need >= 1 input and output, got n_in={n_in}, n_out={n_out}")
     if model.batch_norm not in BATCH_NORM:
-        raise ValueError(f"model.batch_norm: expected one of {', '.join(BATCH_NORM)}, "
-                         f"got {model.batch_norm!r}")
+        raise ValueError(
+            f"model.batch_norm: expected one of {', '.join(BATCH_NORM)}, got {model.batch_norm!r}"
+        )
     if not 0.0 <= model.dropout < 1.0:
         raise ValueError(f"model.dropout: must be in [0, 1), got {model.dropout}")
     if model.dtype not in ("float64", "float32"):

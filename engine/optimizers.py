@@ -17,8 +17,10 @@ class Optimizer:
 
     def __init__(self, training: TrainingConfig, n_params: int, dtype, bn_eps: float = 1e-3):
         if training.optimizer not in OPTIMIZERS:
-            raise ValueError(f"training.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
-                             f"got {training.optimizer!r}")
+            raise ValueError(
+                f"training.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
+                f"got {training.optimizer!r}"
+            )
         self.name = training.optimizer
         self.code = OPTIMIZERS.index(training.optimizer)
         self.m = np.zeros(n_params, dtype=dtype)
@@ -26,9 +28,17 @@ class Optimizer:
         self.hp = np.zeros(K.N_HP)
         t = training
         self.hp[[K.H_MOM, K.H_RHO, K.H_B1, K.H_B2, K.H_EPS]] = (
-            t.momentum, t.rho, t.beta1, t.beta2, t.epsilon)
+            t.momentum,
+            t.rho,
+            t.beta1,
+            t.beta2,
+            t.epsilon,
+        )
         self.hp[[K.H_WD, K.H_CLIP_NORM, K.H_CLIP_VALUE]] = (
-            t.weight_decay, t.clip_norm, t.clip_value)
+            t.weight_decay,
+            t.clip_norm,
+            t.clip_value,
+        )
         self.hp[[K.H_BN_MOM, K.H_BN_EPS]] = t.bn_momentum, bn_eps
         self.learning_rate = t.learning_rate
 

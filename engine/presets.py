@@ -43,7 +43,7 @@ class Preset:
     title: str
     description: str
     path: Path
-    vary: tuple[str, ...] = ()   # ``key=v1,v2`` options when the preset is a comparison
+    vary: tuple[str, ...] = ()  # ``key=v1,v2`` options when the preset is a comparison
 
     @property
     def is_comparison(self) -> bool:
@@ -67,7 +67,7 @@ def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
     table = d.pop("compare", {})
     vary: tuple[str, ...] = ()
     if not isinstance(table, dict):
-        errors.append("compare: expected a table with vary = [\"key=v1,v2\", ...]")
+        errors.append('compare: expected a table with vary = ["key=v1,v2", ...]')
     else:
         for key in table:
             if key != "vary":
@@ -76,8 +76,9 @@ def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
         if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
             vary = tuple(raw)
         else:
-            errors.append(f"compare.vary: expected an array of \"key=v1,v2\" strings, "
-                          f"got {shown(raw)}")
+            errors.append(
+                f'compare.vary: expected an array of "key=v1,v2" strings, got {shown(raw)}'
+            )
     return title, vary, errors
 
 
@@ -130,8 +131,12 @@ def _preset_path(name: str) -> Path:
     path = PRESETS_DIR / f"{name}.toml"
     if name not in preset_names():
         names = preset_names()
-        raise ConfigError([f"unknown preset {shown(name)}{did_you_mean(name, names)}; presets: "
-                           + ", ".join(names)])
+        raise ConfigError(
+            [
+                f"unknown preset {shown(name)}{did_you_mean(name, names)}; presets: "
+                + ", ".join(names)
+            ]
+        )
     return path
 
 
@@ -148,8 +153,12 @@ def load_preset(name: str) -> ExperimentConfig:
 
 
 def _looks_like_path(text: str) -> bool:
-    return (os.sep in text or "/" in text or Path(text).suffix.lower() in (".toml", ".json")
-            or _exists(Path(text)))
+    return (
+        os.sep in text
+        or "/" in text
+        or Path(text).suffix.lower() in (".toml", ".json")
+        or _exists(Path(text))
+    )
 
 
 def resolve(name_or_path: str | os.PathLike) -> tuple[ExperimentConfig, list[str]]:

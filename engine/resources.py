@@ -17,11 +17,12 @@ def _root() -> Path:
     """The folder of the ``vglab_assets`` package (or ``assets/`` of an uninstalled checkout)."""
     try:
         root = resources.files(PACKAGE)
-    except ModuleNotFoundError:     # running from a source tree that was never pip-installed
+    except ModuleNotFoundError:  # running from a source tree that was never pip-installed
         return Path(__file__).resolve().parent.parent / "assets"
     if not isinstance(root, Path):  # a zipped install: we read files by path, so refuse early
-        raise RuntimeError(f"{PACKAGE} is not installed as plain files ({root!r}); "
-                           "reinstall with `pip install .`")
+        raise RuntimeError(
+            f"{PACKAGE} is not installed as plain files ({root!r}); reinstall with `pip install .`"
+        )
     return root
 
 

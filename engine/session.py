@@ -26,29 +26,38 @@ from engine.optimizers import Optimizer
 
 #: per-layer metrics, in the kernel's column order (see ``engine.kernels.M_*``)
 LAYER_METRICS = (
-    "grad_norm",        # ||dL/dW_k||_F
-    "bias_grad_norm",   # ||dL/db_k||
-    "delta_rms",        # RMS of delta_k = dL/dz_k
-    "delta_norm",       # ||delta_k||_F
-    "incoming_norm",    # ||dL/da_k|| = ||delta_{k+1} W_{k+1}^T (+ skip)||
-    "fprime_mean",      # mean |f'(z_k)|
-    "saturated",        # fraction of units with |f'| <= 1% of max |f'|
-    "dead",             # fraction of units whose f(z) is 0 for the whole batch
-    "weight_norm",      # ||W_k||_F after the update
-    "update_ratio",     # ||Delta W_k|| / ||W_k|| of the update
-    "act_mean",         # mean of a_k
-    "act_std",          # std of a_k
-    "z_mean",           # mean of z_k
-    "z_std",            # std of z_k
-    "prelu_grad",       # dL/dalpha_k (PReLU layers)
+    "grad_norm",  # ||dL/dW_k||_F
+    "bias_grad_norm",  # ||dL/db_k||
+    "delta_rms",  # RMS of delta_k = dL/dz_k
+    "delta_norm",  # ||delta_k||_F
+    "incoming_norm",  # ||dL/da_k|| = ||delta_{k+1} W_{k+1}^T (+ skip)||
+    "fprime_mean",  # mean |f'(z_k)|
+    "saturated",  # fraction of units with |f'| <= 1% of max |f'|
+    "dead",  # fraction of units whose f(z) is 0 for the whole batch
+    "weight_norm",  # ||W_k||_F after the update
+    "update_ratio",  # ||Delta W_k|| / ||W_k|| of the update
+    "act_mean",  # mean of a_k
+    "act_std",  # std of a_k
+    "z_mean",  # mean of z_k
+    "z_std",  # std of z_k
+    "prelu_grad",  # dL/dalpha_k (PReLU layers)
 )
 SCALARS = ("loss", "accuracy", "grad_global_norm", "learning_rate")
 EVAL_SCALARS = ("test_loss", "test_accuracy")
-PHASE_NAMES = {K.PH_FORWARD: "forward", K.PH_LOSS: "loss", K.PH_BACKWARD: "backward",
-               K.PH_UPDATE: "update"}
-QUANTITY_NAMES = {K.Q_Z: "pre-activation z", K.Q_ACT: "activation a", K.Q_LOSS: "loss",
-                  K.Q_DELTA: "delta = dL/dz", K.Q_GRAD: "weight gradient dL/dW",
-                  K.Q_WEIGHTS: "weights W"}
+PHASE_NAMES = {
+    K.PH_FORWARD: "forward",
+    K.PH_LOSS: "loss",
+    K.PH_BACKWARD: "backward",
+    K.PH_UPDATE: "update",
+}
+QUANTITY_NAMES = {
+    K.Q_Z: "pre-activation z",
+    K.Q_ACT: "activation a",
+    K.Q_LOSS: "loss",
+    K.Q_DELTA: "delta = dL/dz",
+    K.Q_GRAD: "weight gradient dL/dW",
+    K.Q_WEIGHTS: "weights W",
+}
 _EVAL_CHUNK = 1024
 #: ``training.eval_every = "auto"``: evaluate as often as keeps the examples evaluated within
 #: this share of the examples trained on.  An evaluated example costs one forward pass, a
@@ -95,33 +104,37 @@ class Divergence:
     """Where a run first produced NaN/Inf."""
 
     step: int
-    phase: str       # forward / loss / backward / update
-    layer: int       # 0-based; == depth for the output layer
+    phase: str  # forward / loss / backward / update
+    layer: int  # 0-based; == depth for the output layer
     quantity: str
     depth: int
 
     @property
     def message(self) -> str:
         where = layer_label(self.layer, self.depth)
-        return (f"diverged at step {self.step}: {self.quantity} of {where} became NaN/Inf "
-                f"during the {self.phase} phase")
+        return (
+            f"diverged at step {self.step}: {self.quantity} of {where} became NaN/Inf "
+            f"during the {self.phase} phase"
+        )
 
     @property
     def advice(self) -> str:
-        return ("Lower the learning rate, enable gradient clipping (training.clip_norm), "
-                "or use a smaller initialisation.")
+        return (
+            "Lower the learning rate, enable gradient clipping (training.clip_norm), "
+            "or use a smaller initialisation."
+        )
 
 
 @dataclass(frozen=True)
 class PhaseResult:
     """What one phase of the step-through just computed (copies, float64)."""
 
-    phase: str                      # forward / loss / backward / update
-    layer: int                      # 0-based layer index (-1 for update)
-    index: int                      # position of this phase within the step
+    phase: str  # forward / loss / backward / update
+    layer: int  # 0-based layer index (-1 for update)
+    index: int  # position of this phase within the step
     n_phases: int
-    arrays: dict[str, np.ndarray]   # e.g. z, a, fprime, incoming, delta, dW, db
-    norms: dict[str, float]         # Frobenius norms / means of those arrays
+    arrays: dict[str, np.ndarray]  # e.g. z, a, fprime, incoming, delta, dW, db
+    norms: dict[str, float]  # Frobenius norms / means of those arrays
 
     def __repr__(self) -> str:
         return f"PhaseResult({self.phase}, layer={self.layer}, {self.index + 1}/{self.n_phases})"
@@ -134,7 +147,7 @@ class Snapshot:
     step: int
     epoch: int
     steps_per_epoch: int
-    phase: str                        # "idle" between steps, else the last phase run
+    phase: str  # "idle" between steps, else the last phase run
     phase_layer: int
     next_phase: str
     loss: float
@@ -143,19 +156,19 @@ class Snapshot:
     test_accuracy: float
     learning_rate: float
     steps_per_second: float
-    layer_labels: tuple[str, ...]     # (L+1,) "hidden 1" .. "output"
-    activations: tuple[str, ...]      # (L+1,)
-    widths: tuple[int, ...]           # (L+1,)
-    layers: dict[str, np.ndarray]     # metric -> (L+1,) float64, see LAYER_METRICS
+    layer_labels: tuple[str, ...]  # (L+1,) "hidden 1" .. "output"
+    activations: tuple[str, ...]  # (L+1,)
+    widths: tuple[int, ...]  # (L+1,)
+    layers: dict[str, np.ndarray]  # metric -> (L+1,) float64, see LAYER_METRICS
     divergence: Divergence | None = None
-    history_steps: np.ndarray | None = None      # (n,) int64
-    history_scalars: np.ndarray | None = None    # (n, len(SCALARS))
+    history_steps: np.ndarray | None = None  # (n,) int64
+    history_scalars: np.ndarray | None = None  # (n, len(SCALARS))
     history_grad_norm: np.ndarray | None = None  # (n, L+1) ||dL/dW_k|| per recorded step
-    eval_steps: np.ndarray | None = None         # (m,) int64
-    eval_scalars: np.ndarray | None = None       # (m, len(EVAL_SCALARS))
+    eval_steps: np.ndarray | None = None  # (m,) int64
+    eval_scalars: np.ndarray | None = None  # (m, len(EVAL_SCALARS))
     phase_result: PhaseResult | None = None
-    batch_size: int = 0               # examples in the last mini-batch
-    input_norm: float = math.nan      # ||x||_F of the last mini-batch (theory overlay)
+    batch_size: int = 0  # examples in the last mini-batch
+    input_norm: float = math.nan  # ||x||_F of the last mini-batch (theory overlay)
     extra: dict = field(default_factory=dict)
     #: metric -> (L+1,) bool: True where a phase has computed the value.  Entries no phase has
     #: written yet (before the first step, layers a step-through has not reached, metrics a
@@ -173,8 +186,10 @@ class Snapshot:
         return np.ones(self.depth + 1, dtype=bool) if mask is None else mask
 
     def __repr__(self) -> str:
-        return (f"Snapshot(step={self.step}, phase={self.phase!r}, loss={self.loss:.4g}, "
-                f"depth={self.depth})")
+        return (
+            f"Snapshot(step={self.step}, phase={self.phase!r}, loss={self.loss:.4g}, "
+            f"depth={self.depth})"
+        )
 
 
 class Session:
@@ -184,6 +199,7 @@ class Session:
         self.config = validate(config)
         if dataset is None:
             from engine.datasets import load_dataset
+
             dataset = load_dataset(config.data, config.model.dtype)
         self.dataset = dataset
         m, t = config.model, config.training
@@ -198,13 +214,14 @@ class Session:
         self.opt = Optimizer(t, self.net.n_params, dt)
         self.ip = np.array([losses.code(m.loss), self.opt.code, 1, 1], dtype=np.int64)
         self.mtab = np.full((self.net.depth + 1, K.N_METRICS), np.nan)
-        self.computed = _ComputedMask(self.net)     # which mtab cells a phase has written
+        self.computed = _ComputedMask(self.net)  # which mtab cells a phase has written
         self.out = np.zeros(3)
         self.status = np.zeros(3, dtype=np.int64)
         self.batch_size = min(t.batch_size, len(self.X))
         self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
-        self.eval_every = eval_interval(t.eval_every, len(self.X), len(self.X_test),
-                                        self.batch_size)
+        self.eval_every = eval_interval(
+            t.eval_every, len(self.X), len(self.X_test), self.batch_size
+        )
         self._shuffle_rng = np.random.default_rng([t.seed, 1])
         self._dropout_rng = np.random.default_rng([t.seed, 2])
         self._order = np.arange(len(self.X))
@@ -228,7 +245,7 @@ class Session:
         self._plan = np.zeros(K.N_PLAN, dtype=np.int64)
         self._res = np.zeros(K.N_RES, dtype=np.int64)
         self._last = np.zeros(K.N_LAST)
-        self._step_seconds = math.inf   # unknown: the first timed chunk is one step
+        self._step_seconds = math.inf  # unknown: the first timed chunk is one step
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -267,7 +284,7 @@ class Session:
         i = self.step_count % self.steps_per_epoch
         if i == 0:
             self._shuffle_rng.shuffle(self._order)
-        idx = self._order[i * self.batch_size:(i + 1) * self.batch_size]
+        idx = self._order[i * self.batch_size : (i + 1) * self.batch_size]
         ws = self._workspace(len(idx))
         self._rate.batch = len(idx)
         if self.config.model.dropout > 0:
@@ -296,14 +313,35 @@ class Session:
             return self.divergence is None
         X, T, ws = self._next_batch()
         net, o = self.net, self.opt
-        ok = K.train_step(X, T, net.params, net.grads, o.m, o.v, net.itab, net.ftab, ws.ws,
-                          net.bns, self.mtab, o.hp, self.ip, self.out, self.status)
+        ok = K.train_step(
+            X,
+            T,
+            net.params,
+            net.grads,
+            o.m,
+            o.v,
+            net.itab,
+            net.ftab,
+            ws.ws,
+            net.bns,
+            self.mtab,
+            o.hp,
+            self.ip,
+            self.out,
+            self.status,
+        )
         self.computed.mark_step(None if ok else tuple(int(v) for v in self.status))
         self._finish_step(ok)
         return ok
 
-    def run(self, n_steps: int, callback=None, *, seconds: float | None = None,
-            watch: tuple[int, str, float] | None = None) -> int:
+    def run(
+        self,
+        n_steps: int,
+        callback=None,
+        *,
+        seconds: float | None = None,
+        watch: tuple[int, str, float] | None = None,
+    ) -> int:
         """Up to ``n_steps`` fused steps; returns how many completed (a diverged one does not).
 
         The steps run in compiled chunks (:func:`engine.kernels.train_steps`) that return to
@@ -331,10 +369,11 @@ class Session:
                 left = seconds - (time.perf_counter() - t0)
                 if done and left <= 0:
                     break
-            limit = min(n_steps - done, max(1, int(min(left, self.CHUNK_SECONDS)
-                                                   / self._step_seconds)))
+            limit = min(
+                n_steps - done, max(1, int(min(left, self.CHUNK_SECONDS) / self._step_seconds))
+            )
             size = self._chunk_size(limit) if chunked and self._pending is None else 0
-            if size == 0:   # a half-done step-through, the history must grow / compact, or
+            if size == 0:  # a half-done step-through, the history must grow / compact, or
                 #             train_steps is still compiling in the background
                 done += self.step()
             else:
@@ -369,8 +408,10 @@ class Session:
     def _batch_buffers(self, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Preallocated (b, n_in) / (b, n_out) arrays the kernel gathers a mini-batch into."""
         if b not in self._gathered:
-            self._gathered[b] = (np.empty((b, self.X.shape[1]), dtype=self.X.dtype),
-                                 np.empty((b, self.T.shape[1]), dtype=self.T.dtype))
+            self._gathered[b] = (
+                np.empty((b, self.X.shape[1]), dtype=self.X.dtype),
+                np.empty((b, self.T.shape[1]), dtype=self.T.dtype),
+            )
         return self._gathered[b]
 
     def _orders(self, s0: int, size: int) -> np.ndarray:
@@ -411,28 +452,68 @@ class Session:
         ws, ws_short = self._workspace(B), self._workspace(b_short)
         tr = self.trace
         plan, last, res = self._plan, self._last, self._res
-        plan[:] = (s0, size, B, spe, n, s0 // spe, tr.count, tr.phase, tr.stride,
-                   self.is_regression, keep.size > 0, -1, 0)
+        plan[:] = (
+            s0,
+            size,
+            B,
+            spe,
+            n,
+            s0 // spe,
+            tr.count,
+            tr.phase,
+            tr.stride,
+            self.is_regression,
+            keep.size > 0,
+            -1,
+            0,
+        )
         if watch is not None:
             plan[K.S_PROBE_LAYER] = watch[0]
             plan[K.S_PROBE_METRIC] = LAYER_METRICS.index(watch[1])
             last[K.L_THRESHOLD] = watch[2]
         net, o = self.net, self.opt
-        K.train_steps(self.X, self.T, orders, Xb, Tb, Xs, Ts, ws.ws, ws_short.ws, keep,
-                      net.params, net.grads, o.m, o.v, net.itab, net.ftab, net.bns, self.mtab,
-                      o.hp, self.ip, self.out, self.status, plan, last, tr.steps, tr.rows,
-                      self.scalar_trace.rows, res)
+        K.train_steps(
+            self.X,
+            self.T,
+            orders,
+            Xb,
+            Tb,
+            Xs,
+            Ts,
+            ws.ws,
+            ws_short.ws,
+            keep,
+            net.params,
+            net.grads,
+            o.m,
+            o.v,
+            net.itab,
+            net.ftab,
+            net.bns,
+            self.mtab,
+            o.hp,
+            self.ip,
+            self.out,
+            self.status,
+            plan,
+            last,
+            tr.steps,
+            tr.rows,
+            self.scalar_trace.rows,
+            res,
+        )
         done, stop, kept = (int(v) for v in res)
         self._after_chunk(s0, orders, done, stop == K.STOP_DIVERGED, kept)
         self._step_seconds = (time.perf_counter() - t0) / max(done, 1)
         return done
 
-    def _after_chunk(self, s0: int, orders: np.ndarray, done: int, diverged: bool,
-                     kept: int) -> None:
+    def _after_chunk(
+        self, s0: int, orders: np.ndarray, done: int, diverged: bool, kept: int
+    ) -> None:
         """What :meth:`_next_batch` and :meth:`_finish_step` leave behind after the last
         step a chunk ran (the diverged one included)."""
         st, tr = self.scalar_trace, self.trace
-        st.steps[st.count:st.count + kept] = tr.steps[tr.count:tr.count + kept]
+        st.steps[st.count : st.count + kept] = tr.steps[tr.count : tr.count + kept]
         tr.advance(done, kept)
         st.advance(done, kept)
         ran = done + diverged
@@ -440,7 +521,7 @@ class Session:
         s = s0 + ran - 1
         self._order[:] = orders[s // spe - s0 // spe]
         i = s % spe
-        self._batch_x = self.X[self._order[i * B:(i + 1) * B]]
+        self._batch_x = self.X[self._order[i * B : (i + 1) * B]]
         self._rate.batch = len(self._batch_x)
         self.step_count = s0 + ran
         if done:
@@ -486,16 +567,18 @@ class Session:
         self.accuracy = math.nan if self.is_regression else float(self.out[1]) / max(n, 1)
         self._rate.tick()
         self.trace.append(self.step_count, self.mtab)
-        self.scalar_trace.append(self.step_count, (self.loss, self.accuracy, self.out[2],
-                                                   self.opt.learning_rate))
+        self.scalar_trace.append(
+            self.step_count, (self.loss, self.accuracy, self.out[2], self.opt.learning_rate)
+        )
         every = self.eval_every
         if every and self.step_count % every == 0 and len(self.X_test):
             self.evaluate()
 
     def _record_divergence(self) -> None:
         phase, layer, quantity = (int(v) for v in self.status)
-        self.divergence = Divergence(self.step_count, PHASE_NAMES[phase], layer,
-                                     QUANTITY_NAMES[quantity], self.depth)
+        self.divergence = Divergence(
+            self.step_count, PHASE_NAMES[phase], layer, QUANTITY_NAMES[quantity], self.depth
+        )
 
     # --- evaluation ---------------------------------------------------------------------------
     def evaluate(self, split: str = "test") -> tuple[float, float]:
@@ -511,10 +594,22 @@ class Session:
         total_loss = total_correct = 0.0
         net = self.net
         for lo in range(0, len(X), _EVAL_CHUNK):
-            Xc, Tc = X[lo:lo + _EVAL_CHUNK], T[lo:lo + _EVAL_CHUNK]
+            Xc, Tc = X[lo : lo + _EVAL_CHUNK], T[lo : lo + _EVAL_CHUNK]
             ws = Workspace(net, len(Xc)) if len(Xc) != _EVAL_CHUNK else self._eval_ws()
-            K.forward_loss(Xc, Tc, net.params, net.itab, net.ftab, ws.ws, net.bns, mtab,
-                           self.opt.hp, ip, out, status)
+            K.forward_loss(
+                Xc,
+                Tc,
+                net.params,
+                net.itab,
+                net.ftab,
+                ws.ws,
+                net.bns,
+                mtab,
+                self.opt.hp,
+                ip,
+                out,
+                status,
+            )
             total_loss += out[0] * len(Xc)
             total_correct += out[1]
         loss = total_loss / len(X)
@@ -537,9 +632,20 @@ class Session:
         ws = Workspace(self.net, len(X))
         ip = self.ip.copy()
         ip[K.I_TRAIN] = ip[K.I_RECORD] = 0
-        K.forward_loss(X, T, self.net.params, self.net.itab, self.net.ftab, ws.ws, self.net.bns,
-                       np.zeros_like(self.mtab), self.opt.hp, ip, np.zeros(3),
-                       np.zeros(3, dtype=np.int64))
+        K.forward_loss(
+            X,
+            T,
+            self.net.params,
+            self.net.itab,
+            self.net.ftab,
+            ws.ws,
+            self.net.bns,
+            np.zeros_like(self.mtab),
+            self.opt.hp,
+            ip,
+            np.zeros(3),
+            np.zeros(3, dtype=np.int64),
+        )
         return ws.get("fz", self.depth).astype(np.float64)
 
     # --- observation --------------------------------------------------------------------------
@@ -560,29 +666,42 @@ class Session:
             steps, grad = self.history("grad_norm")
             _, scalars = self.scalar_trace.view()
             e_steps, e_rows = self.eval_trace.view()
-            hist = dict(history_steps=steps, history_scalars=scalars, history_grad_norm=grad,
-                        eval_steps=e_steps, eval_scalars=e_rows)
+            hist = dict(
+                history_steps=steps,
+                history_scalars=scalars,
+                history_grad_norm=grad,
+                eval_steps=e_steps,
+                eval_scalars=e_rows,
+            )
         phase = self._last_phase
         nxt = self.next_phase()
         return Snapshot(
-            step=self.step_count, epoch=self.epoch, steps_per_epoch=self.steps_per_epoch,
+            step=self.step_count,
+            epoch=self.epoch,
+            steps_per_epoch=self.steps_per_epoch,
             phase=phase.phase if (phase and self._pending) else "idle",
             phase_layer=phase.layer if (phase and self._pending) else -1,
             next_phase=f"{nxt[0]} {layer_label(nxt[1], self.depth) if nxt[1] >= 0 else ''}".strip(),
-            loss=self.loss, accuracy=self.accuracy, test_loss=self.test_loss,
-            test_accuracy=self.test_accuracy, learning_rate=self.opt.learning_rate,
+            loss=self.loss,
+            accuracy=self.accuracy,
+            test_loss=self.test_loss,
+            test_accuracy=self.test_accuracy,
+            learning_rate=self.opt.learning_rate,
             steps_per_second=self._rate.rate,
             layer_labels=tuple(layer_label(k, self.depth) for k in range(self.depth + 1)),
             activations=tuple(s.activation for s in specs),
             widths=tuple(s.n_out for s in specs),
-            layers=self.layer_metrics(), divergence=self.divergence,
+            layers=self.layer_metrics(),
+            divergence=self.divergence,
             computed=self.computed.by_metric(),
-            phase_result=phase if self._pending else None, batch_size=len(self._batch_x),
-            input_norm=_norm(self._batch_x), **hist)
+            phase_result=phase if self._pending else None,
+            batch_size=len(self._batch_x),
+            input_norm=_norm(self._batch_x),
+            **hist,
+        )
 
     def __repr__(self) -> str:
-        return (f"Session({self.config.name!r}, {self.net!r}, step={self.step_count}, "
-                f"{self.opt!r})")
+        return f"Session({self.config.name!r}, {self.net!r}, step={self.step_count}, {self.opt!r})"
 
 
 def _below(session: Session, watch: tuple[int, str, float]) -> bool:
@@ -615,8 +734,7 @@ class _ComputedMask:
     other activations) stay uncomputed for good.
     """
 
-    _FORWARD = (K.M_FP_MEAN, K.M_SAT, K.M_DEAD, K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN,
-                K.M_Z_STD)
+    _FORWARD = (K.M_FP_MEAN, K.M_SAT, K.M_DEAD, K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN, K.M_Z_STD)
     _OUTPUT_FORWARD = (K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN, K.M_Z_STD)
     _BACKWARD = (K.M_GW, K.M_GB, K.M_DELTA_RMS, K.M_DELTA_NORM, K.M_GIN)
     _UPDATE = (K.M_W, K.M_UPD)
@@ -625,7 +743,7 @@ class _ComputedMask:
         self.depth = net.depth
         self.prelu = net.itab[:, K.P_OFF] >= 0
         self.mask = np.zeros((net.depth + 1, K.N_METRICS), dtype=bool)
-        self.complete = False        # every phase has run once: nothing left to mark
+        self.complete = False  # every phase has run once: nothing left to mark
         self._cache: dict[str, np.ndarray] | None = None
 
     def mark(self, phase: str, layer: int) -> None:
@@ -648,8 +766,12 @@ class _ComputedMask:
         if self.complete:
             return
         L = self.depth
-        phases = ([("forward", k) for k in range(L + 1)] + [("loss", L)]
-                  + [("backward", k) for k in range(L, -1, -1)] + [("update", -1)])
+        phases = (
+            [("forward", k) for k in range(L + 1)]
+            + [("loss", L)]
+            + [("backward", k) for k in range(L, -1, -1)]
+            + [("update", -1)]
+        )
         stop = None
         if failed_at is not None:
             stop = (PHASE_NAMES[failed_at[0]], failed_at[1])
@@ -697,8 +819,12 @@ class _ManualStep:
         self.s = session
         self.X, self.T, self.ws = X, T, ws
         L = session.depth
-        self.phases = ([("forward", k) for k in range(L + 1)] + [("loss", L)]
-                       + [("backward", k) for k in range(L, -1, -1)] + [("update", -1)])
+        self.phases = (
+            [("forward", k) for k in range(L + 1)]
+            + [("loss", L)]
+            + [("backward", k) for k in range(L, -1, -1)]
+            + [("update", -1)]
+        )
         self.index = 0
 
     @property
@@ -709,17 +835,39 @@ class _ManualStep:
         kind, k = self.phases[self.index]
         s, net, o = self.s, self.s.net, self.s.opt
         if kind == "forward":
-            ok = K.forward_layer(k, self.X, net.params, net.itab, net.ftab, self.ws.ws, net.bns,
-                                 s.mtab, o.hp, s.ip, s.status)
+            ok = K.forward_layer(
+                k,
+                self.X,
+                net.params,
+                net.itab,
+                net.ftab,
+                self.ws.ws,
+                net.bns,
+                s.mtab,
+                o.hp,
+                s.ip,
+                s.status,
+            )
         elif kind == "loss":
-            ok = K.loss_phase(self.T, net.params, net.itab, self.ws.ws, o.hp, s.ip, s.out,
-                              s.status)
+            ok = K.loss_phase(self.T, net.params, net.itab, self.ws.ws, o.hp, s.ip, s.out, s.status)
         elif kind == "backward":
-            ok = K.backward_layer(k, self.X, net.params, net.grads, net.itab, net.ftab,
-                                  self.ws.ws, net.bns, s.mtab, o.hp, s.status)
+            ok = K.backward_layer(
+                k,
+                self.X,
+                net.params,
+                net.grads,
+                net.itab,
+                net.ftab,
+                self.ws.ws,
+                net.bns,
+                s.mtab,
+                o.hp,
+                s.status,
+            )
         else:
-            ok = K.update(net.params, net.grads, o.m, o.v, net.itab, s.mtab, o.hp, s.ip, s.out,
-                          s.status)
+            ok = K.update(
+                net.params, net.grads, o.m, o.v, net.itab, s.mtab, o.hp, s.ip, s.out, s.status
+            )
         result = self._result(kind, k)
         self.index += 1
         return bool(ok), result
@@ -757,8 +905,7 @@ _many_step: dict[tuple, threading.Event] = {}
 
 def _warm_key(config: ExperimentConfig, dataset) -> tuple:
     """What the compiled kernels depend on: the dtype and the arrays' writeable flags."""
-    return (config.model.dtype, dataset.X_train.flags.writeable,
-            dataset.X_test.flags.writeable)
+    return (config.model.dtype, dataset.X_train.flags.writeable, dataset.X_test.flags.writeable)
 
 
 def is_warm(config: ExperimentConfig, dataset) -> bool:
@@ -812,8 +959,16 @@ def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 3.0) 
         timer.daemon = True
         timer.start()
     try:
-        tiny = updated(config, **{"model.depth": 1, "model.width": 2, "model.hidden": (),
-                                  "model.residual": False, "training.eval_every": 0})
+        tiny = updated(
+            config,
+            **{
+                "model.depth": 1,
+                "model.width": 2,
+                "model.hidden": (),
+                "model.residual": False,
+                "training.eval_every": 0,
+            },
+        )
         s = Session(tiny, dataset)
         s.step()
         s.step_phase()

@@ -18,8 +18,9 @@ from engine.activations import ACTIVATIONS, param_value
 from engine.config import ModelConfig
 
 
-def chain_rule_delta(delta_out: float, fprime_mean: np.ndarray, weight_norm: np.ndarray,
-                     widths: np.ndarray) -> np.ndarray:
+def chain_rule_delta(
+    delta_out: float, fprime_mean: np.ndarray, weight_norm: np.ndarray, widths: np.ndarray
+) -> np.ndarray:
     """Predicted ||delta_k|| for k = 0..L from ||delta_L|| and the per-layer factors.
 
     ``fprime_mean``, ``weight_norm``, ``widths``: (L+1,) per layer (the output entry of
@@ -34,17 +35,19 @@ def chain_rule_delta(delta_out: float, fprime_mean: np.ndarray, weight_norm: np.
     return pred
 
 
-def chain_rule_prediction(layers: dict[str, np.ndarray], widths, batch: int,
-                          input_norm: float) -> np.ndarray:
+def chain_rule_prediction(
+    layers: dict[str, np.ndarray], widths, batch: int, input_norm: float
+) -> np.ndarray:
     """Predicted ||dL/dW_k|| (L+1,) from a snapshot's per-layer metrics.
 
     ``layers``: Snapshot.layers; ``input_norm``: ||x||_F of the batch (layer 0's input).
     """
     widths = np.asarray(widths, float)
-    delta = chain_rule_delta(layers["delta_norm"][-1], layers["fprime_mean"],
-                             layers["weight_norm"], widths)
-    a_rms2 = layers["act_mean"] ** 2 + layers["act_std"] ** 2     # mean of a^2 per layer
-    a_norm = np.sqrt(batch * widths * a_rms2)                      # ||a_k||_F
+    delta = chain_rule_delta(
+        layers["delta_norm"][-1], layers["fprime_mean"], layers["weight_norm"], widths
+    )
+    a_rms2 = layers["act_mean"] ** 2 + layers["act_std"] ** 2  # mean of a^2 per layer
+    a_norm = np.sqrt(batch * widths * a_rms2)  # ||a_k||_F
     inputs = np.concatenate([[input_norm], a_norm[:-1]])
     return inputs * delta / np.sqrt(batch)
 
@@ -67,12 +70,12 @@ class ActivationRow:
     negative_side: str
     smooth: str
     ns_per_element: float
-    relative_cost: float      # time / time of ReLU, same kernel, same machine
+    relative_cost: float  # time / time of ReLU, same kernel, same machine
 
 
 def _time_kernel(code: int, z: np.ndarray, repeats: int) -> float:
     y, fp = np.empty_like(z), np.empty_like(z)
-    K.activate(code, 0.1, z, y, fp)   # compile / warm up
+    K.activate(code, 0.1, z, y, fp)  # compile / warm up
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -86,7 +89,17 @@ def activation_table(n: int = 200_000, repeats: int = 5, seed: int = 0) -> list[
     z = np.random.default_rng(seed).normal(0.0, 3.0, n)
     ns = {name: _time_kernel(a.code, z, repeats) for name, a in ACTIVATIONS.items()}
     defaults = ModelConfig()
-    return [ActivationRow(a.name, a.display, a.formula, a.output_range,
-                          a.max_grad(param_value(a, defaults)), a.negative_side, a.smooth,
-                          ns[a.name], ns[a.name] / ns["relu"])
-            for a in ACTIVATIONS.values()]
+    return [
+        ActivationRow(
+            a.name,
+            a.display,
+            a.formula,
+            a.output_range,
+            a.max_grad(param_value(a, defaults)),
+            a.negative_side,
+            a.smooth,
+            ns[a.name],
+            ns[a.name] / ns["relu"],
+        )
+        for a in ACTIVATIONS.values()
+    ]

@@ -52,8 +52,14 @@ def largest_product(sessions: Iterable) -> float:
     A float32 product counts half: it takes about half the time, so the threads' meetings
     weigh twice as much against it.
     """
-    return max((2.0 * s.batch_size * spec.n_in * spec.n_out * s.net.dtype.itemsize / 8
-                for s in sessions for spec in s.net.specs), default=0.0)
+    return max(
+        (
+            2.0 * s.batch_size * spec.n_in * spec.n_out * s.net.dtype.itemsize / 8
+            for s in sessions
+            for spec in s.net.specs
+        ),
+        default=0.0,
+    )
 
 
 def _cpu_times() -> tuple[int, int] | None:
@@ -105,7 +111,7 @@ def threads_for(sessions: Iterable, caller: str) -> int:
     flops = largest_product(list(sessions))
     n_cores = cores()
     if choose(flops, caller, n_cores, 0.0) == 1:
-        return 1   # small products: one thread whatever the load, no need to look
+        return 1  # small products: one thread whatever the load, no need to look
     return choose(flops, caller, n_cores, busy_cores(), _current_max())
 
 

@@ -29,10 +29,10 @@ def pin_singletons() -> bool:
 
     applied = False
     for obj in (None, True, False):
-        cell = ctypes.c_ssize_t.from_address(id(obj))   # ob_refcnt: first field (release ABI)
+        cell = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt: first field (release ABI)
         if cell.value >= 1 << 39:
-            continue                          # already pinned
-        if abs(cell.value - sys.getrefcount(obj)) > 16:   # not the layout we expect
+            continue  # already pinned
+        if abs(cell.value - sys.getrefcount(obj)) > 16:  # not the layout we expect
             continue
         cell.value += 1 << 40
         applied = True

@@ -54,10 +54,15 @@ def missing_library_message(error: str) -> str:
         return f"cannot start Qt: {error.strip()}"
     lib = found.group(1)
     package = DEBIAN_PACKAGES.get(lib)
-    fix = (f"install it with `sudo apt-get install {package}`" if package
-           else "install the package that provides it")
-    return (f"cannot open a window: the system library {lib} is missing; {fix} "
-            "(README, 'System packages', lists all of them)")
+    fix = (
+        f"install it with `sudo apt-get install {package}`"
+        if package
+        else "install the package that provides it"
+    )
+    return (
+        f"cannot open a window: the system library {lib} is missing; {fix} "
+        "(README, 'System packages', lists all of them)"
+    )
 
 
 def startup_problem(plugin: Path | None = None) -> str | None:
@@ -70,15 +75,18 @@ def startup_problem(plugin: Path | None = None) -> str | None:
         return None
     platform = os.environ.get("QT_QPA_PLATFORM", "")
     if not platform and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return ("no display found (neither DISPLAY nor WAYLAND_DISPLAY is set); the command "
-                "line needs none: `vglab --help`")
-    uses_xcb = platform.startswith("xcb") or (not platform
-                                             and not os.environ.get("WAYLAND_DISPLAY"))
+        return (
+            "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set); the command "
+            "line needs none: `vglab --help`"
+        )
+    uses_xcb = platform.startswith("xcb") or (
+        not platform and not os.environ.get("WAYLAND_DISPLAY")
+    )
     plugin = plugin or (_xcb_plugin() if uses_xcb else None)
     if plugin is None:
         return None
     try:
-        ctypes.CDLL(str(plugin))        # loads exactly what Qt is about to load
+        ctypes.CDLL(str(plugin))  # loads exactly what Qt is about to load
     except OSError as e:
         return missing_library_message(str(e))
     return None
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem is None:
         try:
             from PySide6.QtWidgets import QApplication
-        except ImportError as e:        # e.g. libglib-2.0.so.0 on a bare system
+        except ImportError as e:  # e.g. libglib-2.0.so.0 on a bare system
             problem = missing_library_message(str(e))
     if problem is not None:
         print(f"vglab: {problem}", file=sys.stderr)
@@ -109,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     from gui.main_window import MainWindow
 
     window = MainWindow()
-    try:                      # Tools (compare, gallery) and Lessons menus, when present
+    try:  # Tools (compare, gallery) and Lessons menus, when present
         from gui import teaching
     except ImportError:
         teaching = None

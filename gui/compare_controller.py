@@ -27,19 +27,19 @@ from gui.worker_loop import PacedLoop
 class CompareFrame:
     """Everything the compare window draws for one moment of the comparison."""
 
-    generation: int                   # bumps on every (re)build: the window resets its panels
-    serial: int                       # bumps on every frame
-    reason: str                       # built / play / step / phase / idle
+    generation: int  # bumps on every (re)build: the window resets its panels
+    serial: int  # bumps on every frame
+    reason: str  # built / play / step / phase / idle
     running: bool
-    step: int                         # lock-step count
+    step: int  # lock-step count
     steps_per_epoch: int
-    names: tuple[str, ...]            # variants, in table / colour order
-    labels: tuple[str, ...]           # (L+1,) "hidden 1" .. "output"
-    snapshots: dict                   # name -> engine.session.Snapshot (grad_norm history)
-    summaries: dict                   # name -> engine.compare.VariantSummary
-    theory: dict                      # name -> {curve name: (L+1,) array}
-    divergences: dict                 # name -> engine.session.Divergence
-    phase: str = "idle"               # "backward hidden 3 (15/25)" during a step-through
+    names: tuple[str, ...]  # variants, in table / colour order
+    labels: tuple[str, ...]  # (L+1,) "hidden 1" .. "output"
+    snapshots: dict  # name -> engine.session.Snapshot (grad_norm history)
+    summaries: dict  # name -> engine.compare.VariantSummary
+    theory: dict  # name -> {curve name: (L+1,) array}
+    divergences: dict  # name -> engine.session.Divergence
+    phase: str = "idle"  # "backward hidden 3 (15/25)" during a step-through
     base: ExperimentConfig | None = None
     extra: dict = field(default_factory=dict)
 
@@ -48,12 +48,14 @@ class CompareFrame:
         return self.step / max(self.steps_per_epoch, 1)
 
     def __repr__(self) -> str:
-        return (f"CompareFrame(gen={self.generation}, serial={self.serial}, step={self.step}, "
-                f"variants={len(self.names)}, running={self.running})")
+        return (
+            f"CompareFrame(gen={self.generation}, serial={self.serial}, step={self.step}, "
+            f"variants={len(self.names)}, running={self.running})"
+        )
 
 
 def phase_text(cs: CompareSession, results: dict) -> str:
-    """"backward hidden 3 (15/25)" for the phase just run, "idle" between steps."""
+    """ "backward hidden 3 (15/25)" for the phase just run, "idle" between steps."""
     r = next((r for r in results.values() if r is not None), None)
     if r is None or r.index + 1 == r.n_phases:
         return "idle"
@@ -67,9 +69,9 @@ class _Worker(QObject, PacedLoop):
     frame = Signal(object)
     error = Signal(str)
     running = Signal(bool)
-    built = Signal(object)          # tuple of variant names
+    built = Signal(object)  # tuple of variant names
     diverged = Signal(str, object)  # name, Divergence
-    busy = Signal(bool)             # loading data / building sessions
+    busy = Signal(bool)  # loading data / building sessions
 
     def __init__(self, commands: queue.Queue, fps: float, in_flight: threading.Event):
         super().__init__()
@@ -90,7 +92,7 @@ class _Worker(QObject, PacedLoop):
         self._datasets: dict = {}
         self._reported: set[str] = set()
         self._last_emit = -math.inf
-        self._blas_threads = 1   # BLAS threads while playing (engine.threads)
+        self._blas_threads = 1  # BLAS threads while playing (engine.threads)
 
     def _stepped(self):
         return self.cs
@@ -110,8 +112,7 @@ class _Worker(QObject, PacedLoop):
             except Exception as e:  # one bad command must not kill the thread
                 self._dirty = False
                 self._set_playing(False)
-                self.error.emit(f"Internal error in the comparison thread: "
-                                f"{type(e).__name__}: {e}")
+                self.error.emit(f"Internal error in the comparison thread: {type(e).__name__}: {e}")
 
     def _handle(self, name: str, *args) -> None:
         if name == "quit":
@@ -142,7 +143,7 @@ class _Worker(QObject, PacedLoop):
             self._set_playing(bool(self.cs.active))
         elif name == "step":
             self._set_playing(False)
-            if self._phase != "idle":     # finish a half-done step-through first
+            if self._phase != "idle":  # finish a half-done step-through first
                 while self._phase != "idle":
                     self._one_phase()
             else:
@@ -176,9 +177,9 @@ class _Worker(QObject, PacedLoop):
 
         self.busy.emit(True)
         try:
-            key = (base.data, base.model.dtype)   # in the engine's dtype: no copies
+            key = (base.data, base.model.dtype)  # in the engine's dtype: no copies
             if key not in self._datasets:
-                self._datasets = {key: load_dataset(*key)}   # keep one: MNIST is big
+                self._datasets = {key: load_dataset(*key)}  # keep one: MNIST is big
             cs = CompareSession(base, variants, self._datasets[key])
         except ConfigError as e:
             self.error.emit("Invalid comparison:\n" + "\n".join(e.messages))
@@ -211,7 +212,7 @@ class _Worker(QObject, PacedLoop):
         while self.playing:
             if self._over_speed():
                 break
-            n = self._steps_allowed()   # compiled chunks up to the frame or a limit
+            n = self._steps_allowed()  # compiled chunks up to the frame or a limit
             if self.stop_at is not None:
                 n = min(n, self.stop_at - cs.step_count)
             cs.run(n, seconds=deadline - time.perf_counter())
@@ -243,11 +244,21 @@ class _Worker(QObject, PacedLoop):
         summaries: dict[str, VariantSummary] = cs.summaries(snaps)
         labels = next(iter(snaps.values())).layer_labels
         frame = CompareFrame(
-            generation=self.generation, serial=self.serial, reason=reason,
-            running=self.playing, step=cs.step_count, steps_per_epoch=cs.steps_per_epoch,
-            names=cs.names, labels=labels, snapshots=snaps, summaries=summaries,
+            generation=self.generation,
+            serial=self.serial,
+            reason=reason,
+            running=self.playing,
+            step=cs.step_count,
+            steps_per_epoch=cs.steps_per_epoch,
+            names=cs.names,
+            labels=labels,
+            snapshots=snaps,
+            summaries=summaries,
             theory={n: theory_series(s) for n, s in snaps.items()},
-            divergences=cs.divergences, phase=self._phase, base=cs.base)
+            divergences=cs.divergences,
+            phase=self._phase,
+            base=cs.base,
+        )
         self.in_flight.set()
         self.frame.emit(frame)
 
@@ -288,7 +299,7 @@ class CompareController(QObject):
         self._latest: CompareFrame | None = None
         self._started = False
         app = QCoreApplication.instance()
-        if app is not None:     # never leave a running QThread behind at exit
+        if app is not None:  # never leave a running QThread behind at exit
             app.aboutToQuit.connect(self.shutdown)
 
     def __repr__(self) -> str:

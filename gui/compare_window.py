@@ -66,8 +66,13 @@ GRID_COLUMNS = 4
 #: points averaged in the loss / accuracy curves (a mini-batch loss alone is too noisy to
 #: compare eight variants by eye)
 SMOOTH = 10
-SPEEDS = (("max", None), ("1000 steps/s", 1000.0), ("100 steps/s", 100.0),
-          ("20 steps/s", 20.0), ("5 steps/s", 5.0))
+SPEEDS = (
+    ("max", None),
+    ("1000 steps/s", 1000.0),
+    ("100 steps/s", 100.0),
+    ("20 steps/s", 20.0),
+    ("5 steps/s", 5.0),
+)
 DEFAULT_VARY = ("model.activation=sigmoid,tanh,relu",)
 HEADER_TIPS = (
     "Variant (its colour in every chart)",
@@ -89,9 +94,13 @@ def _choices(key: str) -> tuple[str, ...]:
     """Valid values of a variable field, for the hint under the values box."""
     from engine.activations import ACTIVATIONS
 
-    return {"model.activation": tuple(ACTIVATIONS), "model.init": INITIALIZERS,
-            "model.batch_norm": BATCH_NORM, "training.optimizer": OPTIMIZERS,
-            "model.residual": ("false", "true")}.get(key, ())
+    return {
+        "model.activation": tuple(ACTIVATIONS),
+        "model.init": INITIALIZERS,
+        "model.batch_norm": BATCH_NORM,
+        "training.optimizer": OPTIMIZERS,
+        "model.residual": ("false", "true"),
+    }.get(key, ())
 
 
 def smooth(y: np.ndarray, window: int = SMOOTH) -> np.ndarray:
@@ -169,11 +178,18 @@ class VaryRow(QWidget):
 class CompareWindow(QMainWindow):
     """Compare 2-8 variants of one experiment, trained together off the GUI thread."""
 
-    def __init__(self, base: ExperimentConfig | None = None, vary=DEFAULT_VARY,
-                 parent: QWidget | None = None, start: bool = True, fps: float = FPS):
+    def __init__(
+        self,
+        base: ExperimentConfig | None = None,
+        vary=DEFAULT_VARY,
+        parent: QWidget | None = None,
+        start: bool = True,
+        fps: float = FPS,
+    ):
         super().__init__(parent)
         if base is None:
             from gui.controller import default_config
+
             base = default_config()
         self.base = base
         self.controller = CompareController(fps=fps, parent=self)
@@ -211,14 +227,16 @@ class CompareWindow(QMainWindow):
         self.base_label = QLabel()
         self.base_label.setWordWrap(True)
         self.preset_box = QComboBox()
-        self.preset_box.setToolTip("Load the base experiment and the variants of a "
-                                   "comparison preset")
+        self.preset_box.setToolTip(
+            "Load the base experiment and the variants of a comparison preset"
+        )
         self.rows = [VaryRow(optional=False), VaryRow(optional=True)]
         self._fill_presets()
         self.count_label = QLabel()
         self.apply_button = QPushButton("Build && train together")
-        self.apply_button.setToolTip("Build one network per variant (same data, layers and "
-                                     "seed) and reset the comparison")
+        self.apply_button.setToolTip(
+            "Build one network per variant (same data, layers and seed) and reset the comparison"
+        )
         self.banner = Banner()
         top = QHBoxLayout()
         top.addWidget(self.base_label, 1)
@@ -245,15 +263,12 @@ class CompareWindow(QMainWindow):
             return
         for p in presets:
             keys = [item.partition("=")[0].strip() for item in p.vary]
-            if p.vary and len(p.vary) <= len(self.rows) and all(k in VARIABLE_FIELDS
-                                                                 for k in keys):
+            if p.vary and len(p.vary) <= len(self.rows) and all(k in VARIABLE_FIELDS for k in keys):
                 self.preset_box.addItem(p.title, p.name)
 
     def _build_panels(self) -> None:
-        self.gradient_chart = GradientChart(
-            title="Gradient norm per layer (latest step)")
-        self.loss_plot = CurvePlot("Training loss", f"loss (mean of {SMOOTH} batches)",
-                                   log_y=True)
+        self.gradient_chart = GradientChart(title="Gradient norm per layer (latest step)")
+        self.loss_plot = CurvePlot("Training loss", f"loss (mean of {SMOOTH} batches)", log_y=True)
         self.accuracy_plot = CurvePlot("Test accuracy", "accuracy", log_y=False)
         tabs = QTabWidget()
         tabs.addTab(self.loss_plot, "Loss")
@@ -272,10 +287,10 @@ class CompareWindow(QMainWindow):
         self.theory_box.setToolTip(
             "Dashed: the gradient the chain rule predicts from the factors this step measured "
             "(mean |f'| and weight gain per layer). Dotted, for sigmoid: the output layer's "
-            "gradient times 0.25 per layer, the most sigmoid' <= 1/4 lets through.")
+            "gradient times 0.25 per layer, the most sigmoid' <= 1/4 lets through."
+        )
         self.theory_variant = QComboBox()
-        self.theory_variant.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.theory_variant.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(self.heat_box)
@@ -307,27 +322,53 @@ class CompareWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         SP = QStyle.StandardPixmap
         c = self.controller
-        self.act_play = self._action("Play", c.toggle_play, SP.SP_MediaPlay, Qt.Key.Key_Space,
-                                     "Train every variant together (Space)")
-        self.act_step = self._action("Step", c.step, SP.SP_MediaSeekForward, Qt.Key.Key_Right,
-                                     "One mini-batch for every variant")
+        self.act_play = self._action(
+            "Play",
+            c.toggle_play,
+            SP.SP_MediaPlay,
+            Qt.Key.Key_Space,
+            "Train every variant together (Space)",
+        )
+        self.act_step = self._action(
+            "Step",
+            c.step,
+            SP.SP_MediaSeekForward,
+            Qt.Key.Key_Right,
+            "One mini-batch for every variant",
+        )
         self.act_phase = self._action(
-            "Step phase", c.step_phase, SP.SP_ArrowRight,
+            "Step phase",
+            c.step_phase,
+            SP.SP_ArrowRight,
             QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
-            "One phase (forward / loss / backward through one layer / update) for every variant")
-        self.act_epoch = self._action("Run one epoch", c.run_epoch, SP.SP_MediaSkipForward,
-                                      tip="Train to the end of the current epoch")
-        self.act_reset = self._action("Reset", c.reset, SP.SP_BrowserReload, Qt.Key.Key_R,
-                                      "Fresh weights for every variant, empty history")
+            "One phase (forward / loss / backward through one layer / update) for every variant",
+        )
+        self.act_epoch = self._action(
+            "Run one epoch",
+            c.run_epoch,
+            SP.SP_MediaSkipForward,
+            tip="Train to the end of the current epoch",
+        )
+        self.act_reset = self._action(
+            "Reset",
+            c.reset,
+            SP.SP_BrowserReload,
+            Qt.Key.Key_R,
+            "Fresh weights for every variant, empty history",
+        )
         self.act_export = self._action(
-            "Export comparison\u2026", self.export_dialog, SP.SP_DialogSaveButton,
+            "Export comparison\u2026",
+            self.export_dialog,
+            SP.SP_DialogSaveButton,
             QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_E),
-            "Every chart as PNG and SVG and the table as CSV, into one folder")
+            "Every chart as PNG and SVG and the table as CSV, into one folder",
+        )
         tb = QToolBar("Compare")
         tb.setObjectName("compare-transport")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        tb.addActions([self.act_play, self.act_step, self.act_phase, self.act_epoch,
-                       self.act_reset])
+        tb.addActions(
+            [self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset]
+        )
         tb.addSeparator()
         tb.addWidget(QLabel(" speed "))
         self.speed_box = QComboBox()
@@ -360,7 +401,8 @@ class CompareWindow(QMainWindow):
         for row in self.rows:
             row.changed.connect(self._update_count)
         self.speed_box.currentIndexChanged.connect(
-            lambda i: self.controller.set_speed(SPEEDS[i][1]))
+            lambda i: self.controller.set_speed(SPEEDS[i][1])
+        )
         self.theory_box.toggled.connect(lambda _: self._redraw_gradient())
         self.theory_variant.currentIndexChanged.connect(lambda _: self._redraw_gradient())
 
@@ -370,14 +412,18 @@ class CompareWindow(QMainWindow):
         self.base = base
         m, d = base.model, base.data
         layers = m.layers()
-        widths = "\u00d7".join(str(h.width) for h in layers) if m.hidden else \
-            f"{len(layers)} \u00d7 {m.width}"
+        widths = (
+            "\u00d7".join(str(h.width) for h in layers)
+            if m.hidden
+            else f"{len(layers)} \u00d7 {m.width}"
+        )
         self.base_label.setText(
             f"<b>Base:</b> {html.escape(base.name)} \u2014 data <i>{d.name}</i>, "
             f"hidden layers {widths} "
             f"({m.activation}, {m.init}), {base.training.optimizer} lr "
             f"{base.training.learning_rate:g}, batch {base.training.batch_size}, seed "
-            f"{base.training.seed}. Shared by every variant.")
+            f"{base.training.seed}. Shared by every variant."
+        )
         self._update_count()
 
     def set_vary(self, vary) -> None:
@@ -402,12 +448,14 @@ class CompareWindow(QMainWindow):
     def _update_count(self) -> None:
         variants, problem = self._check()
         if variants is None:
-            self.count_label.setText("<span style='color:#b71c1c'>"
-                                     f"{html.escape(_first_line(problem))}</span>")
+            self.count_label.setText(
+                f"<span style='color:#b71c1c'>{html.escape(_first_line(problem))}</span>"
+            )
             self.count_label.setToolTip(problem)
         else:
-            self.count_label.setText(f"{len(variants)} variants (2 to {MAX_VARIANTS}): "
-                                     + ", ".join(variants))
+            self.count_label.setText(
+                f"{len(variants)} variants (2 to {MAX_VARIANTS}): " + ", ".join(variants)
+            )
             self.count_label.setToolTip("")
         self.apply_button.setEnabled(variants is not None)
 
@@ -415,8 +463,9 @@ class CompareWindow(QMainWindow):
         """Build the comparison shown in the setup rows; False (and a message) if invalid."""
         variants, problem = self._check()
         if variants is None:
-            self.banner.show_message("error", "Cannot compare these variants",
-                                     html.escape(problem).replace("\n", "<br>"))
+            self.banner.show_message(
+                "error", "Cannot compare these variants", html.escape(problem).replace("\n", "<br>")
+            )
             return False
         self.banner.clear()
         self.controller.start()
@@ -458,8 +507,9 @@ class CompareWindow(QMainWindow):
     def _on_running(self, running: bool) -> None:
         SP = QStyle.StandardPixmap
         self.act_play.setText("Pause" if running else "Play")
-        self.act_play.setIcon(self.style().standardIcon(SP.SP_MediaPause if running
-                                                        else SP.SP_MediaPlay))
+        self.act_play.setIcon(
+            self.style().standardIcon(SP.SP_MediaPause if running else SP.SP_MediaPlay)
+        )
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
@@ -468,9 +518,11 @@ class CompareWindow(QMainWindow):
     @Slot(str, object)
     def _on_diverged(self, name: str, divergence) -> None:
         self.banner.show_message(
-            "warning", f"{name} diverged",
+            "warning",
+            f"{name} diverged",
             f"{divergence.message}. It stops there; the other variants keep training."
-            f"<br>{divergence.advice}")
+            f"<br>{divergence.advice}",
+        )
 
     @Slot(object)
     def _on_built(self, names) -> None:
@@ -492,8 +544,7 @@ class CompareWindow(QMainWindow):
         self._last_render = now
         if frame.generation != self._generation:
             self._new_comparison(frame)
-        slow = (not frame.running or frame.reason != "play"
-                or now - self._slow_time >= SLOW_INTERVAL)
+        slow = not frame.running or frame.reason != "play" or now - self._slow_time >= SLOW_INTERVAL
         self._draw_gradient(frame)
         self._draw_curves(frame)
         if slow:
@@ -519,7 +570,7 @@ class CompareWindow(QMainWindow):
         self.heatmaps = {}
         n = len(frame.names)
         rows = math.ceil(n / GRID_COLUMNS)
-        cols = math.ceil(n / rows)          # 6 variants: 3 + 3 rather than 4 + 2
+        cols = math.ceil(n / rows)  # 6 variants: 3 + 3 rather than 4 + 2
         for i, name in enumerate(frame.names):
             heat = self._spare_heatmaps.pop() if self._spare_heatmaps else LayerHeatmap()
             heat.set_title(name)
@@ -545,14 +596,13 @@ class CompareWindow(QMainWindow):
         for n in frame.names:
             d = frame.divergences.get(n)
             if frame.snapshots[n].step == 0:
-                series[n] = np.zeros(0)       # nothing measured yet: no line, no NaN marks
+                series[n] = np.zeros(0)  # nothing measured yet: no line, no NaN marks
             elif d is None:
                 series[n] = frame.snapshots[n].layers["grad_norm"]
             else:
                 # the chart's convention for a diverged run: a gap, marked at the floor; its
                 # last finite values (1e150 and the like) would squash every other line
-                series[f"{n} \u2014 diverged at step {d.step}"] = np.full(len(frame.labels),
-                                                                          np.nan)
+                series[f"{n} \u2014 diverged at step {d.step}"] = np.full(len(frame.labels), np.nan)
         self.gradient_chart.set_data(series, frame.labels)
         self._draw_theory(frame)
 
@@ -586,44 +636,63 @@ class CompareWindow(QMainWindow):
             elif steps is not None and len(steps):
                 acc[name] = (steps, smooth(snap.history_scalars[:, 1]))
         self.loss_plot.set_data(loss, styles)
-        _fit_y(self.loss_plot, [loss[n][1] for n in loss if n not in frame.divergences],
-               bool(frame.divergences))
-        any_eval = any(s.eval_steps is not None and len(s.eval_steps)
-                       for s in frame.snapshots.values())
-        self.accuracy_plot.set_title("Test accuracy" if any_eval else
-                                     f"Training accuracy (mean of {SMOOTH} batches)")
+        _fit_y(
+            self.loss_plot,
+            [loss[n][1] for n in loss if n not in frame.divergences],
+            bool(frame.divergences),
+        )
+        any_eval = any(
+            s.eval_steps is not None and len(s.eval_steps) for s in frame.snapshots.values()
+        )
+        self.accuracy_plot.set_title(
+            "Test accuracy" if any_eval else f"Training accuracy (mean of {SMOOTH} batches)"
+        )
         self.accuracy_plot.set_data(acc, styles)
 
     def _draw_heatmaps(self, frame: CompareFrame) -> None:
         # one colour scale for all; a diverged variant (1e150 just before the NaN) is left
         # out of it and saturates at the top colour instead of flattening all the others
         ok = [n for n in frame.names if n not in frame.divergences] or list(frame.names)
-        levels = shared_levels(frame.snapshots[n].history_grad_norm for n in ok
-                               if frame.snapshots[n].history_grad_norm is not None)
+        levels = shared_levels(
+            frame.snapshots[n].history_grad_norm
+            for n in ok
+            if frame.snapshots[n].history_grad_norm is not None
+        )
         for name in frame.names:
             snap = frame.snapshots[name]
             d = frame.divergences.get(name)
-            self.heatmaps[name].set_title(name if d is None else
-                                          f"{name} (diverged at step {d.step})")
+            self.heatmaps[name].set_title(
+                name if d is None else f"{name} (diverged at step {d.step})"
+            )
             if snap.history_steps is not None and len(snap.history_steps):
-                self.heatmaps[name].set_data(snap.history_steps, snap.history_grad_norm,
-                                             frame.labels, levels=levels)
+                self.heatmaps[name].set_data(
+                    snap.history_steps, snap.history_grad_norm, frame.labels, levels=levels
+                )
 
     def _draw_table(self, frame: CompareFrame) -> None:
         rows = [frame.summaries[n].cells() for n in frame.names]
-        tips = {i: frame.summaries[n].divergence for i, n in enumerate(frame.names)
-                if frame.summaries[n].divergence}
-        self.table.set_rows(DISPLAY_HEADER, rows,
-                            colors=[theme.color(i) for i in range(len(frame.names))],
-                            tooltips=tips, header_tips=HEADER_TIPS,
-                            highlight=[frame.summaries[n].diverged for n in frame.names])
+        tips = {
+            i: frame.summaries[n].divergence
+            for i, n in enumerate(frame.names)
+            if frame.summaries[n].divergence
+        }
+        self.table.set_rows(
+            DISPLAY_HEADER,
+            rows,
+            colors=[theme.color(i) for i in range(len(frame.names))],
+            tooltips=tips,
+            header_tips=HEADER_TIPS,
+            highlight=[frame.summaries[n].diverged for n in frame.names],
+        )
         if not self._table_sized:
             self._table_sized = True
             self._size_table()
 
     def _draw_status(self, frame: CompareFrame) -> None:
-        text = (f"step {frame.step}  \u00b7  epoch {frame.epoch:.2f}  \u00b7  "
-                f"{len(frame.names)} variants")
+        text = (
+            f"step {frame.step}  \u00b7  epoch {frame.epoch:.2f}  \u00b7  "
+            f"{len(frame.names)} variants"
+        )
         if frame.phase != "idle":
             text += f"  \u00b7  phase: {frame.phase}"
         if frame.divergences:
@@ -648,8 +717,9 @@ class CompareWindow(QMainWindow):
         written = save_figures(build_figures(runs), folder)
         if self._theory_names:
             for fmt in ("png", "svg"):
-                written.append(export.export_plot(self.gradient_chart,
-                                                  folder / f"gradient_norms_theory.{fmt}"))
+                written.append(
+                    export.export_plot(self.gradient_chart, folder / f"gradient_norms_theory.{fmt}")
+                )
         header, rows = summary_rows(frame.summaries[n] for n in frame.names)
         written.append(export.export_csv(folder / "compare_summary.csv", header, rows))
         return written
@@ -674,8 +744,9 @@ def _fit_y(plot: CurvePlot, curves: list[np.ndarray], clamp: bool) -> None:
     """Y range of ``plot`` fitted to ``curves`` when ``clamp`` (a diverged variant's curve
     then leaves the top of the chart instead of squashing the others); autorange otherwise."""
     item = plot.plot.getPlotItem()
-    values = np.concatenate([np.asarray(c, dtype=np.float64) for c in curves]) if curves \
-        else np.zeros(0)
+    values = (
+        np.concatenate([np.asarray(c, dtype=np.float64) for c in curves]) if curves else np.zeros(0)
+    )
     values = values[np.isfinite(values) & ((values > 0) if plot.log_y else True)]
     if not clamp or values.size == 0:
         item.enableAutoRange(axis="y")

@@ -55,13 +55,30 @@ def default_config() -> ExperimentConfig:
     has_digits = (ASSETS_DIR / "digits.npz").exists()
     cfg = ExperimentConfig(
         name="deep-sigmoid",
-        description="10 sigmoid layers: the gradient shrinks ~4x or more per layer going back.")
-    cfg = updated(cfg, **{"model.depth": 10, "model.width": 32, "model.activation": "sigmoid",
-                          "model.init": "xavier_normal", "training.optimizer": "sgd",
-                          "training.learning_rate": 0.1, "training.batch_size": 32})
+        description="10 sigmoid layers: the gradient shrinks ~4x or more per layer going back.",
+    )
+    cfg = updated(
+        cfg,
+        **{
+            "model.depth": 10,
+            "model.width": 32,
+            "model.activation": "sigmoid",
+            "model.init": "xavier_normal",
+            "training.optimizer": "sgd",
+            "training.learning_rate": 0.1,
+            "training.batch_size": 32,
+        },
+    )
     if not has_digits:
-        cfg = updated(cfg, **{"data.name": "spiral", "data.n_samples": 600,
-                              "data.n_classes": 3, "data.noise": 0.1})
+        cfg = updated(
+            cfg,
+            **{
+                "data.name": "spiral",
+                "data.n_samples": 600,
+                "data.n_classes": 3,
+                "data.noise": 0.1,
+            },
+        )
     return cfg
 
 
@@ -92,11 +109,11 @@ def boundary_grid(X: np.ndarray, n: int = BOUNDARY_GRID) -> tuple[np.ndarray, np
 class Boundary:
     """Decision boundary of a 2-D classifier on a grid, plus the points to draw over it."""
 
-    xs: np.ndarray      # (n,) grid x coordinates
-    ys: np.ndarray      # (n,) grid y coordinates
-    probs: np.ndarray   # (n, n, n_out) network output at (ys[i], xs[j]) -> probs[i, j]
-    X: np.ndarray       # (m, 2) training points (a subsample)
-    y: np.ndarray       # (m,) int class labels
+    xs: np.ndarray  # (n,) grid x coordinates
+    ys: np.ndarray  # (n,) grid y coordinates
+    probs: np.ndarray  # (n, n, n_out) network output at (ys[i], xs[j]) -> probs[i, j]
+    X: np.ndarray  # (m, 2) training points (a subsample)
+    y: np.ndarray  # (m,) int class labels
 
     @property
     def xx(self) -> np.ndarray:
@@ -123,34 +140,37 @@ class Boundary:
 class Frame:
     """Everything the panels draw for one moment of the run (immutable, numbers only)."""
 
-    generation: int                   # bumps on every (re)build: panels reset when it changes
-    serial: int                       # bumps on every frame
-    reason: str                       # built / play / step / phase / epoch / select / idle
+    generation: int  # bumps on every (re)build: panels reset when it changes
+    serial: int  # bumps on every frame
+    reason: str  # built / play / step / phase / epoch / select / idle
     running: bool
     config: ExperimentConfig
-    snapshot: object                  # engine.session.Snapshot (with history)
+    snapshot: object  # engine.session.Snapshot (with history)
     input_width: int
     input_label: str
-    drawn: tuple[np.ndarray, ...]     # (L+2,) drawn unit indices per column, input first
-    edge_grads: tuple[np.ndarray, ...]    # (L+1,) |dL/dW_k| on drawn units (n_in_d, n_out_d)
+    drawn: tuple[np.ndarray, ...]  # (L+2,) drawn unit indices per column, input first
+    edge_grads: tuple[np.ndarray, ...]  # (L+1,) |dL/dW_k| on drawn units (n_in_d, n_out_d)
     edge_weights: tuple[np.ndarray, ...]  # (L+1,) |W_k| on drawn units
-    selected: int                     # selected layer 0..L
-    layer_arrays: dict = field(default_factory=dict)   # selected layer: z, fprime, delta, ...
-    arrays_step: int = -1             # step whose batch ``layer_arrays`` come from
+    selected: int  # selected layer 0..L
+    layer_arrays: dict = field(default_factory=dict)  # selected layer: z, fprime, delta, ...
+    arrays_step: int = -1  # step whose batch ``layer_arrays`` come from
     boundary: Boundary | None = None
-    overlays: dict = field(default_factory=dict)       # name -> (L+1,) theory curves
-    activation_params: tuple[float, ...] = ()          # (L+1,) f parameter per layer
+    overlays: dict = field(default_factory=dict)  # name -> (L+1,) theory curves
+    activation_params: tuple[float, ...] = ()  # (L+1,) f parameter per layer
 
     @property
     def depth(self) -> int:
         return len(self.drawn) - 2
 
     def __repr__(self) -> str:
-        return (f"Frame(gen={self.generation}, serial={self.serial}, {self.reason}, "
-                f"step={self.snapshot.step}, running={self.running})")
+        return (
+            f"Frame(gen={self.generation}, serial={self.serial}, {self.reason}, "
+            f"step={self.snapshot.step}, running={self.running})"
+        )
 
 
 # ----------------------------------------------------------------------------- worker
+
 
 class _Worker(QObject, PacedLoop):
     """The loop that lives in the worker thread.  Only it touches the session."""
@@ -169,14 +189,14 @@ class _Worker(QObject, PacedLoop):
         self.commands = commands
         # a little faster than the GUI's redraw rate, so a fresh frame is always waiting
         self.frame_interval = 1.0 / (1.2 * fps)
-        self.in_flight = in_flight   # set while the GUI has not yet received the last frame
+        self.in_flight = in_flight  # set while the GUI has not yet received the last frame
         self.session = None
         self.config: ExperimentConfig | None = None
         self.generation = 0
         self.serial = 0
         self.playing = False
-        self.stop_at: int | None = None     # run-one-epoch target step
-        self.speed: float | None = None     # steps/s cap; None = as fast as possible
+        self.stop_at: int | None = None  # run-one-epoch target step
+        self.speed: float | None = None  # steps/s cap; None = as fast as possible
         self.selected = 0
         self.quit = False
         self._dirty = False
@@ -193,7 +213,7 @@ class _Worker(QObject, PacedLoop):
         self._reported_divergence = False
         self._history: dict | None = None
         self._history_time = -math.inf
-        self._blas_threads = 1   # BLAS threads while playing (engine.threads)
+        self._blas_threads = 1  # BLAS threads while playing (engine.threads)
 
     def _stepped(self):
         return self.session
@@ -217,8 +237,7 @@ class _Worker(QObject, PacedLoop):
                 if self.playing:
                     self.playing = False
                     self.running.emit(False)
-                self.error.emit(f"Internal error in the training thread: "
-                                f"{type(e).__name__}: {e}")
+                self.error.emit(f"Internal error in the training thread: {type(e).__name__}: {e}")
 
     # --- commands ----------------------------------------------------------------------------
     def _handle(self, name: str, *args) -> None:
@@ -239,7 +258,7 @@ class _Worker(QObject, PacedLoop):
         elif name == "frame":
             self._mark("idle")
         elif s is None:
-            return      # transport commands need a session
+            return  # transport commands need a session
         elif name == "play":
             self._set_playing(not s.diverged)
             self.stop_at = None
@@ -278,9 +297,9 @@ class _Worker(QObject, PacedLoop):
     def _dataset(self, cfg: ExperimentConfig):
         from engine.datasets import load_dataset
 
-        key = (cfg.data, cfg.model.dtype)   # in the engine's dtype: sessions copy nothing
+        key = (cfg.data, cfg.model.dtype)  # in the engine's dtype: sessions copy nothing
         if key not in self._datasets:
-            self._datasets = {key: load_dataset(*key)}   # keep one: MNIST is big
+            self._datasets = {key: load_dataset(*key)}  # keep one: MNIST is big
         return self._datasets[key]
 
     def _warm_up(self, cfg: ExperimentConfig, dataset) -> None:
@@ -347,7 +366,7 @@ class _Worker(QObject, PacedLoop):
             now = time.perf_counter()
             if now - self._last_sample >= SAMPLE_INTERVAL:
                 ok = self._sampled_step()
-            else:   # compiled chunks up to the frame, the next sampled step or a limit
+            else:  # compiled chunks up to the frame, the next sampled step or a limit
                 n = self._steps_allowed()
                 if self.stop_at is not None:
                     n = min(n, self.stop_at - s.step_count)
@@ -422,13 +441,24 @@ class _Worker(QObject, PacedLoop):
         reason = self._reason
         self._reason = "play" if self.playing else "idle"
         frame = Frame(
-            generation=self.generation, serial=self.serial, reason=reason,
-            running=self.playing, config=self.config, snapshot=self._snapshot(),
-            input_width=s.X.shape[1], input_label="input", drawn=self._drawn,
-            edge_grads=self._edges(s.net.dW), edge_weights=self._edges(s.net.W),
-            selected=self.selected, layer_arrays=dict(self._layer_cache.get(self.selected, {})),
-            arrays_step=self._cache_step, boundary=self._decision_boundary(now),
-            overlays={}, activation_params=self._activation_params())
+            generation=self.generation,
+            serial=self.serial,
+            reason=reason,
+            running=self.playing,
+            config=self.config,
+            snapshot=self._snapshot(),
+            input_width=s.X.shape[1],
+            input_label="input",
+            drawn=self._drawn,
+            edge_grads=self._edges(s.net.dW),
+            edge_weights=self._edges(s.net.W),
+            selected=self.selected,
+            layer_arrays=dict(self._layer_cache.get(self.selected, {})),
+            arrays_step=self._cache_step,
+            boundary=self._decision_boundary(now),
+            overlays={},
+            activation_params=self._activation_params(),
+        )
         frame = replace(frame, overlays=self._overlays(frame.snapshot))
         self.in_flight.set()
         self.frame.emit(frame)
@@ -444,29 +474,39 @@ class _Worker(QObject, PacedLoop):
         s = self.session
         snap = s.snapshot(with_history=False)
         now = time.perf_counter()
-        if (self.playing and self._history is not None
-                and now - self._history_time < HISTORY_INTERVAL):
+        if (
+            self.playing
+            and self._history is not None
+            and now - self._history_time < HISTORY_INTERVAL
+        ):
             # the history views redraw a few times a second: between those, frames share
             # the last copy instead of copying thousands of rows 30 times a second
             return replace(snap, **self._history)
         t, n = s.trace, s.trace.count
         grad = t.rows[:n, :, LAYER_METRICS.index("grad_norm")].copy()
         steps = t.steps[:n].copy()
-        scalars = s.scalar_trace.rows[:s.scalar_trace.count].copy()
-        e_steps = s.eval_trace.steps[:s.eval_trace.count].copy()
-        e_rows = s.eval_trace.rows[:s.eval_trace.count].copy()
+        scalars = s.scalar_trace.rows[: s.scalar_trace.count].copy()
+        e_steps = s.eval_trace.steps[: s.eval_trace.count].copy()
+        e_rows = s.eval_trace.rows[: s.eval_trace.count].copy()
         for a in (grad, steps, scalars, e_steps, e_rows):
             a.flags.writeable = False
-        self._history = dict(history_steps=steps, history_grad_norm=grad,
-                             history_scalars=scalars, eval_steps=e_steps, eval_scalars=e_rows)
+        self._history = dict(
+            history_steps=steps,
+            history_grad_norm=grad,
+            history_scalars=scalars,
+            eval_steps=e_steps,
+            eval_scalars=e_rows,
+        )
         self._history_time = now
         return replace(snap, **self._history)
 
     def _edges(self, matrix) -> tuple[np.ndarray, ...]:
         """|matrix(k)| restricted to the drawn units of columns k and k+1, for every layer."""
         d = self._drawn
-        return tuple(np.abs(np.asarray(matrix(k), dtype=np.float64)[np.ix_(d[k], d[k + 1])])
-                     for k in range(len(d) - 1))
+        return tuple(
+            np.abs(np.asarray(matrix(k), dtype=np.float64)[np.ix_(d[k], d[k + 1])])
+            for k in range(len(d) - 1)
+        )
 
     def _activation_params(self) -> tuple[float, ...]:
         from engine.activations import get, param_value
@@ -482,8 +522,9 @@ class _Worker(QObject, PacedLoop):
             return {}
         out = {}
         with np.errstate(all="ignore"):
-            pred = theory.chain_rule_prediction(layers, snap.widths, max(snap.batch_size, 1),
-                                                snap.input_norm)
+            pred = theory.chain_rule_prediction(
+                layers, snap.widths, max(snap.batch_size, 1), snap.input_norm
+            )
         if np.all(np.isfinite(pred)):
             out["chain rule"] = pred
         if all(a == "sigmoid" for a in snap.activations[:-1]):
@@ -506,13 +547,19 @@ class _Worker(QObject, PacedLoop):
                 out = s.predict(np.column_stack([gx.ravel(), gy.ravel()]))
             probs = out.reshape(len(ys), len(xs), -1)
             m = min(BOUNDARY_POINTS, len(ds.X_train))
-            self._boundary = Boundary(xs, ys, probs, ds.X_train[:m, :2].copy(),
-                                      np.asarray(ds.y_train[:m]).astype(np.int64))
+            self._boundary = Boundary(
+                xs,
+                ys,
+                probs,
+                ds.X_train[:m, :2].copy(),
+                np.asarray(ds.y_train[:m]).astype(np.int64),
+            )
             self._last_boundary, self._boundary_step = now, s.step_count
         return self._boundary
 
 
 # ----------------------------------------------------------------------------- controller
+
 
 class Controller(QObject):
     """Runs one experiment in a worker thread and reports on it with Qt signals.
@@ -539,8 +586,12 @@ class Controller(QObject):
     rebuilt = Signal(object)
     config_reverted = Signal(object)
 
-    def __init__(self, config: ExperimentConfig | None = None, fps: float = 30.0,
-                 parent: QObject | None = None):
+    def __init__(
+        self,
+        config: ExperimentConfig | None = None,
+        fps: float = 30.0,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._config = config if config is not None else default_config()
         self._commands: queue.Queue = queue.Queue()

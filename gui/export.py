@@ -124,8 +124,9 @@ def _resolve(plot) -> pg.GraphicsView | pg.PlotItem | pg.GraphicsLayout:
     inner = getattr(plot, "plot", None)
     if isinstance(inner, _PLOT_TYPES):
         return inner
-    raise TypeError(f"export_plot: expected a pg.PlotWidget or pg.PlotItem, got "
-                    f"{type(plot).__name__}")
+    raise TypeError(
+        f"export_plot: expected a pg.PlotWidget or pg.PlotItem, got {type(plot).__name__}"
+    )
 
 
 def _export_source(plot):
@@ -178,8 +179,9 @@ def _lay_out(view: pg.GraphicsView, size: QSize) -> None:
 
 def _view_ranges(view: pg.GraphicsView) -> list[tuple[pg.ViewBox, list]]:
     """Every ViewBox of the view's scene with its current data range."""
-    return [(item, item.viewRange()) for item in view.scene().items()
-            if isinstance(item, pg.ViewBox)]
+    return [
+        (item, item.viewRange()) for item in view.scene().items() if isinstance(item, pg.ViewBox)
+    ]
 
 
 def _restore_ranges(ranges: list[tuple[pg.ViewBox, list]]) -> None:
@@ -214,14 +216,12 @@ def _export_size(plot, min_width: int = 0):
     if view.isVisible() and old.width() > 0 and old.height() > 0:
         if small or old.width() < min_width:
             w = max(min_width, _MIN_EXPORT_SIZE.width(), old.width())
-            target = QSize(w, max(round(old.height() * w / old.width()),
-                                  _MIN_EXPORT_SIZE.height()))
+            target = QSize(w, max(round(old.height() * w / old.width()), _MIN_EXPORT_SIZE.height()))
     else:
         top = view.window()
         if top is not view and not top.isVisible() and view.parentWidget() is top:
-            target = QSize(top.size())            # a standalone panel resized by its owner
-        if (target.width() < _MIN_EXPORT_SIZE.width()
-                or target.height() < _MIN_EXPORT_SIZE.height()):
+            target = QSize(top.size())  # a standalone panel resized by its owner
+        if target.width() < _MIN_EXPORT_SIZE.width() or target.height() < _MIN_EXPORT_SIZE.height():
             target = QSize(DEFAULT_EXPORT_SIZE)
     if target == old:
         yield
@@ -304,8 +304,9 @@ def export_plot(plot, path: PathLike, width: int = 1200) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
-        raise ExportError(f"{path}: unsupported format {suffix or '(none)'!r}; "
-                          f"use .png or .svg", path)
+        raise ExportError(
+            f"{path}: unsupported format {suffix or '(none)'!r}; use .png or .svg", path
+        )
     if not path.parent.is_dir():
         raise ExportError(f"{path}: folder {path.parent} does not exist", path)
     plot = _resolve(plot)
@@ -322,7 +323,7 @@ def _render(plot, path: Path, suffix: str, width: int) -> bytes:
     try:
         if suffix == ".png":
             exporter = pg_exporters.ImageExporter(source)
-            exporter.parameters()["width"] = int(width)     # height follows the aspect ratio
+            exporter.parameters()["width"] = int(width)  # height follows the aspect ratio
             image = exporter.export(toBytes=True)
             data = _png_bytes(image, path)
         else:

@@ -20,7 +20,7 @@ from gui.panels.curves import CurvePlot
 from gui.panels.gradient_chart import GradientChart
 from gui.panels.heatmap import LayerHeatmap, shared_levels
 
-_app: QApplication | None = None     # keeps an application created here alive
+_app: QApplication | None = None  # keeps an application created here alive
 
 
 def _empty(*shape: int) -> np.ndarray:
@@ -32,16 +32,16 @@ class FigureData:
     """What the figures need from one run: plain arrays, no engine objects."""
 
     name: str
-    labels: tuple[str, ...]                 # (L+1,) "hidden 1" .. "output"
-    grad_norm: np.ndarray                   # (L+1,) final ||dL/dW_k||
-    history_steps: np.ndarray = field(default_factory=lambda: _empty(0))       # (n,)
+    labels: tuple[str, ...]  # (L+1,) "hidden 1" .. "output"
+    grad_norm: np.ndarray  # (L+1,) final ||dL/dW_k||
+    history_steps: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
     history_grad_norm: np.ndarray = field(default_factory=lambda: _empty(0, 0))  # (n, L+1)
-    loss_steps: np.ndarray = field(default_factory=lambda: _empty(0))          # (n,)
-    loss: np.ndarray = field(default_factory=lambda: _empty(0))                # (n,)
-    accuracy: np.ndarray = field(default_factory=lambda: _empty(0))            # (n,)
-    eval_steps: np.ndarray = field(default_factory=lambda: _empty(0))          # (m,)
-    test_loss: np.ndarray = field(default_factory=lambda: _empty(0))           # (m,)
-    test_accuracy: np.ndarray = field(default_factory=lambda: _empty(0))       # (m,)
+    loss_steps: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
+    loss: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
+    accuracy: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
+    eval_steps: np.ndarray = field(default_factory=lambda: _empty(0))  # (m,)
+    test_loss: np.ndarray = field(default_factory=lambda: _empty(0))  # (m,)
+    test_accuracy: np.ndarray = field(default_factory=lambda: _empty(0))  # (m,)
 
     @classmethod
     def from_snapshot(cls, name: str, snap) -> FigureData:
@@ -56,13 +56,18 @@ class FigureData:
         evals = arr(snap.eval_scalars, 0, 2)
         steps = arr(snap.history_steps, 0)
         return cls(
-            name=name, labels=labels,
+            name=name,
+            labels=labels,
             grad_norm=np.array(snap.layers["grad_norm"], dtype=np.float64),
             history_steps=steps,
             history_grad_norm=arr(snap.history_grad_norm, 0, n_layers),
-            loss_steps=steps.copy(), loss=scalars[:, 0].copy(), accuracy=scalars[:, 1].copy(),
+            loss_steps=steps.copy(),
+            loss=scalars[:, 0].copy(),
+            accuracy=scalars[:, 1].copy(),
             eval_steps=arr(snap.eval_steps, 0),
-            test_loss=evals[:, 0].copy(), test_accuracy=evals[:, 1].copy())
+            test_loss=evals[:, 0].copy(),
+            test_accuracy=evals[:, 1].copy(),
+        )
 
     @property
     def depth(self) -> int:
@@ -70,8 +75,10 @@ class FigureData:
         return len(self.labels) - 1
 
     def __repr__(self) -> str:
-        return (f"FigureData({self.name!r}, depth={self.depth}, "
-                f"history={len(self.history_steps)}, evals={len(self.eval_steps)})")
+        return (
+            f"FigureData({self.name!r}, depth={self.depth}, "
+            f"history={len(self.history_steps)}, evals={len(self.eval_steps)})"
+        )
 
 
 def ensure_app() -> QApplication:
@@ -95,8 +102,9 @@ def _style(run_index: int, dash: bool) -> dict:
     return {"color": theme.color(run_index), "dash": dash, "width": 2.2 if dash else 1.2}
 
 
-def _curves(runs: Mapping[str, FigureData], title: str, y_label: str, log_y: bool,
-            train_of, test_of, size) -> CurvePlot:
+def _curves(
+    runs: Mapping[str, FigureData], title: str, y_label: str, log_y: bool, train_of, test_of, size
+) -> CurvePlot:
     """Train (solid) and test (dashed) curves, one colour per run."""
     plot = CurvePlot(title, y_label, log_y=log_y)
     _sized(plot, size)
@@ -128,13 +136,15 @@ def _gradient_chart(runs: Mapping[str, FigureData], size) -> GradientChart:
         n = len(deepest.labels)
         labels = ["output"] + [f"out\u2212{k}" for k in range(1, n)]
         chart.set_data(series, labels[::-1], align="output")
-        theme.set_axis_label(chart.plot.getPlotItem(), "bottom",
-                             "layer (counted back from the output)")
+        theme.set_axis_label(
+            chart.plot.getPlotItem(), "bottom", "layer (counted back from the output)"
+        )
     return chart
 
 
-def build_figures(runs: Mapping[str, FigureData], size: tuple[int, int] = (1000, 600),
-                  light: bool = True) -> dict[str, QWidget]:
+def build_figures(
+    runs: Mapping[str, FigureData], size: tuple[int, int] = (1000, 600), light: bool = True
+) -> dict[str, QWidget]:
     """The figure widgets of ``runs``, by file stem.
 
     * ``gradient_norms``: final ||dL/dW|| per layer, one line per run (log axis);
@@ -151,18 +161,30 @@ def build_figures(runs: Mapping[str, FigureData], size: tuple[int, int] = (1000,
     ensure_app()
     theme.configure_pyqtgraph(light=light)
     figs: dict[str, QWidget] = {"gradient_norms": _gradient_chart(runs, size)}
-    figs["loss"] = _curves(runs, "Loss", "loss (per example)", True,
-                           lambda r: r.loss, lambda r: r.test_loss, size)
-    has_acc = any(np.isfinite(r.accuracy).any() or np.isfinite(r.test_accuracy).any()
-                  for r in runs.values())
+    figs["loss"] = _curves(
+        runs, "Loss", "loss (per example)", True, lambda r: r.loss, lambda r: r.test_loss, size
+    )
+    has_acc = any(
+        np.isfinite(r.accuracy).any() or np.isfinite(r.test_accuracy).any() for r in runs.values()
+    )
     if has_acc:
-        figs["accuracy"] = _curves(runs, "Accuracy", "accuracy (fraction correct)", False,
-                                   lambda r: r.accuracy, lambda r: r.test_accuracy, size)
+        figs["accuracy"] = _curves(
+            runs,
+            "Accuracy",
+            "accuracy (fraction correct)",
+            False,
+            lambda r: r.accuracy,
+            lambda r: r.test_accuracy,
+            size,
+        )
     levels = shared_levels(r.history_grad_norm for r in runs.values())
     for name, r in runs.items():
         single = len(runs) == 1
-        heat = LayerHeatmap(title="Gradient norm per layer over training" if single
-                            else f"{name}: gradient norm per layer over training")
+        heat = LayerHeatmap(
+            title="Gradient norm per layer over training"
+            if single
+            else f"{name}: gradient norm per layer over training"
+        )
         _sized(heat, size)
         if len(r.history_steps) and r.history_grad_norm.size:
             heat.set_data(r.history_steps, r.history_grad_norm, r.labels, levels=levels)
@@ -176,8 +198,12 @@ def _stem(name: str) -> str:
     return safe.strip(".") or "run"
 
 
-def save_figures(figs: Mapping[str, QWidget], out_dir: Path,
-                 formats: tuple[str, ...] = ("png", "svg"), width: int = 1200) -> list[Path]:
+def save_figures(
+    figs: Mapping[str, QWidget],
+    out_dir: Path,
+    formats: tuple[str, ...] = ("png", "svg"),
+    width: int = 1200,
+) -> list[Path]:
     """Write every figure as ``<out_dir>/<name>.<format>`` (PNG ``width`` px wide, SVG).
 
     The whole plot is exported (axes, legend and the heatmaps' colour bars).  Creates
@@ -188,8 +214,9 @@ def save_figures(figs: Mapping[str, QWidget], out_dir: Path,
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise export.ExportError(f"{out_dir}: cannot create the folder "
-                                 f"({e.strerror or e})", out_dir) from e
+        raise export.ExportError(
+            f"{out_dir}: cannot create the folder ({e.strerror or e})", out_dir
+        ) from e
     written = []
     for name, fig in figs.items():
         for fmt in formats:

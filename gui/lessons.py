@@ -32,8 +32,15 @@ from engine.config import ConfigError, ExperimentConfig, apply_overrides, did_yo
 from engine.resources import asset
 
 LESSONS_PATH = asset("lessons.toml")
-_KEYS = {"id": str, "title": str, "preset": str, "overrides": list, "text": str, "watch": str,
-         "compare": list}
+_KEYS = {
+    "id": str,
+    "title": str,
+    "preset": str,
+    "overrides": list,
+    "text": str,
+    "watch": str,
+    "compare": list,
+}
 _REQUIRED = ("id", "title", "preset", "text", "watch")
 
 
@@ -43,11 +50,11 @@ class Lesson:
 
     id: str
     title: str
-    preset: str                       # name of a file in assets/presets
-    overrides: tuple[str, ...]        # "key=value" applied to the preset
-    text: str                         # two or three sentences
-    watch: str                        # what to look at while it runs
-    compare: tuple[str, ...] = ()     # "key=v1,v2" for compare mode (may be empty)
+    preset: str  # name of a file in assets/presets
+    overrides: tuple[str, ...]  # "key=value" applied to the preset
+    text: str  # two or three sentences
+    watch: str  # what to look at while it runs
+    compare: tuple[str, ...] = ()  # "key=v1,v2" for compare mode (may be empty)
 
     def config(self) -> ExperimentConfig:
         """The lesson's experiment (ConfigError naming the lesson if it is broken)."""
@@ -89,9 +96,17 @@ def load_lessons(path: str | os.PathLike = LESSONS_PATH) -> list[Lesson]:
         if item["id"] in seen:
             errors.append(f"{where}.id: duplicate id {item['id']!r}")
         seen.add(item["id"])
-        lessons.append(Lesson(item["id"], item["title"], item["preset"],
-                              tuple(item.get("overrides", ())), " ".join(item["text"].split()),
-                              " ".join(item["watch"].split()), tuple(item.get("compare", ()))))
+        lessons.append(
+            Lesson(
+                item["id"],
+                item["title"],
+                item["preset"],
+                tuple(item.get("overrides", ())),
+                " ".join(item["text"].split()),
+                " ".join(item["watch"].split()),
+                tuple(item.get("compare", ())),
+            )
+        )
     if errors:
         raise ConfigError(errors, str(path))
     return lessons
@@ -130,7 +145,7 @@ class LessonPanel(QWidget):
         self.counter = QLabel()
         self.counter.setStyleSheet("color: #666")
         self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.PlainText)   # lesson text is never markup
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # lesson text is never markup
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-size: 13pt; font-weight: bold")
         self.text = QLabel()
@@ -143,8 +158,10 @@ class LessonPanel(QWidget):
         self.watch.setTextFormat(Qt.TextFormat.RichText)
         box = QFrame()
         box.setFrameShape(QFrame.Shape.StyledPanel)
-        box.setStyleSheet("QFrame { background: #e8f1fb; border: 1px solid #b6d4f2; "
-                          "border-radius: 4px } QLabel { border: none; color: #0d3c61 }")
+        box.setStyleSheet(
+            "QFrame { background: #e8f1fb; border: 1px solid #b6d4f2; "
+            "border-radius: 4px } QLabel { border: none; color: #0d3c61 }"
+        )
         box_layout = QVBoxLayout(box)
         box_layout.setContentsMargins(8, 6, 8, 6)
         box_layout.addWidget(self.watch)
@@ -201,15 +218,20 @@ class LessonPanel(QWidget):
         self.text.setText(lesson.text)
         self.watch.setText(f"<b>Watch:</b> {html.escape(lesson.watch)}")
         changes = ", ".join(lesson.overrides)
-        self.setup_info.setText(f"Experiment: preset <i>{html.escape(lesson.preset)}</i>"
-                                + (f" with {html.escape(changes)}" if changes else "")
-                                + ". Press Play (Space) to train.")
+        self.setup_info.setText(
+            f"Experiment: preset <i>{html.escape(lesson.preset)}</i>"
+            + (f" with {html.escape(changes)}" if changes else "")
+            + ". Press Play (Space) to train."
+        )
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index + 1 < n)
         self.compare_button.setVisible(bool(lesson.compare))
         self.compare_button.setToolTip("Train side by side: " + "; ".join(lesson.compare))
-        self.next_label.setText(f"Next: {self.lessons[index + 1].title}" if index + 1 < n
-                                else "This was the last lesson.")
+        self.next_label.setText(
+            f"Next: {self.lessons[index + 1].title}"
+            if index + 1 < n
+            else "This was the last lesson."
+        )
         self.lesson_changed.emit(index)
         if setup:
             self.setup()

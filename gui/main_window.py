@@ -52,18 +52,33 @@ from gui.panels.inspector import Inspector
 from gui.panels.network_diagram import NetworkDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
 
-FPS = 30              # frames the controller sends per second (it sends ~10% more)
-MAX_FPS = 40          # hard cap on redraws per second, whatever arrives
+FPS = 30  # frames the controller sends per second (it sends ~10% more)
+MAX_FPS = 40  # hard cap on redraws per second, whatever arrives
 #: while playing, seconds between redraws of each panel (absent: every frame).  Qt paints
 #: in the GUI thread holding the GIL (PySide6 does not release it around QPainter calls), and
 #: every millisecond of painting is a millisecond the training thread cannot run its Python;
 #: so only the network diagram follows every frame, the plots refresh a few times a second.
-PANEL_INTERVALS = {"gradients": 0.125, "heatmap": 0.5, "loss": 0.5, "accuracy": 0.5,
-                   "inspector": 0.25, "status": 0.1, "delta_hist": 0.5, "fprime_hist": 0.5,
-                   "activation": 0.5, "boundary": 0.5}
+PANEL_INTERVALS = {
+    "gradients": 0.125,
+    "heatmap": 0.5,
+    "loss": 0.5,
+    "accuracy": 0.5,
+    "inspector": 0.25,
+    "status": 0.1,
+    "delta_hist": 0.5,
+    "fprime_hist": 0.5,
+    "activation": 0.5,
+    "boundary": 0.5,
+}
 #: (label, steps per second or None for "as fast as possible")
-SPEEDS = (("1 step/s", 1.0), ("5 steps/s", 5.0), ("20 steps/s", 20.0), ("100 steps/s", 100.0),
-          ("1000 steps/s", 1000.0), ("max", None))
+SPEEDS = (
+    ("1 step/s", 1.0),
+    ("5 steps/s", 5.0),
+    ("20 steps/s", 20.0),
+    ("100 steps/s", 100.0),
+    ("1000 steps/s", 1000.0),
+    ("max", None),
+)
 #: default window size, on screens that have room for it (smaller screens: the whole screen)
 DEFAULT_SIZE = (1600, 1000)
 #: dock name -> (tab/title text, full name for the View menu and the tab's tooltip).  Tab
@@ -80,8 +95,10 @@ DOCK_TITLES = {
     "fprime_hist": ("f'(z)", "f'(z) histogram of the selected layer"),
     "activation": ("Activation", "Activation function and the layer's pre-activations"),
 }
-COMPILE_NOTE = ("Numba compiles the training kernels on the very first start (about 20 s) and "
-                "caches them on disk; the window stays usable meanwhile.")
+COMPILE_NOTE = (
+    "Numba compiles the training kernels on the very first start (about 20 s) and "
+    "caches them on disk; the window stays usable meanwhile."
+)
 
 
 def _content_key(name: str, frame: Frame):
@@ -112,8 +129,8 @@ def _first_sentence(text: str, limit: int = 200) -> str:
     """The first sentence of ``text`` (at most ``limit`` characters) for the status bar."""
     text = " ".join(text.split())
     cut = text.find(". ")
-    text = text if cut < 0 else text[:cut + 1]
-    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+    text = text if cut < 0 else text[: cut + 1]
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _html_lines(text: str) -> str:
@@ -133,30 +150,35 @@ def phase_text(snap) -> str:
 class MainWindow(QMainWindow):
     """Vanishing Gradient Lab: the network, its gradients, and the controls to change both."""
 
-    def __init__(self, controller: Controller | None = None,
-                 config: ExperimentConfig | None = None, start: bool = True,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        controller: Controller | None = None,
+        config: ExperimentConfig | None = None,
+        start: bool = True,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         cfg = config or (controller.config if controller is not None else default_config())
         self.controller = controller or Controller(cfg, fps=FPS)
         self.controller.setParent(self)
-        self._latest: Frame | None = None      # newest frame received
-        self._drawn_serial = -1                # serial of the frame on screen
+        self._latest: Frame | None = None  # newest frame received
+        self._drawn_serial = -1  # serial of the frame on screen
         self._generation = -1
         self._selected = 0
-        self._stale: set[str] = set()          # panels hidden during a redraw
+        self._stale: set[str] = set()  # panels hidden during a redraw
         self._panel_keys: dict[str, object] = {}
         self._panel_times: dict[str, float] = {}
-        self.frames_drawn = 0                  # redraw counter (benchmark, tests)
-        self.panel_draws: Counter[str] = Counter()   # per-panel redraws (benchmark)
+        self.frames_drawn = 0  # redraw counter (benchmark, tests)
+        self.panel_draws: Counter[str] = Counter()  # per-panel redraws (benchmark)
         self.worker_stopped = True
         self._shown_once = False
-        self._last_folder = ""                 # where Open/Save dialogs start
-        self._last_error = ""                  # the worker's last error message
-        self._preset_banner = False            # the banner shows a preset's description
+        self._last_folder = ""  # where Open/Save dialogs start
+        self._last_error = ""  # the worker's last error message
+        self._preset_banner = False  # the banner shows a preset's description
         self.setWindowTitle("Vanishing Gradient Lab")
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
-                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
         self._build_panels(cfg)
         self._build_docks()
         self._build_actions()
@@ -189,8 +211,9 @@ class MainWindow(QMainWindow):
         self.heatmap = LayerHeatmap()
         self.loss_plot = CurvePlot("Loss", "loss", log_y=True)
         self.accuracy_plot = CurvePlot("Accuracy", "accuracy")
-        self.delta_hist = HistogramPanel("|\u03b4_k| = |dL/dz_k| of the selected layer",
-                                         "|\u03b4| (log scale)")
+        self.delta_hist = HistogramPanel(
+            "|\u03b4_k| = |dL/dz_k| of the selected layer", "|\u03b4| (log scale)"
+        )
         self.fprime_hist = HistogramPanel("f'(z_k) of the selected layer", "f'(z)")
         self.activation_view = ActivationView()
         self.boundary = DecisionBoundary()
@@ -205,12 +228,14 @@ class MainWindow(QMainWindow):
     def _dock(self, name: str, widget: QWidget) -> QDockWidget:
         title, full = DOCK_TITLES[name]
         dock = QDockWidget(title, self)
-        dock.setObjectName(name)      # saveState/restoreState need names
+        dock.setObjectName(name)  # saveState/restoreState need names
         dock.setWidget(widget)
         dock.setToolTip(full)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         # a panel behind a tab is not redrawn; catch up when it comes to the front
         dock.visibilityChanged.connect(lambda visible, n=name: visible and self._catch_up(n))
         self.docks[name] = dock
@@ -218,12 +243,18 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.docks: dict[str, QDockWidget] = {}
-        for name, widget in (("controls", self.controls), ("inspector", self.inspector),
-                             ("gradients", self.gradient_chart), ("heatmap", self.heatmap),
-                             ("loss", self.loss_plot), ("accuracy", self.accuracy_plot),
-                             ("boundary", self.boundary), ("delta_hist", self.delta_hist),
-                             ("fprime_hist", self.fprime_hist),
-                             ("activation", self.activation_view)):
+        for name, widget in (
+            ("controls", self.controls),
+            ("inspector", self.inspector),
+            ("gradients", self.gradient_chart),
+            ("heatmap", self.heatmap),
+            ("loss", self.loss_plot),
+            ("accuracy", self.accuracy_plot),
+            ("boundary", self.boundary),
+            ("delta_hist", self.delta_hist),
+            ("fprime_hist", self.fprime_hist),
+            ("activation", self.activation_view),
+        ):
             self._dock(name, widget)
         self.docks["controls"].setMinimumWidth(280)
         self._arrange_docks()
@@ -239,24 +270,37 @@ class MainWindow(QMainWindow):
             | settings | network diagram                       | inspector / boundary    |
             |          | gradient | heatmap | loss / accuracy | |d| / f'(z) / activation |
         """
-        L, R, B = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
-                   Qt.DockWidgetArea.BottomDockWidgetArea)
+        L, R, B = (
+            Qt.DockWidgetArea.LeftDockWidgetArea,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
         self.setCorner(Qt.Corner.BottomLeftCorner, L)
         self.setCorner(Qt.Corner.BottomRightCorner, B)
         d = self.docks
-        for name, area in (("controls", L), ("inspector", R), ("gradients", B), ("heatmap", B),
-                           ("loss", B), ("delta_hist", B)):
+        for name, area in (
+            ("controls", L),
+            ("inspector", R),
+            ("gradients", B),
+            ("heatmap", B),
+            ("loss", B),
+            ("delta_hist", B),
+        ):
             d[name].setFloating(False)
             self.addDockWidget(area, d[name])
         self.splitDockWidget(d["gradients"], d["heatmap"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["heatmap"], d["loss"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["loss"], d["delta_hist"], Qt.Orientation.Horizontal)
-        for first, then in (("loss", "accuracy"), ("inspector", "boundary"),
-                            ("delta_hist", "fprime_hist"), ("fprime_hist", "activation")):
+        for first, then in (
+            ("loss", "accuracy"),
+            ("inspector", "boundary"),
+            ("delta_hist", "fprime_hist"),
+            ("fprime_hist", "activation"),
+        ):
             d[then].setFloating(False)
             self.tabifyDockWidget(d[first], d[then])
         lesson = self.findChild(QDockWidget, "lesson")
-        if lesson is not None and not lesson.isHidden():   # an open lesson stays open
+        if lesson is not None and not lesson.isHidden():  # an open lesson stays open
             lesson.setFloating(False)
             self.addDockWidget(R, lesson)
             self.tabifyDockWidget(d["inspector"], lesson)
@@ -278,13 +322,14 @@ class MainWindow(QMainWindow):
         # the settings get the width of their longest choices ("softmax + cross-entropy")
         left = int(np.clip(0.27 * w, 345, 400))
         right = int(np.clip(0.2 * w, 260, 380))
-        self.resizeDocks([d["controls"], d["inspector"]], [left, right],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["controls"], d["inspector"]], [left, right], Qt.Orientation.Horizontal)
         self.resizeDocks([d["gradients"]], [int(h * 0.38)], Qt.Orientation.Vertical)
         bottom = w - left
-        self.resizeDocks([d["gradients"], d["heatmap"], d["loss"], d["delta_hist"]],
-                         [int(bottom * f) for f in (0.34, 0.22, 0.21, 0.23)],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [d["gradients"], d["heatmap"], d["loss"], d["delta_hist"]],
+            [int(bottom * f) for f in (0.34, 0.22, 0.21, 0.23)],
+            Qt.Orientation.Horizontal,
+        )
 
     def _fix_tabs(self) -> None:
         """Tabs of tabified docks show their whole title (no eliding) and the full name as
@@ -292,7 +337,7 @@ class MainWindow(QMainWindow):
         names = {dock.windowTitle(): dock.toolTip() for dock in self.findChildren(QDockWidget)}
         for bar in self.findChildren(QTabBar):
             if bar.parent() is not self:
-                continue                     # tab bars inside panels are theirs
+                continue  # tab bars inside panels are theirs
             bar.setElideMode(Qt.TextElideMode.ElideNone)
             bar.setExpanding(False)
             bar.setUsesScrollButtons(True)
@@ -319,8 +364,9 @@ class MainWindow(QMainWindow):
         (the window manager then fits it, title bar and panels included)."""
         screen = self.screen() or QApplication.primaryScreen()
         avail = screen.availableGeometry() if screen is not None else None
-        if avail is not None and (avail.width() <= DEFAULT_SIZE[0]
-                                  or avail.height() <= DEFAULT_SIZE[1]):
+        if avail is not None and (
+            avail.width() <= DEFAULT_SIZE[0] or avail.height() <= DEFAULT_SIZE[1]
+        ):
             self.showMaximized()
         else:
             self.show()
@@ -333,8 +379,14 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self._raise_start_tabs)
             QTimer.singleShot(0, self, self._fix_tabs)
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "",
-                icon: QStyle.StandardPixmap | None = None) -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot,
+        shortcut=None,
+        tip: str = "",
+        icon: QStyle.StandardPixmap | None = None,
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -345,50 +397,85 @@ class MainWindow(QMainWindow):
         if icon is not None:
             action.setIcon(self.style().standardIcon(icon))
         action.triggered.connect(slot)
-        self.addAction(action)     # shortcuts work even when the toolbar is hidden
+        self.addAction(action)  # shortcuts work even when the toolbar is hidden
         return action
 
     def _build_actions(self) -> None:
         SP = QStyle.StandardPixmap
         c = self.controller
-        self.act_play = self._action("&Play", c.toggle_play, Qt.Key.Key_Space,
-                                     "Play / pause training (Space)", SP.SP_MediaPlay)
-        self.act_step = self._action("&Step", c.step, Qt.Key.Key_Right,
-                                     "One mini-batch: forward, backward, update (\u2192)",
-                                     SP.SP_MediaSeekForward)
+        self.act_play = self._action(
+            "&Play",
+            c.toggle_play,
+            Qt.Key.Key_Space,
+            "Play / pause training (Space)",
+            SP.SP_MediaPlay,
+        )
+        self.act_step = self._action(
+            "&Step",
+            c.step,
+            Qt.Key.Key_Right,
+            "One mini-batch: forward, backward, update (\u2192)",
+            SP.SP_MediaSeekForward,
+        )
         self.act_phase = self._action(
-            "Step &phase", c.step_phase, QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
+            "Step &phase",
+            c.step_phase,
+            QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
             "One phase: forward through a layer, the loss, backward through a layer, or the "
-            "update (Shift+\u2192)", SP.SP_ArrowRight)
-        self.act_epoch = self._action("Run one &epoch", c.run_epoch,
-                                      QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Right),
-                                      "Train to the end of the current epoch (Ctrl+\u2192)",
-                                      SP.SP_MediaSkipForward)
-        self.act_reset = self._action("&Reset", c.reset, Qt.Key.Key_R,
-                                      "New random weights, empty history (R)",
-                                      SP.SP_BrowserReload)
+            "update (Shift+\u2192)",
+            SP.SP_ArrowRight,
+        )
+        self.act_epoch = self._action(
+            "Run one &epoch",
+            c.run_epoch,
+            QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Right),
+            "Train to the end of the current epoch (Ctrl+\u2192)",
+            SP.SP_MediaSkipForward,
+        )
+        self.act_reset = self._action(
+            "&Reset",
+            c.reset,
+            Qt.Key.Key_R,
+            "New random weights, empty history (R)",
+            SP.SP_BrowserReload,
+        )
         # triggered(bool) would pass ``checked`` as the path: call without arguments
-        self.act_open = self._action("&Open experiment\u2026", lambda: self.open_config(),
-                                     QKeySequence.StandardKey.Open,
-                                     "Load an experiment config (TOML or JSON)")
-        self.act_save = self._action("&Save experiment as\u2026", lambda: self.save_config(),
-                                     QKeySequence.StandardKey.Save,
-                                     "Save the current settings as a TOML config")
+        self.act_open = self._action(
+            "&Open experiment\u2026",
+            lambda: self.open_config(),
+            QKeySequence.StandardKey.Open,
+            "Load an experiment config (TOML or JSON)",
+        )
+        self.act_save = self._action(
+            "&Save experiment as\u2026",
+            lambda: self.save_config(),
+            QKeySequence.StandardKey.Save,
+            "Save the current settings as a TOML config",
+        )
         self.act_export_plots = self._action(
-            "&Export plots\u2026", self.export_plots_dialog,
+            "&Export plots\u2026",
+            self.export_plots_dialog,
             QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_E),
-            "Write every panel as PNG and SVG into a folder")
-        self.act_export_window = self._action("Export &window as PNG\u2026",
-                                              self.export_window_dialog, None,
-                                              "Screenshot of the whole window")
-        self.act_export_csv = self._action("Export &metrics as CSV\u2026",
-                                           self.export_metrics_dialog, None,
-                                           "Loss, accuracy and per-layer gradient norms per step")
+            "Write every panel as PNG and SVG into a folder",
+        )
+        self.act_export_window = self._action(
+            "Export &window as PNG\u2026",
+            self.export_window_dialog,
+            None,
+            "Screenshot of the whole window",
+        )
+        self.act_export_csv = self._action(
+            "Export &metrics as CSV\u2026",
+            self.export_metrics_dialog,
+            None,
+            "Loss, accuracy and per-layer gradient norms per step",
+        )
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_reset_layout = self._action("Reset &layout", self.reset_layout)
         self.act_about = self._action("&About", self.about)
-        self.act_guide = self._action("How to &read this window", self.guide,
-                                      QKeySequence.StandardKey.HelpContents)
+        self.act_guide = self._action(
+            "How to &read this window", self.guide, QKeySequence.StandardKey.HelpContents
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -399,8 +486,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_quit)
         m = bar.addMenu("&Run")
-        m.addActions([self.act_play, self.act_step, self.act_phase, self.act_epoch,
-                      self.act_reset])
+        m.addActions([self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset])
         m.addSeparator()
         speed_menu = m.addMenu("Spee&d")
         self._speed_actions = QActionGroup(self)
@@ -415,7 +501,8 @@ class MainWindow(QMainWindow):
         self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
         self.act_edge_weight.setCheckable(True)
         self.act_edge_weight.toggled.connect(
-            lambda on: self.diagram.set_edge_mode("weight" if on else "grad"))
+            lambda on: self.diagram.set_edge_mode("weight" if on else "grad")
+        )
         self.view_menu = bar.addMenu("&View")
         # filled when opened: docks added later (the Lesson dock) are listed too
         self.view_menu.aboutToShow.connect(self._fill_view_menu)
@@ -494,7 +581,7 @@ class MainWindow(QMainWindow):
                 if _same_value(current, v):
                     text += " (baseline)"
                 menu.addAction(self._preset_action(preset, text, (f"{key}={v}",)))
-        if not found:      # the saved settings are none of the variants: offer them too
+        if not found:  # the saved settings are none of the variants: offer them too
             menu.addAction(self._preset_action(preset, "Saved base settings", ()))
 
     def _preset_action(self, preset, text: str, overrides: tuple[str, ...]) -> QAction:
@@ -524,8 +611,9 @@ class MainWindow(QMainWindow):
         tb.setObjectName("transport")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tb.setIconSize(QSize(18, 18))
-        tb.addActions([self.act_play, self.act_step, self.act_phase, self.act_epoch,
-                       self.act_reset])
+        tb.addActions(
+            [self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset]
+        )
         tb.addSeparator()
         tb.addWidget(QLabel(" speed "))
         self.speed_box = QComboBox()
@@ -535,8 +623,9 @@ class MainWindow(QMainWindow):
         self.speed_box.currentIndexChanged.connect(self.set_speed_index)
         tb.addWidget(self.speed_box)
         tb.addSeparator()
-        hint = QLabel("  Space play/pause \u00b7 \u2192 step \u00b7 Shift+\u2192 phase \u00b7 "
-                      "R reset")
+        hint = QLabel(
+            "  Space play/pause \u00b7 \u2192 step \u00b7 Shift+\u2192 phase \u00b7 R reset"
+        )
         hint.setStyleSheet("color: #777;")
         tb.addWidget(hint)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
@@ -552,9 +641,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.readout)
         self._compile_banner = QTimer(self)
         self._compile_banner.setSingleShot(True)
-        self._compile_banner.setInterval(1500)   # a warm start loads cached kernels in ~0.6 s
+        self._compile_banner.setInterval(1500)  # a warm start loads cached kernels in ~0.6 s
         self._compile_banner.timeout.connect(
-            lambda: self.banner.show_message("info", "Compiling kernels\u2026", COMPILE_NOTE))
+            lambda: self.banner.show_message("info", "Compiling kernels\u2026", COMPILE_NOTE)
+        )
 
     def _connect(self) -> None:
         c = self.controller
@@ -579,7 +669,7 @@ class MainWindow(QMainWindow):
         """Keep only the newest frame; the render timer draws it."""
         self._latest = frame
         if frame.reason in ("phase", "step", "built", "select"):
-            self._render()      # user-driven: draw now, do not wait for the timer
+            self._render()  # user-driven: draw now, do not wait for the timer
         elif not self._timer.isActive():
             wait = self._last_render + 1.0 / MAX_FPS - time.perf_counter()
             self._timer.start(max(0, int(1000 * wait)))
@@ -588,8 +678,9 @@ class MainWindow(QMainWindow):
     def _on_running(self, running: bool) -> None:
         SP = QStyle.StandardPixmap
         self.act_play.setText("&Pause" if running else "&Play")
-        self.act_play.setIcon(self.style().standardIcon(SP.SP_MediaPause if running
-                                                        else SP.SP_MediaPlay))
+        self.act_play.setIcon(
+            self.style().standardIcon(SP.SP_MediaPause if running else SP.SP_MediaPlay)
+        )
 
     @Slot(bool)
     def _on_compiling(self, on: bool) -> None:
@@ -603,9 +694,12 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_diverged(self, divergence) -> None:
-        self.banner.show_message("error", "The run diverged",
-                                 f"{divergence.message}.<br>{divergence.advice} "
-                                 "Press R to start again with fresh weights.")
+        self.banner.show_message(
+            "error",
+            "The run diverged",
+            f"{divergence.message}.<br>{divergence.advice} "
+            "Press R to start again with fresh weights.",
+        )
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
@@ -630,9 +724,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_config_edited(self, config: ExperimentConfig) -> None:
         if config == self.controller.config and self.banner.kind == "error":
-            self.banner.clear()       # back to the running experiment: nothing is wrong now
+            self.banner.clear()  # back to the running experiment: nothing is wrong now
         if self._preset_banner and self.banner.kind == "info":
-            self.banner.clear()       # the preset's text no longer describes the settings
+            self.banner.clear()  # the preset's text no longer describes the settings
         self._preset_banner = False
         self.controller.apply_config(config)
 
@@ -657,9 +751,18 @@ class MainWindow(QMainWindow):
         axis ranges, titles), so nothing of the previous network survives until the new
         one draws.
         """
-        for panel in (self.gradient_chart, self.heatmap, self.loss_plot, self.accuracy_plot,
-                      self.delta_hist, self.fprime_hist, self.activation_view, self.boundary,
-                      self.inspector, self.diagram):
+        for panel in (
+            self.gradient_chart,
+            self.heatmap,
+            self.loss_plot,
+            self.accuracy_plot,
+            self.delta_hist,
+            self.fprime_hist,
+            self.activation_view,
+            self.boundary,
+            self.inspector,
+            self.diagram,
+        ):
             panel.reset()
         self._panel_keys.clear()
         self._panel_times.clear()
@@ -669,15 +772,20 @@ class MainWindow(QMainWindow):
         self._generation = frame.generation
         self.reset_panels()
         snap = frame.snapshot
-        self.diagram.set_architecture([frame.input_width, *snap.widths],
-                                      ["", *snap.activations],
-                                      [frame.input_label, *snap.layer_labels])
+        self.diagram.set_architecture(
+            [frame.input_width, *snap.widths],
+            ["", *snap.activations],
+            [frame.input_label, *snap.layer_labels],
+        )
         self._selected = min(self._selected, snap.depth)
         self.diagram.set_selected(self._selected)
         self.docks["boundary"].setEnabled(frame.boundary is not None)
         # an empty plot must say why: the boundary is drawn over the plane of 2-D inputs
-        self.boundary.set_title("Decision boundary" if frame.input_width == 2 else
-                                f"2-D inputs only ({frame.input_width} here)")
+        self.boundary.set_title(
+            "Decision boundary"
+            if frame.input_width == 2
+            else f"2-D inputs only ({frame.input_width} here)"
+        )
 
     def _visible(self, name: str) -> bool:
         """Is the dock on screen (not closed, not behind another tab)?  Hidden ones are
@@ -716,20 +824,36 @@ class MainWindow(QMainWindow):
         snap = frame.snapshot
         now = time.perf_counter()
         self._draw_diagram(frame)
-        for name in ("gradients", "heatmap", "loss", "accuracy", "inspector", "delta_hist",
-                     "fprime_hist", "activation", "boundary"):
+        for name in (
+            "gradients",
+            "heatmap",
+            "loss",
+            "accuracy",
+            "inspector",
+            "delta_hist",
+            "fprime_hist",
+            "activation",
+            "boundary",
+        ):
             if self._visible(name) and self._due(name, frame, now):
                 self._draw_panel(name, frame)
         if self._due("status", frame, now):
-            self.readout.set_data(snap.step, snap.epoch, phase_text(snap), snap.loss,
-                                  snap.accuracy, snap.test_accuracy, snap.steps_per_second,
-                                  frame.running)
+            self.readout.set_data(
+                snap.step,
+                snap.epoch,
+                phase_text(snap),
+                snap.loss,
+                snap.accuracy,
+                snap.test_accuracy,
+                snap.steps_per_second,
+                frame.running,
+            )
 
     def _draw_diagram(self, frame: Frame) -> None:
         self.panel_draws["network"] += 1
         snap = frame.snapshot
         done = snap.is_computed("grad_norm")
-        if self.diagram.edge_mode == "grad":     # no gradient yet: grey edges, not faint ones
+        if self.diagram.edge_mode == "grad":  # no gradient yet: grey edges, not faint ones
             edges = [e if done[k] else None for k, e in enumerate(frame.edge_grads)]
         else:
             edges = frame.edge_weights
@@ -745,10 +869,16 @@ class MainWindow(QMainWindow):
         labels = list(snap.layer_labels)
         if name == "gradients":
             self.gradient_chart.set_data(
-                {"||dL/dW_k||": snap.layers["grad_norm"],
-                 "||\u03b4_k||": snap.layers["delta_norm"]}, labels,
-                computed={"||dL/dW_k||": snap.is_computed("grad_norm"),
-                          "||\u03b4_k||": snap.is_computed("delta_norm")})
+                {
+                    "||dL/dW_k||": snap.layers["grad_norm"],
+                    "||\u03b4_k||": snap.layers["delta_norm"],
+                },
+                labels,
+                computed={
+                    "||dL/dW_k||": snap.is_computed("grad_norm"),
+                    "||\u03b4_k||": snap.is_computed("delta_norm"),
+                },
+            )
             for key in ("chain rule", "0.25^depth bound"):
                 self.gradient_chart.set_overlay(key, frame.overlays.get(key))
         elif name == "heatmap":
@@ -766,9 +896,10 @@ class MainWindow(QMainWindow):
             panel = self.delta_hist if key == "delta" else self.fprime_hist
             layer = snap.layer_labels[min(frame.selected, snap.depth)]
             if values is None:
-                panel.reset()       # before the title: a reset restores the first title
-            panel.set_base_title(f"|\u03b4| = |dL/dz| of {layer}" if key == "delta"
-                                 else f"f'(z) of {layer}")
+                panel.reset()  # before the title: a reset restores the first title
+            panel.set_base_title(
+                f"|\u03b4| = |dL/dz| of {layer}" if key == "delta" else f"f'(z) of {layer}"
+            )
             if values is not None and key == "delta":
                 panel.set_data(np.abs(values).ravel(), bins=50, log_x=True)
             elif values is not None:
@@ -789,8 +920,9 @@ class MainWindow(QMainWindow):
         col = 0 if name == "loss" else 1
         panel = self.loss_plot if name == "loss" else self.accuracy_plot
         d = snap.divergence
-        panel.set_event(None if d is None else d.step,
-                        "" if d is None else f"diverged at step {d.step}")
+        panel.set_event(
+            None if d is None else d.step, "" if d is None else f"diverged at step {d.step}"
+        )
         steps, scalars = snap.history_steps, snap.history_scalars
         if steps is None or not len(steps):
             return
@@ -804,23 +936,29 @@ class MainWindow(QMainWindow):
         snap = frame.snapshot
         k = min(self._selected, snap.depth)
         # None: not computed yet (shown as a dash), unlike a NaN a computation produced
-        values = {name: float(snap.layers[name][k]) if snap.is_computed(name)[k] else None
-                  for name in snap.layers}
+        values = {
+            name: float(snap.layers[name][k]) if snap.is_computed(name)[k] else None
+            for name in snap.layers
+        }
         grads, done = snap.layers["grad_norm"], snap.is_computed("grad_norm")
         if k < snap.depth and done[k] and done[k + 1] and grads[k + 1] > 0:
             values["shrink"] = float(grads[k] / grads[k + 1])
         n_in = frame.input_width if k == 0 else snap.widths[k - 1]
-        batch = snap.batch_size or frame.config.training.batch_size   # 0 before a step
+        batch = snap.batch_size or frame.config.training.batch_size  # 0 before a step
         shapes = {"W": (n_in, snap.widths[k]), "z": (batch, snap.widths[k])}
         phase = snap.phase if (snap.phase != "idle" and snap.phase_layer == k) else None
         if phase is None and snap.phase == "update":
             phase = "update"
         r = snap.phase_result
-        if r is not None and r.layer == k:       # exact numbers of the phase just computed
-            values.update({"delta_norm": r.norms.get("delta", values["delta_norm"]),
-                           "incoming_norm": r.norms.get("incoming", values["incoming_norm"]),
-                           "grad_norm": r.norms.get("dW", values["grad_norm"]),
-                           "fprime_mean": r.norms.get("fprime_mean", values["fprime_mean"])})
+        if r is not None and r.layer == k:  # exact numbers of the phase just computed
+            values.update(
+                {
+                    "delta_norm": r.norms.get("delta", values["delta_norm"]),
+                    "incoming_norm": r.norms.get("incoming", values["incoming_norm"]),
+                    "grad_norm": r.norms.get("dW", values["grad_norm"]),
+                    "fprime_mean": r.norms.get("fprime_mean", values["fprime_mean"]),
+                }
+            )
         act = snap.activations[k] if k < snap.depth else "output (loss applies softmax/sigmoid)"
         note = self._inspector_note(snap, k, values)
         self.inspector.set_data(snap.layer_labels[k], act, shapes, values, phase, note)
@@ -835,8 +973,10 @@ class MainWindow(QMainWindow):
             return ""
         ratio = g[k] / g[snap.depth]
         n = snap.depth - k
-        text = (f"This layer's weight gradient is <b>{ratio:.1e}</b> \u00d7 the output "
-                f"layer's: {n} factor{'s' if n != 1 else ''} of the chain rule between them.")
+        text = (
+            f"This layer's weight gradient is <b>{ratio:.1e}</b> \u00d7 the output "
+            f"layer's: {n} factor{'s' if n != 1 else ''} of the chain rule between them."
+        )
         if snap.phase != "idle":
             text += f"<br>Next: <b>{snap.next_phase}</b>."
         return text
@@ -889,8 +1029,9 @@ class MainWindow(QMainWindow):
         self.apply_config(cfg)
         if cfg.description:
             title = cfg.name.replace("_", " ") + "".join(f" \u00b7 {o}" for o in overrides)
-            self.banner.show_message("info", html.escape(title),
-                                     _html_lines(cfg.description.strip()))
+            self.banner.show_message(
+                "info", html.escape(title), _html_lines(cfg.description.strip())
+            )
             self._preset_banner = True
 
     def open_config(self, path: str | os.PathLike | None = None) -> bool:
@@ -904,8 +1045,11 @@ class MainWindow(QMainWindow):
 
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
-                self, "Open experiment", self._last_folder,
-                "Experiment configs (*.toml *.json);;All files (*)")
+                self,
+                "Open experiment",
+                self._last_folder,
+                "Experiment configs (*.toml *.json);;All files (*)",
+            )
             if not path:
                 return False
         self._last_folder = str(Path(path).parent)
@@ -916,9 +1060,11 @@ class MainWindow(QMainWindow):
             return False
         self.apply_config(cfg)
         note = f"Opened {path}"
-        if vary:     # this window runs one network: say where the others are
-            note += (f": the base of its comparison ({'; '.join(vary)}); Tools > Compare\u2026 "
-                     "runs the variants side by side")
+        if vary:  # this window runs one network: say where the others are
+            note += (
+                f": the base of its comparison ({'; '.join(vary)}); Tools > Compare\u2026 "
+                "runs the variants side by side"
+            )
         self.statusBar().showMessage(note, 8000)
         return True
 
@@ -931,8 +1077,9 @@ class MainWindow(QMainWindow):
         suffix = ".toml"
         if path is None:
             start = str(Path(self._last_folder) / f"{self.controller.config.name}.toml")
-            path, kind = QFileDialog.getSaveFileName(self, "Save experiment", start,
-                                                     "TOML (*.toml);;JSON (*.json)")
+            path, kind = QFileDialog.getSaveFileName(
+                self, "Save experiment", start, "TOML (*.toml);;JSON (*.json)"
+            )
             if not path:
                 return False
             suffix = ".json" if kind.startswith("JSON") else ".toml"
@@ -950,17 +1097,26 @@ class MainWindow(QMainWindow):
         return True
 
     def _file_error(self, title: str, path: str, error: Exception) -> None:
-        detail = "\n".join(error.messages) if isinstance(error, ConfigError) else \
-            (getattr(error, "strerror", None) or str(error))
+        detail = (
+            "\n".join(error.messages)
+            if isinstance(error, ConfigError)
+            else (getattr(error, "strerror", None) or str(error))
+        )
         QMessageBox.warning(self, title, f"{title}:\n{path}\n\n{detail}")
 
     # --- export ------------------------------------------------------------------------------
     def plot_panels(self) -> dict[str, object]:
         """File stem -> panel, for every exportable plot."""
-        return {"gradient_per_layer": self.gradient_chart, "gradient_heatmap": self.heatmap,
-                "loss": self.loss_plot, "accuracy": self.accuracy_plot,
-                "delta_histogram": self.delta_hist, "fprime_histogram": self.fprime_hist,
-                "activation": self.activation_view, "decision_boundary": self.boundary}
+        return {
+            "gradient_per_layer": self.gradient_chart,
+            "gradient_heatmap": self.heatmap,
+            "loss": self.loss_plot,
+            "accuracy": self.accuracy_plot,
+            "delta_histogram": self.delta_hist,
+            "fprime_histogram": self.fprime_hist,
+            "activation": self.activation_view,
+            "decision_boundary": self.boundary,
+        }
 
     def export_plots(self, folder: str | os.PathLike) -> list[Path]:
         """Write every panel as PNG and SVG (and the diagram) into ``folder``.
@@ -971,7 +1127,7 @@ class MainWindow(QMainWindow):
         folder = Path(folder)
         if not folder.is_dir():
             raise export.ExportError(f"{folder}: not a folder")
-        if self._latest is not None:      # every panel up to date, including hidden tabs
+        if self._latest is not None:  # every panel up to date, including hidden tabs
             for name in self.docks:
                 if name != "controls":
                     self._draw_panel(name, self._latest)
@@ -1000,8 +1156,9 @@ class MainWindow(QMainWindow):
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".png", ".svg"):
-            raise export.ExportError(f"{path}: unsupported format {suffix or '(none)'!r}; "
-                                     "use .png or .svg", path)
+            raise export.ExportError(
+                f"{path}: unsupported format {suffix or '(none)'!r}; use .png or .svg", path
+            )
         data = QByteArray()
         buf = QBuffer(data)
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -1034,18 +1191,22 @@ class MainWindow(QMainWindow):
             view = panel.plot
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(
-                lambda pos, s=stem, p=panel: self._plot_menu(s, p, p.plot.mapToGlobal(pos)))
+                lambda pos, s=stem, p=panel: self._plot_menu(s, p, p.plot.mapToGlobal(pos))
+            )
         canvas = self.diagram.canvas
         canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         canvas.customContextMenuRequested.connect(
-            lambda pos: self._plot_menu("network", None, canvas.mapToGlobal(pos)))
+            lambda pos: self._plot_menu("network", None, canvas.mapToGlobal(pos))
+        )
 
     def plot_menu(self, stem: str, panel) -> QMenu:
         """The context menu of one plot (``panel`` None: the network diagram)."""
         menu = QMenu(self)
         for suffix in (".png", ".svg"):
-            menu.addAction(f"Export as {suffix[1:].upper()}…",
-                           lambda _=False, x=suffix: self.export_one_dialog(stem, panel, x))
+            menu.addAction(
+                f"Export as {suffix[1:].upper()}…",
+                lambda _=False, x=suffix: self.export_one_dialog(stem, panel, x),
+            )
         menu.addAction("Copy image", lambda: self._copy_image(panel))
         if panel is not None:
             menu.addSeparator()
@@ -1091,8 +1252,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Wrote {len(written)} files to {folder}", 5000)
 
     def export_window_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export window", "vglab-window.png",
-                                              "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export window", "vglab-window.png", "PNG (*.png)"
+        )
         if not path:
             return
         try:
@@ -1106,15 +1268,28 @@ class MainWindow(QMainWindow):
         if frame is None or frame.snapshot.history_steps is None:
             return ["step"], []
         snap = frame.snapshot
-        header = ["step", "loss", "accuracy", "grad_global_norm", "learning_rate",
-                  "test_loss", "test_accuracy"]
+        header = [
+            "step",
+            "loss",
+            "accuracy",
+            "grad_global_norm",
+            "learning_rate",
+            "test_loss",
+            "test_accuracy",
+        ]
         header += [f"grad_norm_{lbl.replace(' ', '_')}" for lbl in snap.layer_labels]
         test = {int(s): row for s, row in zip(snap.eval_steps, snap.eval_scalars, strict=True)}
         rows = []
         for i, step in enumerate(snap.history_steps):
             t = test.get(int(step), (math.nan, math.nan))
-            rows.append([int(step), *map(float, snap.history_scalars[i]), *map(float, t),
-                         *map(float, snap.history_grad_norm[i])])
+            rows.append(
+                [
+                    int(step),
+                    *map(float, snap.history_scalars[i]),
+                    *map(float, t),
+                    *map(float, snap.history_grad_norm[i]),
+                ]
+            )
         return header, rows
 
     def export_metrics(self, path: str | os.PathLike) -> Path:
@@ -1123,8 +1298,9 @@ class MainWindow(QMainWindow):
         return Path(path)
 
     def export_metrics_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "vglab-metrics.csv",
-                                              "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export metrics", "vglab-metrics.csv", "CSV (*.csv)"
+        )
         if not path:
             return
         try:
@@ -1141,14 +1317,18 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, self._fix_tabs)
 
     def about(self) -> None:
-        QMessageBox.about(self, "About Vanishing Gradient Lab",
-                          "<b>Vanishing Gradient Lab</b><br>Watch, layer by layer, why deep "
-                          "networks stop learning: the backward pass multiplies one factor "
-                          "f'(z) \u00b7 W per layer, and with sigmoid f' \u2264 0.25.")
+        QMessageBox.about(
+            self,
+            "About Vanishing Gradient Lab",
+            "<b>Vanishing Gradient Lab</b><br>Watch, layer by layer, why deep "
+            "networks stop learning: the backward pass multiplies one factor "
+            "f'(z) \u00b7 W per layer, and with sigmoid f' \u2264 0.25.",
+        )
 
     def guide(self) -> None:
         QMessageBox.information(
-            self, "How to read this window",
+            self,
+            "How to read this window",
             "<b>Network</b>: columns are layers; edge colour and width show |dL/dW| on a log "
             "scale, so a vanishing gradient fades out towards the input. Click a layer to "
             "inspect it.<br><br><b>Gradient per layer</b>: ||dL/dW_k|| for every layer; a "
@@ -1156,7 +1336,8 @@ class MainWindow(QMainWindow):
             "<br><br><b>Heatmap</b>: the same over time.<br><br><b>Inspector</b>: the chain "
             "rule for the selected layer, \u03b4_k = (\u03b4_(k+1) W^T) \u00b7 f'(z_k), in "
             "numbers.<br><br><b>Step phase</b> (Shift+\u2192) runs one layer of the forward "
-            "or backward pass at a time.")
+            "or backward pass at a time.",
+        )
 
     def closeEvent(self, event) -> None:
         self._timer.stop()

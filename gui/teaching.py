@@ -77,12 +77,14 @@ class TeachingHooks(QObject):
             if isinstance(cfg, ExperimentConfig):
                 return cfg
         from gui.controller import default_config
+
         return default_config()
 
     def set_up(self, cfg: ExperimentConfig) -> None:
         """Load ``cfg`` into the main window, then announce it with ``lesson_config``."""
-        load = getattr(self.window, "load_config", None) or getattr(self.window, "apply_config",
-                                                                      None)
+        load = getattr(self.window, "load_config", None) or getattr(
+            self.window, "apply_config", None
+        )
         if callable(load):
             load(cfg)
         self.lesson_config.emit(cfg)
@@ -95,8 +97,9 @@ class TeachingHooks(QObject):
         from gui.compare_window import DEFAULT_VARY, CompareWindow
 
         if self.compare_window is None:
-            self.compare_window = CompareWindow(base or self.current_config(),
-                                                vary or DEFAULT_VARY, parent=self.window)
+            self.compare_window = CompareWindow(
+                base or self.current_config(), vary or DEFAULT_VARY, parent=self.window
+            )
             self.compare_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         elif base is not None:
             self.compare_window.load(base, vary or DEFAULT_VARY)
@@ -125,6 +128,7 @@ class TeachingHooks(QObject):
         """The lessons (read once); an empty list, with a warning, if the file is broken."""
         if self._lessons is None:
             from gui.lessons import load_lessons
+
             try:
                 self._lessons = load_lessons()
             except ConfigError as e:
@@ -187,16 +191,23 @@ def _add_dock(window: QMainWindow, panel: QWidget) -> QDockWidget:
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidget(panel)        # a narrow dock scrolls instead of squeezing the text
+    scroll.setWidget(panel)  # a narrow dock scrolls instead of squeezing the text
     dock = QDockWidget("Lesson", window)
     dock.setObjectName("lesson")
     dock.setWidget(scroll)
-    others = [d for d in window.findChildren(QDockWidget)
-              if d is not dock and window.dockWidgetArea(d) == right and not d.isFloating()
-              and not d.isHidden()]
+    others = [
+        d
+        for d in window.findChildren(QDockWidget)
+        if d is not dock
+        and window.dockWidgetArea(d) == right
+        and not d.isFloating()
+        and not d.isHidden()
+    ]
     window.addDockWidget(right, dock)
-    target = next((d for d in reversed(others) if window.tabifiedDockWidgets(d)),
-                  others[-1] if others else None)
+    target = next(
+        (d for d in reversed(others) if window.tabifiedDockWidgets(d)),
+        others[-1] if others else None,
+    )
     if target is not None:
         window.tabifyDockWidget(target, dock)
     return dock
@@ -209,8 +220,9 @@ def _menu(bar, title: str, before: str = "&Help") -> QMenu:
         if action.menu() is not None and action.text().replace("&", "") == plain:
             return action.menu()
     menu = QMenu(title, bar)
-    anchor = next((a for a in bar.actions()
-                   if a.text().replace("&", "") == before.replace("&", "")), None)
+    anchor = next(
+        (a for a in bar.actions() if a.text().replace("&", "") == before.replace("&", "")), None
+    )
     if anchor is not None:
         bar.insertMenu(anchor, menu)
     else:
@@ -232,8 +244,10 @@ def install(main_window: QMainWindow) -> None:
     tools = _menu(bar, "&Tools")
     compare = QAction("&Compare\u2026", main_window)
     compare.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Modifier.SHIFT | Qt.Key.Key_C))
-    compare.setStatusTip("Train 2-8 variants (activation, init, batch norm, residual, "
-                         "clipping, optimiser) side by side on the same data and seed")
+    compare.setStatusTip(
+        "Train 2-8 variants (activation, init, batch norm, residual, "
+        "clipping, optimiser) side by side on the same data and seed"
+    )
     compare.triggered.connect(lambda: hooks.open_compare())
     gallery = QAction("Activation &gallery", main_window)
     gallery.setStatusTip("Every activation and its derivative, and the comparison table")

@@ -47,7 +47,7 @@ def color(i: int) -> str:
     """Colour of series ``i`` (cycles through :data:`PALETTE`)."""
     c = PALETTE[i % len(PALETTE)]
     if c == "#000000" and not _state["light"]:
-        return "#FFFFFF"     # black would vanish on the dark background
+        return "#FFFFFF"  # black would vanish on the dark background
     return c
 
 
@@ -62,8 +62,11 @@ def configure_pyqtgraph(light: bool = True) -> None:
     Must run before the plots are created: a PlotWidget reads its background when built.
     """
     _state["light"] = bool(light)
-    pg.setConfigOptions(background="w" if light else "#1e1e1e",
-                        foreground="k" if light else "#dddddd", antialias=True)
+    pg.setConfigOptions(
+        background="w" if light else "#1e1e1e",
+        foreground="k" if light else "#dddddd",
+        antialias=True,
+    )
 
 
 def foreground() -> str:
@@ -73,8 +76,12 @@ def foreground() -> str:
 
 def mkpen(c: str, width: float = 2.0, style: str = "solid") -> pg.QtGui.QPen:
     """A cosmetic pen; ``style`` is one of solid, dash, dot, dashdot."""
-    styles = {"solid": Qt.PenStyle.SolidLine, "dash": Qt.PenStyle.DashLine,
-              "dot": Qt.PenStyle.DotLine, "dashdot": Qt.PenStyle.DashDotLine}
+    styles = {
+        "solid": Qt.PenStyle.SolidLine,
+        "dash": Qt.PenStyle.DashLine,
+        "dot": Qt.PenStyle.DotLine,
+        "dashdot": Qt.PenStyle.DashDotLine,
+    }
     if style not in styles:
         raise ValueError(f"pen style must be one of {sorted(styles)}, got {style!r}")
     pen = pg.mkPen(c, width=width, style=styles[style])
@@ -101,8 +108,11 @@ def set_axis_label(item: pg.PlotItem, side: str, text: str) -> None:
 
     Plain text: pyqtgraph labels are HTML, so "<" and "&" are escaped here.
     """
-    item.setLabel(side, html.escape(text, quote=False),
-                  **{"font-size": f"{LABEL_PT}pt", "color": foreground()})
+    item.setLabel(
+        side,
+        html.escape(text, quote=False),
+        **{"font-size": f"{LABEL_PT}pt", "color": foreground()},
+    )
 
 
 def set_title(item: pg.PlotItem, text: str) -> None:
@@ -121,7 +131,8 @@ class FillSample(pg.ItemSample):
 
 
 _SUPERSCRIPT = str.maketrans(
-    "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+    "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
 
 
 def power_of_ten(exponent: int) -> str:
@@ -138,7 +149,7 @@ class Axis(pg.AxisItem):
     ("10\u207b\u2076"), and of the in-between ticks (shown when few decades are visible)
     only 2x and 5x are labelled, so the labels never pile up."""
 
-    _fallback_step = 0.0     # > 0 while less than a decade is visible (see logTickValues)
+    _fallback_step = 0.0  # > 0 while less than a decade is visible (see logTickValues)
 
     def tickSpacing(self, minVal, maxVal, size):
         """pyqtgraph's spacing, widened on a short horizontal axis until the labels fit.
@@ -147,8 +158,13 @@ class Axis(pg.AxisItem):
         heatmap "50", "100" and "150" ran into one "50100150".
         """
         levels = super().tickSpacing(minVal, maxVal, size)
-        if (self.orientation not in ("bottom", "top") or self.logMode or not levels
-                or not (math.isfinite(minVal) and math.isfinite(maxVal)) or size <= 0):
+        if (
+            self.orientation not in ("bottom", "top")
+            or self.logMode
+            or not levels
+            or not (math.isfinite(minVal) and math.isfinite(maxVal))
+            or size <= 0
+        ):
             return levels
         fm = QFontMetricsF(self.style.get("tickFont") or self.font())
         span = abs(maxVal - minVal)
@@ -156,8 +172,9 @@ class Axis(pg.AxisItem):
         def crowded(step: float) -> bool:
             # the widest label: the tick of largest magnitude, with the step's decimals
             ticks = (math.ceil(minVal / step) * step, math.floor(maxVal / step) * step)
-            text = max((f"{t:.{max(0, -math.floor(math.log10(step) + 1e-9))}f}" for t in ticks),
-                       key=len)
+            text = max(
+                (f"{t:.{max(0, -math.floor(math.log10(step) + 1e-9))}f}" for t in ticks), key=len
+            )
             width = fm.horizontalAdvance(text.replace("-", "\u2212")) + 14
             return span / step > max(1.0, size / width)
 
@@ -170,7 +187,7 @@ class Axis(pg.AxisItem):
         while crowded(major):
             wider = _nice_linear_step(major * 1.01)
             if inside(wider) < 1:
-                break                 # keep at least one labelled tick
+                break  # keep at least one labelled tick
             major = wider
         return [(major, 0)]
 
@@ -182,7 +199,7 @@ class Axis(pg.AxisItem):
             return ticks
         # under a decade in view (a loss between 0.9 and 1.3): log ticks would leave one
         # label or none, so put evenly spaced round values there instead
-        lo, hi = 10.0 ** minVal, 10.0 ** maxVal
+        lo, hi = 10.0**minVal, 10.0**maxVal
         step = _nice_linear_step((hi - lo) / 4)
         values = np.arange(math.ceil(lo / step) * step, hi, step)
         values = values[values > 0]
@@ -218,7 +235,7 @@ def _log_label(log_value: float) -> str:
     if abs(m - 10.0) < 1e-6:
         m, e = 1.0, e + 1
     if -3 <= e <= 3:
-        return f"{m * 10.0 ** e:.4g}"
+        return f"{m * 10.0**e:.4g}"
     if abs(m - 1.0) < 1e-6:
         return power_of_ten(e)
     return f"{m:g}\u00d7{power_of_ten(e)}"
@@ -256,8 +273,9 @@ class _LayoutLegend(pg.LegendItem):
 
     def fit(self, width: float) -> None:
         """As many columns (up to ``max_columns``) as fit in ``width`` pixels."""
-        widths = [sample.boundingRect().width() + label.minimumWidth()
-                  for sample, label in self.items]
+        widths = [
+            sample.boundingRect().width() + label.minimumWidth() for sample, label in self.items
+        ]
         if not widths:
             return
         spacing = self.layout.horizontalSpacing()
@@ -271,8 +289,13 @@ class _LayoutLegend(pg.LegendItem):
 def add_legend(item: pg.PlotItem, columns: int = 4) -> pg.LegendItem:
     """A legend below the plot's bottom axis (row 4 of the PlotItem grid), at most ``columns``
     entries per row (fewer when the plot is narrow, see :class:`PlotPanel`)."""
-    legend = _LayoutLegend(colCount=columns, labelTextSize=f"{TICK_PT}pt",
-                           labelTextColor=foreground(), horSpacing=12, verSpacing=-4)
+    legend = _LayoutLegend(
+        colCount=columns,
+        labelTextSize=f"{TICK_PT}pt",
+        labelTextColor=foreground(),
+        horSpacing=12,
+        verSpacing=-4,
+    )
     legend.max_columns = columns
     # fixed size policy: the legend keeps its natural width, centred, instead of stretching;
     # it spans the axis columns too, so a narrow plot still has room for two entries a row
@@ -389,7 +412,7 @@ class PlotPanel(QWidget):
         """
         view, item = self.plot, self.plot_item
         if item.geometry().width() > view.width() + 0.5:
-            item.updateGeometry()          # drop the size hints cached with the wider legend
+            item.updateGeometry()  # drop the size hints cached with the wider legend
             item.layout.invalidate()
             item.setGeometry(QRectF(0, 0, view.width(), view.height()))
 
@@ -404,9 +427,9 @@ class PlotPanel(QWidget):
 
 
 def short_layer_label(label: str) -> str:
-    """"hidden 3" -> "h3", "output" -> "out"; anything else unchanged."""
+    """ "hidden 3" -> "h3", "output" -> "out"; anything else unchanged."""
     if label.startswith("hidden "):
-        return "h" + label[len("hidden "):]
+        return "h" + label[len("hidden ") :]
     if label == "output":
         return "out"
     return label

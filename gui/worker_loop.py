@@ -17,7 +17,7 @@ class PacedLoop:
     """Mixin: needs ``commands``, ``playing``, ``speed``, ``frame_interval``, ``in_flight``,
     ``_dirty``, ``_last_emit`` attributes and a ``_handle(name, *args)`` method."""
 
-    _t0 = 0.0   # wall time and step count when playing (re)started: the speed cap's origin
+    _t0 = 0.0  # wall time and step count when playing (re)started: the speed cap's origin
     _s0 = 0
 
     def _stepped(self):
@@ -38,8 +38,7 @@ class PacedLoop:
     def _drain(self, timeout: float | None) -> None:
         """Handle every queued command, waiting up to ``timeout`` for the first."""
         try:
-            cmd = self.commands.get(timeout=timeout) if timeout != 0 else \
-                self.commands.get_nowait()
+            cmd = self.commands.get(timeout=timeout) if timeout != 0 else self.commands.get_nowait()
         except queue.Empty:
             return
         while True:
@@ -50,8 +49,10 @@ class PacedLoop:
                 return
 
     def _due(self) -> bool:
-        return (time.perf_counter() - self._last_emit >= self.frame_interval
-                and not self.in_flight.is_set())
+        return (
+            time.perf_counter() - self._last_emit >= self.frame_interval
+            and not self.in_flight.is_set()
+        )
 
     def _restart_clock(self) -> None:
         target = self._stepped()

@@ -21,6 +21,6 @@ def compiled_kernels():
     from engine.datasets import load_dataset
     from engine.session import warm_up
 
-    for dtype in ("float64", "float32"):   # also fills the on-disk cache for CLI subprocesses
+    for dtype in ("float64", "float32"):  # also fills the on-disk cache for CLI subprocesses
         config = updated(ExperimentConfig(), **{"model.dtype": dtype})
         warm_up(config, load_dataset(config.data, dtype))

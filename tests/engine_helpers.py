@@ -12,8 +12,13 @@ from engine.network import build_network
 from engine.optimizers import Optimizer
 
 
-def toy_dataset(n: int = 120, n_features: int = 4, n_classes: int = 3, seed: int = 0,
-                task: str = "classification") -> Dataset:
+def toy_dataset(
+    n: int = 120,
+    n_features: int = 4,
+    n_classes: int = 3,
+    seed: int = 0,
+    task: str = "classification",
+) -> Dataset:
     """Random Gaussian features with labels from a fixed random linear map."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, n_features))
@@ -24,15 +29,23 @@ def toy_dataset(n: int = 120, n_features: int = 4, n_classes: int = 3, seed: int
         y = np.argmax(X @ rng.normal(size=(n_features, n_classes)), axis=1).astype(np.int64)
         classes = tuple(str(c) for c in range(n_classes))
     cut = int(0.8 * n)
-    return Dataset("toy", X[:cut], y[:cut], X[cut:], y[cut:], task,
-                   n_classes if task == "classification" else 0,
-                   tuple(f"x{i}" for i in range(n_features)), classes, "random toy data")
+    return Dataset(
+        "toy",
+        X[:cut],
+        y[:cut],
+        X[cut:],
+        y[cut:],
+        task,
+        n_classes if task == "classification" else 0,
+        tuple(f"x{i}" for i in range(n_features)),
+        classes,
+        "random toy data",
+    )
 
 
 def config(**changes) -> ExperimentConfig:
     """Small default experiment with dotted-path overrides."""
-    base = {"model.depth": 3, "model.width": 6, "training.batch_size": 16,
-            "training.eval_every": 0}
+    base = {"model.depth": 3, "model.width": 6, "training.batch_size": 16, "training.eval_every": 0}
     base.update(changes)
     return updated(ExperimentConfig(), **base)
 
@@ -43,9 +56,12 @@ class Problem:
     def __init__(self, cfg: ExperimentConfig, batch: int = 7, n_in: int = 4, seed: int = 1):
         rng = np.random.default_rng(seed)
         n_classes = 3
-        n_out = losses.n_outputs(cfg.model.loss,
-                                 "regression" if cfg.model.loss == "mse" else "classification",
-                                 n_classes, 2)
+        n_out = losses.n_outputs(
+            cfg.model.loss,
+            "regression" if cfg.model.loss == "mse" else "classification",
+            n_classes,
+            2,
+        )
         self.net = build_network(cfg.model, n_in, n_out, cfg.training.seed)
         self.X = rng.normal(size=(batch, n_in)).astype(self.net.dtype)
         if cfg.model.loss == "mse":
@@ -60,23 +76,45 @@ class Problem:
         self.mtab = np.zeros((self.net.depth + 1, K.N_METRICS))
         self.out = np.zeros(3)
         self.status = np.zeros(3, dtype=np.int64)
-        if cfg.model.dropout > 0:   # a fixed mask makes dropout a deterministic function
+        if cfg.model.dropout > 0:  # a fixed mask makes dropout a deterministic function
             for k in range(self.net.depth):
                 m = self.ws.get("mask", k)
                 m[:] = rng.random(m.shape) > cfg.model.dropout
 
     def loss(self) -> float:
         n = self.net
-        ok = K.forward_loss(self.X, self.T, n.params, n.itab, n.ftab, self.ws.ws, n.bns,
-                            self.mtab, self.opt.hp, self.ip, self.out, self.status)
+        ok = K.forward_loss(
+            self.X,
+            self.T,
+            n.params,
+            n.itab,
+            n.ftab,
+            self.ws.ws,
+            n.bns,
+            self.mtab,
+            self.opt.hp,
+            self.ip,
+            self.out,
+            self.status,
+        )
         assert ok, self.status
         return float(self.out[0])
 
     def gradient(self) -> np.ndarray:
         self.loss()
         n = self.net
-        assert K.backward(self.X, n.params, n.grads, n.itab, n.ftab, self.ws.ws, n.bns,
-                          self.mtab, self.opt.hp, self.status)
+        assert K.backward(
+            self.X,
+            n.params,
+            n.grads,
+            n.itab,
+            n.ftab,
+            self.ws.ws,
+            n.bns,
+            self.mtab,
+            self.opt.hp,
+            self.status,
+        )
         return n.grads.astype(np.float64).copy()
 
     def numeric_gradient(self, h: float = 1e-6) -> np.ndarray:

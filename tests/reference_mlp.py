@@ -53,7 +53,7 @@ def batch_norm_backward(dout, x_hat, inv, gamma):
     and the variance written out term by term (not the kernels' folded form)."""
     B = len(dout)
     dx_hat = dout * gamma
-    d_var = np.sum(dx_hat * x_hat, axis=0) * -0.5 * inv ** 2      # dL/dvar, via x_hat = d inv
-    d_mean = -np.sum(dx_hat, axis=0) * inv                          # the var term's mean part is 0
+    d_var = np.sum(dx_hat * x_hat, axis=0) * -0.5 * inv**2  # dL/dvar, via x_hat = d inv
+    d_mean = -np.sum(dx_hat, axis=0) * inv  # the var term's mean part is 0
     dx = dx_hat * inv + d_var * 2.0 * x_hat / (inv * B) + d_mean / B
     return dx, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)

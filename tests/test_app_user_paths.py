@@ -53,8 +53,9 @@ def settle(qtbot, w: MainWindow, ms: int = 300) -> None:
 def shown_text(label: QLabel) -> str:
     """The text a user reads in ``label`` (rich text rendered to plain text)."""
     fmt = label.textFormat()
-    if fmt == Qt.TextFormat.PlainText or (fmt == Qt.TextFormat.AutoText
-                                          and not QtGui.Qt.mightBeRichText(label.text())):
+    if fmt == Qt.TextFormat.PlainText or (
+        fmt == Qt.TextFormat.AutoText and not QtGui.Qt.mightBeRichText(label.text())
+    ):
         return label.text()
     doc = QTextDocument()
     doc.setHtml(label.text())
@@ -67,13 +68,14 @@ def flat(text: str) -> str:
 
 # ----------------------------------------------------------------------------- 1. open / save
 
+
 def test_file_open_action_asks_for_a_file_and_loads_it(qtbot, window, tmp_path, monkeypatch):
     path = tmp_path / "deeper.toml"
-    config_io.save(updated(window.controller.config, **{"model.depth": 5, "name": "deeper"}),
-                   path)
+    config_io.save(updated(window.controller.config, **{"model.depth": 5, "name": "deeper"}), path)
     asked = []
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *a, **k: asked.append(a) or (str(path), ""))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: asked.append(a) or (str(path), "")
+    )
     gen = generation(window)
     window.act_open.trigger()
     assert len(asked) == 1
@@ -92,29 +94,30 @@ def test_ctrl_o_and_ctrl_s_open_the_dialogs(qtbot, window, tmp_path, monkeypatch
     qtbot.keyClick(window.diagram.canvas, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
     assert latest(window).snapshot.widths[0] == 6
-    target = tmp_path / "saved"          # no suffix: the chosen filter decides
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(target), "JSON (*.json)"))
+    target = tmp_path / "saved"  # no suffix: the chosen filter decides
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "JSON (*.json)")
+    )
     qtbot.keyClick(window.diagram.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     saved = tmp_path / "saved.json"
     assert saved.is_file()
     assert config_io.load(saved) == window.controller.config
 
 
-def test_save_action_writes_the_running_config_atomically(qtbot, window, tmp_path,
-                                                          monkeypatch):
+def test_save_action_writes_the_running_config_atomically(qtbot, window, tmp_path, monkeypatch):
     box = window.controls.model_activation
     box.setCurrentIndex(box.findData("tanh"))
     qtbot.waitUntil(lambda: latest(window).snapshot.activations[0] == "tanh", timeout=TIMEOUT)
     target = tmp_path / "mine.toml"
     target.write_text("old contents\n", encoding="utf-8")
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(target), "TOML (*.toml)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "TOML (*.toml)")
+    )
     window.act_save.trigger()
     saved = config_io.load(target)
     assert saved == replace(window.controller.config, description=saved.description)
-    assert "tanh" in saved.description       # edited: described as what it is now
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.toml"]   # no temp file left
+    assert "tanh" in saved.description  # edited: described as what it is now
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.toml"]  # no temp file left
     assert "mine.toml" in window.statusBar().currentMessage()
     # and it round-trips through File > Open
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
@@ -134,8 +137,9 @@ def test_cancelled_dialogs_change_nothing(qtbot, window, monkeypatch, warnings):
     assert warnings == []
 
 
-def test_open_a_bad_file_names_it_and_the_field_and_keeps_running(qtbot, window, tmp_path,
-                                                                  monkeypatch, warnings):
+def test_open_a_bad_file_names_it_and_the_field_and_keeps_running(
+    qtbot, window, tmp_path, monkeypatch, warnings
+):
     bad = tmp_path / "bad.toml"
     bad.write_text('[model]\ndepth = "deep"\n', encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
@@ -145,7 +149,7 @@ def test_open_a_bad_file_names_it_and_the_field_and_keeps_running(qtbot, window,
     assert len(warnings) == 1
     assert str(bad) in warnings[0]
     assert "model.depth" in warnings[0]
-    window.act_step.trigger()           # the previous experiment still runs
+    window.act_step.trigger()  # the previous experiment still runs
     qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
     assert generation(window) == gen
     assert window.controller.config == before
@@ -155,8 +159,7 @@ def test_open_a_bad_file_names_it_and_the_field_and_keeps_running(qtbot, window,
 def test_open_a_preset_file_with_title_and_compare(qtbot, window, monkeypatch, warnings):
     """A preset file is a config file too: File > Open takes it (its [compare] aside)."""
     preset = get_preset("residual")
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *a, **k: (str(preset.path), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(preset.path), ""))
     gen = generation(window)
     window.act_open.trigger()
     assert warnings == []
@@ -167,6 +170,7 @@ def test_open_a_preset_file_with_title_and_compare(qtbot, window, monkeypatch, w
 
 
 # ----------------------------------------------------------------------------- 2. own data
+
 
 def write_csv(path, n: int = 60, header: bool = True) -> None:
     """Two blobs in 3 features; the label ("kind": a/b) in the middle column."""
@@ -193,13 +197,13 @@ def type_into(qtbot, edit, text: str) -> None:
     qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
-def test_choosing_csv_asks_for_the_file_and_builds_on_it(qtbot, window, tmp_path,
-                                                        monkeypatch):
+def test_choosing_csv_asks_for_the_file_and_builds_on_it(qtbot, window, tmp_path, monkeypatch):
     data = tmp_path / "blobs.csv"
     write_csv(data)
     asked = []
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *a, **k: asked.append(a) or (str(data), ""))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: asked.append(a) or (str(data), "")
+    )
     controls = window.controls
     assert not controls.path_edit.isVisibleTo(controls)
     gen = generation(window)
@@ -212,8 +216,8 @@ def test_choosing_csv_asks_for_the_file_and_builds_on_it(qtbot, window, tmp_path
     qtbot.waitUntil(lambda: latest(window).config.data.label_column == "kind", timeout=TIMEOUT)
     assert generation(window) > gen
     assert window.controller.config.data.path == str(data)
-    assert window.diagram.canvas.widths[0] == 3           # x1, x2, x3
-    assert window.diagram.canvas.widths[-1] == 2          # classes a, b
+    assert window.diagram.canvas.widths[0] == 3  # x1, x2, x3
+    assert window.diagram.canvas.widths[-1] == 2  # classes a, b
     assert not window.banner.isVisible() or window.banner.kind != "error"
     # Escape drops what was typed instead of applying it on leaving the field
     gen = generation(window)
@@ -228,8 +232,7 @@ def test_choosing_csv_asks_for_the_file_and_builds_on_it(qtbot, window, tmp_path
     assert generation(window) == gen
 
 
-def test_csv_without_a_file_waits_and_keeps_the_experiment(qtbot, window, tmp_path,
-                                                         monkeypatch):
+def test_csv_without_a_file_waits_and_keeps_the_experiment(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))  # cancel
     before = window.controller.config
     gen = generation(window)
@@ -237,26 +240,26 @@ def test_csv_without_a_file_waits_and_keeps_the_experiment(qtbot, window, tmp_pa
     settle(qtbot, window)
     assert generation(window) == gen
     assert window.controller.config == before
-    assert window.banner.kind != "error"              # no error: the file is still to come
+    assert window.banner.kind != "error"  # no error: the file is still to come
     note = window.controls.path_note
     assert note.isVisibleTo(window.controls)
     assert "CSV file" in note.text()
-    window.act_step.trigger()                         # the previous experiment still runs
+    window.act_step.trigger()  # the previous experiment still runs
     qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
     # typing the path (headerless file: label = last column) builds it
     data = tmp_path / "noheader.csv"
     write_csv(data, header=False)
     text = data.read_text().replace(",a,", ",").replace(",b,", ",")
-    data.write_text("\n".join(f"{line},{i % 2}" for i, line in enumerate(text.splitlines()))
-                    + "\n")
+    data.write_text("\n".join(f"{line},{i % 2}" for i, line in enumerate(text.splitlines())) + "\n")
     type_into(qtbot, window.controls.path_edit, str(data))
     qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
     assert window.controller.config.data.name == "csv"
     assert not note.isVisibleTo(window.controls)
 
 
-def test_a_bad_csv_is_named_and_the_previous_experiment_keeps_running(qtbot, window,
-                                                                    tmp_path, monkeypatch):
+def test_a_bad_csv_is_named_and_the_previous_experiment_keeps_running(
+    qtbot, window, tmp_path, monkeypatch
+):
     bad = tmp_path / "ragged.csv"
     bad.write_text("a,b,label\n1,2,0\n3,4\n5,6,1\n", encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
@@ -285,10 +288,13 @@ def test_a_bad_csv_is_named_and_the_previous_experiment_keeps_running(qtbot, win
 
 def write_mnist_npz(path, n: int = 40) -> None:
     rng = np.random.default_rng(1)
-    np.savez(path, x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-             y_train=np.arange(n) % 10, x_test=rng.integers(0, 256, (10, 28, 28),
-                                                            dtype=np.uint8),
-             y_test=np.arange(10))
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        y_train=np.arange(n) % 10,
+        x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        y_test=np.arange(10),
+    )
 
 
 def write_mnist_idx(folder, n: int = 40) -> None:
@@ -298,22 +304,25 @@ def write_mnist_idx(folder, n: int = 40) -> None:
         images = rng.integers(0, 256, (m, 28, 28), dtype=np.uint8)
         labels = (np.arange(m) % 10).astype(np.uint8)
         (folder / f"{stem}-images-idx3-ubyte").write_bytes(
-            b"\x00\x00\x08\x03" + np.array([m, 28, 28], ">u4").tobytes() + images.tobytes())
+            b"\x00\x00\x08\x03" + np.array([m, 28, 28], ">u4").tobytes() + images.tobytes()
+        )
         (folder / f"{stem}-labels-idx1-ubyte").write_bytes(
-            b"\x00\x00\x08\x01" + np.array([m], ">u4").tobytes() + labels.tobytes())
+            b"\x00\x00\x08\x01" + np.array([m], ">u4").tobytes() + labels.tobytes()
+        )
 
 
 @pytest.mark.parametrize("form", ["npz", "idx folder"])
-def test_choosing_mnist_takes_an_npz_or_a_folder_of_idx_files(qtbot, window, tmp_path,
-                                                              monkeypatch, form):
-    monkeypatch.setenv("HOME", str(tmp_path))          # no ~/.keras/datasets/mnist.npz
+def test_choosing_mnist_takes_an_npz_or_a_folder_of_idx_files(
+    qtbot, window, tmp_path, monkeypatch, form
+):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.keras/datasets/mnist.npz
     if form == "npz":
         chosen = expected = tmp_path / "mnist.npz"
         write_mnist_npz(chosen)
     else:
         expected = tmp_path / "idx"
         write_mnist_idx(expected)
-        chosen = expected / "train-labels-idx1-ubyte"   # any of the four stands for the folder
+        chosen = expected / "train-labels-idx1-ubyte"  # any of the four stands for the folder
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(chosen), ""))
     gen = generation(window)
     pick_source(window, "mnist")
@@ -325,10 +334,11 @@ def test_choosing_mnist_takes_an_npz_or_a_folder_of_idx_files(qtbot, window, tmp
 
 # ----------------------------------------------------------------------------- 3. keyboard
 
+
 def test_typing_a_number_then_enter_gives_the_keys_back_to_the_transport(qtbot, window):
     spin = window.controls.model_depth
     gen = generation(window)
-    type_into(qtbot, spin.lineEdit(), "4")      # digits still go into the spin box
+    type_into(qtbot, spin.lineEdit(), "4")  # digits still go into the spin box
     qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
     assert spin.value() == 4
     assert latest(window).snapshot.depth == 4
@@ -378,35 +388,47 @@ def test_the_wheel_scrolls_the_panel_not_an_unfocused_field(qtbot, window):
 
     def wheel(widget) -> None:
         pos = QPointF(widget.rect().center())
-        QApplication.sendEvent(widget, QWheelEvent(
-            pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 120),
-            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-            Qt.ScrollPhase.NoScrollPhase, False))
+        QApplication.sendEvent(
+            widget,
+            QWheelEvent(
+                pos,
+                QPointF(widget.mapToGlobal(pos.toPoint())),
+                QPoint(0, 0),
+                QPoint(0, 120),
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+                Qt.ScrollPhase.NoScrollPhase,
+                False,
+            ),
+        )
 
     wheel(spin)
     assert spin.value() == DEPTH
     spin.setFocus()
-    wheel(spin)                  # a focused field still takes the wheel
+    wheel(spin)  # a focused field still takes the wheel
     assert spin.value() == DEPTH + 1
 
 
 # ----------------------------------------------------------------------------- 4. readout
+
 
 def test_hovering_a_toolbar_button_keeps_the_step_and_loss_readout(qtbot, window):
     window.act_step.trigger()
     qtbot.waitUntil(lambda: "step 1" in window.readout.text(), timeout=TIMEOUT)
     button = window.toolbar.widgetForAction(window.act_reset)
     qtbot.mouseMove(button)
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == window.act_reset.statusTip(),
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage() == window.act_reset.statusTip(), timeout=TIMEOUT
+    )
     assert window.readout.isVisible()
     assert window.readout.visibleRegion().boundingRect().width() > 100
     assert "step 1" in window.readout.text()
-    window.statusBar().showMessage("Saved somewhere.toml", 4000)   # messages show as well
+    window.statusBar().showMessage("Saved somewhere.toml", 4000)  # messages show as well
     assert window.readout.isVisible()
 
 
 # ----------------------------------------------------------------------------- 5. description
+
 
 def test_the_description_follows_the_settings(qtbot, tmp_path, monkeypatch):
     window = open_window(qtbot, default_config())
@@ -423,8 +445,9 @@ def test_the_description_follows_the_settings(qtbot, tmp_path, monkeypatch):
     assert "modified" in shown_text(controls.about_title)
     # saved, the file describes what it holds, not the preset it came from
     target = tmp_path / "tanh.toml"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(target), "TOML (*.toml)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "TOML (*.toml)")
+    )
     window.act_save.trigger()
     saved = config_io.load(target)
     assert saved.model.activation == "tanh"
@@ -438,15 +461,22 @@ def test_the_description_follows_the_settings(qtbot, tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- 7. plain text
 
+
 def test_descriptions_are_plain_text(qtbot, window):
     """The dying-ReLU description has "z < 0": everything after it must still show."""
     description = get_preset("dying_relu").description
     assert "z < 0" in description
-    action = next(a for a in window.presets_menu.actions() if a.menu() is not None
-                  and a.menu().title() == get_preset("dying_relu").title)
+    action = next(
+        a
+        for a in window.presets_menu.actions()
+        if a.menu() is not None and a.menu().title() == get_preset("dying_relu").title
+    )
     gen = generation(window)
-    variant = next(a for a in action.menu().actions() if "relu" in a.text()
-                   and "leaky" not in a.text() and "prelu" not in a.text())
+    variant = next(
+        a
+        for a in action.menu().actions()
+        if "relu" in a.text() and "leaky" not in a.text() and "prelu" not in a.text()
+    )
     variant.trigger()
     qtbot.waitUntil(lambda: generation(window) > gen, timeout=TIMEOUT)
     assert flat(shown_text(window.controls.about)) == flat(description)
@@ -464,14 +494,20 @@ def test_descriptions_are_plain_text(qtbot, window):
 
 # ----------------------------------------------------------------------------- 6. presets
 
+
 def preset_submenu(window: MainWindow, name: str) -> QMenu:
     title = get_preset(name).title
-    return next(a.menu() for a in window.presets_menu.actions()
-                if a.menu() is not None and a.menu().title() == title)
+    return next(
+        a.menu()
+        for a in window.presets_menu.actions()
+        if a.menu() is not None and a.menu().title() == title
+    )
 
 
-@pytest.mark.parametrize(("name", "field", "off"), [("residual", "residual", False),
-                                                    ("batch_norm", "batch_norm", "none")])
+@pytest.mark.parametrize(
+    ("name", "field", "off"),
+    [("residual", "residual", False), ("batch_norm", "batch_norm", "none")],
+)
 def test_comparison_preset_entries_load_what_they_say(qtbot, window, name, field, off):
     """Every entry loads its variant; only the one marked baseline lacks the countermeasure
     (the old "(as saved)" entry loaded the baseline under the preset's own name)."""

@@ -11,9 +11,19 @@ from gui import theme
 theme.configure_pyqtgraph(light=True)
 
 
-@pytest.mark.parametrize(("lo", "hi", "size"), [
-    (0.5, 160.5, 80), (0, 2205, 75), (0, 2205, 150), (-25, 325, 150), (1, 50, 120),
-    (0, 1, 200), (0, 100_000, 300), (0.5, 46.5, 60)])
+@pytest.mark.parametrize(
+    ("lo", "hi", "size"),
+    [
+        (0.5, 160.5, 80),
+        (0, 2205, 75),
+        (0, 2205, 150),
+        (-25, 325, 150),
+        (1, 50, 120),
+        (0, 1, 200),
+        (0, 100_000, 300),
+        (0.5, 46.5, 60),
+    ],
+)
 def test_bottom_axis_labels_fit(qtbot, lo, hi, size):
     axis = theme.Axis("bottom")
     fm = QFontMetricsF(axis.style["tickFont"] or axis.font())

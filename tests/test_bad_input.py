@@ -42,19 +42,32 @@ SMALL = ["seed000_deep_activations", "--set", "model.depth=2"]
 
 def address_space_limit(n_bytes: int):
     """A ``preexec_fn`` capping the child's address space: a big allocation fails there."""
+
     def limit() -> None:
         import resource
+
         resource.setrlimit(resource.RLIMIT_AS, (n_bytes, n_bytes))
+
     return limit
 
 
-def vglab(*args: str, cwd: Path, timeout: float = 60, env: dict | None = None,
-          max_bytes: int | None = None):
+def vglab(
+    *args: str,
+    cwd: Path,
+    timeout: float = 60,
+    env: dict | None = None,
+    max_bytes: int | None = None,
+):
     """``python main.py ARGS`` in ``cwd``; the completed process (text output)."""
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})},
-                          preexec_fn=address_space_limit(max_bytes) if max_bytes else None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        preexec_fn=address_space_limit(max_bytes) if max_bytes else None,
+    )
 
 
 def assert_refused(proc, *words: str) -> None:
@@ -67,32 +80,51 @@ def assert_refused(proc, *words: str) -> None:
 
 # ----------------------------------------------------------------------------- 1. diverge at once
 
-@pytest.mark.parametrize("sets", [
-    ["model.init=normal", "model.init_scale=1e200", "model.activation=relu"],
-    ['model.dtype="float32"', "training.learning_rate=1e308"],
-])
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        ["model.init=normal", "model.init_scale=1e200", "model.activation=relu"],
+        ['model.dtype="float32"', "training.learning_rate=1e308"],
+    ],
+)
 def test_run_diverging_at_the_first_step_exits_3_and_writes_what_it_has(tmp_path, sets):
     out = tmp_path / "out"
     args = [x for s in sets for x in ("--set", s)]
-    proc = vglab("run", *SMALL, *args, "--steps", "5", "--out", str(out), "--no-plots", "-q",
-                 cwd=tmp_path)
+    proc = vglab(
+        "run", *SMALL, *args, "--steps", "5", "--out", str(out), "--no-plots", "-q", cwd=tmp_path
+    )
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "diverged at step 1" in proc.stderr
     assert "phase" in proc.stderr
-    assert "hidden" in proc.stderr or "output" in proc.stderr       # names the layer
+    assert "hidden" in proc.stderr or "output" in proc.stderr  # names the layer
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["diverged"]["step"] == 1
     lines = (out / "metrics.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("step,epoch,loss")                   # the header, no row
+    assert lines[0].startswith("step,epoch,loss")  # the header, no row
     assert (out / "config.toml").is_file()
 
 
 def test_compare_with_a_variant_diverging_at_once_exits_3(tmp_path):
     out = tmp_path / "out"
-    proc = vglab("compare", *SMALL, "--set", "model.init=normal", "--set",
-                 "model.activation=relu", "--vary", "model.init_scale=0.05,1e200", "--steps",
-                 "3", "--out", str(out), "--no-plots", "-q", cwd=tmp_path)
+    proc = vglab(
+        "compare",
+        *SMALL,
+        "--set",
+        "model.init=normal",
+        "--set",
+        "model.activation=relu",
+        "--vary",
+        "model.init_scale=0.05,1e200",
+        "--steps",
+        "3",
+        "--out",
+        str(out),
+        "--no-plots",
+        "-q",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 3, proc.stderr
     assert "init_scale=1e200: diverged at step 1" in proc.stderr
     assert (out / "metrics_init_scale=1e200.csv").is_file()
@@ -107,13 +139,33 @@ def test_csv_cells_of_1e308_fed_raw_train_or_diverge_cleanly(tmp_path):
     # a ReLU net overflows at once and must say where (exit 3), never warn or crash
     data = tmp_path / "big.csv"
     data.write_text(BIG_CSV, encoding="utf-8")
-    common = (*SMALL, "--set", 'data.name="csv"', "--set", f'data.path="{data}"', "--set",
-              'data.scaling="raw"', "--steps", "3", "--no-plots", "-q")
+    common = (
+        *SMALL,
+        "--set",
+        'data.name="csv"',
+        "--set",
+        f'data.path="{data}"',
+        "--set",
+        'data.scaling="raw"',
+        "--steps",
+        "3",
+        "--no-plots",
+        "-q",
+    )
     proc = vglab("run", *common, "--out", str(tmp_path / "s"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    proc = vglab("run", *common, "--set", 'model.activation="relu"', "--set",
-                 'model.init="he_normal"', "--out", str(tmp_path / "r"), cwd=tmp_path)
+    proc = vglab(
+        "run",
+        *common,
+        "--set",
+        'model.activation="relu"',
+        "--set",
+        'model.init="he_normal"',
+        "--out",
+        str(tmp_path / "r"),
+        cwd=tmp_path,
+    )
     assert proc.returncode == 3, proc.stderr
     assert "diverged at step 1" in proc.stderr
     assert "Warning" not in proc.stderr
@@ -123,21 +175,46 @@ def test_csv_cells_of_1e308_fed_raw_train_or_diverge_cleanly(tmp_path):
 def test_csv_cells_too_large_to_scale_are_refused_naming_the_columns(tmp_path, scaling):
     data = tmp_path / "big.csv"
     data.write_text(BIG_CSV, encoding="utf-8")
-    proc = vglab("run", *SMALL, "--set", 'data.name="csv"', "--set", f'data.path="{data}"',
-                 "--set", f'data.scaling="{scaling}"', "--steps", "3", "--out",
-                 str(tmp_path / "o"), "--no-plots", "-q", cwd=tmp_path)
+    proc = vglab(
+        "run",
+        *SMALL,
+        "--set",
+        'data.name="csv"',
+        "--set",
+        f'data.path="{data}"',
+        "--set",
+        f'data.scaling="{scaling}"',
+        "--steps",
+        "3",
+        "--out",
+        str(tmp_path / "o"),
+        "--no-plots",
+        "-q",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "data.scaling: feature column(s) 0" in proc.stderr
-    assert "Warning" not in proc.stderr          # no NumPy overflow noise either
+    assert "Warning" not in proc.stderr  # no NumPy overflow noise either
     assert "Traceback" not in proc.stderr
 
 
 # ----------------------------------------------------------------------------- 2. NaN and inf
 
-FLOAT_FIELDS = ["model.bias_init", "training.learning_rate", "model.leaky_slope",
-                "model.prelu_init", "model.init_scale", "model.elu_alpha", "data.noise",
-                "training.epsilon", "training.weight_decay", "training.clip_norm",
-                "training.clip_value", "training.momentum", "data.test_fraction"]
+FLOAT_FIELDS = [
+    "model.bias_init",
+    "training.learning_rate",
+    "model.leaky_slope",
+    "model.prelu_init",
+    "model.init_scale",
+    "model.elu_alpha",
+    "data.noise",
+    "training.epsilon",
+    "training.weight_decay",
+    "training.clip_norm",
+    "training.clip_value",
+    "training.momentum",
+    "data.test_fraction",
+]
 
 
 @pytest.mark.parametrize("field", FLOAT_FIELDS)
@@ -151,15 +228,18 @@ def test_every_float_field_must_be_finite(field, value):
 
 def test_json_nan_and_infinity_are_refused_naming_the_fields(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text('{"model": {"bias_init": NaN}, "training": {"clip_norm": Infinity}}',
-                    encoding="utf-8")
-    assert_refused(vglab("check", str(path), cwd=tmp_path), "model.bias_init", "finite",
-                   "training.clip_norm")
+    path.write_text(
+        '{"model": {"bias_init": NaN}, "training": {"clip_norm": Infinity}}', encoding="utf-8"
+    )
+    assert_refused(
+        vglab("check", str(path), cwd=tmp_path), "model.bias_init", "finite", "training.clip_norm"
+    )
 
 
 def test_summary_json_is_valid_json_whatever_the_config_holds(tmp_path):
-    config = updated(ExperimentConfig(), **{"model.depth": 1, "training.steps": 2,
-                                            "data.name": "xor"})
+    config = updated(
+        ExperimentConfig(), **{"model.depth": 1, "training.steps": 2, "data.name": "xor"}
+    )
     result = run_experiment(config)
     # a config that skipped validation (or an overflowed figure) must not break the summary
     bad = updated(config, **{"training.clip_norm": math.inf, "training.epsilon": math.nan})
@@ -171,25 +251,33 @@ def test_summary_json_is_valid_json_whatever_the_config_holds(tmp_path):
 
 # ----------------------------------------------------------------------------- 3. exit 2, named
 
-@pytest.mark.parametrize(("sets", "field"), [
-    (["data.seed=-1"], "data.seed"),
-    (["training.seed=-3"], "training.seed"),
-    (["logging.history=1001"], "logging.history"),
-    (['data.name="surface"'], "model.loss"),
-    (["model.width=2147483648"], "model.width"),
-    (['data.label_column="' + "9" * 5000 + '"'], "data.label_column"),
-])
+
+@pytest.mark.parametrize(
+    ("sets", "field"),
+    [
+        (["data.seed=-1"], "data.seed"),
+        (["training.seed=-3"], "training.seed"),
+        (["logging.history=1001"], "logging.history"),
+        (['data.name="surface"'], "model.loss"),
+        (["model.width=2147483648"], "model.width"),
+        (['data.label_column="' + "9" * 5000 + '"'], "data.label_column"),
+    ],
+)
 def test_bad_values_exit_2_naming_the_field(tmp_path, sets, field):
     args = [x for s in sets for x in ("--set", s)]
     proc = vglab("check", *SMALL, *args, cwd=tmp_path)
     assert_refused(proc, field)
-    assert len(proc.stderr) < 600            # a 5000-digit value is not repeated in full
+    assert len(proc.stderr) < 600  # a 5000-digit value is not repeated in full
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("deep.json", '{"a":' * 100_000 + "1" + "}" * 100_000),
-    ("deep.toml", "a = " + "[" * 100_000 + "]" * 100_000),
-], ids=["json", "toml"])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", '{"a":' * 100_000 + "1" + "}" * 100_000),
+        ("deep.toml", "a = " + "[" * 100_000 + "]" * 100_000),
+    ],
+    ids=["json", "toml"],
+)
 def test_deeply_nested_documents_exit_2(tmp_path, name, text):
     (tmp_path / name).write_text(text, encoding="utf-8")
     assert_refused(vglab("check", name, cwd=tmp_path), name, "nested too deeply")
@@ -197,7 +285,7 @@ def test_deeply_nested_documents_exit_2(tmp_path, name, text):
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
 def test_integers_of_thousands_of_digits_are_refused(suffix):
-    text = ('{"model": {"depth": 1%s}}' if suffix == ".json" else "[model]\ndepth = 1%s")
+    text = '{"model": {"depth": 1%s}}' if suffix == ".json" else "[model]\ndepth = 1%s"
     with pytest.raises(ConfigError, match="invalid number: an integer of more than 4300 digits"):
         config_module.parse_document(text % ("0" * 5000), suffix)
     # below Python's guard the numbers parse, and the estimate (plain integers) refuses them
@@ -207,12 +295,16 @@ def test_integers_of_thousands_of_digits_are_refused(suffix):
 
 # ----------------------------------------------------------------------------- 4. size limits
 
-@pytest.mark.parametrize(("sets", "field"), [
-    (["model.width=30000", "model.depth=3"], "model.width"),
-    (["model.width=100000", "model.depth=1000"], "model.width"),
-    (["logging.history=1000000000000", "training.steps=1000000000000"], "logging.history"),
-    (['data.name="spiral"', "data.n_samples=1000000000"], "data.n_samples"),
-])
+
+@pytest.mark.parametrize(
+    ("sets", "field"),
+    [
+        (["model.width=30000", "model.depth=3"], "model.width"),
+        (["model.width=100000", "model.depth=1000"], "model.width"),
+        (["logging.history=1000000000000", "training.steps=1000000000000"], "logging.history"),
+        (['data.name="spiral"', "data.n_samples=1000000000"], "data.n_samples"),
+    ],
+)
 def test_what_cannot_fit_is_refused_with_the_estimate_and_the_limit(tmp_path, sets, field):
     args = [x for s in sets for x in ("--set", s)]
     proc = vglab("check", "seed000_deep_activations", *args, cwd=tmp_path, timeout=30)
@@ -220,13 +312,20 @@ def test_what_cannot_fit_is_refused_with_the_estimate_and_the_limit(tmp_path, se
 
 
 def test_one_estimate_is_used_by_validate_and_by_the_session_with_the_real_data(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     # a CSV's size is unknown to validate(); the session checks again once it is read
     rows = [",".join([str(i % 7)] * 2000 + [str(i % 2)]) for i in range(20)]
     (tmp_path / "wide.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    config = updated(ExperimentConfig(), **{"data.name": "csv",
-                                            "data.path": str(tmp_path / "wide.csv"),
-                                            "model.depth": 1, "model.width": 2000})
+    config = updated(
+        ExperimentConfig(),
+        **{
+            "data.name": "csv",
+            "data.path": str(tmp_path / "wide.csv"),
+            "model.depth": 1,
+            "model.width": 2000,
+        },
+    )
     real = estimate_memory(config, (20, 2000, 2)).total
     assert estimate_memory(config).total < real
     monkeypatch.setenv("VGLAB_MEMORY_LIMIT", str(real - 1))
@@ -236,10 +335,12 @@ def test_one_estimate_is_used_by_validate_and_by_the_session_with_the_real_data(
 
 
 def test_the_history_grows_with_use_instead_of_being_allocated_up_front():
-    config = updated(ExperimentConfig(), **{"model.depth": 300, "model.width": 2,
-                                            "data.name": "xor", "logging.history": 4096})
+    config = updated(
+        ExperimentConfig(),
+        **{"model.depth": 300, "model.width": 2, "data.name": "xor", "logging.history": 4096},
+    )
     session = Session(config)
-    assert session.trace.nbytes < 64 * 301 * 15 * 8 + 64 * 8 + 1   # 64 rows, not 4096
+    assert session.trace.nbytes < 64 * 301 * 15 * 8 + 64 * 8 + 1  # 64 rows, not 4096
     session.run(100)
     assert session.trace.count == 100
     assert len(session.trace.steps) == 128
@@ -258,10 +359,22 @@ def test_trace_keeps_its_record_while_growing_and_compacting():
 
 def test_a_compare_counts_its_variants_before_building_them(tmp_path):
     values = ",".join(str(v) for v in range(1, 101))
-    vary = [x for key in ("model.depth", "model.width", "training.batch_size",
-                          "training.epochs") for x in ("--vary", f"{key}={values}")]
-    proc = vglab("compare", "seed000_deep_activations", *vary, "--steps", "1", "--out",
-                 str(tmp_path / "o"), cwd=tmp_path, timeout=30)
+    vary = [
+        x
+        for key in ("model.depth", "model.width", "training.batch_size", "training.epochs")
+        for x in ("--vary", f"{key}={values}")
+    ]
+    proc = vglab(
+        "compare",
+        "seed000_deep_activations",
+        *vary,
+        "--steps",
+        "1",
+        "--out",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+        timeout=30,
+    )
     assert_refused(proc, "--vary", "100000000 combinations", f"at most {MAX_VARIANTS}")
     assert not (tmp_path / "o").exists()
 
@@ -279,6 +392,7 @@ def test_the_app_compare_counts_its_variants_before_building_them(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- 5. MNIST files
+
 
 def _mnist_arrays(n: int = 12):
     rng = np.random.default_rng(0)
@@ -300,7 +414,7 @@ def _mnist_cases(folder: Path) -> dict[str, Path]:
     np.savez_compressed(good, **a)
     raw = good.read_bytes()
     cases["truncated"] = folder / "truncated.npz"
-    cases["truncated"].write_bytes(raw[:len(raw) // 2])
+    cases["truncated"].write_bytes(raw[: len(raw) // 2])
     corrupt = bytearray(raw)
     corrupt[200:260] = bytes(b ^ 0xFF for b in corrupt[200:260])
     cases["corrupt_deflate"] = folder / "corrupt.npz"
@@ -325,14 +439,21 @@ def test_mnist_file_errors_are_data_errors_naming_the_file(tmp_path):
 def test_mnist_files_exit_2_from_the_command_line(tmp_path):
     cases = _mnist_cases(tmp_path)
     for case in ("npy", "corrupt_deflate", "nan_labels"):
-        proc = vglab("check", *SMALL, "--set", 'data.name="mnist"', "--set",
-                     f'data.path="{cases[case]}"', cwd=tmp_path)
+        proc = vglab(
+            "check",
+            *SMALL,
+            "--set",
+            'data.name="mnist"',
+            "--set",
+            f'data.path="{cases[case]}"',
+            cwd=tmp_path,
+        )
         assert_refused(proc, str(cases[case]))
 
 
 def _gzip_bomb(path: Path, announced: tuple[int, int, int], real_mib: int) -> None:
     """An IDX image file announcing ``announced`` whose gzip body inflates to ``real_mib``."""
-    zeros = gzip.compress(bytes(1 << 20), compresslevel=1)     # gzip members concatenate
+    zeros = gzip.compress(bytes(1 << 20), compresslevel=1)  # gzip members concatenate
     header = gzip.compress(b"\x00\x00\x08\x03" + struct.pack(">III", *announced))
     path.write_bytes(header + zeros * real_mib)
 
@@ -344,11 +465,19 @@ def test_a_gzip_bomb_is_refused_from_its_header_before_decompressing(tmp_path):
     for name in ("train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
         (folder / name).write_bytes(b"\x00\x00\x08\x01" + struct.pack(">I", 0))
     # 1 GiB of zeros behind the header: reading it all would take seconds and the memory
-    proc = vglab("check", *SMALL, "--set", 'data.name="mnist"', "--set",
-                 f'data.path="{folder}"', cwd=tmp_path, timeout=20,
-                 env={"VGLAB_MEMORY_LIMIT": "2G"}, max_bytes=GIB)
-    assert_refused(proc, "train-images-idx3-ubyte.gz", "(8192, 1024, 1024)", "8.0 GiB",
-                   "limit")
+    proc = vglab(
+        "check",
+        *SMALL,
+        "--set",
+        'data.name="mnist"',
+        "--set",
+        f'data.path="{folder}"',
+        cwd=tmp_path,
+        timeout=20,
+        env={"VGLAB_MEMORY_LIMIT": "2G"},
+        max_bytes=GIB,
+    )
+    assert_refused(proc, "train-images-idx3-ubyte.gz", "(8192, 1024, 1024)", "8.0 GiB", "limit")
 
 
 def test_an_idx_file_holding_more_or_less_than_its_header_says_is_refused(tmp_path):
@@ -365,32 +494,37 @@ def test_an_idx_file_holding_more_or_less_than_its_header_says_is_refused(tmp_pa
 
 # ----------------------------------------------------------------------------- 6. --out
 
+
 def test_out_mistakes_exit_2_naming_out(tmp_path):
     a_file = tmp_path / "a_file"
     a_file.write_text("x", encoding="utf-8")
     for out in (a_file, Path("/dev/null"), a_file / "below"):
-        proc = vglab("run", *SMALL, "--steps", "1", "--out", str(out), "--no-plots", "-q",
-                     cwd=tmp_path)
+        proc = vglab(
+            "run", *SMALL, "--steps", "1", "--out", str(out), "--no-plots", "-q", cwd=tmp_path
+        )
         assert_refused(proc, "--out:", str(out))
     assert a_file.read_text(encoding="utf-8") == "x"
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root writes into read-only folders")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders"
+)
 def test_a_read_only_out_folder_exits_2(tmp_path):
     out = tmp_path / "ro"
     out.mkdir()
     out.chmod(0o500)
     try:
-        proc = vglab("run", *SMALL, "--steps", "1", "--out", str(out), "--no-plots", "-q",
-                     cwd=tmp_path)
+        proc = vglab(
+            "run", *SMALL, "--steps", "1", "--out", str(out), "--no-plots", "-q", cwd=tmp_path
+        )
     finally:
         out.chmod(0o700)
     assert_refused(proc, "--out:", "not writable")
 
 
 def test_a_full_disk_exits_1_naming_the_file_and_leaves_no_half_written_file(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     class FullDisk:
         def __init__(self, f):
             self.f = f
@@ -405,7 +539,7 @@ def test_a_full_disk_exits_1_naming_the_file_and_leaves_no_half_written_file(
         def __exit__(self, *exc):
             self.f.close()
 
-    class OsWithAFullDisk:   # engine.config's view of os; everyone else keeps the real one
+    class OsWithAFullDisk:  # engine.config's view of os; everyone else keeps the real one
         def __getattr__(self, name):
             return getattr(os, name)
 
@@ -420,12 +554,21 @@ def test_a_full_disk_exits_1_naming_the_file_and_leaves_no_half_written_file(
     assert code == 1
     assert f"{out / 'config.toml'}: No space left on device" in err
     assert "Traceback" not in err
-    assert list(out.iterdir()) == []            # neither a half file nor its temporary
+    assert list(out.iterdir()) == []  # neither a half file nor its temporary
 
 
 def test_a_300_character_name_gets_a_short_folder(tmp_path):
-    proc = vglab("run", *SMALL, "--set", f'name="{"n" * 300}"', "--steps", "2", "--no-plots",
-                 "-q", cwd=tmp_path)
+    proc = vglab(
+        "run",
+        *SMALL,
+        "--set",
+        f'name="{"n" * 300}"',
+        "--steps",
+        "2",
+        "--no-plots",
+        "-q",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     (folder,) = (tmp_path / "runs").iterdir()
     assert len(folder.name) < 130
@@ -437,7 +580,7 @@ def test_temporaries_of_killed_writers_are_cleaned_by_the_next_write(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale = tmp_path / f".metrics.csv.{dead.pid}.0123abcd.tmp"
-    live = tmp_path / f".summary.json.{os.getpid()}.0123abcd.tmp"   # a writer still at work
+    live = tmp_path / f".summary.json.{os.getpid()}.0123abcd.tmp"  # a writer still at work
     stale.write_text("half", encoding="utf-8")
     live.write_text("half", encoding="utf-8")
     write_atomic(tmp_path / "config.toml", "name = 'x'\n")
@@ -449,17 +592,18 @@ def test_temporaries_of_killed_writers_are_cleaned_by_the_next_write(tmp_path):
 def test_write_atomic_never_touches_the_process_umask(tmp_path, monkeypatch):
     old = os.umask(0o027)
     try:
+
         def forbidden(mask):
             raise AssertionError("os.umask changed: racy with other threads")
 
         monkeypatch.setattr(config_module.os, "umask", forbidden)
         new = write_atomic(tmp_path / "new.txt", "a")
-        assert new.stat().st_mode & 0o777 == 0o640           # what open() gives
+        assert new.stat().st_mode & 0o777 == 0o640  # what open() gives
         kept = tmp_path / "kept.txt"
         kept.write_text("old", encoding="utf-8")
         kept.chmod(0o600)
         write_atomic(kept, "new")
-        assert kept.stat().st_mode & 0o777 == 0o600           # a rewrite keeps its mode
+        assert kept.stat().st_mode & 0o777 == 0o600  # a rewrite keeps its mode
     finally:
         monkeypatch.undo()
         os.umask(old)
@@ -467,14 +611,24 @@ def test_write_atomic_never_touches_the_process_umask(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- 7. minor
 
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_is_refused_instead_of_blocking(tmp_path):
     os.mkfifo(tmp_path / "c.toml")
     os.mkfifo(tmp_path / "d.csv")
-    assert_refused(vglab("check", "c.toml", cwd=tmp_path, timeout=20), "c.toml",
-                   "not a regular file")
-    proc = vglab("check", *SMALL, "--set", 'data.name="csv"', "--set",
-                 f'data.path="{tmp_path / "d.csv"}"', cwd=tmp_path, timeout=20)
+    assert_refused(
+        vglab("check", "c.toml", cwd=tmp_path, timeout=20), "c.toml", "not a regular file"
+    )
+    proc = vglab(
+        "check",
+        *SMALL,
+        "--set",
+        'data.name="csv"',
+        "--set",
+        f'data.path="{tmp_path / "d.csv"}"',
+        cwd=tmp_path,
+        timeout=20,
+    )
     assert_refused(proc, "d.csv", "not a regular file")
 
 
@@ -484,10 +638,10 @@ def test_an_empty_config_argument_says_so(tmp_path):
 
 def test_run_validates_the_compare_table_it_does_not_use(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text('[model]\ndepth = 2\n[compare]\nvary = ["model.depth=0,1"]\n',
-                    encoding="utf-8")
-    proc = vglab("run", str(path), "--steps", "1", "--out", str(tmp_path / "o"), "--no-plots",
-                 cwd=tmp_path)
+    path.write_text('[model]\ndepth = 2\n[compare]\nvary = ["model.depth=0,1"]\n', encoding="utf-8")
+    proc = vglab(
+        "run", str(path), "--steps", "1", "--out", str(tmp_path / "o"), "--no-plots", cwd=tmp_path
+    )
     assert_refused(proc, "--vary", "model.depth")
 
 
@@ -503,7 +657,7 @@ def test_a_csv_header_of_column_numbers_is_a_header(tmp_path):
     X, y, names, _ = load_csv(path, "3")
     assert X.shape == (2, 3)
     assert names == ("0", "1", "2")
-    data = tmp_path / "d.csv"              # a first row of ordinary numbers stays data
+    data = tmp_path / "d.csv"  # a first row of ordinary numbers stays data
     data.write_text("0.5,1.5,2.5,0\n1.5,0.5,3.5,1\n", encoding="utf-8")
     assert load_csv(data)[0].shape == (2, 3)
 

@@ -36,16 +36,23 @@ def test_long_text_is_folded_and_unfolds(qtbot):
     banner.more.click()
     assert not banner.folded
     assert banner.more.text() == "less"
-    banner.show_message("info", "short", "One line.")       # a new message starts folded
+    banner.show_message("info", "short", "One line.")  # a new message starts folded
     assert not banner.more.isVisible()
     assert not banner.folded
 
 
 @pytest.fixture
 def window(qtbot):
-    cfg = updated(ExperimentConfig(name="tiny"), **{
-        "data.name": "spiral", "data.n_samples": 200, "model.depth": 2, "model.width": 8,
-        "training.batch_size": 16})
+    cfg = updated(
+        ExperimentConfig(name="tiny"),
+        **{
+            "data.name": "spiral",
+            "data.n_samples": 200,
+            "model.depth": 2,
+            "model.width": 8,
+            "training.batch_size": 16,
+        },
+    )
     w = MainWindow(config=cfg)
     qtbot.addWidget(w)
     w.resize(1366, 768)

@@ -17,9 +17,21 @@ from engine.session import LAYER_METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["seed000_deep_activations", "--set", "model.depth=3", "--steps", "20"]
-DIVERGING = ["seed000_deep_activations", "--set", "model.activation=relu", "--set",
-             "model.init=normal", "--set", "model.init_scale=50", "--set",
-             "training.learning_rate=100", "--set", "model.depth=3", "--steps", "50"]
+DIVERGING = [
+    "seed000_deep_activations",
+    "--set",
+    "model.activation=relu",
+    "--set",
+    "model.init=normal",
+    "--set",
+    "model.init_scale=50",
+    "--set",
+    "training.learning_rate=100",
+    "--set",
+    "model.depth=3",
+    "--steps",
+    "50",
+]
 
 
 def _csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -39,14 +51,15 @@ def _metric_columns(depth: int) -> list[str]:
 
 # ----------------------------------------------------------------------------- run
 
+
 def test_run_writes_config_metrics_and_summary(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["run", *SMALL, "--out", str(out), "--no-plots"]) == 0
     stdout = capsys.readouterr().out
-    assert "g1/gL start" in stdout           # the summary table
+    assert "g1/gL start" in stdout  # the summary table
     assert f"wrote {out}" in stdout
 
-    config = load(out / "config.toml")       # resolved: overrides and --steps written in
+    config = load(out / "config.toml")  # resolved: overrides and --steps written in
     assert config.model.depth == 3
     assert config.training.steps == 20
 
@@ -68,7 +81,7 @@ def test_run_default_output_folder_is_under_runs(tmp_path, monkeypatch):
     assert cli.main(["run", *SMALL, "--no-plots", "--quiet"]) == 0
     assert cli.main(["run", *SMALL, "--no-plots", "--quiet"]) == 0
     folders = sorted(p.name for p in (tmp_path / "runs").iterdir())
-    assert len(folders) == 2                  # never reuses a folder
+    assert len(folders) == 2  # never reuses a folder
     assert all(f.startswith("seed000_deep_activations-") for f in folders)
 
 
@@ -77,7 +90,7 @@ def test_quiet_prints_nothing_and_logs_go_to_stderr(tmp_path, capsys):
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "")
     assert cli.main(["run", *SMALL, "--out", str(tmp_path / "l"), "--no-plots"]) == 0
-    err = capsys.readouterr().err              # not a terminal: plain progress lines
+    err = capsys.readouterr().err  # not a terminal: plain progress lines
     assert "[seed000_deep_activations] start: 20 steps" in err
     assert "20/20 steps (100%)" in err
     assert "\r" not in err
@@ -104,24 +117,32 @@ def test_plots_are_written_as_png_and_svg(tmp_path):
     out = tmp_path / "plots"
     assert cli.main(["run", *SMALL, "--out", str(out), "--quiet"]) == 0
     pngs = sorted(out.glob("*.png"))
-    assert len(pngs) >= 4                     # gradient norms, loss, accuracy, heatmap
+    assert len(pngs) >= 4  # gradient norms, loss, accuracy, heatmap
     assert len(sorted(out.glob("*.svg"))) == len(pngs)
     for png in pngs:
         image = QImage(str(png))
         assert not image.isNull(), png
         assert image.width() >= 300, (png, image.size())
         assert image.height() >= 200, (png, image.size())
-        colors = {image.pixel(x, y) for x in range(0, image.width(), 7)
-                  for y in range(0, image.height(), 7)}
+        colors = {
+            image.pixel(x, y)
+            for x in range(0, image.width(), 7)
+            for y in range(0, image.height(), 7)
+        }
         assert len(colors) > 3, f"{png.name} looks blank"
 
 
 def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
     out = tmp_path / "sub"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", *SMALL, "--out",
-                           str(out)], capture_output=True, text=True, cwd=tmp_path, env=env,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "run", *SMALL, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     for name in ("config.toml", "metrics.csv", "summary.json"):
@@ -130,6 +151,7 @@ def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
 
 
 # ----------------------------------------------------------------------------- exit codes
+
 
 def test_bad_config_file_exits_2_naming_file_and_field(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
@@ -140,27 +162,42 @@ def test_bad_config_file_exits_2_naming_file_and_field(tmp_path, capsys):
     assert f"{bad}: model.activation: must be one of" in err
     assert "did you mean 'sigmoid'?" in err
     assert "Traceback" not in err
-    assert not (tmp_path / "o").exists()      # nothing written for an invalid config
+    assert not (tmp_path / "o").exists()  # nothing written for an invalid config
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["run", "seed000_deep_activatoins"], "did you mean 'seed000_deep_activations'?"),
-    (["run", "dying_relu", "--set", "model.detph=3"],
-     "--set: model.detph: unknown key; did you mean 'depth'?"),
-    (["check", "dying_relu", "--set", "data.name=csv"], "data.path: empty"),
-    (["compare", "seed004_breast_cancer"], "compare needs at least one --vary"),
-    (["compare", "dying_relu", "--vary", "model.activation"], "--vary: 'model.activation': "
-                                                            "expected key=v1,v2"),
-    (["compare", "dying_relu", "--vary", "model.activation=relu,sigmod"],
-     "--vary: model.activation: must be one of"),
-    (["run", "dying_relu", "--steps", "0"], "argument --steps: must be >= 1, got 0"),
-    (["run", "dying_relu", "--steps", "5", "--epochs", "2"], "not allowed with argument"),
-    (["run"], "the following arguments are required: CONFIG|PRESET"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "seed000_deep_activatoins"], "did you mean 'seed000_deep_activations'?"),
+        (
+            ["run", "dying_relu", "--set", "model.detph=3"],
+            "--set: model.detph: unknown key; did you mean 'depth'?",
+        ),
+        (["check", "dying_relu", "--set", "data.name=csv"], "data.path: empty"),
+        (["compare", "seed004_breast_cancer"], "compare needs at least one --vary"),
+        (
+            ["compare", "dying_relu", "--vary", "model.activation"],
+            "--vary: 'model.activation': expected key=v1,v2",
+        ),
+        (
+            ["compare", "dying_relu", "--vary", "model.activation=relu,sigmod"],
+            "--vary: model.activation: must be one of",
+        ),
+        (["run", "dying_relu", "--steps", "0"], "argument --steps: must be >= 1, got 0"),
+        (["run", "dying_relu", "--steps", "5", "--epochs", "2"], "not allowed with argument"),
+        (["run"], "the following arguments are required: CONFIG|PRESET"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
 def test_invalid_input_exits_2_with_one_readable_message(argv, message, capsys, tmp_path):
-    assert cli.main([*argv, "--out", str(tmp_path / "o")] if argv[0] in ("run", "compare")
-                    and len(argv) > 1 else argv) == 2
+    assert (
+        cli.main(
+            [*argv, "--out", str(tmp_path / "o")]
+            if argv[0] in ("run", "compare") and len(argv) > 1
+            else argv
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
@@ -170,9 +207,11 @@ def test_diverging_run_exits_3_and_keeps_what_it_recorded(tmp_path, capsys):
     out = tmp_path / "div"
     assert cli.main(["run", *DIVERGING, "--out", str(out), "--no-plots"]) == 3
     err = capsys.readouterr().err
-    assert "diverged at step 5: pre-activation z of hidden 2 became NaN/Inf during the " \
-           "forward phase" in err
-    assert "clip" in err                      # the advice
+    assert (
+        "diverged at step 5: pre-activation z of hidden 2 became NaN/Inf during the "
+        "forward phase" in err
+    )
+    assert "clip" in err  # the advice
     header, rows = _csv(out / "metrics.csv")
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -196,17 +235,40 @@ def test_runtime_failure_exits_1(tmp_path, capsys, monkeypatch):
 
 # ----------------------------------------------------------------------------- compare
 
+
 def test_compare_writes_one_row_and_one_csv_per_variant(tmp_path, capsys):
     out = tmp_path / "cmp"
-    argv = ["compare", "dying_relu", "--vary", "model.activation=relu,tanh", "--vary",
-            "training.learning_rate=0.1,0.01", "--steps", "10", "--out", str(out), "--no-plots"]
+    argv = [
+        "compare",
+        "dying_relu",
+        "--vary",
+        "model.activation=relu,tanh",
+        "--vary",
+        "training.learning_rate=0.1,0.01",
+        "--steps",
+        "10",
+        "--out",
+        str(out),
+        "--no-plots",
+    ]
     assert cli.main(argv) == 0
-    names = ["activation=relu,learning_rate=0.1", "activation=relu,learning_rate=0.01",
-             "activation=tanh,learning_rate=0.1", "activation=tanh,learning_rate=0.01"]
+    names = [
+        "activation=relu,learning_rate=0.1",
+        "activation=relu,learning_rate=0.01",
+        "activation=tanh,learning_rate=0.1",
+        "activation=tanh,learning_rate=0.01",
+    ]
     header, rows = _csv(out / "summary.csv")
     assert [r[0] for r in rows] == names
-    assert header[:7] == ["variant", "steps", "diverged_step", "loss", "accuracy", "test_loss",
-                          "test_accuracy"]
+    assert header[:7] == [
+        "variant",
+        "steps",
+        "diverged_step",
+        "loss",
+        "accuracy",
+        "test_loss",
+        "test_accuracy",
+    ]
     for name in names:
         h, r = _csv(out / f"metrics_{name}.csv")
         assert h == _metric_columns(6)
@@ -222,15 +284,32 @@ def test_compare_writes_one_row_and_one_csv_per_variant(tmp_path, capsys):
 
 def test_compare_uses_the_presets_own_vary_and_exits_3_if_a_variant_diverges(tmp_path, capsys):
     out = tmp_path / "exp"
-    assert cli.main(["compare", "exploding_clipping", "--steps", "30", "--out", str(out),
-                     "--no-plots", "--quiet"]) == 3
+    assert (
+        cli.main(
+            [
+                "compare",
+                "exploding_clipping",
+                "--steps",
+                "30",
+                "--out",
+                str(out),
+                "--no-plots",
+                "--quiet",
+            ]
+        )
+        == 3
+    )
     _, rows = _csv(out / "summary.csv")
-    assert [(r[0], r[2]) for r in rows] == [("clip_norm=0", "5"), ("clip_norm=1", ""),
-                                            ("clip_norm=5", "")]
+    assert [(r[0], r[2]) for r in rows] == [
+        ("clip_norm=0", "5"),
+        ("clip_norm=1", ""),
+        ("clip_norm=5", ""),
+    ]
     assert "clip_norm=0: diverged at step 5" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- others
+
 
 def test_check_presets_version_and_help(capsys):
     assert cli.main(["check", "seed004_breast_cancer"]) == 0
@@ -255,6 +334,7 @@ def test_check_presets_version_and_help(capsys):
 
 # ----------------------------------------------------------------------------- runner
 
+
 def test_logged_rows_stay_bounded_and_end_at_the_last_step():
     from engine.config import apply_overrides
     from engine.experiments import run_experiment
@@ -263,7 +343,7 @@ def test_logged_rows_stay_bounded_and_end_at_the_last_step():
     config = apply_overrides(load_preset("dying_relu"), ["logging.history=16"])
     result = run_experiment(config, steps=101)
     steps = result.column("step")
-    assert len(steps) <= 17                   # the session's bounded history + the final step
+    assert len(steps) <= 17  # the session's bounded history + the final step
     assert (steps[0], steps[-1]) == (1, 101)
     assert list(steps) == sorted(steps)
     assert result.final_grad_norm().shape == (7,)
@@ -275,9 +355,16 @@ def test_vary_values_split_outside_brackets_and_names_stay_unambiguous():
 
     assert split_values("[16,16],[32], 'a,b'") == ["[16,16]", "[32]", "'a,b'"]
     assert parse_vary(["model.hidden=[16],[16,16]"]) == [("model.hidden", ["[16]", "[16,16]"])]
-    names = [n for n, _ in variants(load_preset("dying_relu"),
-                                    ["data.seed=0,1", "training.seed=2", "model.hidden=[8],[8,8]"])]
-    assert names == ["data.seed=0,training.seed=2,hidden=[8]",
-                     "data.seed=0,training.seed=2,hidden=[8,8]",
-                     "data.seed=1,training.seed=2,hidden=[8]",
-                     "data.seed=1,training.seed=2,hidden=[8,8]"]
+    names = [
+        n
+        for n, _ in variants(
+            load_preset("dying_relu"),
+            ["data.seed=0,1", "training.seed=2", "model.hidden=[8],[8,8]"],
+        )
+    ]
+    assert names == [
+        "data.seed=0,training.seed=2,hidden=[8]",
+        "data.seed=0,training.seed=2,hidden=[8,8]",
+        "data.seed=1,training.seed=2,hidden=[8]",
+        "data.seed=1,training.seed=2,hidden=[8,8]",
+    ]

@@ -29,14 +29,19 @@ from gui import teaching, theme
 from gui.compare_window import CompareWindow, smooth
 
 theme.configure_pyqtgraph(light=True)
-TIMEOUT = 20_000     # ms; a cold Numba cache compiles for ~20 s
+TIMEOUT = 20_000  # ms; a cold Numba cache compiles for ~20 s
 ACTS = ["model.activation=sigmoid,tanh,relu"]
 
 
 def base(**changes) -> ExperimentConfig:
     """A small deep net on the toy data (fast to step)."""
-    cfg = {"model.depth": 6, "model.width": 12, "model.activation": "sigmoid",
-           "training.batch_size": 16, "training.eval_every": 5}
+    cfg = {
+        "model.depth": 6,
+        "model.width": 12,
+        "model.activation": "sigmoid",
+        "training.batch_size": 16,
+        "training.eval_every": 5,
+    }
     cfg.update(changes)
     return updated(ExperimentConfig(name="toy"), **cfg)
 
@@ -48,10 +53,11 @@ def data():
 
 # ----------------------------------------------------------------------------- engine
 
+
 def test_three_variants_step_in_lock_step_on_one_data_set(data):
     cs = CompareSession(base(), ACTS, data)
     assert cs.names == ("activation=sigmoid", "activation=tanh", "activation=relu")
-    assert all(s.dataset is data for s in cs.sessions.values())      # loaded once, shared
+    assert all(s.dataset is data for s in cs.sessions.values())  # loaded once, shared
     for _ in range(7):
         assert cs.step()
     assert cs.step_count == 7
@@ -63,8 +69,9 @@ def test_three_variants_step_in_lock_step_on_one_data_set(data):
     # a variant is exactly the run its config would make alone
     alone = Session(cs.configs["activation=tanh"], data)
     alone.run(7)
-    np.testing.assert_array_equal(alone.snapshot().layers["grad_norm"],
-                                  snaps["activation=tanh"].layers["grad_norm"])
+    np.testing.assert_array_equal(
+        alone.snapshot().layers["grad_norm"], snaps["activation=tanh"].layers["grad_norm"]
+    )
 
 
 def test_step_phase_keeps_the_variants_together_and_matches_fused_steps(data):
@@ -78,15 +85,18 @@ def test_step_phase_keeps_the_variants_together_and_matches_fused_steps(data):
     assert phased.step_count == 2
     assert phased.next_phase() == ("forward", 0)
     for name in fused.names:
-        np.testing.assert_array_equal(fused.snapshots()[name].layers["grad_norm"],
-                                      phased.snapshots()[name].layers["grad_norm"])
+        np.testing.assert_array_equal(
+            fused.snapshots()[name].layers["grad_norm"],
+            phased.snapshots()[name].layers["grad_norm"],
+        )
 
 
 def test_a_diverged_variant_stops_and_the_others_go_on():
     from engine.presets import load_preset
 
-    cs = CompareSession(load_preset("exploding_clipping"),
-                        {"no clip": {}, "clip 1": {"training.clip_norm": 1.0}})
+    cs = CompareSession(
+        load_preset("exploding_clipping"), {"no clip": {}, "clip 1": {"training.clip_norm": 1.0}}
+    )
     assert cs.run(12) == 12
     assert list(cs.divergences) == ["no clip"]
     assert cs.sessions["no clip"].step_count == 5
@@ -100,40 +110,59 @@ def test_a_diverged_variant_stops_and_the_others_go_on():
 
 
 def test_variant_keys_that_would_change_data_architecture_or_seed_are_refused(data):
-    for key in ("model.depth", "model.width", "data.name", "training.seed",
-                "training.batch_size", "model.hidden[0].width"):
-        with pytest.raises(ValueError, match=rf"^{key.replace('[', '.').replace(']', '.')}"
-                                             r": cannot differ"):
+    for key in (
+        "model.depth",
+        "model.width",
+        "data.name",
+        "training.seed",
+        "training.batch_size",
+        "model.hidden[0].width",
+    ):
+        with pytest.raises(
+            ValueError,
+            match=rf"^{key.replace('[', '.').replace(']', '.')}"
+            r": cannot differ",
+        ):
             CompareSession(base(), {"a": {key: 1}, "b": {}}, data)
-    with pytest.raises(ValueError, match="activaton: unknown field; did you mean "
-                                         "'model.activation'"):
+    with pytest.raises(
+        ValueError, match="activaton: unknown field; did you mean 'model.activation'"
+    ):
         expand_variants(base(), ["activaton=relu,tanh"])
     with pytest.raises(ConfigError, match="model.activation: must be one of"):
         expand_variants(base(), ["model.activation=relu,nope"])
     with pytest.raises(ValueError, match="2 to 8 variants, got 1"):
         expand_variants(base(), ["model.activation=relu"])
     with pytest.raises(ValueError, match="2 to 8 variants, got 9"):
-        expand_variants(base(), ["model.activation=relu,tanh,sigmoid",
-                                 "model.init=he_normal,xavier_normal,lecun_normal"])
+        expand_variants(
+            base(),
+            [
+                "model.activation=relu,tanh,sigmoid",
+                "model.init=he_normal,xavier_normal,lecun_normal",
+            ],
+        )
     assert "model.residual" in VARIABLE_FIELDS
     assert "training.clip_norm" in VARIABLE_FIELDS
 
 
 def test_variants_as_a_mapping_and_as_a_cartesian_product(data):
     both = expand_variants(base(), ["activation=relu,tanh", "training.optimizer=sgd,adam"])
-    assert list(both) == ["activation=relu,optimizer=sgd", "activation=relu,optimizer=adam",
-                          "activation=tanh,optimizer=sgd", "activation=tanh,optimizer=adam"]
+    assert list(both) == [
+        "activation=relu,optimizer=sgd",
+        "activation=relu,optimizer=adam",
+        "activation=tanh,optimizer=sgd",
+        "activation=tanh,optimizer=adam",
+    ]
     assert both["activation=tanh,optimizer=adam"].training.optimizer == "adam"
-    named = expand_variants(base(), {"plain": {}, "skip": {"residual": True},
-                                     "bn": {"model.batch_norm": "pre"}})
+    named = expand_variants(
+        base(), {"plain": {}, "skip": {"residual": True}, "bn": {"model.batch_norm": "pre"}}
+    )
     assert named["skip"].model.residual
     assert named["bn"].model.batch_norm == "pre"
     assert named["plain"].model == updated(base(), **{"model.residual": False}).model
 
 
 def test_summaries_and_rows(data):
-    cs = CompareSession(base(**{"model.depth": 16}),
-                        ["model.batch_norm=none,pre"], data)
+    cs = CompareSession(base(**{"model.depth": 16}), ["model.batch_norm=none,pre"], data)
     cs.run(20)
     rows = cs.summaries()
     plain, bn = rows["batch_norm=none"], rows["batch_norm=pre"]
@@ -175,8 +204,13 @@ def test_theory_line_is_the_product_of_the_measured_factors(data):
         for j in range(k, L):
             delta *= m["fprime_mean"][j] * m["weight_norm"][j + 1] / math.sqrt(snap.widths[j + 1])
         # ||dL/dW_k|| ~ ||a_{k-1}|| ||delta_k|| / sqrt(B), a_{-1} = the input batch
-        a_prev = snap.input_norm if k == 0 else math.sqrt(
-            B * snap.widths[k - 1] * (m["act_mean"][k - 1] ** 2 + m["act_std"][k - 1] ** 2))
+        a_prev = (
+            snap.input_norm
+            if k == 0
+            else math.sqrt(
+                B * snap.widths[k - 1] * (m["act_mean"][k - 1] ** 2 + m["act_std"][k - 1] ** 2)
+            )
+        )
         expected[k] = a_prev * delta / math.sqrt(B)
     np.testing.assert_allclose(lines["chain rule"], expected, rtol=1e-12)
     bound = lines["0.25^depth bound"]
@@ -194,14 +228,24 @@ def test_smooth_is_a_trailing_mean_that_keeps_gaps():
 
 # ----------------------------------------------------------------------------- window
 
+
 def data_items(panel) -> list[pg.PlotDataItem]:
-    return [it for it in panel.plot.getPlotItem().listDataItems()
-            if it.xData is not None and len(it.xData) > 0]
+    return [
+        it
+        for it in panel.plot.getPlotItem().listDataItems()
+        if it.xData is not None and len(it.xData) > 0
+    ]
 
 
 def spiral(**changes) -> ExperimentConfig:
-    cfg = {"data.name": "spiral", "data.n_samples": 200, "model.depth": 5, "model.width": 8,
-           "training.batch_size": 16, "training.eval_every": 10}
+    cfg = {
+        "data.name": "spiral",
+        "data.n_samples": 200,
+        "model.depth": 5,
+        "model.width": 8,
+        "training.batch_size": 16,
+        "training.eval_every": 10,
+    }
     cfg.update(changes)
     return updated(ExperimentConfig(name="tiny"), **cfg)
 
@@ -209,7 +253,7 @@ def spiral(**changes) -> ExperimentConfig:
 @pytest.fixture
 def window(qtbot):
     w = CompareWindow(spiral(), ACTS)
-    qtbot.addWidget(w)            # closed (worker stopped) after the test
+    qtbot.addWidget(w)  # closed (worker stopped) after the test
     w.resize(1300, 900)
     w.show()
     qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
@@ -220,8 +264,15 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
     w = window
     w.theory_box.setChecked(True)
     w.controller.advance(30)
-    qtbot.waitUntil(lambda: (f := w.controller.latest) is not None and f.step == 30
-                    and not f.running and w._drawn_serial == f.serial, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: (
+            (f := w.controller.latest) is not None
+            and f.step == 30
+            and not f.running
+            and w._drawn_serial == f.serial
+        ),
+        timeout=TIMEOUT,
+    )
     frame = w.controller.latest
     assert {s.step for s in frame.snapshots.values()} == {30}
     names = list(frame.names)
@@ -235,7 +286,7 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
     assert len(data_items(w.loss_plot)) == 3
     assert list(w.heatmaps) == names
     levels = {h.levels for h in w.heatmaps.values()}
-    assert len(levels) == 1                                    # ONE shared colour scale
+    assert len(levels) == 1  # ONE shared colour scale
     assert [r[0] for r in w.table.rows()] == names
     assert all(r[1] == "30" for r in w.table.rows())
     w.theory_box.setChecked(False)
@@ -245,8 +296,9 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
 def test_window_step_phase_and_invalid_setup(window, qtbot):
     w = window
     w.controller.step_phase()
-    qtbot.waitUntil(lambda: w.controller.latest.phase.startswith("forward hidden 1"),
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: w.controller.latest.phase.startswith("forward hidden 1"), timeout=TIMEOUT
+    )
     assert "phase: forward hidden 1" in w.step_label.text()
     w.rows[0].set_text("model.depth=2,3")
     assert not w.apply_button.isEnabled()
@@ -259,26 +311,32 @@ def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
     w = window
     w.theory_box.setChecked(True)
     w.controller.advance(12)
-    qtbot.waitUntil(lambda: (f := w.controller.latest).step == 12 and not f.running
-                    and w._drawn_serial == f.serial, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: (
+            (f := w.controller.latest).step == 12 and not f.running and w._drawn_serial == f.serial
+        ),
+        timeout=TIMEOUT,
+    )
     written = w.export_all(tmp_path)
     names = {p.name for p in written}
     stems = ["gradient_norms", "loss", "accuracy", "gradient_norms_theory"] + [
-        f"heatmap_activation_{a}" for a in ("sigmoid", "tanh", "relu")]
+        f"heatmap_activation_{a}" for a in ("sigmoid", "tanh", "relu")
+    ]
     for stem in stems:
         assert {f"{stem}.png", f"{stem}.svg"} <= names, stem
         img = QImage(str(tmp_path / f"{stem}.png"))
         assert not img.isNull()
         assert img.width() == 1200
         px = img.convertToFormat(QImage.Format.Format_RGB32)
-        colours = np.unique(np.frombuffer(px.constBits(), np.uint32,
-                                          count=px.width() * px.height()))
+        colours = np.unique(
+            np.frombuffer(px.constBits(), np.uint32, count=px.width() * px.height())
+        )
         assert len(colours) > 8, f"{stem}.png looks blank"
-        ET.parse(tmp_path / f"{stem}.svg")                     # well-formed SVG
+        ET.parse(tmp_path / f"{stem}.svg")  # well-formed SVG
     with open(tmp_path / "compare_summary.csv", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == list(CSV_HEADER)
-    assert [r[0] for r in rows[1:]] == list(w.controller.latest.names)   # one row per variant
+    assert [r[0] for r in rows[1:]] == list(w.controller.latest.names)  # one row per variant
     assert all(r[1] == "12" for r in rows[1:])
 
 
@@ -298,6 +356,6 @@ def test_compare_action_opens_on_the_main_windows_experiment(qtbot):
     assert len(w.heatmaps) == 3
     main.teaching.actions["gallery"].trigger()
     assert main.teaching.gallery.isVisible()
-    main.close()                              # takes the compare window and its thread along
+    main.close()  # takes the compare window and its thread along
     assert not w.isVisible()
     assert not w.controller._thread.isRunning()

@@ -41,23 +41,33 @@ from engine.limits import estimate_memory, memory_limit
 
 # ----------------------------------------------------------------------------- strategies
 
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)   # no lone surrogates
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)  # no lone surrogates
 ACTS = tuple(ACTIVATIONS)
 
 
 def floats(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False):
-    return st.floats(lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False,
-                     allow_infinity=False)
+    return st.floats(
+        lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False, allow_infinity=False
+    )
 
 
 data_configs = st.builds(
-    DataConfig, name=st.sampled_from(DATASETS), n_samples=st.integers(4, 10**6),
-    noise=floats(0, 10), n_classes=st.integers(2, 50), path=TEXT, label_column=TEXT,
-    test_fraction=floats(0, 1, hi_open=True), subset=st.integers(0, 10**6),
-    scaling=st.sampled_from(SCALINGS), seed=st.integers(0, 2**63 - 1))
+    DataConfig,
+    name=st.sampled_from(DATASETS),
+    n_samples=st.integers(4, 10**6),
+    noise=floats(0, 10),
+    n_classes=st.integers(2, 50),
+    path=TEXT,
+    label_column=TEXT,
+    test_fraction=floats(0, 1, hi_open=True),
+    subset=st.integers(0, 10**6),
+    scaling=st.sampled_from(SCALINGS),
+    seed=st.integers(0, 2**63 - 1),
+)
 
-layers = st.builds(LayerConfig, width=st.integers(1, 4096),
-                   activation=st.sampled_from(("",) + ACTS))
+layers = st.builds(
+    LayerConfig, width=st.integers(1, 4096), activation=st.sampled_from(("",) + ACTS)
+)
 
 
 @st.composite
@@ -65,27 +75,47 @@ def model_configs(draw):
     residual = draw(st.booleans())
     hidden = tuple(draw(st.lists(layers, max_size=5)))
     width = draw(st.integers(1, 512))
-    if residual and hidden:   # residual needs equal widths
+    if residual and hidden:  # residual needs equal widths
         hidden = tuple(LayerConfig(hidden[0].width, h.activation) for h in hidden)
     return ModelConfig(
-        depth=draw(st.integers(1, 100)), width=width, activation=draw(st.sampled_from(ACTS)),
-        hidden=hidden, loss=draw(st.sampled_from(LOSSES)),
-        init=draw(st.sampled_from(INITIALIZERS)), init_scale=draw(floats(0, 10, lo_open=True)),
-        bias_init=draw(floats(-5, 5)), batch_norm=draw(st.sampled_from(BATCH_NORM)),
-        residual=residual, dropout=draw(floats(0, 1, hi_open=True)),
-        leaky_slope=draw(floats(-1, 1)), elu_alpha=draw(floats(0, 5, lo_open=True)),
-        prelu_init=draw(floats(-1, 1)), dtype=draw(st.sampled_from(DTYPES)))
+        depth=draw(st.integers(1, 100)),
+        width=width,
+        activation=draw(st.sampled_from(ACTS)),
+        hidden=hidden,
+        loss=draw(st.sampled_from(LOSSES)),
+        init=draw(st.sampled_from(INITIALIZERS)),
+        init_scale=draw(floats(0, 10, lo_open=True)),
+        bias_init=draw(floats(-5, 5)),
+        batch_norm=draw(st.sampled_from(BATCH_NORM)),
+        residual=residual,
+        dropout=draw(floats(0, 1, hi_open=True)),
+        leaky_slope=draw(floats(-1, 1)),
+        elu_alpha=draw(floats(0, 5, lo_open=True)),
+        prelu_init=draw(floats(-1, 1)),
+        dtype=draw(st.sampled_from(DTYPES)),
+    )
 
 
 unit = floats(0, 1, hi_open=True)
 training_configs = st.builds(
-    TrainingConfig, optimizer=st.sampled_from(OPTIMIZERS),
-    learning_rate=floats(0, 100, lo_open=True), momentum=unit, rho=unit, beta1=unit,
-    beta2=unit, epsilon=floats(0, 1), batch_size=st.integers(1, 10**5),
-    epochs=st.integers(1, 10**4), steps=st.integers(0, 10**7), weight_decay=floats(0, 1),
-    clip_norm=floats(0, 100), clip_value=floats(0, 100), bn_momentum=unit,
-    eval_every=st.integers(0, 10**4), seed=st.integers(0, 2**32))
-
+    TrainingConfig,
+    optimizer=st.sampled_from(OPTIMIZERS),
+    learning_rate=floats(0, 100, lo_open=True),
+    momentum=unit,
+    rho=unit,
+    beta1=unit,
+    beta2=unit,
+    epsilon=floats(0, 1),
+    batch_size=st.integers(1, 10**5),
+    epochs=st.integers(1, 10**4),
+    steps=st.integers(0, 10**7),
+    weight_decay=floats(0, 1),
+    clip_norm=floats(0, 100),
+    clip_value=floats(0, 100),
+    bn_momentum=unit,
+    eval_every=st.integers(0, 10**4),
+    seed=st.integers(0, 2**32),
+)
 
 
 def _regression_loss(c: ExperimentConfig) -> ExperimentConfig:
@@ -98,17 +128,27 @@ def _fits(c: ExperimentConfig) -> bool:
     return estimate_memory(c).total <= memory_limit()
 
 
-configs = st.builds(
-    ExperimentConfig, name=TEXT, description=TEXT, data=data_configs, model=model_configs(),
-    training=training_configs,
-    logging=st.builds(LoggingConfig, history=st.integers(8, 10**5).map(lambda n: 2 * n)),
-).map(_regression_loss).filter(_fits)
+configs = (
+    st.builds(
+        ExperimentConfig,
+        name=TEXT,
+        description=TEXT,
+        data=data_configs,
+        model=model_configs(),
+        training=training_configs,
+        logging=st.builds(LoggingConfig, history=st.integers(8, 10**5).map(lambda n: 2 * n)),
+    )
+    .map(_regression_loss)
+    .filter(_fits)
+)
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 # ----------------------------------------------------------------------------- round trips
+
 
 @SETTINGS
 @given(configs)
@@ -131,11 +171,11 @@ def test_json_text_round_trip(config):
 @SETTINGS
 @given(config=configs, suffix=st.sampled_from([".toml", ".json", ".TOML"]))
 def test_file_round_trip(tmp_path, config, suffix):
-    with tempfile.TemporaryDirectory(dir=tmp_path) as folder:   # one per example
+    with tempfile.TemporaryDirectory(dir=tmp_path) as folder:  # one per example
         path = Path(folder) / f"exp{suffix}"
         assert save(config, path) == path
         assert load(path) == config
-        assert os.listdir(folder) == [path.name]   # no temporary files left behind
+        assert os.listdir(folder) == [path.name]  # no temporary files left behind
 
 
 def test_round_trip_keeps_hidden_layers_as_a_tuple_of_layer_configs(tmp_path):
@@ -161,6 +201,7 @@ def test_to_dict_is_plain():
 
 
 # ----------------------------------------------------------------------------- errors
+
 
 def _errors(d, source=""):
     with pytest.raises(ConfigError) as info:
@@ -190,76 +231,128 @@ def test_unknown_section_is_suggested():
     assert _errors({"modle": {}}).errors == ["modle: unknown key; did you mean 'model'?"]
 
 
-@pytest.mark.parametrize(("d", "message"), [
-    ({"model": {"depth": "5"}}, "model.depth: expected an integer, got string '5'"),
-    ({"model": {"depth": 5.0}}, "model.depth: expected an integer, got float 5.0"),
-    ({"model": {"depth": True}}, "model.depth: expected an integer, got boolean true"),
-    ({"training": {"learning_rate": "fast"}},
-     "training.learning_rate: expected a number, got string 'fast'"),
-    ({"training": {"learning_rate": False}},
-     "training.learning_rate: expected a number, got boolean false"),
-    ({"model": {"residual": 1}}, "model.residual: expected true or false, got integer 1"),
-    ({"model": {"activation": 3}}, "model.activation: expected a string, got integer 3"),
-    ({"name": ["a"]}, "name: expected a string, got array ['a']"),
-    ({"model": 3}, "model: expected a table of depth, width, activation, hidden, loss, init, "
-                   "init_scale, bias_init, batch_norm, residual, dropout, leaky_slope, "
-                   "elu_alpha, prelu_init, dtype, got integer 3"),
-    ({"model": {"hidden": 16}},
-     'model.hidden: expected an array of layer tables like [{ width = 32 }, { width = 16, '
-     'activation = "relu" }], got integer 16'),
-    ({"model": {"hidden": [{"width": 8}, "wide"]}},
-     "model.hidden[1]: expected a table of width, activation, got string 'wide'"),
-    ({"model": {"hidden": [{"width": 8.5}]}},
-     "model.hidden[0].width: expected an integer, got float 8.5"),
-    ({"model": {"hidden": [{"widht": 8}]}},
-     "model.hidden[0].widht: unknown key; did you mean 'width'?"),
-    ({"training": {"learning_rate": 10**400}},
-     "training.learning_rate: number too large, got integer 1" + "0" * 38 + "…"),
-])
+@pytest.mark.parametrize(
+    ("d", "message"),
+    [
+        ({"model": {"depth": "5"}}, "model.depth: expected an integer, got string '5'"),
+        ({"model": {"depth": 5.0}}, "model.depth: expected an integer, got float 5.0"),
+        ({"model": {"depth": True}}, "model.depth: expected an integer, got boolean true"),
+        (
+            {"training": {"learning_rate": "fast"}},
+            "training.learning_rate: expected a number, got string 'fast'",
+        ),
+        (
+            {"training": {"learning_rate": False}},
+            "training.learning_rate: expected a number, got boolean false",
+        ),
+        ({"model": {"residual": 1}}, "model.residual: expected true or false, got integer 1"),
+        ({"model": {"activation": 3}}, "model.activation: expected a string, got integer 3"),
+        ({"name": ["a"]}, "name: expected a string, got array ['a']"),
+        (
+            {"model": 3},
+            "model: expected a table of depth, width, activation, hidden, loss, init, "
+            "init_scale, bias_init, batch_norm, residual, dropout, leaky_slope, "
+            "elu_alpha, prelu_init, dtype, got integer 3",
+        ),
+        (
+            {"model": {"hidden": 16}},
+            "model.hidden: expected an array of layer tables like [{ width = 32 }, { width = 16, "
+            'activation = "relu" }], got integer 16',
+        ),
+        (
+            {"model": {"hidden": [{"width": 8}, "wide"]}},
+            "model.hidden[1]: expected a table of width, activation, got string 'wide'",
+        ),
+        (
+            {"model": {"hidden": [{"width": 8.5}]}},
+            "model.hidden[0].width: expected an integer, got float 8.5",
+        ),
+        (
+            {"model": {"hidden": [{"widht": 8}]}},
+            "model.hidden[0].widht: unknown key; did you mean 'width'?",
+        ),
+        (
+            {"training": {"learning_rate": 10**400}},
+            "training.learning_rate: number too large, got integer 1" + "0" * 38 + "…",
+        ),
+    ],
+)
 def test_wrong_types_name_the_path_and_the_expected_type(d, message):
     assert _errors(d).errors == [message]
 
 
-@pytest.mark.parametrize(("d", "message"), [
-    ({"model": {"depth": 0}}, "model.depth: must be >= 1, got 0"),
-    ({"model": {"hidden": [{"width": 4}] * 3 + [{"width": 0}]}},
-     "model.hidden[3].width: must be >= 1, got 0"),
-    ({"model": {"activation": "sigmod"}},
-     "model.activation: must be one of " + ", ".join(ACTIVATIONS)
-     + ", got 'sigmod'; did you mean 'sigmoid'?"),
-    ({"model": {"hidden": [{"width": 4, "activation": "bogus"}]}},
-     "model.hidden[0].activation: must be one of " + ", ".join(ACTIVATIONS) + ", got 'bogus'"),
-    ({"model": {"dropout": 1.0}}, "model.dropout: must be in [0, 1), got 1.0"),
-    ({"model": {"init_scale": 0}}, "model.init_scale: must be > 0, got 0.0"),
-    ({"model": {"residual": True, "hidden": [{"width": 4}, {"width": 5}]}},
-     "model.hidden[1].width: must equal the previous width 4 when model.residual is on, got 5"),
-    ({"data": {"test_fraction": 1}}, "data.test_fraction: must be in [0, 1), got 1.0"),
-    ({"data": {"name": "mnsit"}},
-     "data.name: must be one of " + ", ".join(DATASETS) + ", got 'mnsit'; did you mean 'mnist'?"),
-    ({"training": {"learning_rate": -0.1}}, "training.learning_rate: must be > 0, got -0.1"),
-    ({"training": {"beta2": 1}}, "training.beta2: must be in [0, 1), got 1.0"),
-    ({"training": {"clip_norm": -1}}, "training.clip_norm: must be >= 0, got -1.0"),
-    ({"logging": {"history": 8}}, "logging.history: must be an even number >= 16, got 8"),
-    ({"logging": {"history": 17}}, "logging.history: must be an even number >= 16, got 17"),
-    ({"data": {"seed": -1}}, "data.seed: must be >= 0, got -1"),
-    ({"training": {"seed": -1}}, "training.seed: must be >= 0, got -1"),
-    ({"data": {"name": "surface"}},
-     'model.loss: data.name = "surface" is a regression set and needs "mse", got \'softmax_ce\''),
-    ({"data": {"label_column": "9" * 5000}},
-     "data.label_column: must be a column name or index of at most 80 characters, got '"
-     + "9" * 78 + "…"),
-])
+@pytest.mark.parametrize(
+    ("d", "message"),
+    [
+        ({"model": {"depth": 0}}, "model.depth: must be >= 1, got 0"),
+        (
+            {"model": {"hidden": [{"width": 4}] * 3 + [{"width": 0}]}},
+            "model.hidden[3].width: must be >= 1, got 0",
+        ),
+        (
+            {"model": {"activation": "sigmod"}},
+            "model.activation: must be one of "
+            + ", ".join(ACTIVATIONS)
+            + ", got 'sigmod'; did you mean 'sigmoid'?",
+        ),
+        (
+            {"model": {"hidden": [{"width": 4, "activation": "bogus"}]}},
+            "model.hidden[0].activation: must be one of "
+            + ", ".join(ACTIVATIONS)
+            + ", got 'bogus'",
+        ),
+        ({"model": {"dropout": 1.0}}, "model.dropout: must be in [0, 1), got 1.0"),
+        ({"model": {"init_scale": 0}}, "model.init_scale: must be > 0, got 0.0"),
+        (
+            {"model": {"residual": True, "hidden": [{"width": 4}, {"width": 5}]}},
+            "model.hidden[1].width: must equal the previous width 4 when model.residual is on,"
+            " got 5",
+        ),
+        ({"data": {"test_fraction": 1}}, "data.test_fraction: must be in [0, 1), got 1.0"),
+        (
+            {"data": {"name": "mnsit"}},
+            "data.name: must be one of "
+            + ", ".join(DATASETS)
+            + ", got 'mnsit'; did you mean 'mnist'?",
+        ),
+        ({"training": {"learning_rate": -0.1}}, "training.learning_rate: must be > 0, got -0.1"),
+        ({"training": {"beta2": 1}}, "training.beta2: must be in [0, 1), got 1.0"),
+        ({"training": {"clip_norm": -1}}, "training.clip_norm: must be >= 0, got -1.0"),
+        ({"logging": {"history": 8}}, "logging.history: must be an even number >= 16, got 8"),
+        ({"logging": {"history": 17}}, "logging.history: must be an even number >= 16, got 17"),
+        ({"data": {"seed": -1}}, "data.seed: must be >= 0, got -1"),
+        ({"training": {"seed": -1}}, "training.seed: must be >= 0, got -1"),
+        (
+            {"data": {"name": "surface"}},
+            'model.loss: data.name = "surface" is a regression set and needs "mse",'
+            " got 'softmax_ce'",
+        ),
+        (
+            {"data": {"label_column": "9" * 5000}},
+            "data.label_column: must be a column name or index of at most 80 characters, got '"
+            + "9" * 78
+            + "…",
+        ),
+    ],
+)
 def test_range_errors_name_the_full_path(d, message):
     assert _errors(d).errors == [message]
 
 
 def test_all_errors_are_reported_at_once_in_a_fixed_order():
-    e = _errors({
-        "model": {"depth": 0, "actvation": "relu", "width": "wide",
-                  "hidden": [{"width": 3}, "x", {"width": -1}]},
-        "training": {"learning_rate": 0, "batch_size": 2.5},
-        "extra": 1,
-    }, "exp.toml")
+    e = _errors(
+        {
+            "model": {
+                "depth": 0,
+                "actvation": "relu",
+                "width": "wide",
+                "hidden": [{"width": 3}, "x", {"width": -1}],
+            },
+            "training": {"learning_rate": 0, "batch_size": 2.5},
+            "extra": 1,
+        },
+        "exp.toml",
+    )
     assert e.errors == [
         "model.actvation: unknown key; did you mean 'activation'?",
         "extra: unknown key; expected one of name, description, data, model, training, logging",
@@ -284,6 +377,7 @@ def test_a_rejected_field_is_not_also_range_checked():
 
 # ----------------------------------------------------------------------------- files
 
+
 def test_load_prefixes_every_message_with_the_file_name(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[model]\ndepth = 0\nwidht = 3\n", encoding="utf-8")
@@ -295,14 +389,24 @@ def test_load_prefixes_every_message_with_the_file_name(tmp_path):
     ]
 
 
-@pytest.mark.parametrize(("name", "text", "message"), [
-    ("a.toml", "[model\ndepth = 3", "invalid TOML: Expected ']' at the end of a table "
-                                    "declaration (at line 1, column 7)"),
-    ("a.json", '{"model": {"depth": 3,}}',
-     "invalid JSON: Expecting property name enclosed in double quotes (at line 1, column 23)"),
-    ("a.json", "[1, 2]", "expected a JSON object at the top level, got array [1, 2]"),
-    ("a.yaml", "model: 3", "unsupported file type '.yaml'; expected .toml or .json"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "a.toml",
+            "[model\ndepth = 3",
+            "invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)",
+        ),
+        (
+            "a.json",
+            '{"model": {"depth": 3,}}',
+            "invalid JSON: Expecting property name enclosed in double quotes"
+            " (at line 1, column 23)",
+        ),
+        ("a.json", "[1, 2]", "expected a JSON object at the top level, got array [1, 2]"),
+        ("a.yaml", "model: 3", "unsupported file type '.yaml'; expected .toml or .json"),
+    ],
+)
 def test_unreadable_documents(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -331,18 +435,27 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         save(ExperimentConfig(name="new"), path)
     monkeypatch.undo()
-    assert load(path).name == "old"                       # the old file is intact
-    assert sorted(os.listdir(tmp_path)) == ["c.toml"]     # and the temp file is gone
+    assert load(path).name == "old"  # the old file is intact
+    assert sorted(os.listdir(tmp_path)) == ["c.toml"]  # and the temp file is gone
 
 
 # ----------------------------------------------------------------------------- overrides
 
+
 def test_overrides_parse_toml_literals():
-    c = apply_overrides(ExperimentConfig(), [
-        "model.depth=5", "training.learning_rate=0.01", "model.batch_norm=pre",
-        "model.activation=relu", 'name="quoted"', "model.hidden=[16, {width = 8}]",
-        "model.hidden[1].activation=tanh", "training.clip_norm = 1e-3",
-    ])
+    c = apply_overrides(
+        ExperimentConfig(),
+        [
+            "model.depth=5",
+            "training.learning_rate=0.01",
+            "model.batch_norm=pre",
+            "model.activation=relu",
+            'name="quoted"',
+            "model.hidden=[16, {width = 8}]",
+            "model.hidden[1].activation=tanh",
+            "training.clip_norm = 1e-3",
+        ],
+    )
     assert c.model.depth == 5
     assert c.training.learning_rate == 0.01
     assert c.model.batch_norm == "pre"
@@ -353,8 +466,10 @@ def test_overrides_parse_toml_literals():
 
 
 def test_override_values_follow_the_field_type():
-    c = apply_overrides(ExperimentConfig(), ["name=123", "data.label_column=0",
-                                             "model.residual=True", "model.dropout=.5"])
+    c = apply_overrides(
+        ExperimentConfig(),
+        ["name=123", "data.label_column=0", "model.residual=True", "model.dropout=.5"],
+    )
     assert c.name == "123"
     assert c.data.label_column == "0"
     assert c.model.residual is True
@@ -365,10 +480,17 @@ def test_override_values_follow_the_field_type():
 
 def test_override_errors_are_collected():
     with pytest.raises(ConfigError) as info:
-        apply_overrides(ExperimentConfig(), [
-            "model.detph=5", "oops", "model.hidden[2].width=3", "model.depth.x=1",
-            "training.learning_rate=fast", "model.depth=0",
-        ])
+        apply_overrides(
+            ExperimentConfig(),
+            [
+                "model.detph=5",
+                "oops",
+                "model.hidden[2].width=3",
+                "model.depth.x=1",
+                "training.learning_rate=fast",
+                "model.depth=0",
+            ],
+        )
     assert info.value.source == "--set"
     assert info.value.errors == [
         "'oops': expected key=value, e.g. model.depth=5",

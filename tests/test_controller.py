@@ -16,13 +16,19 @@ from gui.controller import (
     needs_rebuild,
 )
 
-TIMEOUT = 20_000   # ms; generous: a cold Numba cache compiles for ~20 s
+TIMEOUT = 20_000  # ms; generous: a cold Numba cache compiles for ~20 s
 
 
 def tiny(**changes) -> ExperimentConfig:
     """A spiral and a 3-layer net: builds and steps in milliseconds."""
-    base = {"data.name": "spiral", "data.n_samples": 200, "model.depth": 3, "model.width": 8,
-            "training.batch_size": 16, "training.eval_every": 10}
+    base = {
+        "data.name": "spiral",
+        "data.n_samples": 200,
+        "model.depth": 3,
+        "model.width": 8,
+        "training.batch_size": 16,
+        "training.eval_every": 10,
+    }
     base.update(changes)
     return updated(ExperimentConfig(name="tiny"), **base)
 
@@ -42,8 +48,9 @@ def controller(qtbot):
 
 def next_frame(qtbot, c: Controller, action, check=lambda f: True) -> Frame:
     """Run ``action`` and return the first frame after it that passes ``check``."""
-    with qtbot.waitSignal(c.snapshot_ready, timeout=TIMEOUT,
-                          check_params_cb=lambda f: check(f)) as blocker:
+    with qtbot.waitSignal(
+        c.snapshot_ready, timeout=TIMEOUT, check_params_cb=lambda f: check(f)
+    ) as blocker:
         action()
     return blocker.args[0]
 
@@ -78,8 +85,7 @@ def test_step_phase_walks_forward_then_backward_then_update(qtbot, controller):
     controller.phase_changed.connect(lambda p, k: phases.append((p, k)))
     n_phases = 2 * (3 + 1) + 2
     for _ in range(n_phases):
-        f = next_frame(qtbot, controller, controller.step_phase,
-                       lambda f: f.reason == "phase")
+        f = next_frame(qtbot, controller, controller.step_phase, lambda f: f.reason == "phase")
     qtbot.waitUntil(lambda: len(phases) == n_phases, timeout=TIMEOUT)
     assert phases[:4] == [("forward", 0), ("forward", 1), ("forward", 2), ("forward", 3)]
     assert phases[4] == ("loss", 3)
@@ -90,7 +96,7 @@ def test_step_phase_walks_forward_then_backward_then_update(qtbot, controller):
 
 
 def test_mid_step_snapshot_reports_the_phase(qtbot, controller):
-    for _ in range(6):      # forward x4, loss, backward of the output layer
+    for _ in range(6):  # forward x4, loss, backward of the output layer
         f = next_frame(qtbot, controller, controller.step_phase, lambda f: f.reason == "phase")
     assert (f.snapshot.phase, f.snapshot.phase_layer) == ("backward", 3)
     assert f.snapshot.phase_result.index == 5
@@ -121,18 +127,21 @@ def test_learning_rate_is_live(qtbot, controller):
     f = next_frame(qtbot, controller, lambda: controller.set_learning_rate(0.5))
     assert f.snapshot.learning_rate == 0.5
     assert f.generation == gen
-    assert not controller.apply_config(updated(controller.config,
-                                               **{"training.learning_rate": 0.25}))
-    f = next_frame(qtbot, controller, controller.request_frame,
-                   lambda f: f.snapshot.learning_rate == 0.25)
+    assert not controller.apply_config(
+        updated(controller.config, **{"training.learning_rate": 0.25})
+    )
+    f = next_frame(
+        qtbot, controller, controller.request_frame, lambda f: f.snapshot.learning_rate == 0.25
+    )
     assert f.generation == gen
 
 
 def test_architecture_change_rebuilds(qtbot, controller):
     gen = controller.latest.generation
     with qtbot.waitSignal(controller.rebuilt, timeout=TIMEOUT):
-        assert controller.apply_config(updated(controller.config, **{"model.depth": 5,
-                                                                     "model.activation": "relu"}))
+        assert controller.apply_config(
+            updated(controller.config, **{"model.depth": 5, "model.activation": "relu"})
+        )
     f = next_frame(qtbot, controller, controller.request_frame)
     assert f.generation == gen + 1
     assert f.snapshot.depth == 5
@@ -161,15 +170,24 @@ def test_bad_data_reports_an_error_and_keeps_the_session(qtbot, controller):
 
 def test_run_epoch_stops_at_the_epoch_boundary(qtbot, controller):
     spe = controller.latest.snapshot.steps_per_epoch
-    f = next_frame(qtbot, controller, controller.run_epoch,
-                   lambda f: not f.running and f.snapshot.step > 0)
+    f = next_frame(
+        qtbot, controller, controller.run_epoch, lambda f: not f.running and f.snapshot.step > 0
+    )
     assert f.snapshot.step == spe
     assert f.snapshot.epoch == 1
 
 
 def test_divergence_stops_the_run_and_is_reported(qtbot):
-    c = Controller(tiny(**{"model.loss": "mse", "model.activation": "relu",
-                           "model.init": "he_normal", "training.learning_rate": 1e4}))
+    c = Controller(
+        tiny(
+            **{
+                "model.loss": "mse",
+                "model.activation": "relu",
+                "model.init": "he_normal",
+                "training.learning_rate": 1e4,
+            }
+        )
+    )
     try:
         with qtbot.waitSignal(c.snapshot_ready, timeout=TIMEOUT):
             c.start()

@@ -177,18 +177,28 @@ def test_assets_located_in_repository():
 
 
 def test_loading_does_not_import_sklearn():
-    code = ("import sys; from engine.datasets import load_digits, load_breast_cancer; "
-            "load_digits(); load_breast_cancer(); "
-            "assert not [m for m in sys.modules if m.startswith('sklearn')]")
+    code = (
+        "import sys; from engine.datasets import load_digits, load_breast_cancer; "
+        "load_digits(); load_breast_cancer(); "
+        "assert not [m for m in sys.modules if m.startswith('sklearn')]"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
 # ----------------------------------------------------------------------------- split, scale
 
 
-@pytest.mark.parametrize(("n", "fraction", "n_test"), [
-    (100, 0.2, 20), (10, 0.25, 2), (7, 0.5, 4), (5, 0.01, 1), (5, 0.99, 4), (50, 0.0, 0),
-])
+@pytest.mark.parametrize(
+    ("n", "fraction", "n_test"),
+    [
+        (100, 0.2, 20),
+        (10, 0.25, 2),
+        (7, 0.5, 4),
+        (5, 0.01, 1),
+        (5, 0.99, 4),
+        (50, 0.0, 0),
+    ],
+)
 def test_split_sizes(n, fraction, n_test):
     X = np.arange(2 * n, dtype=float).reshape(n, 2)
     y = np.arange(n)
@@ -331,8 +341,11 @@ def test_mnist_npz(tmp_path):
 
 def test_mnist_default_is_keras_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    with pytest.raises(DataError, match=r"MNIST not found: data.path is empty and .*"
-                       r"\.keras/datasets/mnist\.npz does not exist"):
+    with pytest.raises(
+        DataError,
+        match=r"MNIST not found: data.path is empty and .*"
+        r"\.keras/datasets/mnist\.npz does not exist",
+    ):
         load_mnist()
     arrays = tiny_mnist()
     (tmp_path / ".keras" / "datasets").mkdir(parents=True)
@@ -350,13 +363,19 @@ def test_mnist_errors(tmp_path):
     with pytest.raises(DataError, match=err(folder, ": MNIST folder lacks t10k-labels-idx1-ubyte")):
         load_mnist(folder)
     (folder / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x0d\x01rest")
-    with pytest.raises(DataError, match=err(folder / "t10k-labels-idx1-ubyte",
-                                            r": not an IDX file of unsigned bytes")):
+    with pytest.raises(
+        DataError,
+        match=err(folder / "t10k-labels-idx1-ubyte", r": not an IDX file of unsigned bytes"),
+    ):
         load_mnist(folder)
-    (folder / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + struct.pack(">I", 4)
-                                                    + b"\x01\x02")
-    with pytest.raises(DataError, match=r"announces shape \(4,\) \(4 bytes\) but the file "
-                                        r"holds 2 data bytes"):
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(
+        b"\x00\x00\x08\x01" + struct.pack(">I", 4) + b"\x01\x02"
+    )
+    with pytest.raises(
+        DataError,
+        match=r"announces shape \(4,\) \(4 bytes\) but the file "
+        r"holds 2 data bytes",
+    ):
         load_mnist(folder)
     bad = tmp_path / "bad.npz"
     np.savez(bad, x_train=np.zeros((2, 28, 28)))
@@ -372,8 +391,14 @@ def test_mnist_label_and_shape_checks(tmp_path):
     x_tr, y_tr, x_te, y_te = tiny_mnist()
     path = tmp_path / "m.npz"
     np.savez(path, x_train=x_tr, y_train=y_tr[:5], x_test=x_te, y_test=y_te)
-    with pytest.raises(DataError, match=err(path, r": MNIST train images \(6, 28, 28\) and "
-                                                  r"labels \(5,\) do not match")):
+    with pytest.raises(
+        DataError,
+        match=err(
+            path,
+            r": MNIST train images \(6, 28, 28\) and "
+            r"labels \(5,\) do not match",
+        ),
+    ):
         load_mnist(path)
     np.savez(path, x_train=x_tr, y_train=y_tr + 5, x_test=x_te, y_test=y_te)
     with pytest.raises(DataError, match=err(path, r": MNIST train labels must be digits 0..9")):
@@ -436,8 +461,9 @@ def test_csv_without_header_label_by_index(tmp_path):
 
 
 def test_csv_string_labels_sorted(tmp_path):
-    path = write(tmp_path, "s.csv", "x,species,y\n1,virginica,2\n3,setosa,4\n5,versicolor,6\n"
-                                    "7,setosa,8\n")
+    path = write(
+        tmp_path, "s.csv", "x,species,y\n1,virginica,2\n3,setosa,4\n5,versicolor,6\n7,setosa,8\n"
+    )
     X, y, features, classes = load_csv(path, "1")
     assert classes == ("setosa", "versicolor", "virginica")
     np.testing.assert_array_equal(y, [2, 0, 1, 0])
@@ -460,9 +486,17 @@ def test_csv_numeric_labels_sorted_numerically(tmp_path):
 @pytest.mark.parametrize("sep", [";", "\t"])
 def test_csv_other_delimiters_and_bom(tmp_path, sep):
     path = tmp_path / "d.csv"
-    path.write_bytes(("\ufeff" + sep.join(["f", "g", "c"]) + "\n"
-                      + sep.join(["1", "2", "a"]) + "\n" + sep.join(["3", "4", "b"]) + "\n"
-                      ).encode("utf-8"))
+    path.write_bytes(
+        (
+            "\ufeff"
+            + sep.join(["f", "g", "c"])
+            + "\n"
+            + sep.join(["1", "2", "a"])
+            + "\n"
+            + sep.join(["3", "4", "b"])
+            + "\n"
+        ).encode("utf-8")
+    )
     X, y, features, classes = load_csv(path, "c")
     assert features == ("f", "g")
     np.testing.assert_array_equal(X, [[1, 2], [3, 4]])
@@ -473,43 +507,99 @@ def test_csv_other_delimiters_and_bom(tmp_path, sep):
 
 
 BAD_CSV = [
-    ("nonnum.csv", "a,b,label\n1,2,0\n3,x,1\n", "label",
-     r": line 3, column 2 \('b'\): non-numeric value 'x', expected a number$"),
-    ("nonnum_nohdr.csv", "1,2,0\n3,4,1\n5,6,1\n7,abc,0\n", "-1",
-     r": line 4, column 2 \('column 2'\): non-numeric value 'abc', expected a number$"),
-    ("missing.csv", "a,b,label\n1,2,0\n\n3,,1\n", "label",
-     r": line 4, column 2 \('b'\): missing value '', expected a number$"),
-    ("missing_na.csv", "a,b,label\n1,NA,0\n3,4,1\n", "label",
-     r": line 2, column 2 \('b'\): missing value 'NA', expected a number$"),
-    ("inf.csv", "a,b,label\n1,inf,0\n3,4,1\n", "label",
-     r": line 2, column 2 \('b'\): non-finite value 'inf', expected a finite number$"),
-    ("missing_label.csv", "a,b,label\n1,2,0\n3,4,\n", "label",
-     r": line 3, column 3 \('label'\): missing label ''$"),
-    ("ragged.csv", "a,b,label\n1,2,0\n3,4,1,9\n", "label",
-     r": line 3: expected 3 fields \(like line 1\), found 4$"),
-    ("ragged_short.csv", "1,2,0\n3,4\n", "-1",
-     r": line 2: expected 3 fields \(like line 1\), found 2$"),
-    ("oneclass.csv", "a,b,label\n1,2,yes\n3,4,yes\n", "label",
-     r": label column 3 \('label'\) has only one class \('yes'\); expected at least two$"),
-    ("unknown.csv", "a,b,label\n1,2,0\n3,4,1\n", "target",
-     r": unknown label column 'target'; columns are 'a', 'b', 'label'$"),
-    ("name_nohdr.csv", "1,2,0\n3,4,1\n", "label",
-     r": label column 'label' is a name, but the file has no header row"),
-    ("range.csv", "1,2,0\n3,4,1\n", "3",
-     r": label column 3 is out of range for 3 columns \(use 0..2 or -3..-1\)$"),
-    ("empty.csv", "", "-1",
-     r": file is empty, expected numeric feature columns and a label$"),
-    ("blank.csv", "\n  \n\n", "-1",
-     r": file is empty, expected numeric feature columns and a label$"),
+    (
+        "nonnum.csv",
+        "a,b,label\n1,2,0\n3,x,1\n",
+        "label",
+        r": line 3, column 2 \('b'\): non-numeric value 'x', expected a number$",
+    ),
+    (
+        "nonnum_nohdr.csv",
+        "1,2,0\n3,4,1\n5,6,1\n7,abc,0\n",
+        "-1",
+        r": line 4, column 2 \('column 2'\): non-numeric value 'abc', expected a number$",
+    ),
+    (
+        "missing.csv",
+        "a,b,label\n1,2,0\n\n3,,1\n",
+        "label",
+        r": line 4, column 2 \('b'\): missing value '', expected a number$",
+    ),
+    (
+        "missing_na.csv",
+        "a,b,label\n1,NA,0\n3,4,1\n",
+        "label",
+        r": line 2, column 2 \('b'\): missing value 'NA', expected a number$",
+    ),
+    (
+        "inf.csv",
+        "a,b,label\n1,inf,0\n3,4,1\n",
+        "label",
+        r": line 2, column 2 \('b'\): non-finite value 'inf', expected a finite number$",
+    ),
+    (
+        "missing_label.csv",
+        "a,b,label\n1,2,0\n3,4,\n",
+        "label",
+        r": line 3, column 3 \('label'\): missing label ''$",
+    ),
+    (
+        "ragged.csv",
+        "a,b,label\n1,2,0\n3,4,1,9\n",
+        "label",
+        r": line 3: expected 3 fields \(like line 1\), found 4$",
+    ),
+    (
+        "ragged_short.csv",
+        "1,2,0\n3,4\n",
+        "-1",
+        r": line 2: expected 3 fields \(like line 1\), found 2$",
+    ),
+    (
+        "oneclass.csv",
+        "a,b,label\n1,2,yes\n3,4,yes\n",
+        "label",
+        r": label column 3 \('label'\) has only one class \('yes'\); expected at least two$",
+    ),
+    (
+        "unknown.csv",
+        "a,b,label\n1,2,0\n3,4,1\n",
+        "target",
+        r": unknown label column 'target'; columns are 'a', 'b', 'label'$",
+    ),
+    (
+        "name_nohdr.csv",
+        "1,2,0\n3,4,1\n",
+        "label",
+        r": label column 'label' is a name, but the file has no header row",
+    ),
+    (
+        "range.csv",
+        "1,2,0\n3,4,1\n",
+        "3",
+        r": label column 3 is out of range for 3 columns \(use 0..2 or -3..-1\)$",
+    ),
+    ("empty.csv", "", "-1", r": file is empty, expected numeric feature columns and a label$"),
+    (
+        "blank.csv",
+        "\n  \n\n",
+        "-1",
+        r": file is empty, expected numeric feature columns and a label$",
+    ),
     ("header_only.csv", "a,b,label\n", "label", r": no data rows after the header line$"),
     ("onecol.csv", "1\n2\n", "-1", r": found 1 column, expected numeric feature columns"),
-    ("fraction.csv", "1,2,0.5\n3,4,1\n", "-1",
-     r": line 1, column 3 \('column 3'\): label '0.5' is not a whole number"),
+    (
+        "fraction.csv",
+        "1,2,0.5\n3,4,1\n",
+        "-1",
+        r": line 1, column 3 \('column 3'\): label '0.5' is not a whole number",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "text", "label", "message"), BAD_CSV,
-                         ids=[case[0] for case in BAD_CSV])
+@pytest.mark.parametrize(
+    ("name", "text", "label", "message"), BAD_CSV, ids=[case[0] for case in BAD_CSV]
+)
 def test_csv_errors(tmp_path, name, text, label, message):
     path = write(tmp_path, name, text)
     with pytest.raises(DataError, match=err(path, message)):

@@ -15,10 +15,20 @@ theme.configure_pyqtgraph(light=True)
 
 def diverging() -> ExperimentConfig:
     """An identity network with MSE and a learning rate of 1: NaN within ~10 steps."""
-    return updated(ExperimentConfig(name="diverging"), **{
-        "data.name": "spiral", "data.n_samples": 200, "model.depth": 3, "model.width": 8,
-        "model.activation": "identity", "model.loss": "mse", "training.batch_size": 16,
-        "training.learning_rate": 1.0, "training.eval_every": 0})
+    return updated(
+        ExperimentConfig(name="diverging"),
+        **{
+            "data.name": "spiral",
+            "data.n_samples": 200,
+            "model.depth": 3,
+            "model.width": 8,
+            "model.activation": "identity",
+            "model.loss": "mse",
+            "training.batch_size": 16,
+            "training.learning_rate": 1.0,
+            "training.eval_every": 0,
+        },
+    )
 
 
 @pytest.fixture
@@ -30,26 +40,34 @@ def test_divergence_is_marked_on_loss_and_accuracy(qtbot, window, tmp_path):
     w = window
     assert w.loss_plot.event is None
     w.act_play.trigger()
-    qtbot.waitUntil(lambda: w.controller.latest.snapshot.divergence is not None
-                    and not w.controller.running, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: w.controller.latest.snapshot.divergence is not None and not w.controller.running,
+        timeout=TIMEOUT,
+    )
     qtbot.waitUntil(lambda: w._drawn_serial == w.controller.latest.serial, timeout=TIMEOUT)
     step = w.controller.latest.snapshot.divergence.step
     for name, panel in (("loss", w.loss_plot), ("accuracy", w.accuracy_plot)):
-        w.docks[name].raise_()                    # a tab behind catches up with the marker
+        w.docks[name].raise_()  # a tab behind catches up with the marker
         qtbot.waitUntil(lambda p=panel: p.event is not None, timeout=TIMEOUT)
         assert panel.event == (step, f"diverged at step {step}")
         assert panel.event_line.isVisible()
         assert panel.event_line.label.isVisible()
         # the line is inside the plot's x range, so it is always in view
-        qtbot.waitUntil(lambda p=panel: p.plot_item.viewRange()[0][0] < step
-                        < p.plot_item.viewRange()[0][1], timeout=TIMEOUT)
+        qtbot.waitUntil(
+            lambda p=panel: p.plot_item.viewRange()[0][0] < step < p.plot_item.viewRange()[0][1],
+            timeout=TIMEOUT,
+        )
     # it is part of an export
     export.export_plot(w.loss_plot, tmp_path / "loss.svg")
     assert f"diverged at step {step}" in (tmp_path / "loss.svg").read_text()
     # a fresh start (R) removes it
     w.act_reset.trigger()
-    qtbot.waitUntil(lambda: w.controller.latest.snapshot.step == 0
-                    and w._drawn_serial == w.controller.latest.serial, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: (
+            w.controller.latest.snapshot.step == 0 and w._drawn_serial == w.controller.latest.serial
+        ),
+        timeout=TIMEOUT,
+    )
     qtbot.waitUntil(lambda: w.loss_plot.event is None, timeout=TIMEOUT)
 
 

@@ -27,8 +27,11 @@ def pixels(path) -> np.ndarray:
     assert not img.isNull(), f"{path} is not a readable image"
     img = img.convertToFormat(QImage.Format.Format_RGB32)
     # copy: the array must not outlive the QImage that owns the pixels
-    return np.frombuffer(img.constBits(), np.uint32, count=img.width() * img.height()
-                         ).reshape(img.height(), img.width()).copy()
+    return (
+        np.frombuffer(img.constBits(), np.uint32, count=img.width() * img.height())
+        .reshape(img.height(), img.width())
+        .copy()
+    )
 
 
 def assert_png(path, width: int, min_colors: int = 8) -> np.ndarray:
@@ -53,12 +56,15 @@ def chart(qtbot):
     c = GradientChart()
     qtbot.addWidget(c)
     c.resize(640, 400)
-    c.set_data({"a": 0.3 ** np.arange(6, 0, -1), "b": 0.5 ** np.arange(6, 0, -1)},
-               ["hidden 1", "hidden 2", "hidden 3", "hidden 4", "hidden 5", "output"])
+    c.set_data(
+        {"a": 0.3 ** np.arange(6, 0, -1), "b": 0.5 ** np.arange(6, 0, -1)},
+        ["hidden 1", "hidden 2", "hidden 3", "hidden 4", "hidden 5", "output"],
+    )
     return c
 
 
 # --- single files --------------------------------------------------------------------------------
+
 
 def test_export_plot_png_and_svg(chart, tmp_path):
     assert_png(export.export_plot(chart.plot, tmp_path / "g.png", width=900), 900)
@@ -71,11 +77,11 @@ def test_export_plot_png_and_svg(chart, tmp_path):
 
 def test_export_replaces_an_existing_file_completely(chart, tmp_path):
     target = tmp_path / "g.png"
-    target.write_bytes(b"x" * 10_000_000)              # longer than the PNG
+    target.write_bytes(b"x" * 10_000_000)  # longer than the PNG
     export.export_plot(chart.plot, target, width=300)
     assert_png(target, 300)
     assert target.stat().st_size < 10_000_000
-    assert oct(target.stat().st_mode & 0o777) != oct(0o600)   # not mkstemp's private mode
+    assert oct(target.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
 
 
 def test_unsupported_format_and_missing_folder(chart, tmp_path):
@@ -105,8 +111,9 @@ def test_path_under_a_file_raises_and_leaves_nothing(chart, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
-                    reason="root writes into read-only folders")
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders"
+)
 def test_read_only_folder_raises_and_leaves_nothing(chart, tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
@@ -160,22 +167,33 @@ def test_svg_closed_paths_are_rewritten():
 
     doc = minidom.parseString('<g><path d="M0,0 L5,0 L5,5 Z M1,1 L2,2 Z"/></g>')
     export._close_paths_explicitly(doc)
-    assert doc.getElementsByTagName("path")[0].getAttribute("d") == \
-        "M0,0 L5,0 L5,5 L0,0 M1,1 L2,2 L1,1"
+    assert (
+        doc.getElementsByTagName("path")[0].getAttribute("d")
+        == "M0,0 L5,0 L5,5 L0,0 M1,1 L2,2 L1,1"
+    )
 
 
 # --- figures -------------------------------------------------------------------------------------
+
 
 def synthetic(name: str, depth: int, n: int = 200, scale: float = 1.0) -> FigureData:
     labels = tuple([f"hidden {k + 1}" for k in range(depth)] + ["output"])
     steps = np.arange(1, n + 1, dtype=np.float64)
     grads = scale * np.outer(np.exp(-steps / 300), 0.25 ** np.arange(depth, -1, -1))
     ev = steps[::20]
-    return FigureData(name=name, labels=labels, grad_norm=grads[-1], history_steps=steps,
-                      history_grad_norm=grads, loss_steps=steps,
-                      loss=np.exp(-steps / 100) + 0.05 * RNG.random(n),
-                      accuracy=1 - np.exp(-steps / 80), eval_steps=ev,
-                      test_loss=np.exp(-ev / 120) + 0.1, test_accuracy=1 - np.exp(-ev / 90))
+    return FigureData(
+        name=name,
+        labels=labels,
+        grad_norm=grads[-1],
+        history_steps=steps,
+        history_grad_norm=grads,
+        loss_steps=steps,
+        loss=np.exp(-steps / 100) + 0.05 * RNG.random(n),
+        accuracy=1 - np.exp(-steps / 80),
+        eval_steps=ev,
+        test_loss=np.exp(-ev / 120) + 0.1,
+        test_accuracy=1 - np.exp(-ev / 90),
+    )
 
 
 def test_save_figures_single_run(qtbot, tmp_path):
@@ -210,21 +228,24 @@ def test_heatmap_export_includes_the_colour_bar(qtbot, tmp_path):
     strip = px[:, right_of_vb:]
     assert strip.shape[1] > 10
     assert len(np.unique(strip)) > 30, "no colour bar right of the heatmap"
-    svg = (tmp_path / "heatmap.svg")
+    svg = tmp_path / "heatmap.svg"
     save_figures({"heatmap": heat}, tmp_path, formats=("svg",))
-    assert svg.read_text().count("<image") >= 2          # the heatmap and the colour bar
+    assert svg.read_text().count("<image") >= 2  # the heatmap and the colour bar
 
 
 def test_several_runs_share_heatmap_levels_and_colours(qtbot, tmp_path):
-    runs = {"sigmoid": synthetic("sigmoid", 5), "relu": synthetic("relu", 5, scale=100.0),
-            "shallow": synthetic("shallow", 2)}
-    runs["relu"].accuracy[:] = np.nan          # a run without accuracy is fine
+    runs = {
+        "sigmoid": synthetic("sigmoid", 5),
+        "relu": synthetic("relu", 5, scale=100.0),
+        "shallow": synthetic("shallow", 2),
+    }
+    runs["relu"].accuracy[:] = np.nan  # a run without accuracy is fine
     figs = build_figures(runs, size=(700, 450))
     for w in figs.values():
         qtbot.addWidget(w)
     assert {"heatmap_sigmoid", "heatmap_relu", "heatmap_shallow"} <= set(figs)
     levels = {figs[f"heatmap_{n}"].levels for n in runs}
-    assert len(levels) == 1                     # one colour scale for all runs
+    assert len(levels) == 1  # one colour scale for all runs
     lo, hi = levels.pop()
     # covers the smallest value of any run (deep sigmoid) and the largest (relu, 100x)
     assert lo == pytest.approx(np.log10(runs["sigmoid"].history_grad_norm.min()))
@@ -268,16 +289,31 @@ def small_dataset(n: int = 120, d: int = 4, k: int = 3):
     rng = np.random.default_rng(7)
     X = rng.normal(size=(n, d))
     y = rng.integers(0, k, n)
-    return types.SimpleNamespace(X_train=X[:90], y_train=y[:90], X_test=X[90:], y_test=y[90:],
-                                 task="classification", n_classes=k, name="random",
-                                 n_features=d, feature_names=[], class_names=[],
-                                 description="random")
+    return types.SimpleNamespace(
+        X_train=X[:90],
+        y_train=y[:90],
+        X_test=X[90:],
+        y_test=y[90:],
+        task="classification",
+        n_classes=k,
+        name="random",
+        n_features=d,
+        feature_names=[],
+        class_names=[],
+        description="random",
+    )
 
 
 def test_figure_data_from_a_real_session(qtbot, tmp_path):
-    cfg = updated(ExperimentConfig(name="tiny"),
-                  **{"model.depth": 4, "model.width": 8, "training.batch_size": 16,
-                     "training.eval_every": 10})
+    cfg = updated(
+        ExperimentConfig(name="tiny"),
+        **{
+            "model.depth": 4,
+            "model.width": 8,
+            "training.batch_size": 16,
+            "training.eval_every": 10,
+        },
+    )
     session = Session(cfg, dataset=small_dataset())
     session.run(30)
     fd = FigureData.from_snapshot("tiny", session.snapshot())
@@ -296,9 +332,11 @@ def test_figure_data_from_a_real_session(qtbot, tmp_path):
     for w in figs.values():
         qtbot.addWidget(w)
     written = save_figures(figs, tmp_path)
-    assert {p.name for p in written} == {f"{s}.{e}" for s in
-                                         ("gradient_norms", "loss", "accuracy", "heatmap")
-                                         for e in ("png", "svg")}
+    assert {p.name for p in written} == {
+        f"{s}.{e}"
+        for s in ("gradient_norms", "loss", "accuracy", "heatmap")
+        for e in ("png", "svg")
+    }
     for p in written:
         if p.suffix == ".png":
             assert_png(p, 1200)

@@ -21,10 +21,12 @@ LABELS = [f"hidden {k}" for k in range(1, 11)] + ["output"]
 def screen_state(panel) -> dict:
     """Everything that decides how the panel looks on screen."""
     view = panel.plot
-    return {"view": view.size().toTuple(), "scene": view.sceneRect().getRect(),
-            "item": panel.plot_item.geometry().getRect(),
-            "ranges": [vb.viewRange() for vb in view.scene().items()
-                       if isinstance(vb, pg.ViewBox)]}
+    return {
+        "view": view.size().toTuple(),
+        "scene": view.sceneRect().getRect(),
+        "item": panel.plot_item.geometry().getRect(),
+        "ranges": [vb.viewRange() for vb in view.scene().items() if isinstance(vb, pg.ViewBox)],
+    }
 
 
 def chart_with_legend() -> GradientChart:
@@ -48,7 +50,7 @@ def test_export_leaves_the_on_screen_plot_unchanged(qtbot, tmp_path, size):
     qtbot.waitExposed(window)
     QApplication.processEvents()
     before = screen_state(chart)
-    assert before["item"][2:] == before["view"]          # the plot fills its view
+    assert before["item"][2:] == before["view"]  # the plot fills its view
     for suffix, width in ((".png", 1200), (".svg", 1200), (".png", 500)):
         path = tmp_path / f"chart{suffix}"
         export.export_plot(chart, path, width=width)

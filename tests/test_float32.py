@@ -19,8 +19,9 @@ def _inputs() -> np.ndarray:
     """Normal values, the tails down to underflow, and +-[1e-45, 1] (subnormals included)."""
     rng = np.random.default_rng(0)
     tiny = np.geomspace(1e-45, 1.0, 4000)
-    z = np.concatenate([rng.normal(0.0, 3.0, 20000), rng.uniform(-120.0, 120.0, 20000),
-                        tiny, -tiny, [0.0, -0.0]])
+    z = np.concatenate(
+        [rng.normal(0.0, 3.0, 20000), rng.uniform(-120.0, 120.0, 20000), tiny, -tiny, [0.0, -0.0]]
+    )
     return z.astype(np.float32)
 
 
@@ -49,8 +50,8 @@ def test_float32_activation_is_within_a_few_ulp_of_float64(name):
 def test_float32_tanh_is_exact_near_zero():
     z = np.geomspace(1e-38, 1e-4, 200).astype(np.float32)
     y, fp = _activate("tanh", z)
-    np.testing.assert_allclose(y, z, rtol=2e-7)       # tanh z = z (1 - z^2/3 ...)
-    np.testing.assert_allclose(fp, 1.0, rtol=2.5e-7)     # 1 - z^2, a float32 ulp or two
+    np.testing.assert_allclose(y, z, rtol=2e-7)  # tanh z = z (1 - z^2/3 ...)
+    np.testing.assert_allclose(fp, 1.0, rtol=2.5e-7)  # 1 - z^2, a float32 ulp or two
     y, _ = _activate("tanh", -z)
     np.testing.assert_allclose(y, -z, rtol=2e-7)
 
@@ -68,9 +69,17 @@ def test_float32_sigmoid_gradient_keeps_the_far_tail():
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
 def test_a_float32_session_tracks_float64_and_keeps_float32_arrays(activation):
     def session(dtype):
-        cfg = updated(ExperimentConfig(), **{
-            "model.depth": 4, "model.width": 16, "model.activation": activation,
-            "model.dtype": dtype, "training.batch_size": 16, "training.eval_every": 0})
+        cfg = updated(
+            ExperimentConfig(),
+            **{
+                "model.depth": 4,
+                "model.width": 16,
+                "model.activation": activation,
+                "model.dtype": dtype,
+                "training.batch_size": 16,
+                "training.eval_every": 0,
+            },
+        )
         return Session(cfg, toy_dataset())
 
     a, b = session("float64"), session("float32")
@@ -78,7 +87,7 @@ def test_a_float32_session_tracks_float64_and_keeps_float32_arrays(activation):
     b.run(20)
     net = b.net
     arrays = (net.params, net.grads, net.bns, b.opt.m, b.opt.v, b.X)
-    assert {x.dtype for x in arrays} == {np.dtype(np.float32)}   # no float64 copies
+    assert {x.dtype for x in arrays} == {np.dtype(np.float32)}  # no float64 copies
     assert all(ws.ws.dtype == np.float32 for ws in b._workspaces.values())
     np.testing.assert_allclose(b.net.params, a.net.params, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(b.mtab, a.mtab, rtol=2e-2, atol=1e-6)

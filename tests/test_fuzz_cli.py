@@ -34,25 +34,35 @@ from hypothesis import strategies as st
 from engine.config import ExperimentConfig, to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 30                     # seconds per CLI call
-MAX_BYTES = 1536 * 1024**2       # address-space cap of every child (the stated limit)
-ENGINE_LIMIT = "256M"            # what the engine may plan to allocate
+TIMEOUT = 30  # seconds per CLI call
+MAX_BYTES = 1536 * 1024**2  # address-space cap of every child (the stated limit)
+ENGINE_LIMIT = "256M"  # what the engine may plan to allocate
 
 
 def fuzz(examples: int):
     """Fixed, derandomised examples: CI runs the same cases every time, in bounded time."""
-    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow,
-                                           HealthCheck.function_scoped_fixture])
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="RLIMIT_AS")]
 
-BASE = {"name": "fuzz", "data": {"name": "xor", "n_samples": 64},
-        "model": {"depth": 2, "width": 4}, "training": {"steps": 2, "eval_every": 1}}
+BASE = {
+    "name": "fuzz",
+    "data": {"name": "xor", "n_samples": 64},
+    "model": {"depth": 2, "width": 4},
+    "training": {"steps": 2, "eval_every": 1},
+}
 
 
 def _limit_address_space() -> None:
     import resource
+
     resource.setrlimit(resource.RLIMIT_AS, (MAX_BYTES, MAX_BYTES))
 
 
@@ -60,14 +70,22 @@ def vglab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``python main.py ARGS`` under the time and memory caps (TimeoutExpired = a hang)."""
     env = {**os.environ, "VGLAB_MEMORY_LIMIT": ENGINE_LIMIT}
     env.pop("PYTEST_CURRENT_TEST", None)
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=TIMEOUT,
-                          preexec_fn=_limit_address_space)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        preexec_fn=_limit_address_space,
+    )
 
 
 #: how a message names a config field
-FIELD = re.compile(r"\b(name|description|title|compare|document|data|model|training|logging)"
-                   r"(\.|\[|:)")
+FIELD = re.compile(
+    r"\b(name|description|title|compare|document|data|model|training|logging)"
+    r"(\.|\[|:)"
+)
 
 
 def assert_clean_exit(proc, names: list[str], codes=(0, 2)) -> None:
@@ -100,17 +118,54 @@ def assert_nothing_half_written(folder: Path) -> None:
 # ----------------------------------------------------------------------------- strategies
 
 FIELD_PATHS = sorted(
-    f"{section}.{key}" for section, table in to_dict(ExperimentConfig()).items()
-    if isinstance(table, dict) for key in table
+    f"{section}.{key}"
+    for section, table in to_dict(ExperimentConfig()).items()
+    if isinstance(table, dict)
+    for key in table
 ) + ["name", "description", "model.hidden[0].width", "model.hiden", "training.lr", "compare.vary"]
 
-NASTY = st.sampled_from([
-    math.nan, math.inf, -math.inf, -1, 0, 1, 3, 17, -(10**30), 10**30, 2**31, 2**63 - 1,
-    1e308, -1e308, 1e-320, 0.5, 1e200, "", "x" * 5000, "nan", "relu", "surface", "csv",
-    "mnist", True, [], {}, [[[[1]]]], [1, 2, 3], {"width": -1}, ["model.depth=1,2"],
-])
-VALUES = st.one_of(NASTY, st.integers(), st.floats(), st.text(max_size=30),
-                   st.lists(st.integers(-3, 40), max_size=4))
+NASTY = st.sampled_from(
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        -1,
+        0,
+        1,
+        3,
+        17,
+        -(10**30),
+        10**30,
+        2**31,
+        2**63 - 1,
+        1e308,
+        -1e308,
+        1e-320,
+        0.5,
+        1e200,
+        "",
+        "x" * 5000,
+        "nan",
+        "relu",
+        "surface",
+        "csv",
+        "mnist",
+        True,
+        [],
+        {},
+        [[[[1]]]],
+        [1, 2, 3],
+        {"width": -1},
+        ["model.depth=1,2"],
+    ]
+)
+VALUES = st.one_of(
+    NASTY,
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.lists(st.integers(-3, 40), max_size=4),
+)
 
 
 def _set(doc: dict, path: str, value) -> None:
@@ -142,15 +197,19 @@ def bad_documents(draw) -> tuple[str, str]:
     if draw(st.booleans()):
         try:
             return ".toml", tomli_w.dumps(doc)
-        except (TypeError, ValueError):   # e.g. mixed arrays TOML cannot hold
+        except (TypeError, ValueError):  # e.g. mixed arrays TOML cannot hold
             pass
     return ".json", json.dumps(doc)
 
 
-CELLS = st.one_of(st.sampled_from(["", "nan", "inf", "1e308", "-1e308", "NA", "?", "1,5",
-                                   '"', "x" * 200, "0", "1", "2"]),
-                  st.floats(allow_nan=True).map(repr), st.integers(-5, 5).map(str),
-                  st.text(max_size=8))
+CELLS = st.one_of(
+    st.sampled_from(
+        ["", "nan", "inf", "1e308", "-1e308", "NA", "?", "1,5", '"', "x" * 200, "0", "1", "2"]
+    ),
+    st.floats(allow_nan=True).map(repr),
+    st.integers(-5, 5).map(str),
+    st.text(max_size=8),
+)
 
 
 @st.composite
@@ -179,15 +238,17 @@ def bad_mnist(draw) -> bytes:
     side = draw(st.sampled_from([0, 1, 28]))
     dtype = draw(st.sampled_from(["uint8", "float64", "int64"]))
     x = np.zeros((n, side, side), dtype=dtype)
-    labels = draw(st.sampled_from([np.arange(n) % 10, np.full(n, np.nan), np.full(n, 11),
-                                   np.arange(n + 1)]))
+    labels = draw(
+        st.sampled_from([np.arange(n) % 10, np.full(n, np.nan), np.full(n, 11), np.arange(n + 1)])
+    )
     buf = io.BytesIO()
     np.savez_compressed(buf, x_train=x, y_train=labels, x_test=x, y_test=np.arange(n) % 10)
     raw = buf.getvalue()
-    return raw[:len(raw) // 2] if kind == "truncated" else raw
+    return raw[: len(raw) // 2] if kind == "truncated" else raw
 
 
 # ----------------------------------------------------------------------------- the fuzz tests
+
 
 @fuzz(10)
 @given(document=bad_documents())
@@ -205,9 +266,19 @@ def test_check_bad_configs(tmp_path_factory, document):
 def test_check_bad_csv_files(tmp_path_factory, text, label):
     folder = tmp_path_factory.mktemp("csv")
     (folder / "d.csv").write_text(text, encoding="utf-8")
-    proc = vglab("check", "seed000_deep_activations", "--set", 'data.name="csv"', "--set",
-                 'data.path="d.csv"', "--set", f'data.label_column="{label}"', "--set",
-                 "model.depth=2", cwd=folder)
+    proc = vglab(
+        "check",
+        "seed000_deep_activations",
+        "--set",
+        'data.name="csv"',
+        "--set",
+        'data.path="d.csv"',
+        "--set",
+        f'data.label_column="{label}"',
+        "--set",
+        "model.depth=2",
+        cwd=folder,
+    )
     assert_clean_exit(proc, ["d.csv", "data."], codes=(0, 2))
 
 
@@ -216,22 +287,58 @@ def test_check_bad_csv_files(tmp_path_factory, text, label):
 def test_check_bad_mnist_files(tmp_path_factory, raw):
     folder = tmp_path_factory.mktemp("mnist")
     (folder / "m.npz").write_bytes(raw)
-    proc = vglab("check", "seed000_deep_activations", "--set", 'data.name="mnist"', "--set",
-                 'data.path="m.npz"', "--set", "model.depth=2", cwd=folder)
+    proc = vglab(
+        "check",
+        "seed000_deep_activations",
+        "--set",
+        'data.name="mnist"',
+        "--set",
+        'data.path="m.npz"',
+        "--set",
+        "model.depth=2",
+        cwd=folder,
+    )
     assert_clean_exit(proc, ["m.npz"])
 
 
 @fuzz(3)
-@given(sets=st.lists(st.sampled_from([
-    "model.init_scale=1e200", 'model.init="normal"', "training.learning_rate=1e308",
-    'model.dtype="float32"', 'model.activation="relu"', "training.clip_norm=1e-300",
-    "model.bias_init=1e150", "data.noise=1e300", "training.weight_decay=1e300",
-]), min_size=1, max_size=3, unique=True))
+@given(
+    sets=st.lists(
+        st.sampled_from(
+            [
+                "model.init_scale=1e200",
+                'model.init="normal"',
+                "training.learning_rate=1e308",
+                'model.dtype="float32"',
+                'model.activation="relu"',
+                "training.clip_norm=1e-300",
+                "model.bias_init=1e150",
+                "data.noise=1e300",
+                "training.weight_decay=1e300",
+            ]
+        ),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    )
+)
 def test_short_runs_exit_0_or_3_and_write_whole_files(tmp_path_factory, sets):
     folder = tmp_path_factory.mktemp("run")
     args = [x for s in sets for x in ("--set", s)]
-    proc = vglab("run", "seed000_deep_activations", "--set", "model.depth=2", *args,
-                 "--steps", "2", "--no-plots", "-q", "--out", "out", cwd=folder)
+    proc = vglab(
+        "run",
+        "seed000_deep_activations",
+        "--set",
+        "model.depth=2",
+        *args,
+        "--steps",
+        "2",
+        "--no-plots",
+        "-q",
+        "--out",
+        "out",
+        cwd=folder,
+    )
     assert_clean_exit(proc, ["--set"], codes=(0, 2, 3))
     if proc.returncode == 3:
         assert "diverged at step" in proc.stderr
@@ -243,9 +350,24 @@ def test_bad_out_paths_and_a_mnist_zip_of_junk(tmp_path):
     (tmp_path / "file").write_text("x", encoding="utf-8")
     with zipfile.ZipFile(tmp_path / "z.npz", "w") as z:
         z.writestr("x_train.npy", b"\x93NUMPY" + bytes(100))
-    proc = vglab("run", "seed000_deep_activations", "--steps", "2", "--no-plots",
-                 "--out", "file/sub", cwd=tmp_path)
+    proc = vglab(
+        "run",
+        "seed000_deep_activations",
+        "--steps",
+        "2",
+        "--no-plots",
+        "--out",
+        "file/sub",
+        cwd=tmp_path,
+    )
     assert_clean_exit(proc, ["--out"], codes=(2,))
-    proc = vglab("check", "seed000_deep_activations", "--set", 'data.name="mnist"', "--set",
-                 'data.path="z.npz"', cwd=tmp_path)
+    proc = vglab(
+        "check",
+        "seed000_deep_activations",
+        "--set",
+        'data.name="mnist"',
+        "--set",
+        'data.path="z.npz"',
+        cwd=tmp_path,
+    )
     assert_clean_exit(proc, ["z.npz"], codes=(2,))

@@ -21,10 +21,10 @@ CURVES = activation_curves()
 def test_derivative_equals_finite_differences_of_the_function(name):
     c = CURVES[name]
     h = 1e-5
-    z = c.z[np.abs(c.z) > 0.05]            # away from the kinks at 0 (ReLU, step, SELU...)
+    z = c.z[np.abs(c.z) > 0.05]  # away from the kinks at 0 (ReLU, step, SELU...)
     act = ACTIVATIONS[name]
     numeric = (act.f(z + h, c.param) - act.f(z - h, c.param)) / (2 * h)
-    drawn = np.interp(z, c.z, c.df)       # what the plot shows at those z
+    drawn = np.interp(z, c.z, c.df)  # what the plot shows at those z
     np.testing.assert_allclose(drawn, numeric, rtol=1e-6, atol=1e-6)
     # and the plotted f is the function itself
     np.testing.assert_allclose(c.f, act.f(c.z, c.param) * np.ones_like(c.z))
@@ -35,10 +35,10 @@ def test_max_gradient_is_marked_where_it_is():
     assert sig.max_grad == pytest.approx(0.25)
     assert sig.argmax == pytest.approx(0.0)
     assert CURVES["tanh"].argmax == pytest.approx(0.0)
-    assert CURVES["gelu"].argmax == pytest.approx(1.41, abs=0.02)   # the GELU bump
+    assert CURVES["gelu"].argmax == pytest.approx(1.41, abs=0.02)  # the GELU bump
     assert CURVES["relu"].max_grad == 1.0
     assert CURVES["relu"].argmax is None
-    assert CURVES["softplus"].argmax is None      # approached only as z -> inf
+    assert CURVES["softplus"].argmax is None  # approached only as z -> inf
     assert CURVES["step"].max_grad == 0.0
     assert CURVES["leaky_relu"].param == 0.01
     assert CURVES["prelu"].param == 0.25
@@ -72,7 +72,7 @@ def test_gallery_plots_every_activation_and_times_in_the_background(dialog, qtbo
     rows = g.table_text()
     assert len(rows) == len(ACTIVATIONS)
     relu = next(r for r in rows if r[0] == "ReLU")
-    assert relu[-1].startswith("1.0\u00d7")              # the reference
+    assert relu[-1].startswith("1.0\u00d7")  # the reference
     assert all("ns/value" in r[-1] for r in rows)
     step = next(r for r in rows if r[0].startswith("Step"))
     assert step[4] == "0 (no gradient anywhere)"

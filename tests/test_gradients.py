@@ -30,8 +30,14 @@ def _check(cfg, tol=1e-6):
 @pytest.mark.parametrize("act", list(ACTIVATIONS))
 def test_hidden_layers_match_finite_differences(act, variant):
     # a bias away from 0 keeps z off the kinks (a unit whose inputs are all 0 sits at z = b)
-    cfg = config(**{"model.activation": act, "model.init": "he_normal", "model.bias_init": 0.1,
-                    **VARIANTS[variant]})
+    cfg = config(
+        **{
+            "model.activation": act,
+            "model.init": "he_normal",
+            "model.bias_init": 0.1,
+            **VARIANTS[variant],
+        }
+    )
     analytic = _check(cfg)
     if act == "step" and variant not in ("bn_post", "residual", "weight_decay"):
         # below a step layer nothing can learn: only the output layer gets a gradient
@@ -51,7 +57,7 @@ def test_prelu_slope_gradient_is_checked():
     prob = Problem(cfg)
     analytic = prob.gradient()
     numeric = prob.numeric_gradient()
-    slots = [prob.net.itab[k, 6] for k in range(prob.net.depth)]   # P_OFF column
+    slots = [prob.net.itab[k, 6] for k in range(prob.net.depth)]  # P_OFF column
     assert all(s >= 0 for s in slots)
     assert relative_error(analytic[slots], numeric[slots]) < 1e-6
     assert np.any(analytic[slots] != 0)
@@ -65,10 +71,11 @@ def test_each_layer_matches_numpy_reference_even_when_tiny(act):
     prob.gradient()
     net = prob.net
     ks = range(net.depth + 1)
-    _, dWs, dbs, _ = forward_backward([net.W(k).copy() for k in ks], [net.b(k).copy() for k in ks],
-                                      prob.X, prob.T, act)
+    _, dWs, dbs, _ = forward_backward(
+        [net.W(k).copy() for k in ks], [net.b(k).copy() for k in ks], prob.X, prob.T, act
+    )
     for k in ks:
         assert relative_error(net.dW(k), dWs[k]) < 1e-12, k
         assert relative_error(net.db(k), dbs[k]) < 1e-12, k
-    if act == "sigmoid":   # the point of float64: a vanished gradient is still measured exactly
+    if act == "sigmoid":  # the point of float64: a vanished gradient is still measured exactly
         assert np.linalg.norm(dWs[0]) < 1e-6 * np.linalg.norm(dWs[net.depth - 1])

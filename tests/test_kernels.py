@@ -7,7 +7,7 @@ from engine import kernels as K
 from engine.activations import ACTIVATIONS, get
 from engine.history import Trace
 
-Z = np.linspace(-6, 6, 2401) + 1e-3   # the offset keeps every point off the kinks at 0
+Z = np.linspace(-6, 6, 2401) + 1e-3  # the offset keeps every point off the kinks at 0
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
@@ -55,6 +55,6 @@ def test_trace_keeps_an_evenly_spaced_bounded_record():
     steps, rows = t.view()
     assert len(steps) <= 8
     assert steps[0] == 1
-    assert len(set(np.diff(steps))) == 1          # evenly spaced
+    assert len(set(np.diff(steps))) == 1  # evenly spaced
     assert np.array_equal(rows[:, 0], steps)
     assert t.nbytes == 8 * 8 + 8 * 2 * 8

@@ -24,20 +24,21 @@ from gui import teaching
 from gui.lessons import LESSONS_PATH, Lesson, LessonPanel, load_lessons
 
 LESSONS = {lesson.id: lesson for lesson in load_lessons()}
-EPOCH = 45          # steps per epoch of the bundled digits at batch 32 (eval_every = 45)
-G, DEAD, FP, INCOMING = (LAYER_METRICS.index(m)
-                         for m in ("grad_norm", "dead", "fprime_mean", "incoming_norm"))
+EPOCH = 45  # steps per epoch of the bundled digits at batch 32 (eval_every = 45)
+G, DEAD, FP, INCOMING = (
+    LAYER_METRICS.index(m) for m in ("grad_norm", "dead", "fprime_mean", "incoming_norm")
+)
 
 
 @dataclass
 class Run:
     """What a headless run recorded: per-layer metrics at every step, evaluations per epoch."""
 
-    steps: np.ndarray        # (n,) step numbers
-    layers: np.ndarray       # (n, L+1, n_metrics)
-    scalars: np.ndarray      # (n, 4) loss, accuracy, grad_global_norm, learning_rate
-    eval_steps: np.ndarray   # (m,)
-    test_acc: np.ndarray     # (m,)
+    steps: np.ndarray  # (n,) step numbers
+    layers: np.ndarray  # (n, L+1, n_metrics)
+    scalars: np.ndarray  # (n, 4) loss, accuracy, grad_global_norm, learning_rate
+    eval_steps: np.ndarray  # (m,)
+    test_acc: np.ndarray  # (m,)
     divergence: object
 
     def at(self, step: int, metric: int) -> np.ndarray:
@@ -82,9 +83,17 @@ def geometric_mean(x: np.ndarray) -> float:
 
 # ----------------------------------------------------------------------------- the file
 
+
 def test_seven_lessons_in_the_order_of_the_issue():
-    assert list(LESSONS) == ["sigmoid", "tanh", "relu_he", "batch_norm", "residual",
-                             "exploding", "dying_relu"]
+    assert list(LESSONS) == [
+        "sigmoid",
+        "tanh",
+        "relu_he",
+        "batch_norm",
+        "residual",
+        "exploding",
+        "dying_relu",
+    ]
 
 
 @pytest.mark.parametrize("lesson", LESSONS.values(), ids=list(LESSONS))
@@ -93,7 +102,7 @@ def test_every_lesson_loads_and_runs_a_few_steps(lesson: Lesson):
     s = Session(cfg)
     assert s.run(3) == 3 or s.diverged
     assert np.isfinite(s.snapshot(with_history=False).layers["grad_norm"]).all()
-    if lesson.compare:      # the comparison it offers is a valid one
+    if lesson.compare:  # the comparison it offers is a valid one
         assert 2 <= len(expand_variants(cfg, lesson.compare)) <= 8
 
 
@@ -107,8 +116,10 @@ def test_lesson_text_is_short(lesson: Lesson):
 
 def test_a_broken_lessons_file_names_the_lesson_and_field(tmp_path):
     path = tmp_path / "lessons.toml"
-    path.write_text('[[lesson]]\nid = "a"\ntitle = "A"\npreset = "residual"\ntext = 1\n'
-                    'wach = "x"\n', encoding="utf-8")
+    path.write_text(
+        '[[lesson]]\nid = "a"\ntitle = "A"\npreset = "residual"\ntext = 1\nwach = "x"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as e:
         load_lessons(path)
     msg = str(e.value)
@@ -129,43 +140,62 @@ def test_an_unknown_preset_is_reported_with_the_lesson():
 
 # ----------------------------------------------------------------------------- 1. sigmoid
 
+
 def test_lesson_sigmoid_gradient_shrinks_about_4x_per_layer():
-    says("sigmoid", "sigmoid' is at most 0.25", "mean is 0.21-0.24 in every layer",
-         "about 4x per layer", "about 4e-6", "chance (about 0.1) for the first ten epochs")
+    says(
+        "sigmoid",
+        "sigmoid' is at most 0.25",
+        "mean is 0.21-0.24 in every layer",
+        "about 4x per layer",
+        "about 4e-6",
+        "chance (about 0.1) for the first ten epochs",
+    )
     r = lesson_run("sigmoid")
     for step in (1, 10 * EPOCH):
         fp = r.at(step, FP)[:-1]
         assert np.all((fp >= 0.205) & (fp <= 0.245)), fp
         g = r.at(step, G)[:-1]
-        assert 0.2 < geometric_mean(g[:-1] / g[1:]) < 0.3       # ~1/4 per layer
+        assert 0.2 < geometric_mean(g[:-1] / g[1:]) < 0.3  # ~1/4 per layer
     assert 2e-6 < r.ratio(1) < 8e-6
-    assert np.all(r.test_acc < 0.15)                             # 10 classes: chance = 0.1
+    assert np.all(r.test_acc < 0.15)  # 10 classes: chance = 0.1
     assert all(r.ratio(s) < 1e-5 for s in (EPOCH, 5 * EPOCH, 10 * EPOCH))
 
 
 # ----------------------------------------------------------------------------- 2. tanh
 
+
 def test_lesson_tanh_every_layer_learns():
-    says("tanh", "between 0.5 and 1 in every layer", "about 0.9 of hidden 10's",
-         "passes 0.9 within two epochs", "falls below 1 within the first epoch",
-         "sigmoid's stays at 2.3")
+    says(
+        "tanh",
+        "between 0.5 and 1 in every layer",
+        "about 0.9 of hidden 10's",
+        "passes 0.9 within two epochs",
+        "falls below 1 within the first epoch",
+        "sigmoid's stays at 2.3",
+    )
     r = lesson_run("tanh")
     for step in (1, EPOCH, 5 * EPOCH, 10 * EPOCH):
         fp = r.at(step, FP)[:-1]
         assert np.all((fp > 0.5) & (fp < 1.0)), (step, fp)
     assert 0.8 < r.ratio(1) < 1.0
     assert r.test_at_epoch(2) > 0.9
-    assert r.scalars[EPOCH - 10:EPOCH, 0].mean() < 1.0
+    assert r.scalars[EPOCH - 10 : EPOCH, 0].mean() < 1.0
     sig = lesson_run("sigmoid")
-    assert 2.25 < sig.scalars[EPOCH - 10:EPOCH, 0].mean() < 2.35
+    assert 2.25 < sig.scalars[EPOCH - 10 : EPOCH, 0].mean() < 2.35
 
 
 # ----------------------------------------------------------------------------- 3. ReLU + He
 
+
 def test_lesson_relu_he_keeps_the_gradient():
-    says("relu_he", "mean |f'| is 0.35-0.6 per layer", "about 0.8 of hidden 10's",
-         "about 0.97 in ten epochs", "a few units output 0",
-         "Xavier init trains about as well")
+    says(
+        "relu_he",
+        "mean |f'| is 0.35-0.6 per layer",
+        "about 0.8 of hidden 10's",
+        "about 0.97 in ten epochs",
+        "a few units output 0",
+        "Xavier init trains about as well",
+    )
     r = lesson_run("relu_he")
     fp = r.at(1, FP)[:-1]
     assert np.all((fp >= 0.35) & (fp <= 0.6)), fp
@@ -179,10 +209,16 @@ def test_lesson_relu_he_keeps_the_gradient():
 
 # ----------------------------------------------------------------------------- 4. batch norm
 
+
 def test_lesson_batch_norm_flattens_the_gradient():
-    says("batch_norm", "about 2e-12 of hidden 20's", "still about 0.21",
-         "first/last ratio about 2.5", "stays at chance for about five epochs",
-         "about 0.89 by epoch ten")
+    says(
+        "batch_norm",
+        "about 2e-12 of hidden 20's",
+        "still about 0.21",
+        "first/last ratio about 2.5",
+        "stays at chance for about five epochs",
+        "about 0.89 by epoch ten",
+    )
     plain = run("batch_norm", (), steps=1)
     assert 1e-12 < plain.ratio(1) < 4e-12
     r = lesson_run("batch_norm")
@@ -190,7 +226,7 @@ def test_lesson_batch_norm_flattens_the_gradient():
     assert np.all(np.abs(fp - 0.21) < 0.015), fp
     assert 2.0 < r.ratio(1) < 3.0
     g = r.at(1, G)[:-1]
-    assert np.all((g[:-1] / g[1:] > 0.8) & (g[:-1] / g[1:] < 1.25))   # the same order
+    assert np.all((g[:-1] / g[1:] > 0.8) & (g[:-1] / g[1:] < 1.25))  # the same order
     assert all(r.test_at_epoch(e) < 0.15 for e in range(1, 6))
     assert r.test_at_epoch(7) > 0.2
     assert 0.85 < r.test_at_epoch(10) < 0.93
@@ -198,11 +234,17 @@ def test_lesson_batch_norm_flattens_the_gradient():
 
 # ----------------------------------------------------------------------------- 5. residual
 
+
 def test_lesson_residual_carries_the_gradient_past_flat_sigmoids():
-    says("residual", "about 0.1 of hidden 20's", "(2e-12 without)",
-         "last ten sigmoids are nearly flat (mean |f'| below 0.1)",
-         "passes 0.9 within two epochs", "nearly constant from hidden 20 down to hidden 1",
-         "shrinks about 4x per layer")
+    says(
+        "residual",
+        "about 0.1 of hidden 20's",
+        "(2e-12 without)",
+        "last ten sigmoids are nearly flat (mean |f'| below 0.1)",
+        "passes 0.9 within two epochs",
+        "nearly constant from hidden 20 down to hidden 1",
+        "shrinks about 4x per layer",
+    )
     r = lesson_run("residual", steps=2 * EPOCH)
     assert 0.05 < r.ratio(1) < 0.2
     assert np.all(r.at(1, FP)[10:20] < 0.1)
@@ -217,11 +259,17 @@ def test_lesson_residual_carries_the_gradient_past_flat_sigmoids():
 
 # ----------------------------------------------------------------------------- 6. exploding
 
+
 def test_lesson_exploding_diverges_and_clipping_trains():
-    says("exploding", "50-115 per layer", "about 300, then 1e5, then 1e21",
-         "diverges at step 5 when hidden 2's pre-activations overflow",
-         "about 0.8 test accuracy in ten epochs", "about 0.93 with clip_norm = 5",
-         "only the unclipped run diverges")
+    says(
+        "exploding",
+        "50-115 per layer",
+        "about 300, then 1e5, then 1e21",
+        "diverges at step 5 when hidden 2's pre-activations overflow",
+        "about 0.8 test accuracy in ten epochs",
+        "about 0.93 with clip_norm = 5",
+        "only the unclipped run diverges",
+    )
     r = lesson_run("exploding")
     g = r.at(1, G)
     assert np.all((g > 45) & (g < 120)), g
@@ -243,11 +291,19 @@ def test_lesson_exploding_diverges_and_clipping_trains():
 
 # ----------------------------------------------------------------------------- 7. dying ReLU
 
+
 def test_lesson_dying_relu_and_its_cures():
-    says("dying_relu", "30-70% of the units of hidden 2-6 are dead",
-         "about 9 mini-batches in 10", "every weight gradient is then exactly 0",
-         "stays at chance", "slope 0.01", "has no dead units", "reaches about 0.96",
-         "after about six epochs")
+    says(
+        "dying_relu",
+        "30-70% of the units of hidden 2-6 are dead",
+        "about 9 mini-batches in 10",
+        "every weight gradient is then exactly 0",
+        "stays at chance",
+        "slope 0.01",
+        "has no dead units",
+        "reaches about 0.96",
+        "after about six epochs",
+    )
     r = lesson_run("dying_relu")
     dead1 = r.at(1, DEAD)[1:-1]
     assert np.all((dead1 >= 0.3) & (dead1 <= 0.7)), dead1
@@ -255,7 +311,7 @@ def test_lesson_dying_relu_and_its_cures():
     h6_dead = r.layers[later, -2, DEAD] == 1.0
     all_zero = np.all(r.layers[later, :, G] == 0.0, axis=1)
     assert 0.8 < h6_dead.mean() < 0.97
-    assert np.all(all_zero[h6_dead])          # whenever hidden 6 is dead, nothing learns
+    assert np.all(all_zero[h6_dead])  # whenever hidden 6 is dead, nothing learns
     assert np.all(r.test_acc < 0.15)
     preset = LESSONS["dying_relu"].preset
     leaky = run(preset, ("model.activation=leaky_relu",))
@@ -268,6 +324,7 @@ def test_lesson_dying_relu_and_its_cures():
 
 
 # ----------------------------------------------------------------------------- the panel
+
 
 def test_panel_steps_through_the_lessons(qtbot):
     lessons = list(LESSONS.values())
@@ -319,6 +376,7 @@ def test_lesson_text_with_a_less_than_sign_shows_in_full(qtbot):
 
 # ----------------------------------------------------------------------------- install
 
+
 class _Window(QMainWindow):
     """A main window that can load an experiment (as the app's is asked to)."""
 
@@ -335,7 +393,7 @@ def test_install_adds_the_menus_and_lessons_set_up_the_window(qtbot):
     w = _Window()
     qtbot.addWidget(w)
     teaching.install(w)
-    teaching.install(w)                       # a second call changes nothing
+    teaching.install(w)  # a second call changes nothing
     assert [a.text() for a in w.menuBar().actions()] == ["&Tools", "&Lessons", "&Help"]
     tools = w.menuBar().actions()[0].menu()
     assert [a.text() for a in tools.actions()] == ["&Compare\u2026", "Activation &gallery"]
@@ -343,7 +401,7 @@ def test_install_adds_the_menus_and_lessons_set_up_the_window(qtbot):
     w.teaching.lesson_config.connect(announced.append)
     entries = w.teaching.actions["lessons"].actions()
     assert len([a for a in entries if not a.isSeparator()]) == len(LESSONS) + 1
-    entries[1].trigger()                      # lesson 2
+    entries[1].trigger()  # lesson 2
     assert w.loaded == announced == [LESSONS["tanh"].config()]
     assert w.teaching.lesson_panel.index == 1
     assert not w.teaching.lesson_dock.isHidden()

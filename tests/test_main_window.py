@@ -34,6 +34,7 @@ def latest(w: MainWindow):
 
 def has_data(panel) -> bool:
     """Does the panel's plot hold any drawn data (curve points, image, bars)?"""
+
     def filled(item) -> bool:
         if isinstance(item, pg.PlotDataItem | pg.PlotCurveItem):
             return item.xData is not None and len(item.xData) > 0
@@ -42,6 +43,7 @@ def has_data(panel) -> bool:
         if isinstance(item, pg.BarGraphItem):
             return item.opts.get("height") is not None and len(item.opts["height"]) > 0
         return False
+
     return any(filled(item) for item in panel.plot.getPlotItem().items)
 
 
@@ -83,18 +85,24 @@ def test_learning_rate_change_is_live(qtbot, window):
 
 
 def test_step_phase_highlights_each_layer_and_shows_the_phase(qtbot, window):
-    expected = ([("forward", k) for k in range(DEPTH + 1)] + [("loss", DEPTH)]
-                + [("backward", k) for k in range(DEPTH, -1, -1)])
+    expected = (
+        [("forward", k) for k in range(DEPTH + 1)]
+        + [("loss", DEPTH)]
+        + [("backward", k) for k in range(DEPTH, -1, -1)]
+    )
     for i, (phase, layer) in enumerate(expected):
         window.act_phase.trigger()
-        qtbot.waitUntil(lambda i=i, where=(layer, phase):
-                        latest(window).snapshot.phase_result is not None
-                        and latest(window).snapshot.phase_result.index == i
-                        and window.diagram.canvas.highlight == where,
-                        timeout=TIMEOUT)
+        qtbot.waitUntil(
+            lambda i=i, where=(layer, phase): (
+                latest(window).snapshot.phase_result is not None
+                and latest(window).snapshot.phase_result.index == i
+                and window.diagram.canvas.highlight == where
+            ),
+            timeout=TIMEOUT,
+        )
         assert f"phase {phase}" in window.readout.text()
     assert "backward hidden 1" in window.readout.text()
-    window.act_phase.trigger()      # the update ends the step
+    window.act_phase.trigger()  # the update ends the step
     qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: window.diagram.canvas.highlight == (-1, None), timeout=TIMEOUT)
     assert "phase idle" in window.readout.text()
@@ -112,8 +120,10 @@ def test_keyboard_shortcuts_drive_the_transport(qtbot, window):
     qtbot.keyClick(window.diagram, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: latest(window).snapshot.phase == "forward", timeout=TIMEOUT)
     qtbot.keyClick(window.diagram, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: latest(window).snapshot.step == 0
-                    and latest(window).snapshot.phase == "idle", timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: latest(window).snapshot.step == 0 and latest(window).snapshot.phase == "idle",
+        timeout=TIMEOUT,
+    )
 
 
 def test_play_updates_every_plot(qtbot, window):
@@ -127,7 +137,7 @@ def test_play_updates_every_plot(qtbot, window):
     for panel in (window.gradient_chart, window.heatmap, window.loss_plot, window.delta_hist):
         qtbot.waitUntil(lambda p=panel: has_data(p), timeout=TIMEOUT)
     assert "step 0" not in window.readout.text()
-    window.docks["accuracy"].raise_()          # a tab brought to the front catches up
+    window.docks["accuracy"].raise_()  # a tab brought to the front catches up
     qtbot.waitUntil(lambda: has_data(window.accuracy_plot), timeout=TIMEOUT)
     window.docks["boundary"].raise_()
     qtbot.waitUntil(lambda: has_data(window.boundary), timeout=TIMEOUT)
@@ -135,7 +145,7 @@ def test_play_updates_every_plot(qtbot, window):
 
 def test_clicking_a_layer_selects_it_for_the_inspector(qtbot, window):
     canvas = window.diagram.canvas
-    x = int(canvas.layout_geometry().xs[2])          # column 2 = hidden 2
+    x = int(canvas.layout_geometry().xs[2])  # column 2 = hidden 2
     y = int(canvas.layout_geometry().ys[2][0])
     with qtbot.waitSignal(window.diagram.layer_clicked, timeout=TIMEOUT) as clicked:
         qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
@@ -171,8 +181,10 @@ def test_export_plots_writes_valid_png_and_svg_for_every_panel(qtbot, window, tm
 def test_export_to_a_missing_folder_reports_and_writes_nothing(window, tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
-    monkeypatch.setattr("gui.main_window.QFileDialog.getExistingDirectory",
-                        lambda *a, **k: str(tmp_path / "missing"))
+    monkeypatch.setattr(
+        "gui.main_window.QFileDialog.getExistingDirectory",
+        lambda *a, **k: str(tmp_path / "missing"),
+    )
     window.export_plots_dialog()
     assert len(shown) == 1
     assert str(tmp_path / "missing") in shown[0]
@@ -183,8 +195,9 @@ def test_export_to_a_missing_folder_reports_and_writes_nothing(window, tmp_path,
 
 def test_window_png_and_metrics_csv(qtbot, window, tmp_path):
     window.act_epoch.trigger()
-    qtbot.waitUntil(lambda: latest(window).snapshot.epoch == 1 and not latest(window).running,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: latest(window).snapshot.epoch == 1 and not latest(window).running, timeout=TIMEOUT
+    )
     qtbot.waitUntil(lambda: window._drawn_serial == latest(window).serial, timeout=TIMEOUT)
     png = tmp_path / "window.png"
     export.export_widget_png(window, png)
@@ -243,7 +256,7 @@ def test_unwritable_config_path_is_reported(window, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert not window.save_config(str(blocker / "exp.toml"))   # a file is in the way
+    assert not window.save_config(str(blocker / "exp.toml"))  # a file is in the way
     assert len(shown) == 1
     assert str(blocker / "exp.toml") in shown[0]
 
@@ -255,12 +268,17 @@ def test_every_plot_has_an_export_context_menu(qtbot, window, tmp_path, monkeypa
     monkeypatch.setattr(window, "_plot_menu", lambda stem, panel, pos: asked.append(stem))
     for panel in window.plot_panels().values():
         where = QPoint(40, 40)
-        QApplication.sendEvent(panel.plot.viewport(), QContextMenuEvent(
-            QContextMenuEvent.Reason.Mouse, where, panel.plot.viewport().mapToGlobal(where)))
+        QApplication.sendEvent(
+            panel.plot.viewport(),
+            QContextMenuEvent(
+                QContextMenuEvent.Reason.Mouse, where, panel.plot.viewport().mapToGlobal(where)
+            ),
+        )
     assert asked == list(window.plot_panels())
     target = tmp_path / "loss.svg"
-    monkeypatch.setattr("gui.main_window.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(
+        "gui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "")
+    )
     menu = window.plot_menu("loss", window.loss_plot)
     texts = [a.text() for a in menu.actions()]
     assert "Export as PNG\u2026" in texts
@@ -300,8 +318,14 @@ def test_app_main_opens_the_window_and_exits_cleanly():
     once per process)."""
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run([sys.executable, "-c", APP_SCRIPT], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", APP_SCRIPT],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TITLE Vanishing Gradient Lab \u2014 deep-sigmoid" in done.stdout
     assert "Pre&sets" in done.stdout

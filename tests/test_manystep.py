@@ -42,12 +42,24 @@ CONFIGS = [
     # dropout, and a short last batch (96 examples in batches of 20)
     {"model.dropout": 0.3, "training.batch_size": 20, "training.optimizer": "nesterov"},
     {"model.batch_norm": "pre", "training.optimizer": "adam"},
-    {"model.batch_norm": "post", "model.residual": True, "training.clip_norm": 0.1,
-     "training.optimizer": "momentum"},
-    {"model.activation": "prelu", "training.optimizer": "rmsprop", "training.clip_value": 0.05,
-     "training.weight_decay": 1e-3},
-    {"model.dtype": "float32", "model.activation": "tanh", "training.optimizer": "adam",
-     "model.dropout": 0.1},
+    {
+        "model.batch_norm": "post",
+        "model.residual": True,
+        "training.clip_norm": 0.1,
+        "training.optimizer": "momentum",
+    },
+    {
+        "model.activation": "prelu",
+        "training.optimizer": "rmsprop",
+        "training.clip_value": 0.05,
+        "training.weight_decay": 1e-3,
+    },
+    {
+        "model.dtype": "float32",
+        "model.activation": "tanh",
+        "training.optimizer": "adam",
+        "model.dropout": 0.1,
+    },
     {"model.loss": "sigmoid_bce", "model.activation": "gelu", "training.batch_size": 7},
 ]
 
@@ -72,8 +84,9 @@ def test_run_equals_single_fused_steps(changes):
 
 def test_regression_run_equals_single_steps():
     data = toy_dataset(task="regression")
-    single, many = _pair(data, **{"model.loss": "mse", "training.eval_every": "auto",
-                                  "training.batch_size": 10})
+    single, many = _pair(
+        data, **{"model.loss": "mse", "training.eval_every": "auto", "training.batch_size": 10}
+    )
     for _ in range(123):
         single.step()
     many.run(123)
@@ -101,15 +114,28 @@ def test_run_returns_to_python_once_per_chunk(monkeypatch):
     assert calls["one"] + calls["many"] < 50
 
 
-@pytest.mark.parametrize(("changes", "step", "where"), [
-    # (config, the step it diverges at, "phase layer") as found by single steps
-    ({"training.learning_rate": 3.0, "model.activation": "relu"}, 222, "loss 3"),
-    ({"training.learning_rate": 1.0, "model.activation": "relu", "model.dtype": "float32"},
-     9, "backward 1"),
-    ({"training.learning_rate": 1.0, "model.activation": "identity"}, 6, "forward 1"),
-    ({"training.learning_rate": 1e150, "model.activation": "identity",
-      "model.dtype": "float32"}, 1, "update 0"),
-])
+@pytest.mark.parametrize(
+    ("changes", "step", "where"),
+    [
+        # (config, the step it diverges at, "phase layer") as found by single steps
+        ({"training.learning_rate": 3.0, "model.activation": "relu"}, 222, "loss 3"),
+        (
+            {"training.learning_rate": 1.0, "model.activation": "relu", "model.dtype": "float32"},
+            9,
+            "backward 1",
+        ),
+        ({"training.learning_rate": 1.0, "model.activation": "identity"}, 6, "forward 1"),
+        (
+            {
+                "training.learning_rate": 1e150,
+                "model.activation": "identity",
+                "model.dtype": "float32",
+            },
+            1,
+            "update 0",
+        ),
+    ],
+)
 def test_divergence_mid_chunk_reports_the_same_step_phase_and_layer(changes, step, where):
     data = toy_dataset(task="regression")
     changes = {"model.loss": "mse", "training.eval_every": 4, **changes}
@@ -117,8 +143,10 @@ def test_divergence_mid_chunk_reports_the_same_step_phase_and_layer(changes, ste
     done = 0
     while single.step():
         done += 1
-    assert (single.divergence.step, f"{single.divergence.phase} {single.divergence.layer}") \
-        == (step, where)
+    assert (single.divergence.step, f"{single.divergence.phase} {single.divergence.layer}") == (
+        step,
+        where,
+    )
     assert many.run(1000) == done == step - 1
     _assert_same(single, many)
     assert many.run(10) == 0
@@ -147,10 +175,8 @@ def test_seconds_bounds_a_run():
 
 def test_watch_stops_after_the_first_step_below_the_threshold():
     single, many = _pair(**{"training.learning_rate": 0.5})
-    threshold = float(np.median([single.step() and single.mtab[0, K.M_GW]
-                                 for _ in range(60)]))
-    first = 1 + next(i for i, g in enumerate(single.trace.view()[1][:, 0, K.M_GW])
-                     if g < threshold)
+    threshold = float(np.median([single.step() and single.mtab[0, K.M_GW] for _ in range(60)]))
+    first = 1 + next(i for i, g in enumerate(single.trace.view()[1][:, 0, K.M_GW]) if g < threshold)
     assert many.run(60, watch=(0, "grad_norm", threshold)) == first
     assert many.step_count == first
 
@@ -160,10 +186,16 @@ def test_compare_run_equals_lock_steps():
     from engine.presets import load_preset
 
     base = load_preset("exploding_clipping")
-    variants = {"no clip": {}, "clip 1": {"training.clip_norm": 1.0},
-                # its units die: the first layer's gradient vanishes at step 37
-                "dying": {"model.bias_init": -0.2, "training.clip_norm": 5.0,
-                          "training.learning_rate": 1.0}}
+    variants = {
+        "no clip": {},
+        "clip 1": {"training.clip_norm": 1.0},
+        # its units die: the first layer's gradient vanishes at step 37
+        "dying": {
+            "model.bias_init": -0.2,
+            "training.clip_norm": 5.0,
+            "training.learning_rate": 1.0,
+        },
+    }
     a, b = CompareSession(base, variants), CompareSession(base, variants)
     n = 0
     while n < 60 and a.step():
@@ -178,7 +210,8 @@ def test_compare_run_equals_lock_steps():
 
 
 def test_single_steps_while_the_many_step_kernel_compiles_in_the_background(
-        monkeypatch, kernel_calls):
+    monkeypatch, kernel_calls
+):
     """warm_up leaves train_steps to a thread (a cold compile doubles the wait for the first
     frame otherwise); until it is ready run takes the same steps one at a time."""
     data = toy_dataset()
@@ -209,7 +242,7 @@ def test_warm_up_compiles_the_many_step_kernel_in_a_thread(monkeypatch):
 
 # ----------------------------------------------------------------------------- GUI workers
 
-TIMEOUT = 20_000   # ms: a cold Numba cache compiles first
+TIMEOUT = 20_000  # ms: a cold Numba cache compiles first
 
 
 @pytest.fixture
@@ -231,8 +264,7 @@ def _gui_config():
     return config(**{"data.name": "spiral", "data.n_samples": 200, "training.eval_every": 200})
 
 
-def test_gui_worker_at_max_speed_runs_compiled_chunks_and_keeps_its_frame_rate(
-        qtbot, kernel_calls):
+def test_gui_worker_at_max_speed_runs_compiled_chunks_and_keeps_its_frame_rate(qtbot, kernel_calls):
     from gui.controller import Controller
 
     c = Controller(_gui_config())
@@ -242,14 +274,13 @@ def test_gui_worker_at_max_speed_runs_compiled_chunks_and_keeps_its_frame_rate(
         frames = []
         c.snapshot_ready.connect(frames.append)
         c.play()
-        qtbot.waitUntil(lambda: bool(frames) and frames[-1].snapshot.step > 2000,
-                        timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: bool(frames) and frames[-1].snapshot.step > 2000, timeout=TIMEOUT)
         t0, n0 = len(frames), frames[-1].snapshot.step
         qtbot.wait(1000)
         c.pause()
         qtbot.waitUntil(lambda: not c.running, timeout=TIMEOUT)
         playing = [f for f in frames[t0:] if f.running]
-        assert len(playing) >= 8            # frames keep coming while the chunks run
+        assert len(playing) >= 8  # frames keep coming while the chunks run
         steps = playing[-1].snapshot.step - n0
         assert steps > 0
         # most steps go through the many-step kernel, many per call (the rest are the
@@ -269,8 +300,9 @@ def test_compare_worker_advances_through_compiled_chunks(qtbot, kernel_calls):
         with qtbot.waitSignal(c.built, timeout=TIMEOUT):
             c.build(_gui_config(), ["model.activation=sigmoid,tanh"])
         c.advance(500)
-        qtbot.waitUntil(lambda: (f := c.latest) is not None and f.step == 500
-                        and not f.running, timeout=TIMEOUT)
+        qtbot.waitUntil(
+            lambda: (f := c.latest) is not None and f.step == 500 and not f.running, timeout=TIMEOUT
+        )
         assert {s.step for s in c.latest.snapshots.values()} == {500}
         # all but the few steps that grow the history (they go through step())
         assert kernel_calls["steps"] > 0.95 * 2 * 500

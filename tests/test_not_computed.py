@@ -34,7 +34,7 @@ def test_snapshot_marks_what_each_phase_computed():
     for metric in LAYER_METRICS:
         assert not snap.is_computed(metric).any(), metric
         assert np.isnan(snap.layers[metric]).all(), metric
-    s.step_phase()                                   # forward hidden 1
+    s.step_phase()  # forward hidden 1
     snap = s.snapshot()
     assert snap.is_computed("fprime_mean").tolist() == [True, False, False, False]
     assert not snap.is_computed("grad_norm").any()
@@ -55,16 +55,17 @@ def test_snapshot_marks_what_each_phase_computed():
 
 
 def test_fused_step_that_diverges_marks_the_phases_up_to_the_failure():
-    s = Session(tiny(**{"model.init": "normal", "model.init_scale": 1e200,
-                          "model.activation": "relu"}))
+    s = Session(
+        tiny(**{"model.init": "normal", "model.init_scale": 1e200, "model.activation": "relu"})
+    )
     assert not s.step()
     snap = s.snapshot()
     d = snap.divergence
     assert d is not None
     assert d.phase == "forward"
     fwd = snap.is_computed("z_mean")
-    assert fwd[:d.layer + 1].all()
-    assert not fwd[d.layer + 1:].any()
+    assert fwd[: d.layer + 1].all()
+    assert not fwd[d.layer + 1 :].any()
     assert not snap.is_computed("grad_norm").any()
 
 
@@ -93,24 +94,30 @@ def test_gradient_chart_draws_nothing_for_values_not_computed(qtbot):
 def test_diagram_prints_a_dash_not_nan_for_layers_not_computed(qtbot):
     d = NetworkDiagram()
     qtbot.addWidget(d)
-    d.set_architecture([2, 8, 8, 8, 3], ["", "sigmoid", "sigmoid", "sigmoid", "linear"],
-                       ["input", *labels(DEPTH)])
+    d.set_architecture(
+        [2, 8, 8, 8, 3], ["", "sigmoid", "sigmoid", "sigmoid", "linear"], ["input", *labels(DEPTH)]
+    )
     assert d.canvas.norm_texts == [NOT_COMPUTED] * (DEPTH + 1)
     nan = np.full(DEPTH + 1, np.nan)
     d.set_data(nan, None, computed=np.zeros(DEPTH + 1, bool))
     assert d.canvas.norm_texts == [NOT_COMPUTED] * (DEPTH + 1)
-    d.set_data(np.array([np.nan, np.nan, 2e-3, 1.0]), None,
-               computed=np.array([False, False, True, True]))
+    d.set_data(
+        np.array([np.nan, np.nan, 2e-3, 1.0]), None, computed=np.array([False, False, True, True])
+    )
     assert d.canvas.norm_texts == [NOT_COMPUTED, NOT_COMPUTED, "2.0e-03", "1.0e+00"]
-    d.set_data(np.array([np.nan, np.inf, 2e-3, 1.0]), None)     # diverged: say so
+    d.set_data(np.array([np.nan, np.inf, 2e-3, 1.0]), None)  # diverged: say so
     assert d.canvas.norm_texts[:2] == ["NaN", "inf"]
 
 
 def test_inspector_dash_for_not_computed_nan_for_a_real_nan(qtbot):
     ins = Inspector()
     qtbot.addWidget(ins)
-    ins.set_data("hidden 1", "sigmoid", {"W": (2, 8)},
-                 {"grad_norm": None, "delta_norm": float("nan"), "fprime_mean": 0.2})
+    ins.set_data(
+        "hidden 1",
+        "sigmoid",
+        {"W": (2, 8)},
+        {"grad_norm": None, "delta_norm": float("nan"), "fprime_mean": 0.2},
+    )
     shown = ins.values()
     assert shown["grad_norm"] == DASH
     assert shown["delta_norm"] == "NaN"
@@ -145,10 +152,14 @@ def test_window_mid_step_phase_draws_only_the_layers_reached(qtbot, window):
     n = (DEPTH + 1) + 1 + 2
     for i in range(n):
         window.act_phase.trigger()
-        qtbot.waitUntil(lambda i=i: window.controller.latest.snapshot.phase_result is not None
-                        and window.controller.latest.snapshot.phase_result.index == i
-                        and window._drawn_serial == window.controller.latest.serial,
-                        timeout=TIMEOUT)
+        qtbot.waitUntil(
+            lambda i=i: (
+                window.controller.latest.snapshot.phase_result is not None
+                and window.controller.latest.snapshot.phase_result.index == i
+                and window._drawn_serial == window.controller.latest.serial
+            ),
+            timeout=TIMEOUT,
+        )
         no_nan_shown(window)
     x, y = window.gradient_chart.series_points("||dL/dW_k||")
     assert x.tolist() == [2.0, 3.0]
@@ -156,13 +167,17 @@ def test_window_mid_step_phase_draws_only_the_layers_reached(qtbot, window):
     texts = window.diagram.canvas.norm_texts
     assert texts[:2] == [NOT_COMPUTED] * 2
     assert NOT_COMPUTED not in texts[2:]
-    shown = window.inspector.values()                 # hidden 1: forward done, backward not
+    shown = window.inspector.values()  # hidden 1: forward done, backward not
     assert shown["fprime_mean"] != DASH
     assert shown["grad_norm"] == DASH
-    window.act_step.trigger()                          # finish the step: everything drawn
-    qtbot.waitUntil(lambda: window.controller.latest.snapshot.step == 1
-                    and window._drawn_serial == window.controller.latest.serial,
-                    timeout=TIMEOUT)
+    window.act_step.trigger()  # finish the step: everything drawn
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.latest.snapshot.step == 1
+            and window._drawn_serial == window.controller.latest.serial
+        ),
+        timeout=TIMEOUT,
+    )
     assert window.gradient_chart.series_points("||dL/dW_k||")[0].tolist() == [0, 1, 2, 3]
     assert NOT_COMPUTED not in window.diagram.canvas.norm_texts
     no_nan_shown(window)

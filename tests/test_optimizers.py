@@ -25,12 +25,12 @@ def _reference(name, p, grads, t):
             m = mu * m - lr * g
             p += mu * m - lr * g
         elif name == "rmsprop":
-            v = rho * v + (1 - rho) * g ** 2
+            v = rho * v + (1 - rho) * g**2
             p -= lr * g / (np.sqrt(v) + eps)
         else:
             m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g ** 2
-            p -= lr * np.sqrt(1 - b2 ** step) / (1 - b1 ** step) * m / (np.sqrt(v) + eps)
+            v = b2 * v + (1 - b2) * g**2
+            p -= lr * np.sqrt(1 - b2**step) / (1 - b1**step) * m / (np.sqrt(v) + eps)
     return p
 
 
@@ -46,8 +46,9 @@ def _run_updates(t: TrainingConfig, net, grads):
     for step, g in enumerate(grads, start=1):
         net.grads[:] = g
         opt.begin_step(step)
-        assert K.update(net.params, net.grads, opt.m, opt.v, net.itab, mtab, opt.hp, ip, out,
-                        status)
+        assert K.update(
+            net.params, net.grads, opt.m, opt.v, net.itab, mtab, opt.hp, ip, out, status
+        )
     return mtab, out
 
 
@@ -78,7 +79,7 @@ def test_clip_by_global_norm():
     p0 = net.params.copy()
     g = np.random.default_rng(2).normal(size=net.n_params) * 10
     _, out = _run_updates(TrainingConfig(learning_rate=1.0, clip_norm=0.5), net, [g])
-    assert out[2] == pytest.approx(np.linalg.norm(g))          # the raw norm is reported
+    assert out[2] == pytest.approx(np.linalg.norm(g))  # the raw norm is reported
     np.testing.assert_allclose(p0 - net.params, g * 0.5 / np.linalg.norm(g), rtol=1e-12)
 
 

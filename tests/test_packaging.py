@@ -24,8 +24,7 @@ PRESETS = sorted(p.stem for p in (ROOT / "assets" / "presets").glob("*.toml"))
 def _run(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +32,17 @@ def wheel(tmp_path_factory) -> Path:
     """The project's wheel, built as `pip install .` builds it."""
     # from a copy: setuptools writes build/ and *.egg-info into the folder it builds
     src = tmp_path_factory.mktemp("src") / "project"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", "build", "dist", "runs", "*.egg-info", "__pycache__", ".*cache", ".hypothesis"))
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git", "build", "dist", "runs", "*.egg-info", "__pycache__", ".*cache", ".hypothesis"
+        ),
+    )
     out = tmp_path_factory.mktemp("dist")
-    proc = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
-                 str(src)], cwd=out)
+    proc = _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)], cwd=out
+    )
     assert proc.returncode == 0, proc.stderr
     (path,) = out.glob("vanishing_gradient_lab-*.whl")
     return path
@@ -48,8 +53,7 @@ def test_wheel_holds_the_presets_lessons_data_and_licence(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for stem in PRESETS:
         assert f"vglab_assets/presets/{stem}.toml" in names
-    for name in ("lessons.toml", "data/digits.npz", "data/breast_cancer.npz",
-                 "data/PROVENANCE.md"):
+    for name in ("lessons.toml", "data/digits.npz", "data/breast_cancer.npz", "data/PROVENANCE.md"):
         assert f"vglab_assets/{name}" in names
     (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
     text = zipfile.ZipFile(wheel).read(metadata).decode()
@@ -65,14 +69,32 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     vglab = env_dir / "bin" / "vglab"
-    proc = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-                 "-q", str(wheel)], cwd=tmp_path)
+    proc = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            str(wheel),
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
 
-    where = _run([str(python), "-c", "import engine, engine.resources as r; "
-                  "print(engine.__file__); print(r.ASSETS_DIR)"], cwd=elsewhere)
+    where = _run(
+        [
+            str(python),
+            "-c",
+            "import engine, engine.resources as r; print(engine.__file__); print(r.ASSETS_DIR)",
+        ],
+        cwd=elsewhere,
+    )
     assert where.returncode == 0, where.stderr
     for line in where.stdout.split():
         assert Path(line).resolve().is_relative_to(env_dir.resolve()), where.stdout
@@ -82,14 +104,28 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
     for stem in PRESETS:
         assert stem in listed.stdout
 
-    lessons = _run([str(python), "-c", "from gui.lessons import load_lessons; "
-                    "print(len(load_lessons()))"], cwd=elsewhere)
+    lessons = _run(
+        [str(python), "-c", "from gui.lessons import load_lessons; print(len(load_lessons()))"],
+        cwd=elsewhere,
+    )
     assert lessons.returncode == 0, lessons.stderr
     assert int(lessons.stdout) >= 3
 
     # a fresh install has a cold Numba cache: the CLI says so, and the ETA starts after it
-    run = _run([str(vglab), "run", "seed000_deep_activations", "--set", "model.depth=2",
-                "--steps", "300", "--out", "out"], cwd=elsewhere)
+    run = _run(
+        [
+            str(vglab),
+            "run",
+            "seed000_deep_activations",
+            "--set",
+            "model.depth=2",
+            "--steps",
+            "300",
+            "--out",
+            "out",
+        ],
+        cwd=elsewhere,
+    )
     assert run.returncode == 0, run.stderr
     assert "compiling kernels (first run only)" in run.stderr
     assert run.stderr.index("compiling kernels") < run.stderr.index("start: 300 steps")
@@ -102,8 +138,12 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
 
 def _third_party_imports() -> set[str]:
     """Top-level modules imported anywhere in the shipped code, standard library excluded."""
-    files = [ROOT / "main.py", ROOT / "cli.py", *(ROOT / "engine").rglob("*.py"),
-             *(ROOT / "gui").rglob("*.py")]
+    files = [
+        ROOT / "main.py",
+        ROOT / "cli.py",
+        *(ROOT / "engine").rglob("*.py"),
+        *(ROOT / "gui").rglob("*.py"),
+    ]
     ours = {"engine", "gui", "cli", "main", "vglab_assets"}
     found = set()
     for path in files:
@@ -116,8 +156,17 @@ def _third_party_imports() -> set[str]:
 
 
 def test_every_imported_package_is_a_declared_dependency():
-    declared = {d.split(";")[0].split(">")[0].split("<")[0].split("=")[0].split("!")[0]
-                .strip().lower().replace("_", "-") for d in PYPROJECT["project"]["dependencies"]}
+    declared = {
+        d.split(";")[0]
+        .split(">")[0]
+        .split("<")[0]
+        .split("=")[0]
+        .split("!")[0]
+        .strip()
+        .lower()
+        .replace("_", "-")
+        for d in PYPROJECT["project"]["dependencies"]
+    }
     distributions = packages_distributions()
     for module in sorted(_third_party_imports()):
         names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
@@ -130,8 +179,12 @@ def test_licence_is_spdx_mit_with_a_licence_file():
 
 
 def test_gitignore_lists_no_tracked_file():
-    proc = subprocess.run(["git", "ls-files", "--cached", "--ignored", "--exclude-standard"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        ["git", "ls-files", "--cached", "--ignored", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if proc.returncode != 0:
         pytest.skip("not a git checkout")
     assert proc.stdout == ""
@@ -168,16 +221,34 @@ def test_installed_qt_keeps_none_true_and_false_alive(tmp_path):
 
 def test_importing_gui_survives_a_leaking_qt(tmp_path):
     """Every entry point imports ``gui`` before Qt: its guard outlives any leak rate."""
-    proc = _run([sys.executable, "-c", PROBE.format(prelude="import gui", n=200_000)],
-                cwd=tmp_path, timeout=120)
+    proc = _run(
+        [sys.executable, "-c", PROBE.format(prelude="import gui", n=200_000)],
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 def test_cli_compare_of_five_variants_with_plots_exits_cleanly(tmp_path):
     out = tmp_path / "cmp"
-    proc = _run([sys.executable, str(ROOT / "main.py"), "compare", "seed000_deep_activations",
-                 "--vary", "model.activation=sigmoid,tanh,relu,elu,gelu", "--steps", "20",
-                 "--set", "model.depth=3", "--out", str(out), "--quiet"], cwd=tmp_path)
+    proc = _run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "compare",
+            "seed000_deep_activations",
+            "--vary",
+            "model.activation=sigmoid,tanh,relu,elu,gelu",
+            "--steps",
+            "20",
+            "--set",
+            "model.depth=3",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Fatal Python error" not in proc.stderr
     assert len(list(out.glob("*.png"))) >= 4
@@ -192,9 +263,10 @@ def _library_needing(missing: str, folder: Path) -> Path:
         pytest.skip("needs gcc to build a library with a missing dependency")
     (folder / "dep.c").write_text("int dep(void) { return 1; }\n")
     (folder / "plugin.c").write_text("int dep(void); int plugin(void) { return dep(); }\n")
-    for cmd in (["gcc", "-shared", "-fPIC", "-o", f"lib{missing}.so", "dep.c"],
-                ["gcc", "-shared", "-fPIC", "-o", "libplugin.so", "plugin.c", "-L.",
-                 f"-l{missing}"]):
+    for cmd in (
+        ["gcc", "-shared", "-fPIC", "-o", f"lib{missing}.so", "dep.c"],
+        ["gcc", "-shared", "-fPIC", "-o", "libplugin.so", "plugin.c", "-L.", f"-l{missing}"],
+    ):
         subprocess.run(cmd, cwd=folder, check=True, capture_output=True)
     (folder / f"lib{missing}.so").unlink()
     return folder / "libplugin.so"
@@ -202,13 +274,16 @@ def _library_needing(missing: str, folder: Path) -> Path:
 
 def test_app_names_a_missing_system_library_in_one_line(tmp_path):
     plugin = _library_needing("xcb-icccm", tmp_path)
-    code = ("import sys, gui.app as app; from pathlib import Path; "
-            f"app._xcb_plugin = lambda: Path({str(plugin)!r}); sys.exit(app.main())")
+    code = (
+        "import sys, gui.app as app; from pathlib import Path; "
+        f"app._xcb_plugin = lambda: Path({str(plugin)!r}); sys.exit(app.main())"
+    )
     env = {**os.environ, "DISPLAY": ":0"}
     env.pop("QT_QPA_PLATFORM", None)
     env.pop("WAYLAND_DISPLAY", None)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -225,10 +300,19 @@ def test_the_missing_library_maps_to_its_debian_package():
 
 
 def test_app_without_a_display_says_so_and_points_to_the_cli(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py")], capture_output=True,
-                          text=True, cwd=tmp_path, env=env, timeout=60)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "no display found" in proc.stderr
     assert "vglab --help" in proc.stderr

@@ -60,12 +60,13 @@ def curve_ys(item: pg.PlotDataItem) -> np.ndarray:
 
 # --- theme --------------------------------------------------------------------------------------
 
+
 def test_palette_and_layer_ticks():
     assert len(theme.PALETTE) == 8
     assert len(set(theme.PALETTE)) == 8
     assert theme.color(0) == theme.color(8)
     assert all(pg.mkColor(c).isValid() for c in theme.PALETTE)
-    pg.colormap.get(theme.LAYER_COLORMAP)      # a colour map pyqtgraph knows
+    pg.colormap.get(theme.LAYER_COLORMAP)  # a colour map pyqtgraph knows
     major, minor = theme.layer_ticks(labels(3))
     assert [t for _, t in major] == ["h1", "h2", "h3", "out"]
     assert minor == []
@@ -76,16 +77,22 @@ def test_palette_and_layer_ticks():
     assert "h50" in texts
     assert len(major) <= 12
     assert len(major) + len(minor) == 101
-    assert "h100" not in texts        # would sit right next to "out"
+    assert "h100" not in texts  # would sit right next to "out"
 
 
 def test_log_axis_labels(qtbot):
     axis = theme.Axis("left")
-    assert axis.logTickStrings([-6.0, 0.0, 2.0, np.log10(5e-2), np.log10(3.0)], 1.0, 1.0) == \
-        ["10\u207b\u2076", "1", "100", "0.05", ""]
+    assert axis.logTickStrings([-6.0, 0.0, 2.0, np.log10(5e-2), np.log10(3.0)], 1.0, 1.0) == [
+        "10\u207b\u2076",
+        "1",
+        "100",
+        "0.05",
+        "",
+    ]
 
 
 # --- gradient chart -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("depth", [0, 1, 10, 100])
 def test_gradient_chart_normal_and_hostile_data(qtbot, tmp_path, depth):
@@ -94,14 +101,14 @@ def test_gradient_chart_normal_and_hostile_data(qtbot, tmp_path, depth):
     good = 0.5 ** np.arange(n, 0, -1)
     chart.set_data({"grad": good, "bad": hostile(n)}, labels(depth))
     item = chart.plot.getPlotItem()
-    assert item.ctrl.logYCheck.isChecked()         # log y axis
+    assert item.ctrl.logYCheck.isChecked()  # log y axis
     ys = curve_ys(chart._series["grad"])
-    assert np.allclose(10 ** ys, good)
+    assert np.allclose(10**ys, good)
     bad_y = curve_ys(chart._series["bad"])
-    assert np.all(np.isfinite(bad_y) | np.isnan(bad_y))      # no inf reaches the axis
+    assert np.all(np.isfinite(bad_y) | np.isnan(bad_y))  # no inf reaches the axis
     if n >= 3:
         assert len(chart._zero_marks.xData) == 1
-        assert len(chart._bad_marks.xData) == 2          # the NaN and the inf
+        assert len(chart._bad_marks.xData) == 2  # the NaN and the inf
     assert chart.legend.isVisible()
     assert drawn(chart, tmp_path / "g.png") > 8
 
@@ -139,12 +146,12 @@ def test_gradient_chart_items_made_once_and_series_removed(qtbot):
 def test_gradient_chart_overlay_legend_title_and_reset(qtbot):
     chart = show(qtbot, GradientChart())
     chart.set_data({"only": np.ones(4)}, labels(3))
-    assert not chart.legend.isVisible()                   # one series: no legend
+    assert not chart.legend.isVisible()  # one series: no legend
     chart.set_overlay("chain rule", np.array([0.0, 1e-3, 1e-2, 1e-1]))
     assert chart.legend.isVisible()
     ov = chart._overlays["chain rule"]
     assert ov.opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
-    assert np.isnan(curve_ys(ov)[0])                      # 0 is a gap on a log axis
+    assert np.isnan(curve_ys(ov)[0])  # 0 is a gap on a log axis
     chart.set_overlay("chain rule", None)
     assert "chain rule" not in chart._overlays
     chart.set_title("Deep sigmoid")
@@ -167,6 +174,7 @@ def test_gradient_chart_aligns_shorter_series_at_the_output(qtbot):
 
 # --- heatmap ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("depth", [0, 1, 10, 100])
 def test_heatmap_normal_and_hostile(qtbot, tmp_path, depth):
     heat = show(qtbot, LayerHeatmap())
@@ -183,7 +191,7 @@ def test_heatmap_normal_and_hostile(qtbot, tmp_path, depth):
     assert lo < hi
     assert np.isfinite(lo)
     assert np.isfinite(hi)
-    assert img[5, 0] == lo                        # zero: the bottom of the scale
+    assert img[5, 0] == lo  # zero: the bottom of the scale
     assert np.isnan(img[6, -1])
     assert np.isnan(img[7, 0])
     assert heat.bar.levels() == pytest.approx((lo, hi))
@@ -200,10 +208,11 @@ def test_heatmap_levels_given_auto_and_shared(qtbot):
     heat.set_data(steps, values, labels(2), levels=(-6.0, 0.0))
     assert heat.levels == (-6.0, 0.0)
     heat.set_data(steps, values, labels(2))
-    assert heat.levels == pytest.approx((-3.5, -2.5))        # constant data: a unit range
+    assert heat.levels == pytest.approx((-3.5, -2.5))  # constant data: a unit range
     assert auto_levels(np.full((2, 2), np.nan)) == (-8.0, 0.0)
-    assert shared_levels([np.array([[1e-4, 1.0]]), np.array([[0.0, 1e2, np.nan]])]) == \
-        pytest.approx((-4.0, 2.0))
+    assert shared_levels(
+        [np.array([[1e-4, 1.0]]), np.array([[0.0, 1e2, np.nan]])]
+    ) == pytest.approx((-4.0, 2.0))
 
 
 def test_heatmap_uneven_steps_and_single_step(qtbot):
@@ -234,6 +243,7 @@ def test_heatmap_items_made_once_and_reset(qtbot):
 
 # --- curves -------------------------------------------------------------------------------------
 
+
 def test_curves_reuse_items_and_drop_missing_names(qtbot, tmp_path):
     plot = show(qtbot, CurvePlot("Loss", "loss", log_y=True))
     s = np.arange(100.0)
@@ -260,7 +270,7 @@ def test_curves_hostile_values_and_styles(qtbot):
     assert plot._series["x"].opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
     lin = show(qtbot, CurvePlot("Accuracy", "accuracy"))
     lin.set_data({"acc": (np.arange(3), np.full(3, np.nan))})
-    lin.set_data({"one": (np.array([5]), np.array([0.5]))})       # a lone point gets a symbol
+    lin.set_data({"one": (np.array([5]), np.array([0.5]))})  # a lone point gets a symbol
     assert lin._series["one"].opts["symbol"] == "o"
     with pytest.raises(ValueError, match="3 steps but 2 values"):
         lin.set_data({"bad": (np.arange(3), np.ones(2))})
@@ -279,6 +289,7 @@ def test_curves_long_history_is_clipped_and_downsampled(qtbot):
 
 
 # --- histogram ----------------------------------------------------------------------------------
+
 
 def test_histogram_linear_and_log(qtbot, tmp_path):
     h = show(qtbot, HistogramPanel("delta", "|delta|"))
@@ -300,11 +311,11 @@ def test_histogram_hostile_values(qtbot, log_x):
     h.set_data(np.array([np.nan, np.inf, -np.inf, 1.0, 2.0]), log_x=log_x)
     assert h.n_nonfinite == 3
     assert "3 NaN/inf" in h.plot.getPlotItem().titleLabel.text
-    h.set_data(np.zeros(10), log_x=log_x)         # all zero: nothing to bin on a log axis
+    h.set_data(np.zeros(10), log_x=log_x)  # all zero: nothing to bin on a log axis
     if log_x:
         assert h.bars.xData is None
         assert "100% exactly zero" in h.plot.getPlotItem().titleLabel.text
-    h.set_data(np.full(7, 3.0), log_x=log_x)      # constant: one visible bar
+    h.set_data(np.full(7, 3.0), log_x=log_x)  # constant: one visible bar
     assert h.bars.getData()[1].sum() == 7
     h.set_data(np.array([]), log_x=log_x)
     assert h.bars.xData is None
@@ -324,6 +335,7 @@ def test_histogram_items_made_once_and_reset(qtbot):
 
 # --- activation view ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activation_view_draws_every_activation(qtbot, name):
     view = show(qtbot, ActivationView())
@@ -342,11 +354,11 @@ def test_activation_view_draws_every_activation(qtbot, name):
 def test_activation_view_saturation_share_and_reset(qtbot, tmp_path):
     view = show(qtbot, ActivationView())
     view.set_activation("sigmoid")
-    view.set_preactivations(np.array([-50.0, -10.0, 10.0, 0.5]))     # 3 of 4 saturated
+    view.set_preactivations(np.array([-50.0, -10.0, 10.0, 0.5]))  # 3 of 4 saturated
     assert view.flat_fraction == pytest.approx(0.75)
     assert "75% of z" in view.plot.getPlotItem().titleLabel.text
-    view.set_activation("relu")                          # the kept z is re-measured
-    assert view.flat_fraction == pytest.approx(0.5)      # z < 0 is flat for ReLU
+    view.set_activation("relu")  # the kept z is re-measured
+    assert view.flat_fraction == pytest.approx(0.5)  # z < 0 is flat for ReLU
     view.set_preactivations(np.array([np.nan, np.inf]))
     assert view.hist.xData is None
     view.set_preactivations(None)
@@ -365,6 +377,7 @@ def test_activation_view_saturation_share_and_reset(qtbot, tmp_path):
 
 # --- decision boundary --------------------------------------------------------------------------
 
+
 def blobs(n=120, k=2):
     X = RNG.normal(size=(n, 2))
     y = (np.arctan2(X[:, 1], X[:, 0]) + np.pi) // (2 * np.pi / k)
@@ -379,7 +392,7 @@ def test_boundary_grid_covers_the_points():
     assert xx.max() > X[:, 0].max()
     assert yy.min() < X[:, 1].min()
     assert yy.max() > X[:, 1].max()
-    xx, yy = DecisionBoundary.grid(np.zeros((3, 2)), n=5)        # one point: still a grid
+    xx, yy = DecisionBoundary.grid(np.zeros((3, 2)), n=5)  # one point: still a grid
     assert xx.max() > xx.min()
     with pytest.raises(ValueError, match="X must be"):
         DecisionBoundary.grid(np.zeros((0, 2)))
@@ -403,7 +416,7 @@ def test_boundary_probabilities_and_class_maps(qtbot, tmp_path):
     assert view.mode == "classes"
     assert not view.bar.isVisible()
     assert len(view._points) == 3
-    view.set_data(xx, yy, classes.astype(np.float64), X3, y3)     # float class map (argmax)
+    view.set_data(xx, yy, classes.astype(np.float64), X3, y3)  # float class map (argmax)
     assert view.mode == "classes"
     assert drawn(view, tmp_path / "c.png") > 8
 

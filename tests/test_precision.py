@@ -14,12 +14,12 @@ from reference_mlp import batch_norm, batch_norm_backward, forward_backward
 from engine import kernels as K
 from engine.activations import ACTIVATIONS, param_value
 
-EPS = 2.0**-52      # 1 ulp relative
-FLOOR = 1e-300      # smaller results may flush to 0 as they near the subnormals
+EPS = 2.0**-52  # 1 ulp relative
+FLOOR = 1e-300  # smaller results may flush to 0 as they near the subnormals
 MAX_ULP = 4.0
 
 _TAIL = np.logspace(-300, 2, 2001)
-Z = np.concatenate([-_TAIL[::-1], [-5e-324, 0.0, 5e-324], _TAIL])   # +-[1e-300, 100], 0, subnormal
+Z = np.concatenate([-_TAIL[::-1], [-5e-324, 0.0, 5e-324], _TAIL])  # +-[1e-300, 100], 0, subnormal
 
 
 def ulp_error(got, ref, scale=None):
@@ -44,9 +44,9 @@ def test_expm1_and_exp_are_accurate_to_an_ulp_over_the_whole_range():
     ref_e = np.array([float(mp.exp(mp.mpf(v))) for v in x])
     ref_m1 = np.array([float(mp.expm1(mp.mpf(v))) for v in x])
     assert ulp_error(got[:, 0], ref_e).max() <= 1.5
-    assert ulp_error(got[:, 1], ref_m1).max() <= 1.5   # measured: 1.0 and 1.2
+    assert ulp_error(got[:, 1], ref_m1).max() <= 1.5  # measured: 1.0 and 1.2
     assert got[x == 0.0, 1][0] == 0.0
-    assert K._expm1(1e-300) == 1e-300   # e^z - 1 would be 0 here
+    assert K._expm1(1e-300) == 1e-300  # e^z - 1 would be 0 here
 
 
 # --- activations: f and f' against mpmath ----------------------------------------------------
@@ -67,7 +67,7 @@ def _gelu(z, p):
 
 def _gelu_tanh(z, p):
     k, c = mp.mpf(K._SQRT_2_OVER_PI), mp.mpf(K._GELU_C)
-    w2 = 2 * k * (z + c * z**3)   # 0.5 (1 + tanh w) = sigma(2w), exactly
+    w2 = 2 * k * (z + c * z**3)  # 0.5 (1 + tanh w) = sigma(2w), exactly
     term = 2 * z * _dsig(w2) * k * (1 + 3 * c * z * z)
     return z * _sig(w2), _sig(w2) + term, abs(_sig(w2)) + abs(term)
 
@@ -91,10 +91,11 @@ def _plain(f, df):
     def ref(z, p):
         d = df(z, p)
         return f(z, p), d, abs(d)
+
     return ref
 
 
-REFERENCES = {   # name -> (f, f', sum of |terms| of f') at mpmath precision
+REFERENCES = {  # name -> (f, f', sum of |terms| of f') at mpmath precision
     "identity": _plain(lambda z, p: z, lambda z, p: 1),
     "step": _plain(lambda z, p: 1 if z > 0 else 0, lambda z, p: 0),
     "sigmoid": _plain(lambda z, p: _sig(z), lambda z, p: _dsig(z)),
@@ -143,17 +144,25 @@ def test_activation_of_a_tiny_z_is_not_rounded_away(name):
 # --- a deep net with tiny weights against the plain-NumPy backprop ----------------------------
 @pytest.mark.parametrize("name", ["tanh", "elu", "selu", "gelu", "gelu_tanh", "silu"])
 def test_tiny_gradients_of_a_deep_net_match_numpy_to_1e_12(name):
-    cfg = config(**{"model.depth": 10, "model.width": 5, "model.activation": name,
-                    "model.init": "normal", "model.init_scale": 1e-9})
+    cfg = config(
+        **{
+            "model.depth": 10,
+            "model.width": 5,
+            "model.activation": name,
+            "model.init": "normal",
+            "model.init_scale": 1e-9,
+        }
+    )
     prob = Problem(cfg)
     prob.gradient()
     net = prob.net
     ks = range(net.depth + 1)
     param = param_value(ACTIVATIONS[name], cfg.model)
-    _, dWs, dbs, _ = forward_backward([net.W(k).copy() for k in ks], [net.b(k).copy() for k in ks],
-                                      prob.X, prob.T, name, param)
+    _, dWs, dbs, _ = forward_backward(
+        [net.W(k).copy() for k in ks], [net.b(k).copy() for k in ks], prob.X, prob.T, name, param
+    )
     for k in ks:
-        assert np.linalg.norm(dWs[k]) > 1e-280, k    # tiny, but not 0: a real test
+        assert np.linalg.norm(dWs[k]) > 1e-280, k  # tiny, but not 0: a real test
         assert relative_error(net.dW(k), dWs[k]) < 1e-12, k
         assert relative_error(net.db(k), dbs[k]) < 1e-12, k
 
@@ -174,7 +183,7 @@ def test_batch_norm_is_exact_on_data_offset_by_many_std(offset):
     rng = np.random.default_rng(3)
     B, n = 64, 7
     std = rng.uniform(0.5, 2.0, n)
-    x = offset * std + std * rng.normal(size=(B, n))   # mean = offset standard deviations
+    x = offset * std + std * rng.normal(size=(B, n))  # mean = offset standard deviations
     gamma, beta, dout = rng.normal(size=n), rng.normal(size=n), rng.normal(size=(B, n))
     out, bns, dx, dgamma, dbeta = _kernel_bn(x, gamma, beta, dout)
     r_out, r_xh, r_inv = batch_norm(x, gamma, beta, 1e-5)

@@ -17,14 +17,25 @@ from engine.presets import (
 )
 
 NAMES = preset_names()
-REQUIRED = {"seed000_deep_activations", "seed002_depth_16_units", "seed004_breast_cancer",
-            "he_vs_xavier", "batch_norm", "residual", "exploding_clipping", "dying_relu"}
+REQUIRED = {
+    "seed000_deep_activations",
+    "seed002_depth_16_units",
+    "seed004_breast_cancer",
+    "he_vs_xavier",
+    "batch_norm",
+    "residual",
+    "exploding_clipping",
+    "dying_relu",
+}
 
 
 def test_the_required_presets_exist_seeds_first():
     assert set(NAMES) >= REQUIRED
-    assert NAMES[:3] == ["seed000_deep_activations", "seed002_depth_16_units",
-                         "seed004_breast_cancer"]
+    assert NAMES[:3] == [
+        "seed000_deep_activations",
+        "seed002_depth_16_units",
+        "seed004_breast_cancer",
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -77,15 +88,20 @@ def test_resolve_takes_names_and_paths():
 
 
 def test_unknown_preset_suggests_a_name():
-    with pytest.raises(ConfigError, match=r"unknown preset 'dying_rleu'; did you mean "
-                                          r"'dying_relu'\?; presets: seed000"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown preset 'dying_rleu'; did you mean "
+        r"'dying_relu'\?; presets: seed000",
+    ):
         resolve("dying_rleu")
 
 
 def test_preset_keys_are_checked_with_the_config(tmp_path):
     path = tmp_path / "p.toml"
-    path.write_text('title = 3\n[compare]\nvary = "model.depth=1,2"\nvaru = 1\n'
-                    "[model]\ndepth = 0\n", encoding="utf-8")
+    path.write_text(
+        'title = 3\n[compare]\nvary = "model.depth=1,2"\nvaru = 1\n[model]\ndepth = 0\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as info:
         read_preset(path)
     assert info.value.messages == [
@@ -106,6 +122,7 @@ def test_a_user_file_may_carry_a_compare_table(tmp_path):
 
 # ----------------------------------------------------------------------------- claims
 # Short versions of what the descriptions promise (the full runs are measured in the report).
+
 
 def _ratio_at_first_step(name: str) -> dict[str, float]:
     config, vary = resolve(name)

@@ -20,9 +20,17 @@ NEW_LABELS = ["h1", "h2", "h3", "out"]
 
 
 def config(depth: int) -> ExperimentConfig:
-    return updated(ExperimentConfig(name="rebuild"), **{
-        "data.name": "spiral", "data.n_samples": 240, "model.depth": depth, "model.width": 8,
-        "training.batch_size": 16, "training.eval_every": 5})
+    return updated(
+        ExperimentConfig(name="rebuild"),
+        **{
+            "data.name": "spiral",
+            "data.n_samples": 240,
+            "model.depth": depth,
+            "model.width": 8,
+            "training.batch_size": 16,
+            "training.eval_every": 5,
+        },
+    )
 
 
 def tick_labels(panel, axis: str) -> list[str]:
@@ -55,10 +63,14 @@ def drawn_now(w: MainWindow) -> bool:
 def test_depth_change_resets_every_panel(qtbot, window):
     w = window
     w.docks["delta_hist"].raise_()
-    w.select_layer(8)                             # hidden 9: only the old network has it
+    w.select_layer(8)  # hidden 9: only the old network has it
     w.act_epoch.trigger()
-    qtbot.waitUntil(lambda: w.controller.latest.snapshot.epoch == 1
-                    and not w.controller.running and drawn_now(w), timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: (
+            w.controller.latest.snapshot.epoch == 1 and not w.controller.running and drawn_now(w)
+        ),
+        timeout=TIMEOUT,
+    )
     for name in ("gradients", "heatmap", "loss", "accuracy", "delta_hist", "fprime_hist"):
         w._draw_panel(name, w.controller.latest)
     old_steps = w.controller.latest.snapshot.step
@@ -69,9 +81,15 @@ def test_depth_change_resets_every_panel(qtbot, window):
     assert "h10" in tick_labels(w.heatmap, "left")
 
     gen = w.controller.latest.generation
-    w.controls.model_depth.setValue(3)            # through the controls, as a user does
-    qtbot.waitUntil(lambda: w.controller.latest.generation > gen and drawn_now(w)
-                    and w.controller.latest.snapshot.depth == 3, timeout=TIMEOUT)
+    w.controls.model_depth.setValue(3)  # through the controls, as a user does
+    qtbot.waitUntil(
+        lambda: (
+            w.controller.latest.generation > gen
+            and drawn_now(w)
+            and w.controller.latest.snapshot.depth == 3
+        ),
+        timeout=TIMEOUT,
+    )
 
     assert tick_labels(w.gradient_chart, "bottom") == NEW_LABELS
     assert tick_labels(w.heatmap, "left") == NEW_LABELS
@@ -92,8 +110,9 @@ def test_depth_change_resets_every_panel(qtbot, window):
 
     # the first step of the new network draws 3 layers + output everywhere
     w.act_step.trigger()
-    qtbot.waitUntil(lambda: w.controller.latest.snapshot.step == 1 and drawn_now(w),
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: w.controller.latest.snapshot.step == 1 and drawn_now(w), timeout=TIMEOUT
+    )
     w._draw_panel("heatmap", w.controller.latest)
     assert w.heatmap.image.image.shape == (1, 4)
     assert w.loss_plot.plot.getPlotItem().viewRange()[0][1] < old_steps / 2
@@ -103,8 +122,9 @@ def test_depth_change_resets_every_panel(qtbot, window):
 def test_gradient_chart_reset_forgets_the_layers(qtbot):
     chart = GradientChart()
     qtbot.addWidget(chart)
-    chart.set_data({"g": 10.0 ** -np.arange(11.0)}, [f"hidden {k}" for k in range(1, 11)]
-                   + ["output"])
+    chart.set_data(
+        {"g": 10.0 ** -np.arange(11.0)}, [f"hidden {k}" for k in range(1, 11)] + ["output"]
+    )
     chart.reset()
     assert tick_labels(chart, "bottom") == []
     assert not drawn_items(chart)

@@ -15,11 +15,18 @@ def digits():
 
 
 def _first_and_last_hidden(digits, act, init):
-    cfg = config(**{"model.depth": 20, "model.width": 32, "model.activation": act,
-                    "model.init": init, "training.batch_size": 64})
+    cfg = config(
+        **{
+            "model.depth": 20,
+            "model.width": 32,
+            "model.activation": act,
+            "model.init": init,
+            "training.batch_size": 64,
+        }
+    )
     s = Session(cfg, digits)
     result = None
-    while s.next_phase()[0] != "update":   # one fixed batch, forward and backward only
+    while s.next_phase()[0] != "update":  # one fixed batch, forward and backward only
         result = s.step_phase()
     assert result.phase == "backward"
     assert result.layer == 0
@@ -39,8 +46,14 @@ def test_relu_with_he_keeps_gradients_flowing(digits):
 
 def test_sigmoid_derivative_factors_bound_the_decay(digits):
     """Each sigmoid layer multiplies delta by f'(z) <= 1/4: mean f' sits below the bound."""
-    cfg = config(**{"model.depth": 20, "model.width": 32, "model.activation": "sigmoid",
-                    "training.batch_size": 64})
+    cfg = config(
+        **{
+            "model.depth": 20,
+            "model.width": 32,
+            "model.activation": "sigmoid",
+            "training.batch_size": 64,
+        }
+    )
     s = Session(cfg, digits)
     s.step()
     fp = s.snapshot(with_history=False).layers["fprime_mean"][:-1]

@@ -27,10 +27,13 @@ def write_mnist(folder: Path, n_train: int, n_test: int, seed: int = 0) -> Path:
     """A Keras-style mnist.npz of random 28x28 uint8 images; returns its path."""
     rng = np.random.default_rng(seed)
     path = folder / "mnist.npz"
-    np.savez(path, x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-             y_train=rng.integers(0, 10, n_train, dtype=np.uint8),
-             x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-             y_test=rng.integers(0, 10, n_test, dtype=np.uint8))
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, n_train, dtype=np.uint8),
+        x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, n_test, dtype=np.uint8),
+    )
     return path
 
 
@@ -44,8 +47,14 @@ def raw_pixels(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def vglab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 # ----------------------------------------------------------------------------- scaling names
@@ -54,7 +63,7 @@ def vglab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_mnist_defaults_to_unit_pixels_over_255(tmp_path):
     path = write_mnist(tmp_path, 50, 20)
     x_tr, x_te = raw_pixels(path)
-    d = load_dataset(mnist_config(path))          # scaling left at its default
+    d = load_dataset(mnist_config(path))  # scaling left at its default
     assert d.scaling == "unit (pixels / 255, auto)"
     np.testing.assert_array_equal(np.sort(d.X_train, axis=0), np.sort(x_tr / 255.0, axis=0))
     np.testing.assert_array_equal(d.X_test, x_te / 255.0)
@@ -85,15 +94,19 @@ def test_other_data_sets_keep_standardize_as_default_and_digits_unit_is_over_16(
 
 
 def test_unit_on_a_set_without_pixels_names_the_field():
-    with pytest.raises(DataError, match=r"^data.scaling: 'unit' divides image pixels .* for "
-                                        r"data.name = 'spiral' use standardize, minmax or raw$"):
+    with pytest.raises(
+        DataError,
+        match=r"^data.scaling: 'unit' divides image pixels .* for "
+        r"data.name = 'spiral' use standardize, minmax or raw$",
+    ):
         load_dataset(DataConfig(name="spiral", scaling="unit"))
 
 
 @pytest.mark.parametrize(("data", "meant"), [("mnist", "unit"), ("digits", "raw")])
 def test_old_name_none_is_refused_with_what_it_meant(data, meant):
-    with pytest.raises(ConfigError, match=f"data.scaling: 'none' was renamed; did you mean "
-                                          f"'{meant}'"):
+    with pytest.raises(
+        ConfigError, match=f"data.scaling: 'none' was renamed; did you mean '{meant}'"
+    ):
         apply_overrides(ExperimentConfig(), [f"data.name={data}", "data.scaling=none"])
 
 
@@ -108,20 +121,53 @@ def test_cli_names_the_old_scaling_and_exits_2(tmp_path):
 
 def test_cli_run_header_says_which_scaling_is_in_use(tmp_path):
     path = write_mnist(tmp_path, 64, 16)
-    r = vglab("run", "seed002_depth_16_units", "--set", "data.name=mnist", "--set",
-              f"data.path={path}", "--set", "data.scaling=raw", "--steps", "2", "--no-plots",
-              "--out", str(tmp_path / "out"), cwd=tmp_path)
+    r = vglab(
+        "run",
+        "seed002_depth_16_units",
+        "--set",
+        "data.name=mnist",
+        "--set",
+        f"data.path={path}",
+        "--set",
+        "data.scaling=raw",
+        "--steps",
+        "2",
+        "--no-plots",
+        "--out",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
-    assert "mnist: 64 train / 16 test, 784 features, 10 classes, scaling raw (pixels 0-255 as " \
-           "stored)" in r.stdout
-    r = vglab("check", "seed002_depth_16_units", "--set", "data.name=mnist", "--set",
-              f"data.path={path}", cwd=tmp_path)
+    assert (
+        "mnist: 64 train / 16 test, 784 features, 10 classes, scaling raw (pixels 0-255 as "
+        "stored)" in r.stdout
+    )
+    r = vglab(
+        "check",
+        "seed002_depth_16_units",
+        "--set",
+        "data.name=mnist",
+        "--set",
+        f"data.path={path}",
+        cwd=tmp_path,
+    )
     assert "scaling unit (pixels / 255, auto)" in r.stdout
     # 16 test images / (10% of 32 per step): the schedule is said too
     assert "  evaluate  every 5 steps (auto: test examples <= 10% of training examples)" in r.stdout
-    r = vglab("compare", "seed002_depth_16_units", "--set", "data.name=mnist", "--set",
-              f"data.path={path}", "--steps", "2", "--no-plots", "--out", str(tmp_path / "cmp"),
-              cwd=tmp_path)
+    r = vglab(
+        "compare",
+        "seed002_depth_16_units",
+        "--set",
+        "data.name=mnist",
+        "--set",
+        f"data.path={path}",
+        "--steps",
+        "2",
+        "--no-plots",
+        "--out",
+        str(tmp_path / "cmp"),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert "  data mnist, scaling unit (pixels / 255, auto)" in r.stdout
 
@@ -133,8 +179,9 @@ def test_the_app_scaling_control_says_what_each_choice_does(qtbot):
     qtbot.addWidget(controls)
     box = controls.data_scaling
     shown = {box.itemData(i): box.itemText(i) for i in range(box.count())}
-    tips = {box.itemData(i): box.itemData(i, Qt.ItemDataRole.ToolTipRole)
-            for i in range(box.count())}
+    tips = {
+        box.itemData(i): box.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(box.count())
+    }
     assert shown["unit"].startswith("unit")
     assert "255" in tips["unit"]
     assert "as stored" in tips["raw"]
@@ -153,11 +200,27 @@ def _session(n_train: int, n_test: int, batch: int, eval_every="auto") -> Sessio
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n_train + n_test, 4))
     y = rng.integers(0, 3, n_train + n_test)
-    data = Dataset("toy", X[:n_train], y[:n_train], X[n_train:], y[n_train:], "classification",
-                   3, ("a", "b", "c", "d"), ("0", "1", "2"), "toy")
-    cfg = updated(ExperimentConfig(), **{"model.depth": 1, "model.width": 4,
-                                         "training.batch_size": batch,
-                                         "training.eval_every": eval_every})
+    data = Dataset(
+        "toy",
+        X[:n_train],
+        y[:n_train],
+        X[n_train:],
+        y[n_train:],
+        "classification",
+        3,
+        ("a", "b", "c", "d"),
+        ("0", "1", "2"),
+        "toy",
+    )
+    cfg = updated(
+        ExperimentConfig(),
+        **{
+            "model.depth": 1,
+            "model.width": 4,
+            "training.batch_size": batch,
+            "training.eval_every": eval_every,
+        },
+    )
     return Session(cfg, data)
 
 
@@ -168,15 +231,16 @@ def _examples_trained(s: Session) -> int:
     return epochs * n + min(rest * b, n)
 
 
-@pytest.mark.parametrize(("n_train", "n_test", "batch"),
-                         [(1000, 300, 32), (1437, 360, 32), (250, 100, 7), (90, 500, 64)])
+@pytest.mark.parametrize(
+    ("n_train", "n_test", "batch"), [(1000, 300, 32), (1437, 360, 32), (250, 100, 7), (90, 500, 64)]
+)
 def test_auto_schedule_keeps_evaluation_within_the_budget(n_train, n_test, batch):
     s = _session(n_train, n_test, batch)
     for _ in range(5 * s.eval_every + 3):
         s.step()
         evaluated = s.eval_trace.count * n_test
         assert evaluated <= EVAL_BUDGET * _examples_trained(s) + 1e-9, s.step_count
-    assert s.eval_trace.count == 5     # it does evaluate, on schedule
+    assert s.eval_trace.count == 5  # it does evaluate, on schedule
     assert list(s.eval_trace.view()[0]) == [k * s.eval_every for k in range(1, 6)]
     # and not more rarely than the budget needs: one step sooner would exceed it
     mean_batch = n_train / s.steps_per_epoch
@@ -197,8 +261,11 @@ def test_default_and_override_of_eval_every_round_trip():
     assert cfg.training.eval_every == "auto"
     cfg = apply_overrides(cfg, ["training.eval_every=100"])
     assert cfg.training.eval_every == 100
-    with pytest.raises(ConfigError, match=r"training.eval_every: must be 'auto' or a whole "
-                                          r"number of steps >= 0 \(0 = never\), got 'often'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"training.eval_every: must be 'auto' or a whole "
+        r"number of steps >= 0 \(0 = never\), got 'often'",
+    ):
         apply_overrides(cfg, ["training.eval_every=often"])
     with pytest.raises(ConfigError, match=r"training.eval_every: .* got True"):
         apply_overrides(cfg, ["training.eval_every=true"])
@@ -212,9 +279,17 @@ def test_mnist_is_held_once_in_the_engines_dtype(tmp_path, dtype):
     """70000 x 784 uint8 images: the peak allocation while building a session stays within
     1.5x the feature arrays it keeps (which the session shares with the data set)."""
     path = write_mnist(tmp_path, 60000, 10000)
-    cfg = updated(ExperimentConfig(), **{
-        "data.name": "mnist", "data.path": str(path), "data.scaling": "standardize",
-        "model.dtype": dtype, "model.depth": 1, "model.width": 16})
+    cfg = updated(
+        ExperimentConfig(),
+        **{
+            "data.name": "mnist",
+            "data.path": str(path),
+            "data.scaling": "standardize",
+            "model.dtype": dtype,
+            "model.depth": 1,
+            "model.width": 16,
+        },
+    )
     tracemalloc.start()
     try:
         s = Session(cfg)

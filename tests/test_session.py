@@ -15,12 +15,15 @@ def _session(**changes):
     return Session(config(**changes), toy_dataset())
 
 
-@pytest.mark.parametrize("changes", [
-    {},
-    {"model.batch_norm": "pre", "training.optimizer": "adam"},
-    {"model.activation": "prelu", "model.dropout": 0.2, "training.optimizer": "nesterov"},
-    {"model.residual": True, "training.clip_norm": 0.1, "model.batch_norm": "post"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"model.batch_norm": "pre", "training.optimizer": "adam"},
+        {"model.activation": "prelu", "model.dropout": 0.2, "training.optimizer": "nesterov"},
+        {"model.residual": True, "training.clip_norm": 0.1, "model.batch_norm": "post"},
+    ],
+)
 def test_stepper_matches_fused_step_at_every_phase(changes):
     fused, manual = _session(**changes), _session(**changes)
     for _ in range(3):
@@ -30,7 +33,7 @@ def test_stepper_matches_fused_step_at_every_phase(changes):
             results.append(manual.step_phase())
             if manual.next_phase() == ("forward", 0):
                 break
-        ws = fused._workspaces[16]   # the fused step's intermediates for the same batch
+        ws = fused._workspaces[16]  # the fused step's intermediates for the same batch
         for r in results:
             if r.phase == "forward":
                 np.testing.assert_allclose(r.arrays["z"], ws.get("z", r.layer), rtol=0, atol=1e-12)
@@ -49,8 +52,9 @@ def test_phase_results_expose_the_chain_rule_factors():
     back = [r for r in results if r.phase == "backward" and r.layer == 1][0]
     assert {"incoming", "fprime", "delta", "dW", "db"} <= set(back.arrays)
     # delta_k = (dL/da_k) * f'(z_k): recompute it from the exposed factors
-    np.testing.assert_allclose(back.arrays["incoming"] * back.arrays["fprime"],
-                               back.arrays["delta"], atol=1e-15)
+    np.testing.assert_allclose(
+        back.arrays["incoming"] * back.arrays["fprime"], back.arrays["delta"], atol=1e-15
+    )
     assert back.norms["dW"] == pytest.approx(np.linalg.norm(back.arrays["dW"]))
     assert results[-1].phase == "update"
     assert s.step_count == 1
@@ -64,7 +68,7 @@ def test_engine_matches_numpy_reference_over_sgd_steps():
     batches = []
     for _ in range(3):
         X, T, _ws = s._next_batch()
-        s.step_count += 1   # advance the batch order without training
+        s.step_count += 1  # advance the batch order without training
         batches.append((X.copy(), T.copy()))
     fresh = _session(**{"training.learning_rate": 0.5})
     fresh.run(3)
@@ -87,7 +91,7 @@ def test_same_config_and_seed_is_bit_identical():
 
 def test_forward_overflow_names_the_layer():
     s = _session(**{"model.activation": "relu"})
-    s.net.W(2)[:] = 1e308   # layer 2's product overflows; layers 0 and 1 stay finite
+    s.net.W(2)[:] = 1e308  # layer 2's product overflows; layers 0 and 1 stay finite
     assert not s.step()
     d = s.divergence
     assert (d.phase, d.layer, d.quantity) == ("forward", 2, "pre-activation z")
@@ -99,27 +103,39 @@ def test_forward_overflow_names_the_layer():
 
 
 def test_huge_init_and_learning_rate_stop_with_the_first_bad_layer():
-    s = _session(**{"model.init": "normal", "model.init_scale": 30.0,
-                    "model.activation": "leaky_relu", "training.learning_rate": 1e6})
+    s = _session(
+        **{
+            "model.init": "normal",
+            "model.init_scale": 30.0,
+            "model.activation": "leaky_relu",
+            "training.learning_rate": 1e6,
+        }
+    )
     s.run(500)
     d = s.divergence
     assert d is not None
-    if d.phase == "update":   # the named layer is the first whose weights became non-finite
+    if d.phase == "update":  # the named layer is the first whose weights became non-finite
         finite = [bool(np.isfinite(s.net.W(k)).all()) for k in range(s.depth + 1)]
         assert not finite[d.layer]
         assert all(finite[: d.layer])
     elif d.phase == "forward":
         ws = s._workspaces[16]
-        assert not np.isfinite(ws.get("z", d.layer)).all() or not np.isfinite(
-            ws.get("a", d.layer)).all()
+        assert (
+            not np.isfinite(ws.get("z", d.layer)).all()
+            or not np.isfinite(ws.get("a", d.layer)).all()
+        )
         assert all(np.isfinite(ws.get("a", k)).all() for k in range(d.layer))
     else:
         pytest.fail(f"unexpected divergence phase: {d.message}")
 
 
 def test_history_memory_is_bounded_over_100k_steps():
-    s = Session(config(**{"model.depth": 1, "model.width": 2, "logging.history": 256,
-                          "training.batch_size": 4}), toy_dataset(n=20))
+    s = Session(
+        config(
+            **{"model.depth": 1, "model.width": 2, "logging.history": 256, "training.batch_size": 4}
+        ),
+        toy_dataset(n=20),
+    )
     s.run(1000)
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
@@ -182,17 +198,23 @@ def test_regression_has_no_accuracy():
     assert math.isfinite(s.loss)
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"model.width": 0}, "model.width"),
-    ({"model.activation": "relu6"}, "model.activation"),
-    ({"training.learning_rate": -0.1}, "training.learning_rate"),
-    ({"model.hidden": ({"width": 4}, {"width": 5})}, "model.hidden[1].width"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"model.width": 0}, "model.width"),
+        ({"model.activation": "relu6"}, "model.activation"),
+        ({"training.learning_rate": -0.1}, "training.learning_rate"),
+        ({"model.hidden": ({"width": 4}, {"width": 5})}, "model.hidden[1].width"),
+    ],
+)
 def test_invalid_arguments_name_the_field(changes, field):
     from engine.config import LayerConfig
+
     if "model.hidden" in changes:
-        changes = {"model.hidden": tuple(LayerConfig(**h) for h in changes["model.hidden"]),
-                   "model.residual": True}
+        changes = {
+            "model.hidden": tuple(LayerConfig(**h) for h in changes["model.hidden"]),
+            "model.residual": True,
+        }
     with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
         _session(**changes)
 
@@ -200,6 +222,7 @@ def test_invalid_arguments_name_the_field(changes, field):
 def test_build_network_rejects_mismatched_residual_widths_directly():
     from engine.config import LayerConfig, ModelConfig
     from engine.network import build_network
+
     m = ModelConfig(hidden=(LayerConfig(8), LayerConfig(4)), residual=True)
     with pytest.raises(ValueError, match=r"model.hidden\[1\].width"):
         build_network(m, 3, 2, seed=0)

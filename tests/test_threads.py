@@ -15,15 +15,16 @@ from engine.config import ExperimentConfig, updated
 from engine.network import layer_specs
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 20_000   # ms
+TIMEOUT = 20_000  # ms
 
 
-def fake_session(n_in: int, width: int, depth: int, n_out: int, batch: int,
-                 dtype: str = "float64"):
+def fake_session(n_in: int, width: int, depth: int, n_out: int, batch: int, dtype: str = "float64"):
     """What the policy reads from a session: the batch, the layer shapes and the dtype."""
     model = updated(ExperimentConfig(), **{"model.depth": depth, "model.width": width}).model
-    return SimpleNamespace(batch_size=batch, net=SimpleNamespace(
-        specs=layer_specs(model, n_in, n_out), dtype=np.dtype(dtype)))
+    return SimpleNamespace(
+        batch_size=batch,
+        net=SimpleNamespace(specs=layer_specs(model, n_in, n_out), dtype=np.dtype(dtype)),
+    )
 
 
 MNIST5 = fake_session(784, 128, 5, 10, 128)
@@ -33,8 +34,14 @@ HUGE = fake_session(4096, 4096, 3, 10, 512)
 
 
 def tiny(**changes) -> ExperimentConfig:
-    base = {"data.name": "spiral", "data.n_samples": 200, "model.depth": 3, "model.width": 8,
-            "training.batch_size": 16, "training.eval_every": 0}
+    base = {
+        "data.name": "spiral",
+        "data.n_samples": 200,
+        "model.depth": 3,
+        "model.width": 8,
+        "training.batch_size": 16,
+        "training.eval_every": 0,
+    }
     base.update(changes)
     return updated(ExperimentConfig(name="tiny"), **base)
 
@@ -57,9 +64,9 @@ def test_the_command_line_uses_the_idle_cores_for_large_products():
     flops = threads.largest_product([MNIST5])
     assert threads.choose(flops, "cli", 2, 0.0) == 2
     assert threads.choose(threads.largest_product([MNIST5_F32]), "cli", 2, 0.0) == 2
-    assert threads.choose(flops, "cli", 2, 1.0) == 1      # another process holds a core
-    assert threads.choose(flops, "cli", 2, 0.3) == 2      # a light one does not
-    assert threads.choose(flops, "cli", 2, 0.0, cap=1) == 1   # OPENBLAS_NUM_THREADS=1 holds
+    assert threads.choose(flops, "cli", 2, 1.0) == 1  # another process holds a core
+    assert threads.choose(flops, "cli", 2, 0.3) == 2  # a light one does not
+    assert threads.choose(flops, "cli", 2, 0.0, cap=1) == 1  # OPENBLAS_NUM_THREADS=1 holds
     huge = threads.largest_product([HUGE])
     assert threads.choose(huge, "cli", 8, 0.0) == 8
     assert threads.choose(huge, "cli", 8, 3.0) == 5
@@ -68,8 +75,8 @@ def test_the_command_line_uses_the_idle_cores_for_large_products():
 def test_the_app_worker_leaves_a_core_to_the_gui_thread():
     mnist = threads.largest_product([MNIST5])
     huge = threads.largest_product([HUGE])
-    assert threads.choose(mnist, "gui", 8, 0.0) == 1      # not large: one thread
-    assert threads.choose(huge, "gui", 2, 0.0) == 1       # two cores: one is the GUI's
+    assert threads.choose(mnist, "gui", 8, 0.0) == 1  # not large: one thread
+    assert threads.choose(huge, "gui", 2, 0.0) == 1  # two cores: one is the GUI's
     assert threads.choose(huge, "gui", 8, 0.0) == 7
     assert threads.choose(huge, "gui", 8, 2.0) == 5
 
@@ -100,8 +107,9 @@ assert scipy_libs, blas(inside)
 assert set(blas(inside).values()) == {1}, blas(inside)
 print(max(blas(outside).values()))
 """
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.strip()) >= 1
 
@@ -146,7 +154,7 @@ def test_a_command_line_run_trains_on_the_chosen_threads_then_restores_them(monk
     recording(monkeypatch, seen)
     run_experiment(tiny(), steps=20)
     assert seen
-    assert all(counts == [1] * len(before) for counts in seen), seen[:3]   # tiny products
+    assert all(counts == [1] * len(before) for counts in seen), seen[:3]  # tiny products
     assert threads.current() == before
 
 

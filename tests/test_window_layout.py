@@ -26,9 +26,17 @@ DEPTH = 20
 
 
 def deep() -> ExperimentConfig:
-    return updated(ExperimentConfig(name="deep"), **{
-        "data.name": "spiral", "data.n_samples": 200, "model.depth": DEPTH, "model.width": 8,
-        "training.batch_size": 16, "training.eval_every": 5})
+    return updated(
+        ExperimentConfig(name="deep"),
+        **{
+            "data.name": "spiral",
+            "data.n_samples": 200,
+            "model.depth": DEPTH,
+            "model.width": 8,
+            "training.batch_size": 16,
+            "training.eval_every": 5,
+        },
+    )
 
 
 def open_window(qtbot, size) -> MainWindow:
@@ -40,8 +48,12 @@ def open_window(qtbot, size) -> MainWindow:
     qtbot.waitExposed(w)
     qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
     w.act_step.trigger()
-    qtbot.waitUntil(lambda: w.controller.latest.snapshot.step == 1
-                    and w._drawn_serial == w.controller.latest.serial, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: (
+            w.controller.latest.snapshot.step == 1 and w._drawn_serial == w.controller.latest.serial
+        ),
+        timeout=TIMEOUT,
+    )
     settle()
     return w
 
@@ -66,13 +78,19 @@ def small(qtbot, request):
 
 def test_every_panel_fits_in_a_small_window(small):
     w, size = small
-    assert (w.width(), w.height()) == size           # no minimum size forces it larger
+    assert (w.width(), w.height()) == size  # no minimum size forces it larger
     hint = w.minimumSizeHint()
     assert hint.width() <= size[0]
     assert hint.height() <= size[1]
     shown = [d for d in w.dock_widgets() if on_screen(d)]
-    assert {d.objectName() for d in shown} >= {"controls", "inspector", "gradients",
-                                                 "heatmap", "loss", "delta_hist"}
+    assert {d.objectName() for d in shown} >= {
+        "controls",
+        "inspector",
+        "gradients",
+        "heatmap",
+        "loss",
+        "delta_hist",
+    }
     for dock in shown:
         rect = in_window(w, dock)
         assert w.rect().contains(rect), (dock.objectName(), rect)
@@ -80,12 +98,20 @@ def test_every_panel_fits_in_a_small_window(small):
         assert dock.widget().width() >= hint.width(), dock.objectName()
         assert dock.widget().height() >= hint.height(), dock.objectName()
     for name, panel in w.plot_panels().items():
-        if not on_screen(w.docks[{"gradient_per_layer": "gradients",
-                                  "gradient_heatmap": "heatmap", "loss": "loss",
-                                  "accuracy": "accuracy", "delta_histogram": "delta_hist",
-                                  "fprime_histogram": "fprime_hist",
-                                  "activation": "activation",
-                                  "decision_boundary": "boundary"}[name]]):
+        if not on_screen(
+            w.docks[
+                {
+                    "gradient_per_layer": "gradients",
+                    "gradient_heatmap": "heatmap",
+                    "loss": "loss",
+                    "accuracy": "accuracy",
+                    "delta_histogram": "delta_hist",
+                    "fprime_histogram": "fprime_hist",
+                    "activation": "activation",
+                    "decision_boundary": "boundary",
+                }[name]
+            ]
+        ):
             continue
         view, item = panel.plot, panel.plot_item
         assert view.width() >= 180, name
@@ -96,7 +122,7 @@ def test_every_panel_fits_in_a_small_window(small):
         title = item.titleLabel
         if title.isVisible() and panel.title:
             text = title.item.mapRectToScene(title.item.boundingRect())
-            assert text.left() >= -1, name                 # the whole title is on screen
+            assert text.left() >= -1, name  # the whole title is on screen
             assert text.right() <= view.width() + 1, name
 
 
@@ -112,53 +138,71 @@ def test_all_layers_of_a_20_layer_net_show_in_the_gradient_chart(small):
     labelled = [text for _, text in ticks if text]
     assert labelled[0] == "h1"
     assert labelled[-1] == "out"
-    assert len(ticks) == DEPTH + 1                    # a tick (labelled or not) per layer
+    assert len(ticks) == DEPTH + 1  # a tick (labelled or not) per layer
 
 
 def test_every_control_is_reachable_and_readable(small):
     w, _ = small
     scroll = w.controls.findChild(QScrollArea)
     viewport = scroll.viewport()
-    inputs = [c for c in w.controls.findChildren(QComboBox)
-              + w.controls.findChildren(QAbstractSpinBox)
-              + w.controls.findChildren(QCheckBox) if c.isVisibleTo(w.controls)]
+    inputs = [
+        c
+        for c in w.controls.findChildren(QComboBox)
+        + w.controls.findChildren(QAbstractSpinBox)
+        + w.controls.findChildren(QCheckBox)
+        if c.isVisibleTo(w.controls)
+    ]
     assert len(inputs) > 15
     for box in inputs:
         left = box.mapTo(viewport, box.rect().topLeft()).x()
         assert left >= 0, box.objectName()
         assert left + box.width() <= viewport.width(), box.objectName()
         if isinstance(box, QComboBox):
-            room = box.width() - 28                   # the arrow and the frame
+            room = box.width() - 28  # the arrow and the frame
             text = box.currentText()
             assert box.fontMetrics().horizontalAdvance(text) <= room, (box.objectName(), text)
-        scroll.ensureWidgetVisible(box)                # scrolled to, it is fully shown
+        scroll.ensureWidgetVisible(box)  # scrolled to, it is fully shown
         settle()
         top = box.mapTo(viewport, box.rect().topLeft()).y()
         assert -2 <= top <= viewport.height() - box.height() + 2, box.objectName()
 
 
 def tab_bars(w: MainWindow) -> list[QTabBar]:
-    return [b for b in w.findChildren(QTabBar) if b.parent() is w and b.isVisible()
-            and b.count() > 1]
+    return [
+        b for b in w.findChildren(QTabBar) if b.parent() is w and b.isVisible() and b.count() > 1
+    ]
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1366, 768)], ids=["1280x720", "1366x768"])
 def test_tab_titles_are_whole(qtbot, size):
     w = open_window(qtbot, size)
-    w.teaching.start_lesson(0)                        # the Lesson dock joins a tab group
-    qtbot.waitUntil(lambda: w.findChild(QDockWidget, "lesson") is not None
-                    and w.findChild(QDockWidget, "lesson").isVisible(), timeout=TIMEOUT)
+    w.teaching.start_lesson(0)  # the Lesson dock joins a tab group
+    qtbot.waitUntil(
+        lambda: (
+            w.findChild(QDockWidget, "lesson") is not None
+            and w.findChild(QDockWidget, "lesson").isVisible()
+        ),
+        timeout=TIMEOUT,
+    )
     settle()
     bars = tab_bars(w)
     texts = {b.tabText(i) for b in bars for i in range(b.count())}
-    assert {"Loss", "Accuracy", "Lesson", "Inspector", "Boundary", "|\u03b4|",
-            "f'(z)", "Activation"} <= texts
+    assert {
+        "Loss",
+        "Accuracy",
+        "Lesson",
+        "Inspector",
+        "Boundary",
+        "|\u03b4|",
+        "f'(z)",
+        "Activation",
+    } <= texts
     for bar in bars:
         assert bar.elideMode() == Qt.TextElideMode.ElideNone
         for i in range(bar.count()):
             text, rect = bar.tabText(i), bar.tabRect(i)
             assert rect.width() >= bar.fontMetrics().horizontalAdvance(text) + 8, text
-            assert bar.rect().contains(rect), (text, rect, bar.rect())   # no scrolling
+            assert bar.rect().contains(rect), (text, rect, bar.rect())  # no scrolling
             assert bar.tabToolTip(i), text
 
 
@@ -173,7 +217,7 @@ def test_view_menu_lists_every_dock_including_the_lesson(qtbot):
     assert "Lesson" in actions
     assert "Reset &layout" in actions
     lesson = w.findChild(QDockWidget, "lesson")
-    actions["Lesson"].trigger()                        # the entry hides and shows the dock
+    actions["Lesson"].trigger()  # the entry hides and shows the dock
     assert lesson.isHidden()
     actions["Lesson"].trigger()
     assert not lesson.isHidden()
@@ -183,8 +227,11 @@ def layout_state(w: MainWindow) -> dict:
     settle()
     out = {}
     for dock in w.dock_widgets():
-        out[dock.objectName()] = (in_window(w, dock).getRect() if on_screen(dock) else None,
-                                  dock.isFloating(), w.dockWidgetArea(dock))
+        out[dock.objectName()] = (
+            in_window(w, dock).getRect() if on_screen(dock) else None,
+            dock.isFloating(),
+            w.dockWidgetArea(dock),
+        )
     out["toolbar"] = w.toolbar.isVisible()
     return out
 
@@ -240,8 +287,9 @@ def test_plots_keep_inside_their_widgets_after_every_dock_is_shown(qtbot):
         if isinstance(plot, pg.GraphicsView):
             item = panel.plot_item
             # a tab brought to the front is laid out on a later event-loop turn
-            qtbot.waitUntil(lambda i=item, p=plot: i.geometry().width() <= p.width() + 0.5,
-                            timeout=3000)
+            qtbot.waitUntil(
+                lambda i=item, p=plot: i.geometry().width() <= p.width() + 0.5, timeout=3000
+            )
 
 
 def test_view_lists_the_lesson_dock_before_any_lesson_and_opens_it(qtbot):
@@ -251,10 +299,10 @@ def test_view_lists_the_lesson_dock_before_any_lesson_and_opens_it(qtbot):
     actions = {a.text(): a for a in w.view_menu.actions()}
     assert "Lesson" in actions
     lesson = w.findChild(QDockWidget, "lesson")
-    assert lesson.isHidden()                           # not in the start layout
+    assert lesson.isHidden()  # not in the start layout
     actions["Lesson"].trigger()
-    qtbot.waitUntil(lambda: on_screen(lesson), timeout=TIMEOUT)     # in front, not behind
+    qtbot.waitUntil(lambda: on_screen(lesson), timeout=TIMEOUT)  # in front, not behind
     qtbot.waitUntil(lambda: w.teaching.lesson_panel.index == 0, timeout=TIMEOUT)
     assert w.teaching.lesson_panel.title.text() == w.teaching.lessons()[0].title
     settle()
-    assert w.controller.latest.generation == gen       # opening it replaced nothing
+    assert w.controller.latest.generation == gen  # opening it replaced nothing

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from engine.config import updated  # noqa: E402
 from gui.controller import default_config  # noqa: E402
 
-TIMEOUT = 120.0   # s: a cold Numba cache compiles for ~20 s
+TIMEOUT = 120.0  # s: a cold Numba cache compiles for ~20 s
 
 
 class Shooter:
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         shoot(s)
     finally:
         if s.window is not None:
-            s.window.close()      # stops the worker thread
+            s.window.close()  # stops the worker thread
     return 0
 
 
@@ -120,34 +120,70 @@ def shoot(s: Shooter) -> None:
 
     L, k = base.model.depth, 4
     w.select_layer(k)
-    for _ in range((L + 1) + 1 + (L - k + 1)):   # forward 0..L, loss, backward L..k
+    for _ in range((L + 1) + 1 + (L - k + 1)):  # forward 0..L, loss, backward L..k
         w.controller.step_phase()
-    s.wait_until(lambda: w.controller.latest.snapshot.phase == "backward"
-                 and w.controller.latest.snapshot.phase_layer == 4, "backward hidden 5")
+    s.wait_until(
+        lambda: (
+            w.controller.latest.snapshot.phase == "backward"
+            and w.controller.latest.snapshot.phase_layer == 4
+        ),
+        "backward hidden 5",
+    )
     s.settle()
     s.save("step_through.png")
 
-    s.open(updated(base, **{"name": "deep-relu-he", "model.activation": "relu",
-                            "model.init": "he_normal", "training.learning_rate": 0.05,
-                            "description": "The same 10 layers with ReLU and He "
-                                           "initialisation: the gradient reaches the first "
-                                           "layer at the same scale."}))
+    s.open(
+        updated(
+            base,
+            **{
+                "name": "deep-relu-he",
+                "model.activation": "relu",
+                "model.init": "he_normal",
+                "training.learning_rate": 0.05,
+                "description": "The same 10 layers with ReLU and He "
+                "initialisation: the gradient reaches the first "
+                "layer at the same scale.",
+            },
+        )
+    )
     s.epochs(2)
     s.save("relu_he.png")
 
-    w = s.open(updated(base, **{"name": "spiral", "data.name": "spiral", "data.noise": 0.02,
-                                "model.depth": 4, "model.width": 32,
-                                "model.activation": "relu", "model.init": "he_normal",
-                                "training.optimizer": "adam", "training.learning_rate": 0.01,
-                                "description": "Four ReLU layers learning a 3-arm spiral."}))
+    w = s.open(
+        updated(
+            base,
+            **{
+                "name": "spiral",
+                "data.name": "spiral",
+                "data.noise": 0.02,
+                "model.depth": 4,
+                "model.width": 32,
+                "model.activation": "relu",
+                "model.init": "he_normal",
+                "training.optimizer": "adam",
+                "training.learning_rate": 0.01,
+                "description": "Four ReLU layers learning a 3-arm spiral.",
+            },
+        )
+    )
     w.docks["boundary"].raise_()
     s.epochs(80)
     s.save("spiral.png")
 
-    w = s.open(updated(base, **{"name": "exploding", "model.activation": "relu",
-                                "model.init": "he_normal", "model.loss": "mse",
-                                "data.name": "surface", "training.learning_rate": 5.0,
-                                "description": "Too large a learning rate."}))
+    w = s.open(
+        updated(
+            base,
+            **{
+                "name": "exploding",
+                "model.activation": "relu",
+                "model.init": "he_normal",
+                "model.loss": "mse",
+                "data.name": "surface",
+                "training.learning_rate": 5.0,
+                "description": "Too large a learning rate.",
+            },
+        )
+    )
     w.controller.play()
     s.wait_until(lambda: w.banner.isVisible() and w.banner.kind == "error", "the divergence")
     s.settle()

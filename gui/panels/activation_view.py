@@ -10,11 +10,11 @@ from engine.activations import ACTIVATIONS
 from gui import theme
 
 Z_MAX = 6.0
-N_GRID = 1201          # 0.01 spacing: kinks (ReLU at 0) and the GELU bump are resolved
+N_GRID = 1201  # 0.01 spacing: kinks (ReLU at 0) and the GELU bump are resolved
 N_BINS = 60
-HIST_HEIGHT = 0.4      # tallest histogram bar, as a fraction of the visible y range
-Y_CAP = 3.0            # unbounded f (ReLU, identity) is cut here so f' stays readable
-FLAT = 0.01            # |f'| <= 1% of max |f'| counts as flat (engine's "saturated" metric)
+HIST_HEIGHT = 0.4  # tallest histogram bar, as a fraction of the visible y range
+Y_CAP = 3.0  # unbounded f (ReLU, identity) is cut here so f' stays readable
+FLAT = 0.01  # |f'| <= 1% of max |f'| counts as flat (engine's "saturated" metric)
 
 
 class ActivationView(theme.PlotPanel):
@@ -37,10 +37,13 @@ class ActivationView(theme.PlotPanel):
         self.f_curve = pg.PlotDataItem(pen=theme.mkpen(theme.color(0), 2.5))
         self.df_curve = pg.PlotDataItem(pen=theme.mkpen(theme.color(1), 2.5))
         self.max_line = pg.InfiniteLine(
-            pos=1.0, angle=0, movable=False, pen=theme.mkpen(theme.foreground(), 1.2, "dash"),
+            pos=1.0,
+            angle=0,
+            movable=False,
+            pen=theme.mkpen(theme.foreground(), 1.2, "dash"),
             label="max |f'| = {value:.3g}",
-            labelOpts={"position": 0.03, "color": theme.foreground(),
-                       "anchors": [(0, 1), (0, 1)]})
+            labelOpts={"position": 0.03, "color": theme.foreground(), "anchors": [(0, 1), (0, 1)]},
+        )
         for z, it in enumerate((self.hist, self.f_curve, self.df_curve)):
             it.setZValue(z)
             item.addItem(it)
@@ -68,10 +71,11 @@ class ActivationView(theme.PlotPanel):
         """Plot activation ``name`` (a key of engine.activations.ACTIVATIONS) with ``param``."""
         key = (name, float(param))
         if key == self._key:
-            return                   # called every frame: recompute only on a change
+            return  # called every frame: recompute only on a change
         if name not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {name!r}; expected one of "
-                             f"{', '.join(sorted(ACTIVATIONS))}")
+            raise ValueError(
+                f"unknown activation {name!r}; expected one of {', '.join(sorted(ACTIVATIONS))}"
+            )
         act = ACTIVATIONS[name]
         z = self._z
         with np.errstate(all="ignore"):

@@ -75,38 +75,60 @@ MAX_WIDTH = 1024
 DATASET_NAMES = {
     "digits": "digits: 8\u00d78 handwritten (bundled)",
     "breast_cancer": "breast cancer (bundled)",
-    "spiral": "spiral (2-D)", "circles": "circles (2-D)", "xor": "xor (2-D)",
-    "moons": "moons (2-D)", "blobs": "blobs (2-D)", "surface": "surface (2-D regression)",
-    "mnist": "MNIST (your files)", "csv": "CSV file\u2026",
+    "spiral": "spiral (2-D)",
+    "circles": "circles (2-D)",
+    "xor": "xor (2-D)",
+    "moons": "moons (2-D)",
+    "blobs": "blobs (2-D)",
+    "surface": "surface (2-D regression)",
+    "mnist": "MNIST (your files)",
+    "csv": "CSV file\u2026",
 }
 SYNTHETIC = ("spiral", "circles", "xor", "moons", "blobs", "surface")
-PATH_TIPS = {"csv": "A CSV file: one example per row, numeric features, one label column",
-             "mnist": "A Keras-style mnist.npz, or the folder with the four MNIST IDX files "
-                      "(train-images-idx3-ubyte, ... raw or .gz)"}
+PATH_TIPS = {
+    "csv": "A CSV file: one example per row, numeric features, one label column",
+    "mnist": "A Keras-style mnist.npz, or the folder with the four MNIST IDX files "
+    "(train-images-idx3-ubyte, ... raw or .gz)",
+}
 MISSING_PATH = {
     "csv": "Choose a CSV file (\u2026 button, or type its path and press Enter); "
-           "until then the current experiment keeps running.",
+    "until then the current experiment keeps running.",
     "mnist": f"Choose mnist.npz or the folder of the four MNIST IDX files (\u2026 button, or "
-             f"type the path and press Enter); {KERAS_MNIST} was not found. Until then the "
-             f"current experiment keeps running.",
+    f"type the path and press Enter); {KERAS_MNIST} was not found. Until then the "
+    f"current experiment keeps running.",
 }
-LOSS_NAMES = {"softmax_ce": "softmax + cross-entropy", "sigmoid_bce": "sigmoid + binary CE",
-              "mse": "linear + mean squared error"}
+LOSS_NAMES = {
+    "softmax_ce": "softmax + cross-entropy",
+    "sigmoid_bce": "sigmoid + binary CE",
+    "mse": "linear + mean squared error",
+}
 BN_NAMES = {"none": "off", "pre": "before the activation", "post": "after the activation"}
-INIT_NAMES = {"xavier_normal": "Xavier (Glorot) normal", "xavier_uniform": "Xavier uniform",
-              "he_normal": "He (Kaiming) normal", "he_uniform": "He uniform",
-              "lecun_normal": "LeCun normal", "normal": "normal(0, scale)",
-              "uniform": "uniform(-scale, scale)", "orthogonal": "orthogonal",
-              "zeros": "zeros (never breaks symmetry)"}
+INIT_NAMES = {
+    "xavier_normal": "Xavier (Glorot) normal",
+    "xavier_uniform": "Xavier uniform",
+    "he_normal": "He (Kaiming) normal",
+    "he_uniform": "He uniform",
+    "lecun_normal": "LeCun normal",
+    "normal": "normal(0, scale)",
+    "uniform": "uniform(-scale, scale)",
+    "orthogonal": "orthogonal",
+    "zeros": "zeros (never breaks symmetry)",
+}
 # activation -> (ModelConfig field, label) of its parameter
-ACT_PARAMS = {"leaky_relu": ("leaky_slope", "negative slope"),
-              "prelu": ("prelu_init", "initial slope"), "elu": ("elu_alpha", "alpha")}
+ACT_PARAMS = {
+    "leaky_relu": ("leaky_slope", "negative slope"),
+    "prelu": ("prelu_init", "initial slope"),
+    "elu": ("elu_alpha", "alpha"),
+}
 
 
 def _flat(config: ExperimentConfig) -> dict[str, object]:
     """``section.field -> value`` of every setting (name and description left out)."""
-    return {f"{head}.{key}": value for head in ("data", "model", "training", "logging")
-            for key, value in to_dict(getattr(config, head)).items()}
+    return {
+        f"{head}.{key}": value
+        for head in ("data", "model", "training", "logging")
+        for key, value in to_dict(getattr(config, head)).items()
+    }
 
 
 def _fmt(value) -> str:
@@ -121,8 +143,11 @@ def config_changes(old: ExperimentConfig, new: ExperimentConfig) -> list[str]:
     """What differs between two experiments, as ``"activation sigmoid \u2192 tanh"``."""
     a, b = _flat(old), _flat(new)
     words = {"data.name": "data set", "data.seed": "data seed", "training.seed": "weights seed"}
-    return [f"{words.get(key, key.partition('.')[2])} {_fmt(a[key])} \u2192 {_fmt(b[key])}"
-            for key in a if a[key] != b[key]]
+    return [
+        f"{words.get(key, key.partition('.')[2])} {_fmt(a[key])} \u2192 {_fmt(b[key])}"
+        for key in a
+        if a[key] != b[key]
+    ]
 
 
 def summary(config: ExperimentConfig) -> str:
@@ -134,18 +159,25 @@ def summary(config: ExperimentConfig) -> str:
     if len(acts) == 1 and len(widths) == 1:
         net = f"{len(layers)} hidden {layers[0].activation} layers of {layers[0].width} units"
     else:
-        net = f"{len(layers)} hidden layers (" + ", ".join(
-            f"{la.width} {la.activation}" for la in layers[:6]) + (", \u2026)" if len(
-                layers) > 6 else ")")
-    extras = [f"batch norm {m.batch_norm}" if m.batch_norm != "none" else "",
-              "residual" if m.residual else "",
-              f"dropout {m.dropout:g}" if m.dropout else "",
-              f"clip norm {t.clip_norm:g}" if t.clip_norm else "",
-              f"clip value {t.clip_value:g}" if t.clip_value else ""]
+        net = (
+            f"{len(layers)} hidden layers ("
+            + ", ".join(f"{la.width} {la.activation}" for la in layers[:6])
+            + (", \u2026)" if len(layers) > 6 else ")")
+        )
+    extras = [
+        f"batch norm {m.batch_norm}" if m.batch_norm != "none" else "",
+        "residual" if m.residual else "",
+        f"dropout {m.dropout:g}" if m.dropout else "",
+        f"clip norm {t.clip_norm:g}" if t.clip_norm else "",
+        f"clip value {t.clip_value:g}" if t.clip_value else "",
+    ]
     extras = [e for e in extras if e]
     data = DATASET_NAMES.get(config.data.name, config.data.name).rstrip("\u2026")
-    return (net + (f" with {', '.join(extras)}" if extras else "")
-            + f"; {m.init} init; {t.optimizer} lr {t.learning_rate:g}; {data}")
+    return (
+        net
+        + (f" with {', '.join(extras)}" if extras else "")
+        + f"; {m.init} init; {t.optimizer} lr {t.learning_rate:g}; {data}"
+    )
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -189,14 +221,15 @@ def _next_125(v: float, up: bool) -> float:
     if v <= 0:
         return 1e-6
     e = math.floor(math.log10(v) + 1e-12)
-    ladder = [m * 10.0 ** k for k in (e - 1, e, e + 1) for m in (1, 2, 5)]
+    ladder = [m * 10.0**k for k in (e - 1, e, e + 1) for m in (1, 2, 5)]
     if up:
         return next(x for x in ladder if x > v * (1 + 1e-9))
     return next(x for x in reversed(ladder) if x < v * (1 - 1e-9))
 
 
-def _combo(keys, names: dict[str, str] | None = None,
-           tips: dict[str, str] | None = None) -> QComboBox:
+def _combo(
+    keys, names: dict[str, str] | None = None, tips: dict[str, str] | None = None
+) -> QComboBox:
     """A combo box whose item data are ``keys``, shown by ``names`` (else the keys), each
     item explained by its entry in ``tips`` (a tooltip)."""
     box = QComboBox()
@@ -214,14 +247,15 @@ def _spin(lo: int, hi: int, step: int = 1, special: str = "") -> QSpinBox:
     box = QSpinBox()
     box.setRange(lo, hi)
     box.setSingleStep(step)
-    box.setKeyboardTracking(False)   # typing "100" must not rebuild at 1 and 10
+    box.setKeyboardTracking(False)  # typing "100" must not rebuild at 1 and 10
     if special:
         box.setSpecialValueText(special)
     return box
 
 
-def _dspin(lo: float, hi: float, step: float, decimals: int = 3,
-           special: str = "") -> QDoubleSpinBox:
+def _dspin(
+    lo: float, hi: float, step: float, decimals: int = 3, special: str = ""
+) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
     box.setRange(lo, hi)
     box.setSingleStep(step)
@@ -253,7 +287,7 @@ class Controls(QWidget):
         self._base = config or ExperimentConfig()
         self._inputs: list[QWidget] = []
         self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
-        self._origin = self._base          # the experiment as loaded (preset, file, start)
+        self._origin = self._base  # the experiment as loaded (preset, file, start)
         # plain text: descriptions are prose ("z < 0"), never markup
         self.about_title = QLabel()
         self.about_title.setTextFormat(Qt.TextFormat.PlainText)
@@ -295,8 +329,9 @@ class Controls(QWidget):
         return f"Controls({self._base.name!r})"
 
     # --- building ----------------------------------------------------------------------------
-    def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget,
-             tip: str = "") -> QWidget:
+    def _add(
+        self, form: QFormLayout, key: str, label: str, widget: QWidget, tip: str = ""
+    ) -> QWidget:
         widget.setObjectName(key)
         if tip:
             widget.setToolTip(tip)
@@ -317,12 +352,23 @@ class Controls(QWidget):
 
     def _data_group(self) -> QGroupBox:
         box, f = self._group("Data")
-        self._add(f, "data.name", "data set", _combo(DATASETS, DATASET_NAMES),
-                  "Which examples to learn from")
-        self._add(f, "data.n_samples", "samples", _spin(4, 100_000, 100),
-                  "Number of generated points")
-        self._add(f, "data.noise", "noise", _dspin(0.0, 5.0, 0.05, 2),
-                  "Noise added to the generated points")
+        self._add(
+            f,
+            "data.name",
+            "data set",
+            _combo(DATASETS, DATASET_NAMES),
+            "Which examples to learn from",
+        )
+        self._add(
+            f, "data.n_samples", "samples", _spin(4, 100_000, 100), "Number of generated points"
+        )
+        self._add(
+            f,
+            "data.noise",
+            "noise",
+            _dspin(0.0, 5.0, 0.05, 2),
+            "Noise added to the generated points",
+        )
         self._add(f, "data.n_classes", "classes", _spin(2, 20), "Number of classes (spiral, blobs)")
         path = QWidget()
         row = QHBoxLayout(path)
@@ -344,94 +390,211 @@ class Controls(QWidget):
         self.path_note.setTextFormat(Qt.TextFormat.PlainText)
         f.addRow(self.path_note)
         self._rows["data.path_note"] = (f, self.path_note)
-        self._add(f, "data.label_column", "label column", QLineEdit(),
-                  "CSV: name or index of the label column (-1 = last)")
-        self._add(f, "data.test_fraction", "test fraction", _dspin(0.0, 0.9, 0.05, 2),
-                  "Share of the examples held out for the test accuracy")
-        self._add(f, "data.subset", "train subset", _spin(0, 1_000_000, 100, "all"),
-                  "Keep at most this many training examples")
-        self._add(f, "data.scaling", "scaling", _combo(SCALINGS, SCALING_NAMES, SCALING_HELP),
-                  "Feature scaling; auto = unit (pixels / 255) for MNIST, else standardize")
+        self._add(
+            f,
+            "data.label_column",
+            "label column",
+            QLineEdit(),
+            "CSV: name or index of the label column (-1 = last)",
+        )
+        self._add(
+            f,
+            "data.test_fraction",
+            "test fraction",
+            _dspin(0.0, 0.9, 0.05, 2),
+            "Share of the examples held out for the test accuracy",
+        )
+        self._add(
+            f,
+            "data.subset",
+            "train subset",
+            _spin(0, 1_000_000, 100, "all"),
+            "Keep at most this many training examples",
+        )
+        self._add(
+            f,
+            "data.scaling",
+            "scaling",
+            _combo(SCALINGS, SCALING_NAMES, SCALING_HELP),
+            "Feature scaling; auto = unit (pixels / 255) for MNIST, else standardize",
+        )
         self._add(f, "data.seed", "data seed", _spin(0, 2**31 - 1), "Generation and split seed")
         return box
 
     def _model_group(self) -> QGroupBox:
         box, f = self._group("Architecture")
-        self._add(f, "model.depth", "hidden layers", _spin(1, MAX_DEPTH),
-                  "Number of hidden layers (depth)")
-        self._add(f, "model.width", "units per layer", _spin(1, MAX_WIDTH),
-                  "Width of every hidden layer")
+        self._add(
+            f,
+            "model.depth",
+            "hidden layers",
+            _spin(1, MAX_DEPTH),
+            "Number of hidden layers (depth)",
+        )
+        self._add(
+            f, "model.width", "units per layer", _spin(1, MAX_WIDTH), "Width of every hidden layer"
+        )
         acts = {name: a.display for name, a in ACTIVATIONS.items()}
-        self._add(f, "model.activation", "activation", _combo(acts, acts),
-                  "Activation of every hidden layer")
-        self._add(f, "model.leaky_slope", "negative slope", _dspin(0.0, 1.0, 0.01, 3),
-                  "Leaky ReLU: slope for z < 0")
-        self._add(f, "model.prelu_init", "initial slope", _dspin(0.0, 1.0, 0.05, 3),
-                  "PReLU: initial learnable slope for z < 0")
-        self._add(f, "model.elu_alpha", "alpha", _dspin(0.01, 10.0, 0.1, 2),
-                  "ELU: saturation value for z -> -inf")
+        self._add(
+            f,
+            "model.activation",
+            "activation",
+            _combo(acts, acts),
+            "Activation of every hidden layer",
+        )
+        self._add(
+            f,
+            "model.leaky_slope",
+            "negative slope",
+            _dspin(0.0, 1.0, 0.01, 3),
+            "Leaky ReLU: slope for z < 0",
+        )
+        self._add(
+            f,
+            "model.prelu_init",
+            "initial slope",
+            _dspin(0.0, 1.0, 0.05, 3),
+            "PReLU: initial learnable slope for z < 0",
+        )
+        self._add(
+            f,
+            "model.elu_alpha",
+            "alpha",
+            _dspin(0.01, 10.0, 0.1, 2),
+            "ELU: saturation value for z -> -inf",
+        )
         self.per_layer = QCheckBox("set each layer")
         self.per_layer.setToolTip("Give every hidden layer its own width and activation")
         f.addRow("", self.per_layer)
         self._inputs.append(self.per_layer)
         self.layer_table = QTableWidget(0, 2)
         self.layer_table.setHorizontalHeaderLabels(["units", "activation"])
-        self.layer_table.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.Stretch)
+        self.layer_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.layer_table.verticalHeader().setDefaultSectionSize(24)
         self.layer_table.setMinimumHeight(120)
         f.addRow(self.layer_table)
         self._rows["model.layer_table"] = (f, self.layer_table)
-        self._add(f, "model.loss", "output / loss", _combo(LOSSES, LOSS_NAMES),
-                  "Output activation and loss")
-        self._add(f, "model.dtype", "precision", _combo(DTYPES),
-                  "Floating-point type of the weights and activations")
+        self._add(
+            f,
+            "model.loss",
+            "output / loss",
+            _combo(LOSSES, LOSS_NAMES),
+            "Output activation and loss",
+        )
+        self._add(
+            f,
+            "model.dtype",
+            "precision",
+            _combo(DTYPES),
+            "Floating-point type of the weights and activations",
+        )
         return box
 
     def _init_group(self) -> QGroupBox:
         box, f = self._group("Initialisation")
-        self._add(f, "model.init", "weights", _combo(INITIALIZERS, INIT_NAMES),
-                  "How the weights are drawn at the start")
-        self._add(f, "model.init_scale", "scale", _dspin(1e-4, 10.0, 0.01, 4),
-                  "Std of 'normal' / limit of 'uniform'")
-        self._add(f, "model.bias_init", "bias", _dspin(-5.0, 5.0, 0.1, 2),
-                  "Initial value of every hidden bias")
-        self._add(f, "training.seed", "weights seed", _spin(0, 2**31 - 1),
-                  "Seed of the weights, shuffling and dropout")
+        self._add(
+            f,
+            "model.init",
+            "weights",
+            _combo(INITIALIZERS, INIT_NAMES),
+            "How the weights are drawn at the start",
+        )
+        self._add(
+            f,
+            "model.init_scale",
+            "scale",
+            _dspin(1e-4, 10.0, 0.01, 4),
+            "Std of 'normal' / limit of 'uniform'",
+        )
+        self._add(
+            f,
+            "model.bias_init",
+            "bias",
+            _dspin(-5.0, 5.0, 0.1, 2),
+            "Initial value of every hidden bias",
+        )
+        self._add(
+            f,
+            "training.seed",
+            "weights seed",
+            _spin(0, 2**31 - 1),
+            "Seed of the weights, shuffling and dropout",
+        )
         return box
 
     def _training_group(self) -> QGroupBox:
         box, f = self._group("Optimiser")
         self._add(f, "training.optimizer", "optimiser", _combo(OPTIMIZERS), "Update rule")
-        self._add(f, "training.learning_rate", "learning rate (live)", SciSpinBox(1e-6, 10.0),
-                  "Step size; applies mid-run without rebuilding")
-        self._add(f, "training.momentum", "momentum", _dspin(0.0, 0.999, 0.05, 3),
-                  "Momentum / Nesterov coefficient")
-        self._add(f, "training.batch_size", "batch size", _spin(1, 4096),
-                  "Examples per mini-batch")
-        self._add(f, "training.weight_decay", "weight decay", _dspin(0.0, 1.0, 1e-4, 5, "off"),
-                  "L2 penalty on the weights")
+        self._add(
+            f,
+            "training.learning_rate",
+            "learning rate (live)",
+            SciSpinBox(1e-6, 10.0),
+            "Step size; applies mid-run without rebuilding",
+        )
+        self._add(
+            f,
+            "training.momentum",
+            "momentum",
+            _dspin(0.0, 0.999, 0.05, 3),
+            "Momentum / Nesterov coefficient",
+        )
+        self._add(f, "training.batch_size", "batch size", _spin(1, 4096), "Examples per mini-batch")
+        self._add(
+            f,
+            "training.weight_decay",
+            "weight decay",
+            _dspin(0.0, 1.0, 1e-4, 5, "off"),
+            "L2 penalty on the weights",
+        )
         return box
 
     def _counter_group(self) -> QGroupBox:
         box, f = self._group("Countermeasures")
-        self._add(f, "model.batch_norm", "batch norm", _combo(BATCH_NORM, BN_NAMES),
-                  "Normalise each layer's pre-activations (or outputs) over the batch")
-        self._add(f, "model.residual", "", QCheckBox("residual connections"),
-                  "a_k = f(z_k) + a_{k-1}: the identity path carries the gradient past f'")
-        self._add(f, "model.dropout", "dropout", _dspin(0.0, 0.95, 0.05, 2, "off"),
-                  "Probability of dropping each hidden unit during training")
-        self._add(f, "training.clip_norm", "clip norm", _dspin(0.0, 1000.0, 0.5, 3, "off"),
-                  "Rescale the whole gradient to at most this norm")
-        self._add(f, "training.clip_value", "clip value", _dspin(0.0, 1000.0, 0.5, 3, "off"),
-                  "Clip each gradient entry to [-v, v]")
+        self._add(
+            f,
+            "model.batch_norm",
+            "batch norm",
+            _combo(BATCH_NORM, BN_NAMES),
+            "Normalise each layer's pre-activations (or outputs) over the batch",
+        )
+        self._add(
+            f,
+            "model.residual",
+            "",
+            QCheckBox("residual connections"),
+            "a_k = f(z_k) + a_{k-1}: the identity path carries the gradient past f'",
+        )
+        self._add(
+            f,
+            "model.dropout",
+            "dropout",
+            _dspin(0.0, 0.95, 0.05, 2, "off"),
+            "Probability of dropping each hidden unit during training",
+        )
+        self._add(
+            f,
+            "training.clip_norm",
+            "clip norm",
+            _dspin(0.0, 1000.0, 0.5, 3, "off"),
+            "Rescale the whole gradient to at most this norm",
+        )
+        self._add(
+            f,
+            "training.clip_value",
+            "clip value",
+            _dspin(0.0, 1000.0, 0.5, 3, "off"),
+            "Clip each gradient entry to [-v, v]",
+        )
         return box
 
     def _align_labels(self) -> None:
         """One label column width for every group, so the fields line up."""
         forms = {form for form, _ in self._rows.values()}
-        labels = [form.itemAt(i, QFormLayout.ItemRole.LabelRole) for form in forms
-                  for i in range(form.rowCount())]
+        labels = [
+            form.itemAt(i, QFormLayout.ItemRole.LabelRole)
+            for form in forms
+            for i in range(form.rowCount())
+        ]
         labels = [item.widget() for item in labels if item is not None and item.widget()]
         width = max((lbl.sizeHint().width() for lbl in labels), default=0)
         for lbl in labels:
@@ -441,7 +604,7 @@ class Controls(QWidget):
         source = self._w("data.name")
         for w in self._inputs:
             self._filter_keys(w)
-            if w is source:    # the loss (and maybe the file) must follow first
+            if w is source:  # the loss (and maybe the file) must follow first
                 w.currentIndexChanged.connect(self._dataset_picked)
             elif isinstance(w, QComboBox):
                 w.currentIndexChanged.connect(self._edited)
@@ -464,17 +627,24 @@ class Controls(QWidget):
         (take the value) and Escape (drop the typing) end an edit (``editing_done``).  An
         unfocused field ignores the wheel."""
         kind = event.type()
-        if kind == QEvent.Type.ShortcutOverride and isinstance(obj, QAbstractSpinBox) \
-                and event.key() in PASS_KEYS and not event.modifiers():
-            event.ignore()             # not taken here: the window's shortcut fires
+        if (
+            kind == QEvent.Type.ShortcutOverride
+            and isinstance(obj, QAbstractSpinBox)
+            and event.key() in PASS_KEYS
+            and not event.modifiers()
+        ):
+            event.ignore()  # not taken here: the window's shortcut fires
             return True
         if kind == QEvent.Type.KeyPress and event.key() in DONE_KEYS:
             if event.key() == Qt.Key.Key_Escape:
                 self._drop_typing(obj)
-            QTimer.singleShot(0, self.editing_done.emit)   # after the field took the value
-        elif kind == QEvent.Type.Wheel and isinstance(obj, QAbstractSpinBox | QComboBox) \
-                and not obj.hasFocus():
-            event.ignore()             # passed on to the scroll area
+            QTimer.singleShot(0, self.editing_done.emit)  # after the field took the value
+        elif (
+            kind == QEvent.Type.Wheel
+            and isinstance(obj, QAbstractSpinBox | QComboBox)
+            and not obj.hasFocus()
+        ):
+            event.ignore()  # passed on to the scroll area
             return True
         return False
 
@@ -490,8 +660,11 @@ class Controls(QWidget):
     # --- config <-> widgets -------------------------------------------------------------------
     def _fields(self):
         """(config key, (form, widget)) of every config field shown."""
-        return [(k, v) for k, v in self._rows.items()
-                if k not in ("model.layer_table", "data.path_note")]
+        return [
+            (k, v)
+            for k, v in self._rows.items()
+            if k not in ("model.layer_table", "data.path_note")
+        ]
 
     def _w(self, key: str):
         return self._rows[key][1]
@@ -530,8 +703,7 @@ class Controls(QWidget):
         changes = config_changes(self._origin, config)
         if not changes:
             return replace(config, description=self._origin.description)
-        text = (f"{summary(config)}. Changed from {self._origin.name}: "
-                + "; ".join(changes) + ".")
+        text = f"{summary(config)}. Changed from {self._origin.name}: " + "; ".join(changes) + "."
         return replace(config, description=text)
 
     def _describe(self, config: ExperimentConfig) -> None:
@@ -588,9 +760,12 @@ class Controls(QWidget):
         else:
             sections["model"]["hidden"] = ()
         b = self._base
-        return replace(b, data=replace(b.data, **sections["data"]),
-                       model=replace(b.model, **sections["model"]),
-                       training=replace(b.training, **sections["training"]))
+        return replace(
+            b,
+            data=replace(b.data, **sections["data"]),
+            model=replace(b.model, **sections["model"]),
+            training=replace(b.training, **sections["training"]),
+        )
 
     # --- per-layer table ---------------------------------------------------------------------
     def _fill_table(self, layers: tuple[LayerConfig, ...]) -> None:
@@ -621,8 +796,10 @@ class Controls(QWidget):
 
     def _table_layers(self) -> list[LayerConfig]:
         t = self.layer_table
-        return [LayerConfig(t.cellWidget(i, 0).value(), t.cellWidget(i, 1).currentData())
-                for i in range(t.rowCount())]
+        return [
+            LayerConfig(t.cellWidget(i, 0).value(), t.cellWidget(i, 1).currentData())
+            for i in range(t.rowCount())
+        ]
 
     def _sync_table(self, sender: QWidget | None) -> None:
         """Depth adds/removes rows; the global width/activation set every row."""
@@ -630,7 +807,7 @@ class Controls(QWidget):
         width = self._w("model.width").value()
         act = self._w("model.activation").currentData()
         layers = self._table_layers()
-        if sender is self.per_layer:    # just switched on: start from the global settings
+        if sender is self.per_layer:  # just switched on: start from the global settings
             layers = []
         elif sender is self._w("model.width"):
             layers = [LayerConfig(width, la.activation) for la in layers]
@@ -648,13 +825,15 @@ class Controls(QWidget):
         self._visible("data.noise", synthetic)
         self._visible("data.n_classes", name in ("spiral", "blobs"))
         self._visible("data.path", name in ("mnist", "csv"))
-        self._visible("data.path_note", name in ("mnist", "csv")
-                      and bool(self.path_note.text()))
+        self._visible("data.path_note", name in ("mnist", "csv") and bool(self.path_note.text()))
         self._visible("data.label_column", name == "csv")
         self._visible("data.test_fraction", name != "mnist")
         per_layer = self.per_layer.isChecked()
-        acts = ({la.activation for la in self._table_layers()} if per_layer
-                else {self._read(self._w("model.activation"))})
+        acts = (
+            {la.activation for la in self._table_layers()}
+            if per_layer
+            else {self._read(self._w("model.activation"))}
+        )
         for act, (field, _) in ACT_PARAMS.items():
             self._visible(f"model.{field}", act in acts)
         self._rows["model.layer_table"][0].setRowVisible(self.layer_table, per_layer)
@@ -693,12 +872,16 @@ class Controls(QWidget):
         name = self._read(self._w("data.name"))
         start = self.path_edit.text().strip()
         if name == "csv":
-            path, _ = QFileDialog.getOpenFileName(self, "CSV file", start,
-                                                  "CSV (*.csv *.tsv *.txt);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "CSV file", start, "CSV (*.csv *.tsv *.txt);;All files (*)"
+            )
         else:
             path, _ = QFileDialog.getOpenFileName(
-                self, "MNIST: mnist.npz, or one of the four IDX files of a folder", start,
-                "MNIST (*.npz *-ubyte *-ubyte.gz);;All files (*)")
+                self,
+                "MNIST: mnist.npz, or one of the four IDX files of a folder",
+                start,
+                "MNIST (*.npz *-ubyte *-ubyte.gz);;All files (*)",
+            )
             if path and "-ubyte" in Path(path).name:
                 path = str(Path(path).parent)
         if not path:
@@ -711,10 +894,12 @@ class Controls(QWidget):
 
     def _edited(self, *_) -> None:
         sender = self.sender()
-        if self.per_layer.isChecked() and sender in (self._w("model.depth"),
-                                                      self._w("model.width"),
-                                                      self._w("model.activation"),
-                                                      self.per_layer):
+        if self.per_layer.isChecked() and sender in (
+            self._w("model.depth"),
+            self._w("model.width"),
+            self._w("model.activation"),
+            self.per_layer,
+        ):
             self._sync_table(sender)
         self._refresh()
         cfg = self.config()
@@ -741,11 +926,9 @@ class Controls(QWidget):
     def show_rejected(self, message: str) -> None:
         """The last edit could not be built (e.g. a bad data file): keep it on show, so it
         can be corrected, and say why; the previous experiment keeps running."""
-        self.error_label.setText("Not applied (the previous experiment keeps running):\n"
-                                 + message)
+        self.error_label.setText("Not applied (the previous experiment keeps running):\n" + message)
         self.error_label.show()
-        if message.startswith(DATA_ERROR) and self._read(self._w("data.name")) in ("csv",
-                                                                                 "mnist"):
+        if message.startswith(DATA_ERROR) and self._read(self._w("data.name")) in ("csv", "mnist"):
             self.path_note.setText(message)
             self.path_note.setStyleSheet("color: #b71c1c;")
             self._refresh()

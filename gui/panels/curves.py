@@ -25,8 +25,14 @@ class CurvePlot(theme.PlotPanel):
     left out (gaps) rather than breaking the axis.
     """
 
-    def __init__(self, title: str, y_label: str, log_y: bool = False,
-                 parent: QWidget | None = None, x_label: str = "training step"):
+    def __init__(
+        self,
+        title: str,
+        y_label: str,
+        log_y: bool = False,
+        parent: QWidget | None = None,
+        x_label: str = "training step",
+    ):
         super().__init__(parent)
         item = self.plot_item
         item.setLogMode(x=False, y=log_y)
@@ -38,26 +44,35 @@ class CurvePlot(theme.PlotPanel):
         self.log_y = log_y
         self._item = item
         self._series: dict[str, pg.PlotDataItem] = {}
-        self._colors: dict[str, int] = {}       # name -> palette index, stable across calls
+        self._colors: dict[str, int] = {}  # name -> palette index, stable across calls
         self._spare: list[pg.PlotDataItem] = []
         self._legend_key: tuple[str, ...] = ()
         # where the run diverged: a dashed vertical line with its label (hidden until then)
-        self.event_line = pg.InfiniteLine(angle=90, movable=False,
-                                          pen=theme.mkpen(EVENT_COLOR, 1.5, "dash"),
-                                          label="", labelOpts={
-                                              "position": 0.9, "color": EVENT_COLOR,
-                                              "fill": pg.mkBrush(255, 255, 255, 210),
-                                              "anchors": [(1, 0.5), (1, 0.5)]})
+        self.event_line = pg.InfiniteLine(
+            angle=90,
+            movable=False,
+            pen=theme.mkpen(EVENT_COLOR, 1.5, "dash"),
+            label="",
+            labelOpts={
+                "position": 0.9,
+                "color": EVENT_COLOR,
+                "fill": pg.mkBrush(255, 255, 255, 210),
+                "anchors": [(1, 0.5), (1, 0.5)],
+            },
+        )
         self.event_line.setZValue(20)
         self.event_line.setVisible(False)
-        item.addItem(self.event_line)      # in the x range: the marker is always in view
+        item.addItem(self.event_line)  # in the x range: the marker is always in view
         self.set_title(title)
 
     def __repr__(self) -> str:
         return f"CurvePlot(series={list(self._series)}, log_y={self.log_y})"
 
-    def set_data(self, series: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                 styles: Mapping[str, Mapping] | None = None) -> None:
+    def set_data(
+        self,
+        series: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        styles: Mapping[str, Mapping] | None = None,
+    ) -> None:
         """Draw ``series``: name -> (steps (n,), values (n,)).
 
         ``styles`` (optional) maps a name to ``{"color": str, "dash": bool, "width": float}``;
@@ -72,7 +87,7 @@ class CurvePlot(theme.PlotPanel):
             if len(x) != len(y):
                 raise ValueError(f"series {name!r}: {len(x)} steps but {len(y)} values")
             if self.log_y:
-                y = np.where(y > 0, y, np.nan)    # no log of <= 0: leave a gap
+                y = np.where(y > 0, y, np.nan)  # no log of <= 0: leave a gap
             y = np.where(np.isfinite(y), y, np.nan)
             it = self._series.get(name)
             if it is None:
@@ -103,7 +118,7 @@ class CurvePlot(theme.PlotPanel):
             line.label.setFormat("")
             return
         line.setPos(float(step))
-        line.setVisible(True)          # first: a hidden label ignores a new text
+        line.setVisible(True)  # first: a hidden label ignores a new text
         line.label.setFormat(text)
 
     @property

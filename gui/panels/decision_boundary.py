@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui import theme
 
-FIELD_WHITE = 0.55     # the field is the class colour mixed with this much white
+FIELD_WHITE = 0.55  # the field is the class colour mixed with this much white
 
 
 def _light(c: str, white: float = FIELD_WHITE) -> QColor:
@@ -40,18 +40,25 @@ class DecisionBoundary(theme.PlotPanel):
         for img in (self.prob_image, self.class_image):
             img.setZValue(-10)
             item.addItem(img)
-        self.contour = pg.IsocurveItem(level=0.5, pen=theme.mkpen(theme.foreground(), 1.5),
-                                       axisOrder="row-major")
+        self.contour = pg.IsocurveItem(
+            level=0.5, pen=theme.mkpen(theme.foreground(), 1.5), axisOrder="row-major"
+        )
         self.contour.setParentItem(self.prob_image)
-        self.contour.setPos(0.5, 0.5)          # isocurve vertices sit on pixel centres
-        self.bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._cmap,
-                                   interactive=False, width=14, pen=theme.foreground())
+        self.contour.setPos(0.5, 0.5)  # isocurve vertices sit on pixel centres
+        self.bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=self._cmap,
+            interactive=False,
+            width=14,
+            pen=theme.foreground(),
+        )
         self.bar.setImageItem(self.prob_image, insert_in=item)
-        self.bar.getAxis("right").setLabel("P(class 1)", **{"font-size": f"{theme.LABEL_PT}pt",
-                                                            "color": theme.foreground()})
+        self.bar.getAxis("right").setLabel(
+            "P(class 1)", **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()}
+        )
         self.bar.setVisible(False)
         self.legend = theme.add_legend(item, columns=5)
-        self._points: list[pg.ScatterPlotItem] = []    # one per class, created on demand
+        self._points: list[pg.ScatterPlotItem] = []  # one per class, created on demand
         self._n_legend = -1
         self._rgba = np.zeros((0, 0, 4), dtype=np.uint8)
         self._item = item
@@ -76,14 +83,17 @@ class DecisionBoundary(theme.PlotPanel):
         xx, yy = np.meshgrid(axes[0], axes[1])
         return xx, yy
 
-    def set_data(self, xx: np.ndarray, yy: np.ndarray, scores: np.ndarray, X: np.ndarray,
-                 y: np.ndarray) -> None:
+    def set_data(
+        self, xx: np.ndarray, yy: np.ndarray, scores: np.ndarray, X: np.ndarray, y: np.ndarray
+    ) -> None:
         """Field ``scores`` (ny, nx) on the meshgrid ``xx``/``yy``; points ``X`` (n, 2), ``y``."""
         xx, yy = np.asarray(xx, dtype=np.float64), np.asarray(yy, dtype=np.float64)
         scores = np.asarray(scores)
         if not (xx.shape == yy.shape == scores.shape) or scores.ndim != 2:
-            raise ValueError(f"xx {xx.shape}, yy {yy.shape} and scores {scores.shape} must be "
-                             f"the same (ny, nx) shape")
+            raise ValueError(
+                f"xx {xx.shape}, yy {yy.shape} and scores {scores.shape} must be "
+                f"the same (ny, nx) shape"
+            )
         ny, nx = scores.shape
         x0, x1, y0, y1 = xx[0, 0], xx[0, -1], yy[0, 0], yy[-1, 0]
         dx = (x1 - x0) / (nx - 1) if nx > 1 else 1.0
@@ -125,7 +135,7 @@ class DecisionBoundary(theme.PlotPanel):
         self.mode = "classes"
         cls = np.nan_to_num(scores.astype(np.float64), nan=-1).astype(np.int64)
         n_classes = max(n_classes, int(cls.max(initial=0)) + 1)
-        lut = np.zeros((n_classes + 1, 4), dtype=np.uint8)    # last row: unknown -> clear
+        lut = np.zeros((n_classes + 1, 4), dtype=np.uint8)  # last row: unknown -> clear
         for k in range(n_classes):
             q = _light(theme.color(k))
             lut[k] = (q.red(), q.green(), q.blue(), 255)
@@ -143,8 +153,12 @@ class DecisionBoundary(theme.PlotPanel):
     def _draw_points(self, X: np.ndarray, y: np.ndarray, n_classes: int) -> None:
         while len(self._points) < n_classes:
             k = len(self._points)
-            sc = pg.ScatterPlotItem(size=7, pen=pg.mkPen(theme.foreground(), width=0.7),
-                                    brush=pg.mkBrush(theme.color(k)), symbol="o")
+            sc = pg.ScatterPlotItem(
+                size=7,
+                pen=pg.mkPen(theme.foreground(), width=0.7),
+                brush=pg.mkBrush(theme.color(k)),
+                symbol="o",
+            )
             sc.setZValue(10)
             self._item.addItem(sc)
             self._points.append(sc)

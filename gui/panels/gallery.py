@@ -44,14 +44,21 @@ from engine.config import ModelConfig
 from gui import export, theme
 
 Z_MAX = 5.0
-N_GRID = 1001            # 0.01 spacing: the kinks at 0 and the GELU dip are resolved
-Y_CAP = 3.0              # unbounded f (ReLU, identity) is cut here so f' stays readable
+N_GRID = 1001  # 0.01 spacing: the kinks at 0 and the GELU dip are resolved
+Y_CAP = 3.0  # unbounded f (ReLU, identity) is cut here so f' stays readable
 COLUMNS = 5
 #: elements and repeats of the kernel timing (small: the table is filled within a second)
 TIMING_N = 100_000
 TIMING_REPEATS = 5
-TABLE_HEADER = ("activation", "f(z)", "output range", "max |f'|", "gradient for z < 0",
-                "smooth", "cost vs ReLU")
+TABLE_HEADER = (
+    "activation",
+    "f(z)",
+    "output range",
+    "max |f'|",
+    "gradient for z < 0",
+    "smooth",
+    "cost vs ReLU",
+)
 
 
 @dataclass(frozen=True)
@@ -61,19 +68,20 @@ class ActivationCurve:
     name: str
     display: str
     formula: str
-    param: float              # slope / alpha used (ModelConfig defaults)
-    z: np.ndarray             # (n,) grid
-    f: np.ndarray             # (n,) f(z)
-    df: np.ndarray            # (n,) f'(z) (the registry's reference derivative)
-    max_grad: float           # max |f'| over z (engine.activations.Activation.max_grad)
-    argmax: float | None      # z where |f'| peaks, None when the peak is a plateau / half-line
+    param: float  # slope / alpha used (ModelConfig defaults)
+    z: np.ndarray  # (n,) grid
+    f: np.ndarray  # (n,) f(z)
+    df: np.ndarray  # (n,) f'(z) (the registry's reference derivative)
+    max_grad: float  # max |f'| over z (engine.activations.Activation.max_grad)
+    argmax: float | None  # z where |f'| peaks, None when the peak is a plateau / half-line
 
     def __repr__(self) -> str:
         return f"ActivationCurve({self.name!r}, max_grad={self.max_grad:.3g})"
 
 
-def activation_curves(z: np.ndarray | None = None,
-                      model: ModelConfig | None = None) -> dict[str, ActivationCurve]:
+def activation_curves(
+    z: np.ndarray | None = None, model: ModelConfig | None = None
+) -> dict[str, ActivationCurve]:
     """name -> :class:`ActivationCurve` for every activation, parameters from ``model``
     (default: ``ModelConfig()``, i.e. Leaky slope 0.01, PReLU 0.25, ELU alpha 1)."""
     z = np.linspace(-Z_MAX, Z_MAX, N_GRID) if z is None else np.asarray(z, dtype=np.float64)
@@ -100,11 +108,30 @@ def table_rows(rows=None) -> list[list[str]]:
     the kernels are being timed (``rows`` None), from the registry with "measuring…"."""
     if rows is None:
         model = ModelConfig()
-        return [[a.display, a.formula, a.output_range,
-                 _g(a.max_grad(param_value(a, model))), a.negative_side, a.smooth,
-                 "measuring\u2026"] for a in ACTIVATIONS.values()]
-    return [[r.display, r.formula, r.output_range, _g(r.max_grad), r.negative_side, r.smooth,
-             f"{r.relative_cost:.1f}\u00d7  ({r.ns_per_element:.2g} ns/value)"] for r in rows]
+        return [
+            [
+                a.display,
+                a.formula,
+                a.output_range,
+                _g(a.max_grad(param_value(a, model))),
+                a.negative_side,
+                a.smooth,
+                "measuring\u2026",
+            ]
+            for a in ACTIVATIONS.values()
+        ]
+    return [
+        [
+            r.display,
+            r.formula,
+            r.output_range,
+            _g(r.max_grad),
+            r.negative_side,
+            r.smooth,
+            f"{r.relative_cost:.1f}\u00d7  ({r.ns_per_element:.2g} ns/value)",
+        ]
+        for r in rows
+    ]
 
 
 def _g(x: float) -> str:
@@ -114,7 +141,7 @@ def _g(x: float) -> str:
 class CurvePanel(theme.PlotPanel):
     """One small plot: f, f' and the max |f'| line (and dot) of one activation."""
 
-    export_requested = Signal(str)      # activation name
+    export_requested = Signal(str)  # activation name
 
     def __init__(self, name: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -127,8 +154,9 @@ class CurvePanel(theme.PlotPanel):
         self.f_curve = pg.PlotDataItem(pen=theme.mkpen(theme.color(0), 2.2))
         self.df_curve = pg.PlotDataItem(pen=theme.mkpen(theme.color(1), 2.2))
         self.max_line = pg.PlotDataItem(pen=theme.mkpen(theme.foreground(), 1.2, "dash"))
-        self.max_dot = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(theme.color(1)),
-                                          pen=pg.mkPen(theme.foreground(), width=1))
+        self.max_dot = pg.ScatterPlotItem(
+            size=8, brush=pg.mkBrush(theme.color(1)), pen=pg.mkPen(theme.foreground(), width=1)
+        )
         for it in (self.max_line, self.f_curve, self.df_curve, self.max_dot):
             item.addItem(it)
         self.legend = theme.add_legend(item, columns=3)
@@ -149,8 +177,9 @@ class CurvePanel(theme.PlotPanel):
         self.f_curve.setData(c.z, c.f)
         self.df_curve.setData(c.z, c.df)
         self.max_line.setData([c.z[0], c.z[-1]], [c.max_grad, c.max_grad])
-        self.max_dot.setData([] if c.argmax is None else [c.argmax],
-                             [] if c.argmax is None else [c.max_grad])
+        self.max_dot.setData(
+            [] if c.argmax is None else [c.argmax], [] if c.argmax is None else [c.max_grad]
+        )
         lo = max(min(float(np.min(c.f)), float(np.min(c.df)), 0.0), -Y_CAP)
         hi = min(max(float(np.max(c.f)), float(np.max(c.df)), c.max_grad, 1.0), Y_CAP)
         pad = 0.08 * (hi - lo)
@@ -196,7 +225,8 @@ class ActivationGallery(QWidget):
         head.setStretchLastSection(True)
         self.table.horizontalHeaderItem(6).setToolTip(
             "Time of the activation's f + f' kernel per value, relative to ReLU, measured on "
-            "this machine (the seed article: ReLU is cheap, GELU costly)")
+            "this machine (the seed article: ReLU is cheap, GELU costly)"
+        )
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.export_button = QPushButton("Export all\u2026")
@@ -242,8 +272,7 @@ class ActivationGallery(QWidget):
 
     def table_text(self) -> list[list[str]]:
         t = self.table
-        return [[t.item(r, c).text() for c in range(t.columnCount())]
-                for r in range(t.rowCount())]
+        return [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
 
     def export_curve(self, name: str, path: str | os.PathLike, width: int = 900) -> Path:
         """One plot as PNG or SVG (by suffix); raises :class:`gui.export.ExportError`."""
@@ -255,14 +284,16 @@ class ActivationGallery(QWidget):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise export.ExportError(f"{folder}: cannot create the folder "
-                                     f"({e.strerror or e})", folder) from e
+            raise export.ExportError(
+                f"{folder}: cannot create the folder ({e.strerror or e})", folder
+            ) from e
         written = []
         for name in self.panels:
             for fmt in ("png", "svg"):
                 written.append(self.export_curve(name, folder / f"activation_{name}.{fmt}"))
-        written.append(export.export_csv(folder / "activation_table.csv", TABLE_HEADER,
-                                         self.table_text()))
+        written.append(
+            export.export_csv(folder / "activation_table.csv", TABLE_HEADER, self.table_text())
+        )
         return written
 
     def reset(self) -> None:
@@ -277,8 +308,9 @@ class _Relay(QObject):
     done = Signal(object)
 
 
-def time_kernels_async(callback, n: int = TIMING_N, repeats: int = TIMING_REPEATS
-                       ) -> threading.Thread:
+def time_kernels_async(
+    callback, n: int = TIMING_N, repeats: int = TIMING_REPEATS
+) -> threading.Thread:
     """Run ``engine.theory.activation_table`` in a daemon thread; ``callback(rows)`` is
     called in the GUI thread (or with an Exception if the timing failed)."""
     from engine.theory import activation_table
@@ -294,7 +326,7 @@ def time_kernels_async(callback, n: int = TIMING_N, repeats: int = TIMING_REPEAT
         relay.done.emit(rows)
 
     thread = threading.Thread(target=work, name="vglab-activation-timing", daemon=True)
-    thread.relay = relay          # keep the relay alive as long as the thread
+    thread.relay = relay  # keep the relay alive as long as the thread
     thread.start()
     return thread
 
@@ -315,7 +347,8 @@ class GalleryDialog(QDialog):
             "Each plot: the activation f (blue), its derivative f' (orange) and the largest "
             "|f'| (dashed). Backprop multiplies one f' per layer, so max |f'| < 1 (sigmoid: "
             "0.25) shrinks the gradient geometrically with depth. Right-click a plot to "
-            "export it.")
+            "export it."
+        )
         for panel in self.gallery.panels.values():
             panel.export_requested.connect(self._export_one)
         self.gallery.export_all_requested.connect(self._export_all)
@@ -329,15 +362,18 @@ class GalleryDialog(QDialog):
     @Slot(object)
     def _on_timed(self, rows) -> None:
         if isinstance(rows, Exception):
-            self.gallery.note.setText(self.gallery.note.text() + "  (Timing the kernels "
-                                      f"failed: {html.escape(str(rows))})")
+            self.gallery.note.setText(
+                self.gallery.note.text() + "  (Timing the kernels "
+                f"failed: {html.escape(str(rows))})"
+            )
             return
         self.gallery.set_table(table_rows(rows))
         self.timed = True
 
     def _export_one(self, name: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", f"activation_{name}.png",
-                                              "PNG image (*.png);;SVG image (*.svg)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export plot", f"activation_{name}.png", "PNG image (*.png);;SVG image (*.svg)"
+        )
         if not path:
             return
         if not Path(path).suffix:
@@ -357,4 +393,3 @@ class GalleryDialog(QDialog):
             QMessageBox.warning(self, "Export failed", str(e))
             return
         QMessageBox.information(self, "Exported", f"Wrote {len(written)} files to {folder}")
-

@@ -38,8 +38,8 @@ class GradientChart(theme.PlotPanel):
         self._item = item
         self._series: dict[str, pg.PlotDataItem] = {}
         self._overlays: dict[str, pg.PlotDataItem] = {}
-        self._spare: list[pg.PlotDataItem] = []      # removed series items, reused first
-        self._styles: dict[int, tuple] = {}   # id(item) -> last style applied (colour, ...)
+        self._spare: list[pg.PlotDataItem] = []  # removed series items, reused first
+        self._styles: dict[int, tuple] = {}  # id(item) -> last style applied (colour, ...)
         self._x = np.arange(16, dtype=np.float64)
         self._labels: tuple[str, ...] = ()
         self._n = 0
@@ -56,8 +56,10 @@ class GradientChart(theme.PlotPanel):
         self.set_title(title)
 
     def __repr__(self) -> str:
-        return (f"GradientChart(layers={self._n}, series={list(self._series)}, "
-                f"overlays={list(self._overlays)})")
+        return (
+            f"GradientChart(layers={self._n}, series={list(self._series)}, "
+            f"overlays={list(self._overlays)})"
+        )
 
     # --- public API ---------------------------------------------------------------------------
     def set_y_label(self, text: str) -> None:
@@ -73,14 +75,19 @@ class GradientChart(theme.PlotPanel):
         font.setPointSizeF(theme.LABEL_PT)
         room = self._item.vb.height() if self._item.vb.height() > 0 else self.plot.height()
         if QFontMetricsF(font).horizontalAdvance(text) > room and " (" in text:
-            text = text[:text.index(" (")]
+            text = text[: text.index(" (")]
         if text != self._y_label_shown:
             self._y_label_shown = text
             theme.set_axis_label(self._item, "left", text)
 
-    def set_data(self, series: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                 align: str = "input",
-                 computed: Mapping[str, np.ndarray] | None = None) -> None:
+    def set_data(
+        self,
+        series: Mapping[str, np.ndarray],
+        labels: Sequence[str],
+        *,
+        align: str = "input",
+        computed: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
         """Draw ``series`` (name -> (L+1,) values, one per layer) against ``labels`` (L+1,).
 
         A series may be shorter than ``labels`` (runs of different depths in one chart):
@@ -96,12 +103,17 @@ class GradientChart(theme.PlotPanel):
         n = len(labels)
         self._set_layers(labels)
         arrays = {name: self._as_row(v, n, name) for name, v in series.items()}
-        pending = {name: ~np.asarray(computed[name], dtype=bool).ravel()
-                   for name in arrays if computed is not None and name in computed}
+        pending = {
+            name: ~np.asarray(computed[name], dtype=bool).ravel()
+            for name in arrays
+            if computed is not None and name in computed
+        }
         for name, todo in pending.items():
             if todo.shape != arrays[name].shape:
-                raise ValueError(f"series {name!r}: computed mask of shape {todo.shape} for "
-                                 f"{len(arrays[name])} values")
+                raise ValueError(
+                    f"series {name!r}: computed mask of shape {todo.shape} for "
+                    f"{len(arrays[name])} values"
+                )
             arrays[name] = np.where(todo, np.nan, arrays[name])
         self._floor = _floor_of(arrays.values())
         ceiling = _ceiling_of(arrays.values(), self._floor)
@@ -111,7 +123,7 @@ class GradientChart(theme.PlotPanel):
         symbol_size = 7 if n <= 30 else 4
         for i, (name, v) in enumerate(arrays.items()):
             start = n - len(v) if align == "output" else 0
-            x = self._x[start:start + len(v)]
+            x = self._x[start : start + len(v)]
             c = theme.color(i)
             it = self._series.get(name) or self._new_series(name)
             if self._styles.get(id(it)) != (c, symbol_size):
@@ -125,7 +137,7 @@ class GradientChart(theme.PlotPanel):
             bad = (~np.isfinite(v) | (v < 0)) & ~todo
             y = v.copy()
             y[zero] = self._floor
-            y[bad | todo] = np.nan          # a gap: the line must not invent a value
+            y[bad | todo] = np.nan  # a gap: the line must not invent a value
             if (bad | todo).all():
                 # nothing drawable; an all-NaN item also makes pyqtgraph warn on every paint
                 it.setData([], [])
@@ -171,7 +183,7 @@ class GradientChart(theme.PlotPanel):
         if np.isnan(y).all():
             it.setData([], [])
         else:
-            it.setData(self._x[:len(v)], y)
+            it.setData(self._x[: len(v)], y)
         self._sync_legend()
 
     def reset(self) -> None:
@@ -227,8 +239,11 @@ class GradientChart(theme.PlotPanel):
         QTimer.singleShot(0, self, self._fit_y_label)
 
     def _new_series(self, name: str) -> pg.PlotDataItem:
-        it = self._spare.pop() if self._spare else pg.PlotDataItem(
-            symbol="o", symbolPen=pg.mkPen("w", width=0.8), connect="finite")
+        it = (
+            self._spare.pop()
+            if self._spare
+            else pg.PlotDataItem(symbol="o", symbolPen=pg.mkPen("w", width=0.8), connect="finite")
+        )
         self._series[name] = it
         self._item.addItem(it)
         return it
@@ -259,13 +274,18 @@ class GradientChart(theme.PlotPanel):
             marks.setData([], [])
             return
         colors = [pg.mkColor(b) for b in brushes]
-        marks.setData(np.concatenate(xs), np.concatenate(ys), symbolBrush=colors,
-                      symbolPen=[pg.mkPen(theme.foreground(), width=1)] * len(colors))
+        marks.setData(
+            np.concatenate(xs),
+            np.concatenate(ys),
+            symbolBrush=colors,
+            symbolPen=[pg.mkPen(theme.foreground(), width=1)] * len(colors),
+        )
 
     def _sync_legend(self) -> None:
         """Rebuild the legend only when its entries change (it creates label items)."""
         entries: list[tuple[pg.PlotDataItem, str]] = list(
-            (it, name) for name, it in self._series.items())
+            (it, name) for name, it in self._series.items()
+        )
         entries += [(it, name) for name, it in self._overlays.items()]
         if self._zero_marks.xData is not None and len(self._zero_marks.xData):
             entries.append((self._zero_marks, "exactly 0 (drawn at floor)"))

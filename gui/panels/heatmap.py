@@ -24,24 +24,33 @@ class LayerHeatmap(theme.PlotPanel):
     part of every export.
     """
 
-    def __init__(self, parent: QWidget | None = None, title: str = DEFAULT_TITLE,
-                 bar_label: str = DEFAULT_BAR_LABEL):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        title: str = DEFAULT_TITLE,
+        bar_label: str = DEFAULT_BAR_LABEL,
+    ):
         super().__init__(parent)
         item = self.plot_item
         theme.style_plot(item, title, "training step", "layer")
-        self.image = pg.ImageItem(axisOrder="col-major")   # image[step, layer]
+        self.image = pg.ImageItem(axisOrder="col-major")  # image[step, layer]
         item.addItem(self.image)
         # the label goes on the bar's axis below, in the theme's font (not via label=)
-        self.bar = pg.ColorBarItem(values=(-8.0, 0.0), colorMap=theme.LAYER_COLORMAP,
-                                   interactive=False, width=16,
-                                   pen=theme.foreground())
+        self.bar = pg.ColorBarItem(
+            values=(-8.0, 0.0),
+            colorMap=theme.LAYER_COLORMAP,
+            interactive=False,
+            width=16,
+            pen=theme.foreground(),
+        )
         self.bar.setImageItem(self.image, insert_in=item)
         bar_axis = self.bar.getAxis("right")
         bar_axis.setStyle(tickFont=item.getAxis("left").style["tickFont"])
-        bar_axis.setLabel(bar_label, **{"font-size": f"{theme.LABEL_PT}pt",
-                                        "color": theme.foreground()})
+        bar_axis.setLabel(
+            bar_label, **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()}
+        )
         self._item = item
-        self._buf = np.empty((0, 0))          # reused while the shape stays the same
+        self._buf = np.empty((0, 0))  # reused while the shape stays the same
         self._labels: tuple[str, ...] = ()
         self._levels = (-8.0, 0.0)
         self.set_title(title)
@@ -54,8 +63,13 @@ class LayerHeatmap(theme.PlotPanel):
         """(low, high) of the colour scale in log10 units, as last drawn."""
         return self._levels
 
-    def set_data(self, steps: np.ndarray, values: np.ndarray, labels: Sequence[str],
-                 levels: tuple[float, float] | None = None) -> None:
+    def set_data(
+        self,
+        steps: np.ndarray,
+        values: np.ndarray,
+        labels: Sequence[str],
+        levels: tuple[float, float] | None = None,
+    ) -> None:
         """Draw ``values`` (n steps, L+1 layers) recorded at ``steps`` (n,).
 
         ``levels`` is the colour range in log10 units (shared between figures to compare
@@ -64,8 +78,9 @@ class LayerHeatmap(theme.PlotPanel):
         steps = np.asarray(steps, dtype=np.float64).ravel()
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 2 or values.shape[0] != len(steps) or values.shape[1] != len(labels):
-            raise ValueError(f"values must be (n_steps={len(steps)}, n_layers={len(labels)}), "
-                             f"got {values.shape}")
+            raise ValueError(
+                f"values must be (n_steps={len(steps)}, n_layers={len(labels)}), got {values.shape}"
+            )
         n, m = values.shape
         if n == 0 or m == 0:
             self.reset()

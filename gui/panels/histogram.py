@@ -28,8 +28,13 @@ class HistogramPanel(theme.PlotPanel):
         c = pg.mkColor(theme.color(0))
         fill = pg.mkColor(c)
         fill.setAlpha(110)
-        self.bars = pg.PlotDataItem(stepMode="center", fillLevel=0, fillOutline=True,
-                                    brush=fill, pen=theme.mkpen(theme.color(0), 1.0))
+        self.bars = pg.PlotDataItem(
+            stepMode="center",
+            fillLevel=0,
+            fillOutline=True,
+            brush=fill,
+            pen=theme.mkpen(theme.color(0), 1.0),
+        )
         item.addItem(self.bars)
         self.base_title = self._initial_title = title
         self.log_x = False
@@ -114,5 +119,5 @@ def _log_edges(v: np.ndarray, bins: int) -> np.ndarray:
     if hi - lo < 1e-9:
         return np.logspace(lo - 0.5, hi + 0.5, max(int(bins), 1) + 1)
     edges = np.logspace(lo, hi, max(int(bins), 1) + 1)
-    edges[0], edges[-1] = vmin, vmax      # 10 ** log10(x) may miss x by one ulp
+    edges[0], edges[-1] = vmin, vmax  # 10 ** log10(x) may miss x by one ulp
     return edges

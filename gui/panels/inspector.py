@@ -20,26 +20,65 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLay
 # key, symbol (rich text), one-line meaning, phase that computes it, format
 ROWS = (
     ("weight_norm", "||W<sub>k</sub>||", "size of this layer's weights", "update", "e"),
-    ("incoming_norm", "||&delta;<sub>k+1</sub> W<sub>k+1</sub><sup>T</sup>||",
-     "gradient arriving from the layer above (dL/da<sub>k</sub>)", "backward", "e"),
-    ("fprime_mean", "mean |f'(z<sub>k</sub>)|",
-     "how much the activation lets through (sigmoid &le; 0.25)", "forward", "f"),
-    ("delta_norm", "||&delta;<sub>k</sub>||",
-     "= incoming &times; f'(z): the error signal at this layer", "backward", "e"),
-    ("grad_norm", "||dL/dW<sub>k</sub>||",
-     "= a<sub>k-1</sub><sup>T</sup> &delta;<sub>k</sub>: what the optimiser sees", "backward", "e"),
-    ("shrink", "||dL/dW<sub>k</sub>|| / ||dL/dW<sub>k+1</sub>||",
-     "gradient kept from the layer above (&lt; 1: vanishing)", "backward", "f"),
-    ("update_ratio", "||&Delta;W|| / ||W||",
-     "relative size of the last update (~1e-3 is healthy)", "update", "e"),
-    ("saturated", "saturated", "units with |f'| &lt; 1% of its max: pass almost nothing",
-     "forward", "%"),
+    (
+        "incoming_norm",
+        "||&delta;<sub>k+1</sub> W<sub>k+1</sub><sup>T</sup>||",
+        "gradient arriving from the layer above (dL/da<sub>k</sub>)",
+        "backward",
+        "e",
+    ),
+    (
+        "fprime_mean",
+        "mean |f'(z<sub>k</sub>)|",
+        "how much the activation lets through (sigmoid &le; 0.25)",
+        "forward",
+        "f",
+    ),
+    (
+        "delta_norm",
+        "||&delta;<sub>k</sub>||",
+        "= incoming &times; f'(z): the error signal at this layer",
+        "backward",
+        "e",
+    ),
+    (
+        "grad_norm",
+        "||dL/dW<sub>k</sub>||",
+        "= a<sub>k-1</sub><sup>T</sup> &delta;<sub>k</sub>: what the optimiser sees",
+        "backward",
+        "e",
+    ),
+    (
+        "shrink",
+        "||dL/dW<sub>k</sub>|| / ||dL/dW<sub>k+1</sub>||",
+        "gradient kept from the layer above (&lt; 1: vanishing)",
+        "backward",
+        "f",
+    ),
+    (
+        "update_ratio",
+        "||&Delta;W|| / ||W||",
+        "relative size of the last update (~1e-3 is healthy)",
+        "update",
+        "e",
+    ),
+    (
+        "saturated",
+        "saturated",
+        "units with |f'| &lt; 1% of its max: pass almost nothing",
+        "forward",
+        "%",
+    ),
     ("dead", "dead", "units whose output is 0 for the whole batch", "forward", "%"),
-    ("z_mean", "mean / std z<sub>k</sub>", "pre-activations: far from 0 means saturation",
-     "forward", "z"),
+    (
+        "z_mean",
+        "mean / std z<sub>k</sub>",
+        "pre-activations: far from 0 means saturation",
+        "forward",
+        "z",
+    ),
 )
-_PHASE_COLOR = {"forward": "#e8f5e9", "backward": "#fdecea", "update": "#e3f0fb",
-                "loss": "#f1eaf7"}
+_PHASE_COLOR = {"forward": "#e8f5e9", "backward": "#fdecea", "update": "#e3f0fb", "loss": "#f1eaf7"}
 
 
 def format_value(value: float | None, kind: str) -> str:
@@ -119,9 +158,15 @@ class Inspector(QWidget):
     def __repr__(self) -> str:
         return f"Inspector({self.header.text()[:40]!r})"
 
-    def set_data(self, label: str, activation: str, shapes: Mapping[str, tuple[int, ...]],
-                 values: Mapping[str, float], phase: str | None = None,
-                 note: str = "") -> None:
+    def set_data(
+        self,
+        label: str,
+        activation: str,
+        shapes: Mapping[str, tuple[int, ...]],
+        values: Mapping[str, float],
+        phase: str | None = None,
+        note: str = "",
+    ) -> None:
         """Show layer ``label``.
 
         ``shapes``: e.g. {"W": (n_in, n_out), "z": (B, n_out)}; ``values``: metric name ->
@@ -133,13 +178,17 @@ class Inspector(QWidget):
         times = " \u00d7 "
         shape_text = ", ".join(f"{k} {times.join(map(str, v))}" for k, v in shapes.items())
         act = f" &middot; {activation}" if activation else ""
-        self.header.setText(f"<span style='font-size:115%'><b>{label}</b></span>{act}"
-                            f"<br><span style='color:#555'>{shape_text}</span>")
+        self.header.setText(
+            f"<span style='font-size:115%'><b>{label}</b></span>{act}"
+            f"<br><span style='color:#555'>{shape_text}</span>"
+        )
         for key, _, _, row_phase, kind in ROWS:
             frame, value = self._rows[key]
             if kind == "z":
-                text = (f"{format_value(values.get('z_mean'), 'f')} / "
-                        f"{format_value(values.get('z_std'), 'f')}")
+                text = (
+                    f"{format_value(values.get('z_mean'), 'f')} / "
+                    f"{format_value(values.get('z_std'), 'f')}"
+                )
             else:
                 text = format_value(values.get(key), kind)
             value.setText(text)
@@ -152,8 +201,9 @@ class Inspector(QWidget):
         # style sheets are costly to apply: only touch them when the tint changes
         if frame.property("tint") != tint:
             frame.setProperty("tint", tint)
-            frame.setStyleSheet(f"QFrame#row {{ background: {tint}; border-radius: 4px; }}"
-                                if tint else "")
+            frame.setStyleSheet(
+                f"QFrame#row {{ background: {tint}; border-radius: 4px; }}" if tint else ""
+            )
 
     def values(self) -> dict[str, str]:
         """Row key -> the value text shown (what the user reads)."""
@@ -161,8 +211,10 @@ class Inspector(QWidget):
 
     def reset(self) -> None:
         """No layer selected yet."""
-        self.header.setText("<b>Layer inspector</b><br><span style='color:#555'>"
-                            "Click a layer in the network to inspect it.</span>")
+        self.header.setText(
+            "<b>Layer inspector</b><br><span style='color:#555'>"
+            "Click a layer in the network to inspect it.</span>"
+        )
         for frame, value in self._rows.values():
             value.setText("\u2014")
             self._tint(frame, "")

@@ -41,28 +41,46 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-MAX_NODES = 16          # nodes drawn per column; wider layers say "+N more"
-MIN_SPACING = 58.0      # px between columns before the canvas starts to scroll
+MAX_NODES = 16  # nodes drawn per column; wider layers say "+N more"
+MIN_SPACING = 58.0  # px between columns before the canvas starts to scroll
 MAX_SPACING = 170.0
 MARGIN_X = 46.0
-TOP = 44.0              # room for the activation name and the step-through arrow
-BOTTOM = 66.0           # room for "+N more", the layer name and its gradient norm
-N_BINS = 32             # colour/width bins of the edges
-SCENE_INTERVAL = 0.4    # s: edges are redrawn at most this often while values drift
-DECADES = 8             # widest span of the colour scale, in powers of ten
+TOP = 44.0  # room for the activation name and the step-through arrow
+BOTTOM = 66.0  # room for "+N more", the layer name and its gradient norm
+N_BINS = 32  # colour/width bins of the edges
+SCENE_INTERVAL = 0.4  # s: edges are redrawn at most this often while values drift
+DECADES = 8  # widest span of the colour scale, in powers of ten
 
 # pale (tiny value) -> saturated (large value): small gradients fade into the background
-_ANCHORS = [(0.00, "#e3e7ec"), (0.30, "#a6c4e0"), (0.55, "#4f86c6"), (0.78, "#6a3d9a"),
-            (1.00, "#d62728")]
+_ANCHORS = [
+    (0.00, "#e3e7ec"),
+    (0.30, "#a6c4e0"),
+    (0.55, "#4f86c6"),
+    (0.78, "#6a3d9a"),
+    (1.00, "#d62728"),
+]
 _ACTIVATION_COLORS = {
-    "sigmoid": "#f28e2b", "tanh": "#e15759", "step": "#9c755f", "identity": "#bab0ac",
-    "relu": "#4e79a7", "leaky_relu": "#76b7b2", "prelu": "#59a14f", "elu": "#edc948",
-    "selu": "#b07aa1", "gelu": "#ff9da7", "gelu_tanh": "#ff9da7", "silu": "#8cd17d",
+    "sigmoid": "#f28e2b",
+    "tanh": "#e15759",
+    "step": "#9c755f",
+    "identity": "#bab0ac",
+    "relu": "#4e79a7",
+    "leaky_relu": "#76b7b2",
+    "prelu": "#59a14f",
+    "elu": "#edc948",
+    "selu": "#b07aa1",
+    "gelu": "#ff9da7",
+    "gelu_tanh": "#ff9da7",
+    "silu": "#8cd17d",
     "softplus": "#d4a6c8",
 }
 _SHORT = {"sigmoid": "sigmoid", "identity": "linear", "leaky_relu": "leaky", "gelu_tanh": "gelu~"}
-_DIRECTION = {"forward": ("#2ca02c", "forward \u2192"), "backward": ("#d62728", "\u2190 backward"),
-              "loss": ("#9467bd", "loss"), "update": ("#1f77b4", "update")}
+_DIRECTION = {
+    "forward": ("#2ca02c", "forward \u2192"),
+    "backward": ("#d62728", "\u2190 backward"),
+    "loss": ("#9467bd", "loss"),
+    "update": ("#1f77b4", "update"),
+}
 
 
 def _colormap(n: int = N_BINS) -> list[QColor]:
@@ -168,7 +186,7 @@ class _Canvas(QWidget):
         self._bins: dict[int, np.ndarray] = {}
         self._bins_key = 0
         self._layout_serial = 0
-        self._cache: QPixmap | None = None      # everything but the gradient-norm numbers
+        self._cache: QPixmap | None = None  # everything but the gradient-norm numbers
         self._cache_key: tuple = ()
         self._cache_rect = QRect()
         self._cache_bins = 0
@@ -214,7 +232,7 @@ class _Canvas(QWidget):
         while training, many frames arrive between two renders of the edges)."""
         self._pending = edges
         if self._cache is None or self._bins_key == 0:
-            self._apply_edges()       # the first values are shown at once
+            self._apply_edges()  # the first values are shown at once
             self.update()
         elif not self._scene_timer.isActive():
             due = self._cache_time + SCENE_INTERVAL - time.perf_counter()
@@ -283,9 +301,11 @@ class _Canvas(QWidget):
             text = self.norm_texts[k] if k < len(self.norm_texts) else NOT_COMPUTED
             if text == NOT_COMPUTED:
                 text = "not computed yet"
-            self.setToolTip(f"<b>{self.labels[col]}</b>: {self.widths[col]} units, "
-                            f"{self.activations[col] or 'input'}<br>||dL/dW|| = {text}"
-                            "<br><i>click to inspect this layer</i>")
+            self.setToolTip(
+                f"<b>{self.labels[col]}</b>: {self.widths[col]} units, "
+                f"{self.activations[col] or 'input'}<br>||dL/dW|| = {text}"
+                "<br><i>click to inspect this layer</i>"
+            )
         else:
             self.unsetCursor()
             self.setToolTip("")
@@ -298,9 +318,13 @@ class _Canvas(QWidget):
         key = (self._layout_serial, self.highlight, self.selected, self.devicePixelRatioF())
         now = time.perf_counter()
         stale_colours = self._bins_key != self._cache_bins
-        if (self._cache is None or key != self._cache_key or stale_colours
-                or not self._cache_rect.contains(rect)):
-            self._apply_edges()     # re-rendering anyway: use the newest edge values
+        if (
+            self._cache is None
+            or key != self._cache_key
+            or stale_colours
+            or not self._cache_rect.contains(rect)
+        ):
+            self._apply_edges()  # re-rendering anyway: use the newest edge values
             area = self.visibleRegion().boundingRect().united(rect)
             area = area.intersected(self.rect())
             dpr = self.devicePixelRatioF()
@@ -314,15 +338,20 @@ class _Canvas(QWidget):
                 painter.end()
             self._cache, self._cache_key, self._cache_rect = pix, key, area
             self._cache_bins, self._cache_time = self._bins_key, now
-            rect = area        # the whole cached area is new: show all of it
+            rect = area  # the whole cached area is new: show all of it
         painter = QPainter(self)
         try:
             src = rect.translated(-self._cache_rect.topLeft())
-            painter.drawPixmap(rect, self._cache, QRect(
-                int(src.x() * self._cache.devicePixelRatio()),
-                int(src.y() * self._cache.devicePixelRatio()),
-                int(src.width() * self._cache.devicePixelRatio()),
-                int(src.height() * self._cache.devicePixelRatio())))
+            painter.drawPixmap(
+                rect,
+                self._cache,
+                QRect(
+                    int(src.x() * self._cache.devicePixelRatio()),
+                    int(src.y() * self._cache.devicePixelRatio()),
+                    int(src.width() * self._cache.devicePixelRatio()),
+                    int(src.height() * self._cache.devicePixelRatio()),
+                ),
+            )
             self.paint_numbers(painter, QRectF(rect))
         finally:
             painter.end()
@@ -331,8 +360,9 @@ class _Canvas(QWidget):
     def _visible_columns(self, clip: QRectF) -> list[int]:
         lay = self._layout
         pad = lay.spacing
-        return [c for c in range(self.n_cols)
-                if clip.left() - pad <= lay.xs[c] <= clip.right() + pad]
+        return [
+            c for c in range(self.n_cols) if clip.left() - pad <= lay.xs[c] <= clip.right() + pad
+        ]
 
     def paint(self, p: QPainter, clip: QRectF) -> None:
         """Paint everything intersecting ``clip`` (the whole diagram for exports)."""
@@ -347,8 +377,9 @@ class _Canvas(QWidget):
         lay = self._layout
         if lay is None:
             p.setPen(QColor("#666"))
-            p.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter,
-                       "Building the network\u2026")
+            p.drawText(
+                QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, "Building the network\u2026"
+            )
             return
         visible = self._visible_columns(clip)
         if not visible:
@@ -368,7 +399,7 @@ class _Canvas(QWidget):
         p.setFont(self._font)
         w = lay.spacing - 4
         y = lay.bottom + 35
-        t = normalise(self.norms, *self.levels)         # one colour per layer, vectorised
+        t = normalise(self.norms, *self.levels)  # one colour per layer, vectorised
         bins = np.minimum((t * N_BINS).astype(np.int64), N_BINS - 1)
         for c in self._visible_columns(clip):
             k = c - 1
@@ -385,8 +416,9 @@ class _Canvas(QWidget):
             x = lay.xs[self.selected + 1]
             p.setPen(QPen(QColor("#555555"), 1.2, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(QRectF(x - half, lay.top - 6, 2 * half,
-                                     lay.height - lay.top + 4), 6, 6)
+            p.drawRoundedRect(
+                QRectF(x - half, lay.top - 6, 2 * half, lay.height - lay.top + 4), 6, 6
+            )
         layer, direction = self.highlight
         if direction is None:
             return
@@ -444,14 +476,18 @@ class _Canvas(QWidget):
         p.setPen(QColor("#555555"))
         extra = self.widths[c] - len(ys)
         if extra > 0:
-            p.drawText(QRectF(x - w / 2, ys[-1] + r + 2, w, 14), Qt.AlignmentFlag.AlignHCenter,
-                       more if fm.horizontalAdvance(more := f"+{extra} more") <= w
-                       else f"+{extra}")
+            p.drawText(
+                QRectF(x - w / 2, ys[-1] + r + 2, w, 14),
+                Qt.AlignmentFlag.AlignHCenter,
+                more if fm.horizontalAdvance(more := f"+{extra} more") <= w else f"+{extra}",
+            )
         # activation name above the column (the output's softmax/sigmoid lives in the loss)
-        top = "input" if c == 0 else ("output" if c == self.n_cols - 1
-                                      else _SHORT.get(act, act))
-        p.drawText(QRectF(x - w / 2, 22, w, 16), Qt.AlignmentFlag.AlignHCenter,
-                   fm.elidedText(top, Qt.TextElideMode.ElideRight, int(w)))
+        top = "input" if c == 0 else ("output" if c == self.n_cols - 1 else _SHORT.get(act, act))
+        p.drawText(
+            QRectF(x - w / 2, 22, w, 16),
+            Qt.AlignmentFlag.AlignHCenter,
+            fm.elidedText(top, Qt.TextElideMode.ElideRight, int(w)),
+        )
         # layer name and its gradient norm below
         label = self.labels[c]
         if self._short_labels(fm, w):
@@ -460,8 +496,11 @@ class _Canvas(QWidget):
         p.setFont(self._bold if selected else self._font)
         p.setPen(QColor("#222222"))
         base = lay.bottom + 20
-        p.drawText(QRectF(x - w / 2, base, w, 15), Qt.AlignmentFlag.AlignHCenter,
-                   fm.elidedText(label, Qt.TextElideMode.ElideRight, int(w)))
+        p.drawText(
+            QRectF(x - w / 2, base, w, 15),
+            Qt.AlignmentFlag.AlignHCenter,
+            fm.elidedText(label, Qt.TextElideMode.ElideRight, int(w)),
+        )
 
 
 class ColorBar(QWidget):
@@ -500,8 +539,11 @@ class ColorBar(QWidget):
             for i in range(0, n + 1, step):
                 x = bar.left() + bar.width() * i / max(n, 1)
                 p.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 3))
-                p.drawText(QRectF(x - 24, bar.bottom() + 3, 48, 14), Qt.AlignmentFlag.AlignCenter,
-                           f"1e{int(lo) + i}")
+                p.drawText(
+                    QRectF(x - 24, bar.bottom() + 3, 48, 14),
+                    Qt.AlignmentFlag.AlignCenter,
+                    f"1e{int(lo) + i}",
+                )
         finally:
             p.end()
 
@@ -522,7 +564,7 @@ class NetworkDiagram(QWidget):
         self._mode = "grad"
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.title.setWordWrap(True)      # a narrow window wraps the title, never clips it
+        self.title.setWordWrap(True)  # a narrow window wraps the title, never clips it
         self.title.setMinimumWidth(120)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.colorbar = ColorBar()
@@ -551,7 +593,7 @@ class NetworkDiagram(QWidget):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.viewport().installEventFilter(self)   # refit when the viewport resizes
+        self.scroll.viewport().installEventFilter(self)  # refit when the viewport resizes
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -565,7 +607,7 @@ class NetworkDiagram(QWidget):
     # --- API ---------------------------------------------------------------------------------
     @property
     def edge_mode(self) -> str:
-        """"grad" (|dL/dW|) or "weight" (|W|)."""
+        """ "grad" (|dL/dW|) or "weight" (|W|)."""
         return self._mode
 
     def set_edge_mode(self, mode: str) -> None:
@@ -573,16 +615,22 @@ class NetworkDiagram(QWidget):
             raise ValueError(f"edge mode: expected 'grad' or 'weight', got {mode!r}")
         self._modes.button(0 if mode == "grad" else 1).setChecked(True)
 
-    def set_architecture(self, widths: Sequence[int], activations: Sequence[str],
-                         labels: Sequence[str]) -> None:
+    def set_architecture(
+        self, widths: Sequence[int], activations: Sequence[str], labels: Sequence[str]
+    ) -> None:
         """Columns: ``widths`` (L+2,) input first; ``activations`` and ``labels`` the same
         length (the input's activation is "")."""
         if not len(widths) == len(activations) == len(labels):
-            raise ValueError(f"set_architecture: widths, activations and labels must have the "
-                             f"same length, got {len(widths)}, {len(activations)}, {len(labels)}")
+            raise ValueError(
+                f"set_architecture: widths, activations and labels must have the "
+                f"same length, got {len(widths)}, {len(activations)}, {len(labels)}"
+            )
         c = self.canvas
-        c.widths, c.activations, c.labels = [int(w) for w in widths], list(activations), \
-            list(labels)
+        c.widths, c.activations, c.labels = (
+            [int(w) for w in widths],
+            list(activations),
+            list(labels),
+        )
         c.norms = np.full(max(len(widths) - 1, 0), np.nan)
         c.norm_texts = [NOT_COMPUTED] * len(c.norms)
         c.edges, c._bins, c._bins_key, c._pending = [], {}, 0, None
@@ -591,8 +639,12 @@ class NetworkDiagram(QWidget):
         self._fit()
         c.update()
 
-    def set_data(self, grad_norms: np.ndarray, edge_values: Sequence[np.ndarray] | None,
-                 computed: np.ndarray | None = None) -> None:
+    def set_data(
+        self,
+        grad_norms: np.ndarray,
+        edge_values: Sequence[np.ndarray] | None,
+        computed: np.ndarray | None = None,
+    ) -> None:
         """``grad_norms`` (L+1,) per layer; ``edge_values`` (L+1) arrays (n_in_drawn,
         n_out_drawn) of non-negative values for the edges into each layer, or None.
 
@@ -609,10 +661,13 @@ class NetworkDiagram(QWidget):
         c.norms, c.norm_texts = norms, texts
         if edge_values is not None:
             drawn = c.n_drawn()
-            edges = [np.asarray(e, dtype=np.float64)
-                     if e is not None and np.shape(e) == (drawn[k], drawn[k + 1]) else None
-                     for k, e in enumerate(list(edge_values)[:max(c.n_cols - 1, 0)])]
-            c.set_edges(edges)      # the edges are redrawn at most every SCENE_INTERVAL
+            edges = [
+                np.asarray(e, dtype=np.float64)
+                if e is not None and np.shape(e) == (drawn[k], drawn[k + 1])
+                else None
+                for k, e in enumerate(list(edge_values)[: max(c.n_cols - 1, 0)])
+            ]
+            c.set_edges(edges)  # the edges are redrawn at most every SCENE_INTERVAL
         # the numbers follow every frame, when their two printed digits change
         if numbers_changed:
             c.update(c.norms_rect())
@@ -625,8 +680,7 @@ class NetworkDiagram(QWidget):
             return
         c.highlight = (int(layer), direction)
         if direction is not None and 0 <= layer + 1 < c.n_cols:
-            self.scroll.ensureVisible(int(c.column_x(layer + 1)), 0,
-                                      int(MIN_SPACING * 2), 0)
+            self.scroll.ensureVisible(int(c.column_x(layer + 1)), 0, int(MIN_SPACING * 2), 0)
         c.update()
 
     def set_selected(self, layer: int) -> None:
@@ -642,7 +696,7 @@ class NetworkDiagram(QWidget):
         c.norm_texts = [NOT_COMPUTED] * len(c.norms)
         c.set_edges([])
         c._apply_edges()
-        c._bins_key = 0          # the next values are drawn at once
+        c._bins_key = 0  # the next values are drawn at once
         c.highlight = (-1, None)
         c.update()
 
@@ -690,5 +744,7 @@ class NetworkDiagram(QWidget):
         what = "|dL/dW|" if self._mode == "grad" else "|W|"
         shown = "" if not n else f" \u2014 {n} hidden layer{'s' if n != 1 else ''}"
         self.title.setText(f"<b>Network</b>{shown} \u00b7 edges: {what}, log scale")
-        self.title.setToolTip("Edge colour and width follow the size of each weight's "
-                              "gradient (or of the weight). Click a layer to inspect it.")
+        self.title.setToolTip(
+            "Edge colour and width follow the size of each weight's "
+            "gradient (or of the weight). Click a layer to inspect it."
+        )

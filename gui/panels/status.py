@@ -42,11 +42,14 @@ class StatusReadout(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(14)
-        for key, tip in (("step", "mini-batches done"), ("epoch", "passes over the training set"),
-                         ("phase", "where the step-through is"),
-                         ("loss", "training loss of the last mini-batch"),
-                         ("accuracy", "training accuracy of the last mini-batch / test accuracy"),
-                         ("speed", "training steps per second")):
+        for key, tip in (
+            ("step", "mini-batches done"),
+            ("epoch", "passes over the training set"),
+            ("phase", "where the step-through is"),
+            ("loss", "training loss of the last mini-batch"),
+            ("accuracy", "training accuracy of the last mini-batch / test accuracy"),
+            ("speed", "training steps per second"),
+        ):
             label = QLabel()
             label.setToolTip(tip)
             label.setTextFormat(Qt.TextFormat.RichText)
@@ -60,21 +63,37 @@ class StatusReadout(QWidget):
 
     def text(self) -> str:
         """Plain text of the readout (for tests and logs)."""
-        return "  ".join(label.text() for label in self.labels.values()).replace(
-            "<b>", "").replace("</b>", "")
+        return (
+            "  ".join(label.text() for label in self.labels.values())
+            .replace("<b>", "")
+            .replace("</b>", "")
+        )
 
-    def set_data(self, step: int, epoch: int, phase: str, loss: float, accuracy: float,
-                 test_accuracy: float, steps_per_second: float, running: bool) -> None:
+    def set_data(
+        self,
+        step: int,
+        epoch: int,
+        phase: str,
+        loss: float,
+        accuracy: float,
+        test_accuracy: float,
+        steps_per_second: float,
+        running: bool,
+    ) -> None:
         """Update every field; ``phase`` is already a human text ("backward hidden 3")."""
         L = self.labels
         L["step"].setText(f"step <b>{step}</b>")
         L["epoch"].setText(f"epoch <b>{epoch}</b>")
         L["phase"].setText(f"phase <b>{phase}</b>")
         L["loss"].setText(f"loss <b>{_num(loss)}</b>")
-        L["accuracy"].setText(f"acc <b>{_num(accuracy, '.3f')}</b> / test "
-                              f"<b>{_num(test_accuracy, '.3f')}</b>")
-        rate = f"{steps_per_second:,.0f} steps/s" if running and steps_per_second > 0 else \
-            ("running" if running else "paused")
+        L["accuracy"].setText(
+            f"acc <b>{_num(accuracy, '.3f')}</b> / test <b>{_num(test_accuracy, '.3f')}</b>"
+        )
+        rate = (
+            f"{steps_per_second:,.0f} steps/s"
+            if running and steps_per_second > 0
+            else ("running" if running else "paused")
+        )
         L["speed"].setText(rate)
 
     def reset(self) -> None:
@@ -85,8 +104,12 @@ class BusyIndicator(QWidget):
     """An indeterminate progress bar and a message, shown only after ``delay_ms`` of work,
     so a warm (cached) start does not flash it."""
 
-    def __init__(self, text: str = "compiling kernels\u2026", delay_ms: int = 300,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        text: str = "compiling kernels\u2026",
+        delay_ms: int = 300,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.label = QLabel(text)
         self.bar = QProgressBar()
@@ -148,8 +171,9 @@ class Banner(QFrame):
         self.body_area.setWidgetResizable(True)
         self.body_area.setFrameShape(QFrame.Shape.NoFrame)
         self.body_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.body_area.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
-                                     "{ background: transparent; }")
+        self.body_area.setStyleSheet(
+            "QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }"
+        )
         self.more = QToolButton()
         self.more.setAutoRaise(True)
         self.more.setCheckable(True)
@@ -214,8 +238,10 @@ class Banner(QFrame):
         """Show ``title`` (bold) and ``text`` in the colours of ``kind`` (error/warning/info)."""
         bg, fg, border = self.STYLES.get(kind, self.STYLES["info"])
         self.kind = kind
-        self.setStyleSheet(f"Banner {{ background: {bg}; border: 1px solid {border}; "
-                           f"border-radius: 5px; }} QLabel {{ color: {fg}; }}")
+        self.setStyleSheet(
+            f"Banner {{ background: {bg}; border: 1px solid {border}; "
+            f"border-radius: 5px; }} QLabel {{ color: {fg}; }}"
+        )
         self.title.setText(f"<b>{title}</b>")
         self.body.setText(text)
         self.body_area.setVisible(bool(text))

@@ -50,14 +50,20 @@ class SummaryTable(QWidget):
     def rows(self) -> list[list[str]]:
         """The text of every cell, row by row (what the user sees)."""
         t = self.table
-        return [[t.item(r, c).text() if t.item(r, c) else "" for c in range(t.columnCount())]
-                for r in range(t.rowCount())]
+        return [
+            [t.item(r, c).text() if t.item(r, c) else "" for c in range(t.columnCount())]
+            for r in range(t.rowCount())
+        ]
 
-    def set_rows(self, header: Sequence[str], rows: Sequence[Sequence[str]],
-                 colors: Sequence[str] | None = None,
-                 tooltips: Mapping[int, str] | None = None,
-                 header_tips: Sequence[str] | None = None,
-                 highlight: Sequence[bool] | None = None) -> None:
+    def set_rows(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        colors: Sequence[str] | None = None,
+        tooltips: Mapping[int, str] | None = None,
+        header_tips: Sequence[str] | None = None,
+        highlight: Sequence[bool] | None = None,
+    ) -> None:
         """Show ``rows`` (lists of text) under ``header``.
 
         ``colors``: a swatch colour per row (first column); ``tooltips``: row -> tooltip;
