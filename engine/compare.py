@@ -228,6 +228,11 @@ class CompareSession:
         """Variants still training."""
         return tuple(n for n, s in self.sessions.items() if s.divergence is None)
 
+    @property
+    def diverged(self) -> bool:
+        """True once every variant has diverged: nothing left to train (engine.steppable)."""
+        return not self.active
+
     def _after_step(self, name: str, s: Session) -> None:
         if self.vanish_steps[name] is None and s.divergence is None:
             g = s.mtab[0, _GRAD]

@@ -261,6 +261,11 @@ class Session:
         return self.divergence is not None
 
     @property
+    def divergences(self) -> dict[str, Divergence]:
+        """{config name: divergence} once diverged, else {} (engine.steppable)."""
+        return {} if self.divergence is None else {self.config.name: self.divergence}
+
+    @property
     def learning_rate(self) -> float:
         return self.opt.learning_rate
 

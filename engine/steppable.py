@@ -1,0 +1,52 @@
+"""What a training worker can drive: the "steppable" protocol (Qt-free).
+
+:class:`engine.session.Session` (one run) and :class:`engine.compare.CompareSession`
+(variants in lock-step) both satisfy it, and so does the pure-Python fake of the tests, so
+one worker thread (:mod:`gui.worker`) plays, pauses, steps and paces any of them.  How a
+steppable is built from a config, and reset (built again from the same config), is the
+worker's adapter's business: see :class:`gui.worker.Adapter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Steppable(Protocol):
+    """A model trained one mini-batch, one phase or one compiled chunk at a time."""
+
+    #: mini-batches trained so far (lock-steps for a comparison)
+    step_count: int
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batches in one pass over the training set."""
+        ...
+
+    @property
+    def diverged(self) -> bool:
+        """True once nothing is left to train (every run has diverged)."""
+        ...
+
+    @property
+    def divergences(self) -> Mapping[str, Any]:
+        """run name -> :class:`engine.session.Divergence`, for the runs that diverged."""
+        ...
+
+    def step(self) -> bool:
+        """One mini-batch (finishing a half-done step-through first); False once diverged."""
+        ...
+
+    def step_phase(self) -> Any:
+        """One phase of the step-through: forward k, loss, backward k or the update."""
+        ...
+
+    def next_phase(self) -> tuple[str, int]:
+        """(phase, layer) the next :meth:`step_phase` runs; ("forward", 0) between steps."""
+        ...
+
+    def run(self, n_steps: int, *, seconds: float | None = None) -> int:
+        """Up to ``n_steps`` steps, for about ``seconds`` at most; returns how many ran."""
+        ...
