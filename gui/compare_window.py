@@ -57,6 +57,7 @@ from gui.panels.gradient_chart import GradientChart
 from gui.panels.heatmap import LayerHeatmap, shared_levels
 from gui.panels.status import Banner
 from gui.panels.summary_table import SummaryTable
+from gui.worker import SPEEDS
 
 FPS = 30
 #: while playing, seconds between redraws of the heavier panels (the others: every frame)
@@ -66,13 +67,6 @@ GRID_COLUMNS = 4
 #: points averaged in the loss / accuracy curves (a mini-batch loss alone is too noisy to
 #: compare eight variants by eye)
 SMOOTH = 10
-SPEEDS = (
-    ("max", None),
-    ("1000 steps/s", 1000.0),
-    ("100 steps/s", 100.0),
-    ("20 steps/s", 20.0),
-    ("5 steps/s", 5.0),
-)
 DEFAULT_VARY = ("model.activation=sigmoid,tanh,relu",)
 HEADER_TIPS = (
     "Variant (its colour in every chart)",
@@ -374,6 +368,7 @@ class CompareWindow(QMainWindow):
         self.speed_box = QComboBox()
         for label, _ in SPEEDS:
             self.speed_box.addItem(label)
+        self.speed_box.setCurrentIndex(len(SPEEDS) - 1)  # "max", what the worker starts at
         tb.addWidget(self.speed_box)
         tb.addSeparator()
         tb.addWidget(self.theory_box)

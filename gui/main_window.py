@@ -51,8 +51,9 @@ from gui.panels.histogram import HistogramPanel
 from gui.panels.inspector import Inspector
 from gui.panels.network_diagram import NetworkDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
+from gui.worker import SPEEDS
 
-FPS = 30  # frames the controller sends per second (it sends ~10% more)
+FPS = 30  # frames the controller sends per second (it sends 20% more: gui.pacing)
 MAX_FPS = 40  # hard cap on redraws per second, whatever arrives
 #: while playing, seconds between redraws of each panel (absent: every frame).  Qt paints
 #: in the GUI thread holding the GIL (PySide6 does not release it around QPainter calls), and
@@ -70,15 +71,6 @@ PANEL_INTERVALS = {
     "activation": 0.5,
     "boundary": 0.5,
 }
-#: (label, steps per second or None for "as fast as possible")
-SPEEDS = (
-    ("1 step/s", 1.0),
-    ("5 steps/s", 5.0),
-    ("20 steps/s", 20.0),
-    ("100 steps/s", 100.0),
-    ("1000 steps/s", 1000.0),
-    ("max", None),
-)
 #: default window size, on screens that have room for it (smaller screens: the whole screen)
 DEFAULT_SIZE = (1600, 1000)
 #: dock name -> (tab/title text, full name for the View menu and the tab's tooltip).  Tab

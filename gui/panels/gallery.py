@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import html
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 from engine.activations import ACTIVATIONS, param_value
 from engine.config import ModelConfig
 from gui import export, theme
+from gui.background import Background, run_in_background
 
 Z_MAX = 5.0
 N_GRID = 1001  # 0.01 spacing: the kinks at 0 and the GELU dip are resolved
@@ -302,33 +302,14 @@ class ActivationGallery(QWidget):
         self.table.setRowCount(0)
 
 
-class _Relay(QObject):
-    """Carries the timing result from the background thread to the GUI thread."""
-
-    done = Signal(object)
-
-
-def time_kernels_async(
-    callback, n: int = TIMING_N, repeats: int = TIMING_REPEATS
-) -> threading.Thread:
-    """Run ``engine.theory.activation_table`` in a daemon thread; ``callback(rows)`` is
+def time_kernels_async(callback, n: int = TIMING_N, repeats: int = TIMING_REPEATS) -> Background:
+    """Run ``engine.theory.activation_table`` in the background; ``callback(rows)`` is
     called in the GUI thread (or with an Exception if the timing failed)."""
     from engine.theory import activation_table
 
-    relay = _Relay()
-    relay.done.connect(callback, Qt.ConnectionType.QueuedConnection)
-
-    def work() -> None:
-        try:
-            rows = activation_table(n=n, repeats=repeats)
-        except Exception as e:  # noqa: BLE001 -- reported in the dialog, never a crash
-            rows = e
-        relay.done.emit(rows)
-
-    thread = threading.Thread(target=work, name="vglab-activation-timing", daemon=True)
-    thread.relay = relay  # keep the relay alive as long as the thread
-    thread.start()
-    return thread
+    return run_in_background(
+        lambda: activation_table(n=n, repeats=repeats), callback, "vglab-activation-timing"
+    )
 
 
 class GalleryDialog(QDialog):
