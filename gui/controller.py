@@ -1,15 +1,13 @@
-"""The controller: owns the training :class:`~engine.session.Session` in a worker thread.
+"""The controller: one :class:`~engine.session.Session` trained by the worker (gui.worker).
 
 The GUI thread never touches the session.  It sends commands (play, pause, step, step
-phase, epoch, reset, rebuild, learning rate, speed, selected layer) through a thread-safe
-queue; the worker steps the session at full speed and, at most ``fps`` times per second,
-packs the *latest* state into an immutable :class:`Frame` (a Snapshot plus the small arrays
-the panels draw: edge sub-matrices, the selected layer's batch arrays, the decision
-boundary) and emits it with :attr:`Controller.snapshot_ready`.
-
-Back-pressure: a new periodic frame is only emitted once the GUI has received the previous
-one, so a slow GUI never builds up a queue of stale frames; training keeps running between
-frames either way.  No widgets here: the controller works (and is tested) without any.
+phase, epoch, reset, rebuild, learning rate, speed, selected layer) to the worker thread,
+which steps the session at full speed and, at most ~``fps`` times per second, sends the
+*latest* state as an immutable :class:`~gui.frames.Frame` (a Snapshot plus the small arrays
+the panels draw) with :attr:`Controller.snapshot_ready`.  This module says what to build
+(:class:`SessionAdapter`) and what the windows may ask; the loop, the pacing and the
+back-pressure are the worker's.  No widgets here: the controller works (and is tested)
+without any.
 """
 
 from __future__ import annotations
@@ -20,15 +18,7 @@ import time
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.config import ExperimentConfig, updated, validate
-from gui.frames import (  # noqa: F401 -- Frame, Boundary & co. are imported from here too
-    MAX_DRAWN,
-    Boundary,
-    Frame,
-    FrameInfo,
-    FramePacker,
-    boundary_grid,
-    drawn_units,
-)
+from gui.frames import Frame, FrameInfo, FramePacker  # Frame: imported from here too
 from gui.worker import Adapter, Command, WorkerController
 
 #: seconds between captures of the selected layer's batch arrays while playing

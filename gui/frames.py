@@ -109,15 +109,15 @@ class Frame:
     overlays: dict = field(default_factory=dict)  # name -> (L+1,) theory curves
     activation_params: tuple[float, ...] = ()  # (L+1,) f parameter per layer
 
-    @property
-    def depth(self) -> int:
-        return len(self.drawn) - 2
-
     def __repr__(self) -> str:
         return (
             f"Frame(gen={self.generation}, serial={self.serial}, {self.reason}, "
             f"step={self.snapshot.step}, running={self.running})"
         )
+
+    @property
+    def depth(self) -> int:
+        return len(self.drawn) - 2
 
 
 def overlays(snap) -> dict:

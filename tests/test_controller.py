@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_helpers import tiny
 
-from engine.config import ExperimentConfig, updated
-from gui.controller import (
-    MAX_DRAWN,
-    Controller,
-    Frame,
-    boundary_grid,
-    default_config,
-    drawn_units,
-    needs_rebuild,
-)
+from engine.config import updated
+from gui.controller import Controller, default_config, needs_rebuild
+from gui.frames import MAX_DRAWN, Frame, boundary_grid, drawn_units
 
 TIMEOUT = 20_000  # ms; generous: a cold Numba cache compiles for ~20 s
-
-
-def tiny(**changes) -> ExperimentConfig:
-    """A spiral and a 3-layer net: builds and steps in milliseconds."""
-    base = {
-        "data.name": "spiral",
-        "data.n_samples": 200,
-        "model.depth": 3,
-        "model.width": 8,
-        "training.batch_size": 16,
-        "training.eval_every": 10,
-    }
-    base.update(changes)
-    return updated(ExperimentConfig(name="tiny"), **base)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from engine_helpers import tiny as shared_tiny
 
 from engine import threads
 from engine.config import ExperimentConfig, updated
@@ -34,16 +35,8 @@ HUGE = fake_session(4096, 4096, 3, 10, 512)
 
 
 def tiny(**changes) -> ExperimentConfig:
-    base = {
-        "data.name": "spiral",
-        "data.n_samples": 200,
-        "model.depth": 3,
-        "model.width": 8,
-        "training.batch_size": 16,
-        "training.eval_every": 0,
-    }
-    base.update(changes)
-    return updated(ExperimentConfig(name="tiny"), **base)
+    """engine_helpers.tiny without evaluations."""
+    return shared_tiny(**{"training.eval_every": 0, **changes})
 
 
 def test_largest_product_counts_the_biggest_layer_of_any_session():
