@@ -57,6 +57,7 @@ from gui.panels.gradient_chart import GradientChart
 from gui.panels.heatmap import LayerHeatmap, shared_levels
 from gui.panels.status import Banner
 from gui.panels.summary_table import SummaryTable
+from gui.transport import transport_actions
 from gui.worker import SPEEDS
 
 FPS = 30
@@ -67,6 +68,14 @@ GRID_COLUMNS = 4
 #: points averaged in the loss / accuracy curves (a mini-batch loss alone is too noisy to
 #: compare eight variants by eye)
 SMOOTH = 10
+TRANSPORT_TIPS = {
+    "act_play": "Train every variant together (Space)",
+    "act_step": "One mini-batch for every variant",
+    "act_phase": "One phase (forward / loss / backward through one layer / update) for every "
+    "variant",
+    "act_epoch": "Train to the end of the current epoch (Ctrl+\u2192)",
+    "act_reset": "Fresh weights for every variant, empty history",
+}
 DEFAULT_VARY = ("model.activation=sigmoid,tanh,relu",)
 HEADER_TIPS = (
     "Variant (its colour in every chart)",
@@ -316,40 +325,8 @@ class CompareWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         SP = QStyle.StandardPixmap
         c = self.controller
-        self.act_play = self._action(
-            "Play",
-            c.toggle_play,
-            SP.SP_MediaPlay,
-            Qt.Key.Key_Space,
-            "Train every variant together (Space)",
-        )
-        self.act_step = self._action(
-            "Step",
-            c.step,
-            SP.SP_MediaSeekForward,
-            Qt.Key.Key_Right,
-            "One mini-batch for every variant",
-        )
-        self.act_phase = self._action(
-            "Step phase",
-            c.step_phase,
-            SP.SP_ArrowRight,
-            QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
-            "One phase (forward / loss / backward through one layer / update) for every variant",
-        )
-        self.act_epoch = self._action(
-            "Run one epoch",
-            c.run_epoch,
-            SP.SP_MediaSkipForward,
-            tip="Train to the end of the current epoch",
-        )
-        self.act_reset = self._action(
-            "Reset",
-            c.reset,
-            SP.SP_BrowserReload,
-            Qt.Key.Key_R,
-            "Fresh weights for every variant, empty history",
-        )
+        acts = transport_actions(self._action, c, TRANSPORT_TIPS).values()
+        self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset = acts
         self.act_export = self._action(
             "Export comparison\u2026",
             self.export_dialog,
