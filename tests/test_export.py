@@ -13,9 +13,10 @@ import pytest
 from PySide6.QtGui import QImage
 
 from engine.config import ExperimentConfig, updated
+from engine.figure_data import FigureData
 from engine.session import Session
 from gui import export, theme
-from gui.figures import FigureData, build_figures, save_figures
+from gui.figures import build_figures, save_figures
 from gui.panels.gradient_chart import GradientChart
 
 theme.configure_pyqtgraph(light=True)
