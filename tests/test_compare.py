@@ -269,7 +269,7 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
             (f := w.controller.latest) is not None
             and f.step == 30
             and not f.running
-            and w._drawn_serial == f.serial
+            and w.drawn_serial == f.serial
         ),
         timeout=TIMEOUT,
     )
@@ -313,7 +313,7 @@ def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
     w.controller.advance(12)
     qtbot.waitUntil(
         lambda: (
-            (f := w.controller.latest).step == 12 and not f.running and w._drawn_serial == f.serial
+            (f := w.controller.latest).step == 12 and not f.running and w.drawn_serial == f.serial
         ),
         timeout=TIMEOUT,
     )
