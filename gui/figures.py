@@ -132,11 +132,11 @@ def build_figures(
         _sized(heat, size)
         if len(r.history_steps) and r.history_grad_norm.size:
             heat.set_data(r.history_steps, r.history_grad_norm, r.labels, levels=levels)
-        figs["heatmap" if single else f"heatmap_{_stem(name)}"] = heat
+        figs["heatmap" if single else f"heatmap_{file_stem(name)}"] = heat
     return figs
 
 
-def _stem(name: str) -> str:
+def file_stem(name: str) -> str:
     """A file-name-safe version of a run name."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return safe.strip(".") or "run"
