@@ -280,7 +280,7 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
     curves = data_items(w.gradient_chart)
     # three variants, plus the chain-rule and 0.25^depth lines of the sigmoid variant
     assert len([c for c in curves if c.opts["symbol"] == "o"]) == 3
-    assert len(w.gradient_chart._overlays) == 2
+    assert len(w.gradient_chart.overlays) == 2
     for name, c in zip(names, [c for c in curves if c.opts["symbol"] == "o"], strict=True):
         np.testing.assert_allclose(c.yData, frame.snapshots[name].layers["grad_norm"])
     assert len(data_items(w.loss_plot)) == 3
@@ -290,7 +290,7 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
     assert [r[0] for r in w.table.rows()] == names
     assert all(r[1] == "30" for r in w.table.rows())
     w.theory_box.setChecked(False)
-    assert not w.gradient_chart._overlays
+    assert not w.gradient_chart.overlays
 
 
 def test_window_step_phase_and_invalid_setup(window, qtbot):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 import pyqtgraph as pg
@@ -60,6 +61,26 @@ class GradientChart(theme.PlotPanel):
             f"GradientChart(layers={self._n}, series={list(self._series)}, "
             f"overlays={list(self._overlays)})"
         )
+
+    @property
+    def series(self) -> Mapping[str, pg.PlotDataItem]:
+        """The measured lines on the chart, by name (read-only)."""
+        return MappingProxyType(self._series)
+
+    @property
+    def overlays(self) -> Mapping[str, pg.PlotDataItem]:
+        """The theory lines on the chart, by name (read-only)."""
+        return MappingProxyType(self._overlays)
+
+    @property
+    def zero_marks(self) -> pg.PlotDataItem:
+        """Markers of exact zeros (drawn at the floor of the log axis)."""
+        return self._zero_marks
+
+    @property
+    def bad_marks(self) -> pg.PlotDataItem:
+        """Markers of NaN / inf values."""
+        return self._bad_marks
 
     # --- public API ---------------------------------------------------------------------------
     def set_y_label(self, text: str) -> None:
