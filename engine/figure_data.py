@@ -57,13 +57,13 @@ class FigureData:
             test_accuracy=evals[:, 1].copy(),
         )
 
-    @property
-    def depth(self) -> int:
-        """Number of hidden layers L."""
-        return len(self.labels) - 1
-
     def __repr__(self) -> str:
         return (
             f"FigureData({self.name!r}, depth={self.depth}, "
             f"history={len(self.history_steps)}, evals={len(self.eval_steps)})"
         )
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers L."""
+        return len(self.labels) - 1

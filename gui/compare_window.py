@@ -40,6 +40,7 @@ from engine.compare import (
 from engine.config import BATCH_NORM, INITIALIZERS, OPTIMIZERS, ConfigError, ExperimentConfig
 from engine.figure_data import FigureData
 from gui import export, theme
+from gui import window_parts as parts
 from gui.compare_controller import CompareController, CompareFrame
 from gui.compare_layout import CompareLayout
 from gui.compare_view import (
@@ -56,14 +57,6 @@ from gui.export_controller import ExportController
 from gui.panels.curves import CurvePlot
 from gui.panels.heatmap import LayerHeatmap, shared_levels
 from gui.vary_row import VaryRow
-from gui.window_parts import (
-    FramePacer,
-    add_action,
-    html_lines,
-    show_running,
-    transport_actions,
-    transport_toolbar,
-)
 
 __all__ = ["DEFAULT_VARY", "CompareWindow", "VaryRow", "smooth"]
 
@@ -102,7 +95,7 @@ def _choices(key: str) -> tuple[str, ...]:
     }.get(key, ())
 
 
-class CompareWindow(CompareLayout, QMainWindow):
+class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
     """Compare 2-8 variants of one experiment, trained together off the GUI thread."""
 
     field_choices = staticmethod(_choices)  # the hint under the vary rows
@@ -122,7 +115,7 @@ class CompareWindow(CompareLayout, QMainWindow):
             base = default_config()
         self.base = base
         self.controller = CompareController(fps=fps, parent=self)
-        self.pacer = FramePacer(self, self._draw_frame, fps, ("step", "phase", "built"))
+        self.pacer = parts.FramePacer(self, self._draw_frame, fps, ("step", "phase", "built"))
         self._generation = -1
         self._slow_time = -math.inf
         self.heatmaps: dict[str, LayerHeatmap] = {}
@@ -147,20 +140,6 @@ class CompareWindow(CompareLayout, QMainWindow):
     def __repr__(self) -> str:
         return f"CompareWindow({self.base.name!r}, vary={self.vary()})"
 
-    @property
-    def frames_drawn(self) -> int:
-        """Frames drawn so far (tests)."""
-        return self.pacer.frames_drawn
-
-    @property
-    def drawn_serial(self) -> int:
-        """Serial of the frame on screen (-1: none yet)."""
-        return self.pacer.drawn_serial
-
-    @property
-    def _latest(self) -> CompareFrame | None:
-        return self.pacer.latest
-
     # --- building (the widgets and their layout: gui.compare_layout.CompareLayout) ---------
     def _fill_presets(self) -> None:
         from engine.presets import list_presets
@@ -176,16 +155,16 @@ class CompareWindow(CompareLayout, QMainWindow):
                 self.preset_box.addItem(p.title, p.name)
 
     def _build_toolbar(self) -> None:
-        actions = transport_actions(self, self.controller, TRANSPORT_TIPS)
+        actions = parts.transport_actions(self, self.controller, TRANSPORT_TIPS)
         self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset = actions
-        tb, self.speed_box = transport_toolbar(
+        tb, self.speed_box = parts.transport_toolbar(
             self, "Compare", "compare-transport", actions, SPEEDS
         )
         tb.addSeparator()
         tb.addWidget(self.theory_box)
         tb.addWidget(self.theory_variant)
         tb.addSeparator()
-        self.act_export = add_action(
+        self.act_export = parts.add_action(
             self,
             "Export comparison\u2026",
             self.export_dialog,
@@ -257,7 +236,9 @@ class CompareWindow(CompareLayout, QMainWindow):
         """Build the comparison shown in the setup rows; False (and a message) if invalid."""
         variants, problem = self._check()
         if variants is None:
-            self.banner.show_message("error", "Cannot compare these variants", html_lines(problem))
+            self.banner.show_message(
+                "error", "Cannot compare these variants", parts.html_lines(problem)
+            )
             return False
         self.banner.clear()
         self.controller.start()
@@ -288,11 +269,11 @@ class CompareWindow(CompareLayout, QMainWindow):
     # --- controller -> window ----------------------------------------------------------------
     @Slot(bool)
     def _on_running(self, running: bool) -> None:
-        show_running(self.act_play, running)
+        parts.show_running(self.act_play, running)
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
-        self.banner.show_message("error", "Problem", html_lines(message))
+        self.banner.show_message("error", "Problem", parts.html_lines(message))
 
     @Slot(str, object)
     def _on_diverged(self, name: str, divergence) -> None:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from engine.config import ConfigError, ExperimentConfig
 from gui import export, main_menus
 from gui import frame_view as fv
-from gui.controller import Controller, Frame, default_config
+from gui.controller import Controller, default_config
 from gui.dock_layout import DockLayout
 from gui.export_controller import ExportController, file_error
 from gui.frame_view import RedrawSchedule, phase_text
@@ -47,6 +47,7 @@ from gui.panels.network_diagram import NetworkDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
 from gui.window_parts import (
     FramePacer,
+    PacedWindow,
     add_action,
     html_lines,
     show_running,
@@ -82,7 +83,7 @@ COMPILE_NOTE = (
 )
 
 
-class MainWindow(DockLayout, FrameDrawing, ExperimentFiles, QMainWindow):
+class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWindow):
     """Vanishing Gradient Lab: the network, its gradients, and the controls to change both."""
 
     def __init__(
@@ -128,20 +129,6 @@ class MainWindow(DockLayout, FrameDrawing, ExperimentFiles, QMainWindow):
 
     def __repr__(self) -> str:
         return f"MainWindow({self.controller!r}, frames_drawn={self.frames_drawn})"
-
-    @property
-    def frames_drawn(self) -> int:
-        """Frames drawn so far (benchmark, tests)."""
-        return self.pacer.frames_drawn
-
-    @property
-    def drawn_serial(self) -> int:
-        """Serial of the frame on screen (-1: none yet)."""
-        return self.pacer.drawn_serial
-
-    @property
-    def _latest(self) -> Frame | None:
-        return self.pacer.latest
 
     # --- construction ------------------------------------------------------------------------
     def _build_panels(self, cfg: ExperimentConfig) -> None:

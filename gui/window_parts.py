@@ -148,3 +148,22 @@ class FramePacer(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+
+
+class PacedWindow:
+    """Mixin of a window that draws its frames through ``self.pacer`` (a FramePacer)."""
+
+    @property
+    def frames_drawn(self) -> int:
+        """Frames drawn so far (benchmark, tests)."""
+        return self.pacer.frames_drawn
+
+    @property
+    def drawn_serial(self) -> int:
+        """Serial of the frame on screen (-1: none yet)."""
+        return self.pacer.drawn_serial
+
+    @property
+    def _latest(self):
+        """The newest frame received (drawn or about to be)."""
+        return self.pacer.latest

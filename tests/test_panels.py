@@ -107,8 +107,8 @@ def test_gradient_chart_normal_and_hostile_data(qtbot, tmp_path, depth):
     bad_y = curve_ys(chart.series["bad"])
     assert np.all(np.isfinite(bad_y) | np.isnan(bad_y))  # no inf reaches the axis
     if n >= 3:
-        assert len(chart.zero_marks.xData) == 1
-        assert len(chart.bad_marks.xData) == 2  # the NaN and the inf
+        assert len(chart.marker_points("zero")) == 1
+        assert len(chart.marker_points("bad")) == 2  # the NaN and the inf
     assert chart.legend.isVisible()
     assert drawn(chart, tmp_path / "g.png") > 8
 
@@ -116,9 +116,9 @@ def test_gradient_chart_normal_and_hostile_data(qtbot, tmp_path, depth):
 def test_gradient_chart_all_zero_or_nan_does_not_break_the_axis(qtbot, tmp_path):
     chart = show(qtbot, GradientChart())
     chart.set_data({"zeros": np.zeros(5)}, labels(4))
-    assert len(chart.zero_marks.xData) == 5
+    assert len(chart.marker_points("zero")) == 5
     chart.set_data({"nan": np.full(5, np.nan)}, labels(4))
-    assert len(chart.bad_marks.xData) == 5
+    assert len(chart.marker_points("bad")) == 5
     assert drawn(chart, tmp_path / "z.png") > 3
 
 

@@ -154,10 +154,7 @@ class CurvePlot(theme.PlotPanel):
         return it
 
     def _drop(self, name: str) -> None:
-        it = self._series.pop(name)
-        self._item.removeItem(it)
-        it.setData([], [])
-        self._spare.append(it)
+        self._spare.append(self.recycle(self._series.pop(name)))
 
     def _sync_legend(self) -> None:
         key = tuple(self._series)

@@ -72,16 +72,6 @@ class GradientChart(theme.PlotPanel):
         """The theory lines on the chart, by name (read-only)."""
         return MappingProxyType(self._overlays)
 
-    @property
-    def zero_marks(self) -> pg.PlotDataItem:
-        """Markers of exact zeros (drawn at the floor of the log axis)."""
-        return self._zero_marks
-
-    @property
-    def bad_marks(self) -> pg.PlotDataItem:
-        """Markers of NaN / inf values."""
-        return self._bad_marks
-
     # --- public API ---------------------------------------------------------------------------
     def set_y_label(self, text: str) -> None:
         """Y axis label; the default is ``||dL/dW|| (Frobenius)``.  On a plot too short for
@@ -270,10 +260,7 @@ class GradientChart(theme.PlotPanel):
         return it
 
     def _drop_series(self, name: str) -> None:
-        it = self._series.pop(name)
-        self._item.removeItem(it)
-        it.setData([], [])
-        self._spare.append(it)
+        self._spare.append(self.recycle(self._series.pop(name)))
 
     def marker_points(self, kind: str = "bad") -> np.ndarray:
         """x positions (layer indices) of the "bad" (NaN / inf) or "zero" markers drawn."""

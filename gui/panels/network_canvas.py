@@ -27,9 +27,7 @@ from gui.panels.network_geometry import (
     MAX_NODES,
     N_BINS,
     NOT_COMPUTED,
-    PHASE_MARKS,
     SCENE_INTERVAL,
-    SHORT_NAMES,
     ColumnLayout,
     log_levels,
     normalise,
@@ -57,6 +55,14 @@ _ACTIVATION_COLORS = {
     "gelu_tanh": "#ff9da7",
     "silu": "#8cd17d",
     "softplus": "#d4a6c8",
+}
+_SHORT = {"sigmoid": "sigmoid", "identity": "linear", "leaky_relu": "leaky", "gelu_tanh": "gelu~"}
+# step-through phase -> (colour, text) of the band over the column being computed
+_DIRECTION = {
+    "forward": ("#2ca02c", "forward \u2192"),
+    "backward": ("#d62728", "\u2190 backward"),
+    "loss": ("#9467bd", "loss"),
+    "update": ("#1f77b4", "update"),
 }
 
 
@@ -334,7 +340,7 @@ class Canvas(QWidget):
         layer, direction = self.highlight
         if direction is None:
             return
-        color, text = PHASE_MARKS.get(direction, ("#1f77b4", direction))
+        color, text = _DIRECTION.get(direction, ("#1f77b4", direction))
         band = QColor(color)
         band.setAlphaF(0.13)
         p.setPen(Qt.PenStyle.NoPen)
@@ -394,9 +400,7 @@ class Canvas(QWidget):
                 more if fm.horizontalAdvance(more := f"+{extra} more") <= w else f"+{extra}",
             )
         # activation name above the column (the output's softmax/sigmoid lives in the loss)
-        top = (
-            "input" if c == 0 else ("output" if c == self.n_cols - 1 else SHORT_NAMES.get(act, act))
-        )
+        top = "input" if c == 0 else ("output" if c == self.n_cols - 1 else _SHORT.get(act, act))
         p.drawText(
             QRectF(x - w / 2, 22, w, 16),
             Qt.AlignmentFlag.AlignHCenter,

@@ -22,21 +22,6 @@ N_BINS = 32  # colour/width bins of the edges
 SCENE_INTERVAL = 0.4  # s: edges are redrawn at most this often while values drift
 DECADES = 8  # widest span of the colour scale, in powers of ten
 
-#: activation names shortened to fit above a column
-SHORT_NAMES = {
-    "sigmoid": "sigmoid",
-    "identity": "linear",
-    "leaky_relu": "leaky",
-    "gelu_tanh": "gelu~",
-}
-#: step-through phase -> (colour, text) of the band over the column being computed
-PHASE_MARKS = {
-    "forward": ("#2ca02c", "forward \u2192"),
-    "backward": ("#d62728", "\u2190 backward"),
-    "loss": ("#9467bd", "loss"),
-    "update": ("#1f77b4", "update"),
-}
-
 
 def log_levels(values: Sequence[np.ndarray]) -> tuple[float, float]:
     """(lo, hi) log10 range of the positive finite entries, widened to whole decades.
