@@ -1,13 +1,19 @@
-"""The main window: docks, menus and transport; wires the panels to the controller.
+"""The main window: the shell that holds the panels, menus, toolbar and status bar.
 
 Data flows one way.  The :class:`~gui.controller.Controller` emits frames from its worker
 thread; a :class:`~gui.window_parts.FramePacer` keeps only the latest one and draws it at a
 bounded rate (``MAX_FPS``), so the GUI never falls behind training and never redraws a stale
-state.  Panels never talk to each other: :mod:`gui.frame_view` (Qt-free) turns a frame into
-the plain arrays each panel takes, :mod:`gui.inspector_model` the inspector's numbers, and
-this window only hands them over.  Exports go through :mod:`gui.export_controller`, the
-Presets and Help menus come from :mod:`gui.main_menus`.  The controls emit configs; the
-controller decides between a live change and a rebuild.
+state.  Panels never talk to each other.  The window is put together from parts, each in
+its own file:
+
+* :mod:`gui.frame_view` (Qt-free): a frame -> the arrays and strings each panel takes, and
+  when each panel is due; :mod:`gui.inspector_model` (Qt-free): the inspector's numbers;
+* :mod:`gui.main_drawing`: hands those to the panels; :mod:`gui.dock_layout`: the docks,
+  their start layout and the View menu; :mod:`gui.main_menus`: File, Presets and Help;
+* :mod:`gui.export_controller`: plots, diagram, window and CSV exports with their dialogs and
+  context menus (shared with the compare window, as is :mod:`gui.window_parts`).
+
+The controls emit configs; the controller decides between a live change and a rebuild.
 """
 
 from __future__ import annotations

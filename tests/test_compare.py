@@ -359,3 +359,34 @@ def test_compare_action_opens_on_the_main_windows_experiment(qtbot):
     main.close()  # takes the compare window and its thread along
     assert not w.isVisible()
     assert not w.controller._thread.isRunning()
+
+
+def test_compare_charts_share_the_main_windows_export_menu(window, qtbot, tmp_path, monkeypatch):
+    w = window
+    w.controller.advance(3)
+    qtbot.waitUntil(lambda: w.controller.latest.step == 3, timeout=TIMEOUT)
+    asked = []
+    monkeypatch.setattr(w.exports, "show_menu", lambda stem, panel, pos: asked.append(stem))
+    panels = [*w.plot_panels().values(), *w.heatmaps.values()]
+    for panel in panels:
+        panel.plot.customContextMenuRequested.emit(pg.QtCore.QPoint(5, 5))
+    stems = [f"heatmap_activation_{a}" for a in ("sigmoid", "tanh", "relu")]
+    assert asked == [*w.plot_panels(), *stems]
+    target = tmp_path / "loss.svg"
+    monkeypatch.setattr(
+        "gui.export_controller.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "")
+    )
+    menu = w.exports.plot_menu("loss", w.loss_plot)
+    next(a for a in menu.actions() if a.text() == "Export as SVG\u2026").trigger()
+    assert ET.parse(target).getroot().tag.endswith("svg")
+    # the folder dialog: a failure names the folder, as in the main window
+    shown = []
+    monkeypatch.setattr("gui.export_controller.QMessageBox.warning", lambda *a: shown.append(a))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setattr(
+        "gui.export_controller.QFileDialog.getExistingDirectory", lambda *a, **k: str(blocker)
+    )
+    w.act_export.trigger()
+    assert len(shown) == 1
+    assert str(blocker) in shown[0][2]
