@@ -19,6 +19,7 @@ import html
 import math
 import os
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,7 @@ from gui.compare_view import (
 from gui.export_controller import ExportController
 from gui.panels.curves import CurvePlot
 from gui.panels.heatmap import LayerHeatmap, shared_levels
+from gui.transport import transport_actions
 from gui.vary_row import VaryRow
 
 __all__ = ["DEFAULT_VARY", "CompareWindow", "VaryRow", "smooth"]
@@ -71,14 +73,14 @@ SPEEDS = (
     ("5 steps/s", 5.0),
 )
 DEFAULT_VARY = ("model.activation=sigmoid,tanh,relu",)
-#: what the transport commands do in this window (see gui.window_parts.TRANSPORT)
+#: what the transport commands do in this window (see gui.transport.TRANSPORT)
 TRANSPORT_TIPS = {
-    "toggle_play": "Train every variant together (Space)",
-    "step": "One mini-batch for every variant",
-    "step_phase": "One phase (forward / loss / backward through one layer / update) for every "
+    "act_play": "Train every variant together (Space)",
+    "act_step": "One mini-batch for every variant",
+    "act_phase": "One phase (forward / loss / backward through one layer / update) for every "
     "variant",
-    "run_epoch": "Train to the end of the current epoch",
-    "reset": "Fresh weights for every variant, empty history",
+    "act_epoch": "Train to the end of the current epoch (Ctrl+\u2192)",
+    "act_reset": "Fresh weights for every variant, empty history",
 }
 
 
@@ -155,7 +157,8 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
                 self.preset_box.addItem(p.title, p.name)
 
     def _build_toolbar(self) -> None:
-        actions = parts.transport_actions(self, self.controller, TRANSPORT_TIPS)
+        acts = transport_actions(partial(parts.add_action, self), self.controller, TRANSPORT_TIPS)
+        actions = list(acts.values())
         self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset = actions
         tb, self.speed_box = parts.transport_toolbar(
             self, "Compare", "compare-transport", actions, SPEEDS

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import os
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Slot
@@ -51,13 +52,13 @@ from gui.panels.histogram import HistogramPanel
 from gui.panels.inspector import Inspector
 from gui.panels.network_diagram import NetworkDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
+from gui.transport import transport_actions
 from gui.window_parts import (
     FramePacer,
     PacedWindow,
     add_action,
     html_lines,
     show_running,
-    transport_actions,
     transport_toolbar,
 )
 
@@ -74,14 +75,14 @@ SPEEDS = (
     ("1000 steps/s", 1000.0),
     ("max", None),
 )
-#: what the transport commands do in this window (see gui.window_parts.TRANSPORT)
+#: what the transport commands do in this window (see gui.transport.TRANSPORT)
 TRANSPORT_TIPS = {
-    "toggle_play": "Play / pause training (Space)",
-    "step": "One mini-batch: forward, backward, update (\u2192)",
-    "step_phase": "One phase: forward through a layer, the loss, backward through a layer, or "
+    "act_play": "Play / pause training (Space)",
+    "act_step": "One mini-batch: forward, backward, update (\u2192)",
+    "act_phase": "One phase: forward through a layer, the loss, backward through a layer, or "
     "the update (Shift+\u2192)",
-    "run_epoch": "Train to the end of the current epoch (Ctrl+\u2192)",
-    "reset": "New random weights, empty history (R)",
+    "act_epoch": "Train to the end of the current epoch (Ctrl+\u2192)",
+    "act_reset": "New random weights, empty history (R)",
 }
 COMPILE_NOTE = (
     "Numba compiles the training kernels on the very first start (about 20 s) and "
@@ -161,10 +162,9 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self.setCentralWidget(central)
 
     def _build_actions(self) -> None:
-        self.transport = transport_actions(self, self.controller, TRANSPORT_TIPS)
-        self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset = (
-            self.transport
-        )
+        acts = transport_actions(partial(add_action, self), self.controller, TRANSPORT_TIPS)
+        self.transport = list(acts.values())
+        self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset = acts.values()
         self.exports = ExportController(self, self.plot_panels, self.diagram, self.draw_all)
         x = self.exports
         # triggered(bool) would pass ``checked`` as the path: call without arguments

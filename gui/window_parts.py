@@ -1,8 +1,9 @@
 """What the main window and the compare window share: actions, the transport toolbar and the
 frame pacing that draws the newest frame at a bounded rate.
 
-Both windows drive a controller with the same commands (play, step, step phase, run one
-epoch, reset, speed); they differ only in the tips, which say what the command does there.
+Both windows drive a controller with the same commands (:mod:`gui.transport`: play, step,
+step phase, run one epoch, reset) and a speed box; they differ only in the tips, which say
+what a command does there.
 """
 
 from __future__ import annotations
@@ -17,22 +18,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStyle, QToolBar
 
 SP = QStyle.StandardPixmap
-#: transport command -> (menu text, shortcut, icon); the controller method has the same name
-TRANSPORT = {
-    "toggle_play": ("&Play", Qt.Key.Key_Space, SP.SP_MediaPlay),
-    "step": ("&Step", Qt.Key.Key_Right, SP.SP_MediaSeekForward),
-    "step_phase": (
-        "Step &phase",
-        QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Right),
-        SP.SP_ArrowRight,
-    ),
-    "run_epoch": (
-        "Run one &epoch",
-        QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Right),
-        SP.SP_MediaSkipForward,
-    ),
-    "reset": ("&Reset", Qt.Key.Key_R, SP.SP_BrowserReload),
-}
 
 
 def html_lines(text: str) -> str:
@@ -63,15 +48,6 @@ def add_action(
     return action
 
 
-def transport_actions(window: QMainWindow, controller, tips: dict[str, str]) -> list[QAction]:
-    """Play, step, step phase, run one epoch and reset of ``controller``, with ``tips`` (by
-    command name) saying what each does in this window."""
-    return [
-        add_action(window, text, getattr(controller, name), key, tips[name], icon)
-        for name, (text, key, icon) in TRANSPORT.items()
-    ]
-
-
 def show_running(action: QAction, running: bool) -> None:
     """The play action says what a press does next: pause a run, or play."""
     action.setText("&Pause" if running else "&Play")
@@ -94,6 +70,8 @@ def transport_toolbar(
     box = QComboBox()
     for label, _ in speeds:
         box.addItem(label)
+    # the worker starts as fast as possible: the box shows it, whatever the order of speeds
+    box.setCurrentIndex(next((i for i, (_, v) in enumerate(speeds) if v is None), 0))
     box.setToolTip("Cap on training steps per second (live)")
     tb.addWidget(box)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
