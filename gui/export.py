@@ -53,6 +53,16 @@ def _problem(e: BaseException) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
 
 
+def make_folder(path: PathLike) -> Path:
+    """Create the folder ``path`` (and its parents) if needed; ExportError naming it if not."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"{path}: cannot create the folder ({_problem(e)})", path) from e
+    return path
+
+
 def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + os.replace)."""
     path = Path(path)

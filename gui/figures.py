@@ -9,12 +9,12 @@ Works headless: it only needs a QApplication, and creates one if there is none.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtWidgets import QApplication, QWidget
 
+from engine.figure_data import FigureData
 from gui import export, theme
 from gui.panels.curves import CurvePlot
 from gui.panels.gradient_chart import GradientChart
@@ -22,63 +22,7 @@ from gui.panels.heatmap import LayerHeatmap, shared_levels
 
 _app: QApplication | None = None  # keeps an application created here alive
 
-
-def _empty(*shape: int) -> np.ndarray:
-    return np.zeros(shape, dtype=np.float64)
-
-
-@dataclass
-class FigureData:
-    """What the figures need from one run: plain arrays, no engine objects."""
-
-    name: str
-    labels: tuple[str, ...]  # (L+1,) "hidden 1" .. "output"
-    grad_norm: np.ndarray  # (L+1,) final ||dL/dW_k||
-    history_steps: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
-    history_grad_norm: np.ndarray = field(default_factory=lambda: _empty(0, 0))  # (n, L+1)
-    loss_steps: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
-    loss: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
-    accuracy: np.ndarray = field(default_factory=lambda: _empty(0))  # (n,)
-    eval_steps: np.ndarray = field(default_factory=lambda: _empty(0))  # (m,)
-    test_loss: np.ndarray = field(default_factory=lambda: _empty(0))  # (m,)
-    test_accuracy: np.ndarray = field(default_factory=lambda: _empty(0))  # (m,)
-
-    @classmethod
-    def from_snapshot(cls, name: str, snap) -> FigureData:
-        """From an ``engine.session.Snapshot`` (taken with history; without, curves are empty)."""
-        labels = tuple(snap.layer_labels)
-        n_layers = len(labels)
-
-        def arr(a, *shape):
-            return _empty(*shape) if a is None else np.array(a, dtype=np.float64)
-
-        scalars = arr(snap.history_scalars, 0, 4)
-        evals = arr(snap.eval_scalars, 0, 2)
-        steps = arr(snap.history_steps, 0)
-        return cls(
-            name=name,
-            labels=labels,
-            grad_norm=np.array(snap.layers["grad_norm"], dtype=np.float64),
-            history_steps=steps,
-            history_grad_norm=arr(snap.history_grad_norm, 0, n_layers),
-            loss_steps=steps.copy(),
-            loss=scalars[:, 0].copy(),
-            accuracy=scalars[:, 1].copy(),
-            eval_steps=arr(snap.eval_steps, 0),
-            test_loss=evals[:, 0].copy(),
-            test_accuracy=evals[:, 1].copy(),
-        )
-
-    @property
-    def depth(self) -> int:
-        """Number of hidden layers L."""
-        return len(self.labels) - 1
-
-    def __repr__(self) -> str:
-        return (
-            f"FigureData({self.name!r}, depth={self.depth}, "
-            f"history={len(self.history_steps)}, evals={len(self.eval_steps)})"
-        )
+__all__ = ["FigureData", "build_figures", "ensure_app", "save_figures"]
 
 
 def ensure_app() -> QApplication:
@@ -188,11 +132,11 @@ def build_figures(
         _sized(heat, size)
         if len(r.history_steps) and r.history_grad_norm.size:
             heat.set_data(r.history_steps, r.history_grad_norm, r.labels, levels=levels)
-        figs["heatmap" if single else f"heatmap_{_stem(name)}"] = heat
+        figs["heatmap" if single else f"heatmap_{file_stem(name)}"] = heat
     return figs
 
 
-def _stem(name: str) -> str:
+def file_stem(name: str) -> str:
     """A file-name-safe version of a run name."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return safe.strip(".") or "run"
@@ -210,13 +154,7 @@ def save_figures(
     ``out_dir`` if needed; raises :class:`gui.export.ExportError` when a file can't be
     written.
     """
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise export.ExportError(
-            f"{out_dir}: cannot create the folder ({e.strerror or e})", out_dir
-        ) from e
+    out_dir = export.make_folder(out_dir)
     written = []
     for name, fig in figs.items():
         for fmt in formats:

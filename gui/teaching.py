@@ -127,7 +127,7 @@ class TeachingHooks(QObject):
     def lessons(self):
         """The lessons (read once); an empty list, with a warning, if the file is broken."""
         if self._lessons is None:
-            from gui.lessons import load_lessons
+            from engine.lessons import load_lessons
 
             try:
                 self._lessons = load_lessons()

@@ -353,6 +353,13 @@ class PlotPanel(QWidget):
         # its layout has resized the plot, which left titles fitted to the old width
         self.plot.installEventFilter(self)
 
+    def recycle(self, item: pg.PlotDataItem) -> pg.PlotDataItem:
+        """Take a line off the plot and empty it, to be reused for the next one (creating
+        plot items is slow; pyqtgraph's advice is to create once and setData)."""
+        self.plot_item.removeItem(item)
+        item.setData([], [])
+        return item
+
     def eventFilter(self, obj, event) -> bool:
         if obj is self.plot and event.type() == QEvent.Type.Resize:
             # after the plot has laid out its axes for the new size (title: plot column)

@@ -47,7 +47,7 @@ def generation(w: MainWindow) -> int:
 def settle(qtbot, w: MainWindow, ms: int = 300) -> None:
     """Let queued commands reach the worker and its answers come back."""
     qtbot.wait(ms)
-    qtbot.waitUntil(lambda: w._drawn_serial == latest(w).serial, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w.drawn_serial == latest(w).serial, timeout=TIMEOUT)
 
 
 def shown_text(label: QLabel) -> str:

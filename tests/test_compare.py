@@ -269,7 +269,7 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
             (f := w.controller.latest) is not None
             and f.step == 30
             and not f.running
-            and w._drawn_serial == f.serial
+            and w.drawn_serial == f.serial
         ),
         timeout=TIMEOUT,
     )
@@ -280,7 +280,7 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
     curves = data_items(w.gradient_chart)
     # three variants, plus the chain-rule and 0.25^depth lines of the sigmoid variant
     assert len([c for c in curves if c.opts["symbol"] == "o"]) == 3
-    assert len(w.gradient_chart._overlays) == 2
+    assert len(w.gradient_chart.overlays) == 2
     for name, c in zip(names, [c for c in curves if c.opts["symbol"] == "o"], strict=True):
         np.testing.assert_allclose(c.yData, frame.snapshots[name].layers["grad_norm"])
     assert len(data_items(w.loss_plot)) == 3
@@ -290,7 +290,7 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
     assert [r[0] for r in w.table.rows()] == names
     assert all(r[1] == "30" for r in w.table.rows())
     w.theory_box.setChecked(False)
-    assert not w.gradient_chart._overlays
+    assert not w.gradient_chart.overlays
 
 
 def test_window_step_phase_and_invalid_setup(window, qtbot):
@@ -313,7 +313,7 @@ def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
     w.controller.advance(12)
     qtbot.waitUntil(
         lambda: (
-            (f := w.controller.latest).step == 12 and not f.running and w._drawn_serial == f.serial
+            (f := w.controller.latest).step == 12 and not f.running and w.drawn_serial == f.serial
         ),
         timeout=TIMEOUT,
     )
@@ -359,3 +359,34 @@ def test_compare_action_opens_on_the_main_windows_experiment(qtbot):
     main.close()  # takes the compare window and its thread along
     assert not w.isVisible()
     assert not w.controller._thread.isRunning()
+
+
+def test_compare_charts_share_the_main_windows_export_menu(window, qtbot, tmp_path, monkeypatch):
+    w = window
+    w.controller.advance(3)
+    qtbot.waitUntil(lambda: w.controller.latest.step == 3, timeout=TIMEOUT)
+    asked = []
+    monkeypatch.setattr(w.exports, "show_menu", lambda stem, panel, pos: asked.append(stem))
+    panels = [*w.plot_panels().values(), *w.heatmaps.values()]
+    for panel in panels:
+        panel.plot.customContextMenuRequested.emit(pg.QtCore.QPoint(5, 5))
+    stems = [f"heatmap_activation_{a}" for a in ("sigmoid", "tanh", "relu")]
+    assert asked == [*w.plot_panels(), *stems]
+    target = tmp_path / "loss.svg"
+    monkeypatch.setattr(
+        "gui.export_controller.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "")
+    )
+    menu = w.exports.plot_menu("loss", w.loss_plot)
+    next(a for a in menu.actions() if a.text() == "Export as SVG\u2026").trigger()
+    assert ET.parse(target).getroot().tag.endswith("svg")
+    # the folder dialog: a failure names the folder, as in the main window
+    shown = []
+    monkeypatch.setattr("gui.export_controller.QMessageBox.warning", lambda *a: shown.append(a))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setattr(
+        "gui.export_controller.QFileDialog.getExistingDirectory", lambda *a, **k: str(blocker)
+    )
+    w.act_export.trigger()
+    assert len(shown) == 1
+    assert str(blocker) in shown[0][2]

@@ -44,7 +44,7 @@ def test_divergence_is_marked_on_loss_and_accuracy(qtbot, window, tmp_path):
         lambda: w.controller.latest.snapshot.divergence is not None and not w.controller.running,
         timeout=TIMEOUT,
     )
-    qtbot.waitUntil(lambda: w._drawn_serial == w.controller.latest.serial, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w.drawn_serial == w.controller.latest.serial, timeout=TIMEOUT)
     step = w.controller.latest.snapshot.divergence.step
     for name, panel in (("loss", w.loss_plot), ("accuracy", w.accuracy_plot)):
         w.docks[name].raise_()  # a tab behind catches up with the marker
@@ -64,7 +64,7 @@ def test_divergence_is_marked_on_loss_and_accuracy(qtbot, window, tmp_path):
     w.act_reset.trigger()
     qtbot.waitUntil(
         lambda: (
-            w.controller.latest.snapshot.step == 0 and w._drawn_serial == w.controller.latest.serial
+            w.controller.latest.snapshot.step == 0 and w.drawn_serial == w.controller.latest.serial
         ),
         timeout=TIMEOUT,
     )

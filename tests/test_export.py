@@ -13,9 +13,10 @@ import pytest
 from PySide6.QtGui import QImage
 
 from engine.config import ExperimentConfig, updated
+from engine.figure_data import FigureData
 from engine.session import Session
 from gui import export, theme
-from gui.figures import FigureData, build_figures, save_figures
+from gui.figures import build_figures, save_figures
 from gui.panels.gradient_chart import GradientChart
 
 theme.configure_pyqtgraph(light=True)
@@ -251,9 +252,9 @@ def test_several_runs_share_heatmap_levels_and_colours(qtbot, tmp_path):
     assert lo == pytest.approx(np.log10(runs["sigmoid"].history_grad_norm.min()))
     assert hi == pytest.approx(np.log10(runs["relu"].history_grad_norm.max()))
     chart = figs["gradient_norms"]
-    assert list(chart._series) == ["sigmoid", "relu", "shallow"]
+    assert list(chart.series) == ["sigmoid", "relu", "shallow"]
     loss = figs["loss"]
-    pens = {name: it.opts["pen"] for name, it in loss._series.items()}
+    pens = {name: it.opts["pen"] for name, it in loss.series.items()}
     assert pens["relu train"].color() == pens["relu test"].color()
     assert pens["relu test"].style() == pg.QtCore.Qt.PenStyle.DashLine
     written = save_figures(figs, tmp_path, formats=("png",), width=700)

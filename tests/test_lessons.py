@@ -18,10 +18,11 @@ from PySide6.QtWidgets import QMainWindow
 
 from engine.compare import expand_variants
 from engine.config import ConfigError, apply_overrides
+from engine.lessons import LESSONS_PATH, Lesson, load_lessons
 from engine.presets import load_preset
 from engine.session import LAYER_METRICS, Session
 from gui import teaching
-from gui.lessons import LESSONS_PATH, Lesson, LessonPanel, load_lessons
+from gui.lessons import LessonPanel
 
 LESSONS = {lesson.id: lesson for lesson in load_lessons()}
 EPOCH = 45  # steps per epoch of the bundled digits at batch 32 (eval_every = 45)

@@ -182,7 +182,7 @@ def test_export_to_a_missing_folder_reports_and_writes_nothing(window, tmp_path,
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
     monkeypatch.setattr(
-        "gui.main_window.QFileDialog.getExistingDirectory",
+        "gui.export_controller.QFileDialog.getExistingDirectory",
         lambda *a, **k: str(tmp_path / "missing"),
     )
     window.export_plots_dialog()
@@ -198,7 +198,7 @@ def test_window_png_and_metrics_csv(qtbot, window, tmp_path):
     qtbot.waitUntil(
         lambda: latest(window).snapshot.epoch == 1 and not latest(window).running, timeout=TIMEOUT
     )
-    qtbot.waitUntil(lambda: window._drawn_serial == latest(window).serial, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.drawn_serial == latest(window).serial, timeout=TIMEOUT)
     png = tmp_path / "window.png"
     export.export_widget_png(window, png)
     assert image_is_drawn(png)
@@ -265,7 +265,7 @@ def test_every_plot_has_an_export_context_menu(qtbot, window, tmp_path, monkeypa
     window.act_step.trigger()
     qtbot.waitUntil(lambda: latest(window).snapshot.step == 1, timeout=TIMEOUT)
     asked = []
-    monkeypatch.setattr(window, "_plot_menu", lambda stem, panel, pos: asked.append(stem))
+    monkeypatch.setattr(window.exports, "show_menu", lambda stem, panel, pos: asked.append(stem))
     for panel in window.plot_panels().values():
         where = QPoint(40, 40)
         QApplication.sendEvent(
@@ -277,7 +277,7 @@ def test_every_plot_has_an_export_context_menu(qtbot, window, tmp_path, monkeypa
     assert asked == list(window.plot_panels())
     target = tmp_path / "loss.svg"
     monkeypatch.setattr(
-        "gui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "")
+        "gui.export_controller.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "")
     )
     menu = window.plot_menu("loss", window.loss_plot)
     texts = [a.text() for a in menu.actions()]

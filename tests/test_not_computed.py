@@ -156,7 +156,7 @@ def test_window_mid_step_phase_draws_only_the_layers_reached(qtbot, window):
             lambda i=i: (
                 window.controller.latest.snapshot.phase_result is not None
                 and window.controller.latest.snapshot.phase_result.index == i
-                and window._drawn_serial == window.controller.latest.serial
+                and window.drawn_serial == window.controller.latest.serial
             ),
             timeout=TIMEOUT,
         )
@@ -174,7 +174,7 @@ def test_window_mid_step_phase_draws_only_the_layers_reached(qtbot, window):
     qtbot.waitUntil(
         lambda: (
             window.controller.latest.snapshot.step == 1
-            and window._drawn_serial == window.controller.latest.serial
+            and window.drawn_serial == window.controller.latest.serial
         ),
         timeout=TIMEOUT,
     )

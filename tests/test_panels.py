@@ -102,13 +102,13 @@ def test_gradient_chart_normal_and_hostile_data(qtbot, tmp_path, depth):
     chart.set_data({"grad": good, "bad": hostile(n)}, labels(depth))
     item = chart.plot.getPlotItem()
     assert item.ctrl.logYCheck.isChecked()  # log y axis
-    ys = curve_ys(chart._series["grad"])
+    ys = curve_ys(chart.series["grad"])
     assert np.allclose(10**ys, good)
-    bad_y = curve_ys(chart._series["bad"])
+    bad_y = curve_ys(chart.series["bad"])
     assert np.all(np.isfinite(bad_y) | np.isnan(bad_y))  # no inf reaches the axis
     if n >= 3:
-        assert len(chart._zero_marks.xData) == 1
-        assert len(chart._bad_marks.xData) == 2  # the NaN and the inf
+        assert len(chart.marker_points("zero")) == 1
+        assert len(chart.marker_points("bad")) == 2  # the NaN and the inf
     assert chart.legend.isVisible()
     assert drawn(chart, tmp_path / "g.png") > 8
 
@@ -116,9 +116,9 @@ def test_gradient_chart_normal_and_hostile_data(qtbot, tmp_path, depth):
 def test_gradient_chart_all_zero_or_nan_does_not_break_the_axis(qtbot, tmp_path):
     chart = show(qtbot, GradientChart())
     chart.set_data({"zeros": np.zeros(5)}, labels(4))
-    assert len(chart._zero_marks.xData) == 5
+    assert len(chart.marker_points("zero")) == 5
     chart.set_data({"nan": np.full(5, np.nan)}, labels(4))
-    assert len(chart._bad_marks.xData) == 5
+    assert len(chart.marker_points("bad")) == 5
     assert drawn(chart, tmp_path / "z.png") > 3
 
 
@@ -126,7 +126,7 @@ def test_gradient_chart_items_made_once_and_series_removed(qtbot):
     chart = show(qtbot, GradientChart())
     chart.set_data({"a": np.ones(11), "b": np.ones(11)}, labels(10))
     chart.set_overlay("theory", np.ones(11))
-    first = chart._series["a"]
+    first = chart.series["a"]
     counts = item_counts(chart)
     for i in range(50):
         v = RNG.uniform(0.1, 1, 11)
@@ -136,10 +136,10 @@ def test_gradient_chart_items_made_once_and_series_removed(qtbot):
         chart.set_overlay("bound", v if i % 2 else None, style="dot")
     chart.set_overlay("bound", None)
     chart.set_data({"a": np.ones(11), "b": np.ones(11)}, labels(10))
-    assert chart._series["a"] is first
+    assert chart.series["a"] is first
     assert item_counts(chart) == counts
     chart.set_data({"a": np.ones(11)}, labels(10))
-    assert "b" not in chart._series
+    assert "b" not in chart.series
     assert len(chart.plot.getPlotItem().items) == counts[0] - 1
 
 
@@ -149,18 +149,18 @@ def test_gradient_chart_overlay_legend_title_and_reset(qtbot):
     assert not chart.legend.isVisible()  # one series: no legend
     chart.set_overlay("chain rule", np.array([0.0, 1e-3, 1e-2, 1e-1]))
     assert chart.legend.isVisible()
-    ov = chart._overlays["chain rule"]
+    ov = chart.overlays["chain rule"]
     assert ov.opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
     assert np.isnan(curve_ys(ov)[0])  # 0 is a gap on a log axis
     chart.set_overlay("chain rule", None)
-    assert "chain rule" not in chart._overlays
+    assert "chain rule" not in chart.overlays
     chart.set_title("Deep sigmoid")
     chart.set_y_label("||delta||")
     assert "Deep sigmoid" in chart.plot.getPlotItem().titleLabel.text
     assert "||delta||" in chart.plot.getPlotItem().getAxis("left").labelText
     chart.reset()
-    assert chart._series == {}
-    assert chart._overlays == {}
+    assert chart.series == {}
+    assert chart.overlays == {}
     assert not chart.legend.isVisible()
     with pytest.raises(ValueError, match="3 layer labels"):
         chart.set_data({"long": np.ones(5)}, labels(2))
@@ -169,7 +169,7 @@ def test_gradient_chart_overlay_legend_title_and_reset(qtbot):
 def test_gradient_chart_aligns_shorter_series_at_the_output(qtbot):
     chart = show(qtbot, GradientChart())
     chart.set_data({"deep": np.ones(6), "shallow": np.ones(3)}, labels(5), align="output")
-    assert list(chart._series["shallow"].xData) == [3.0, 4.0, 5.0]
+    assert list(chart.series["shallow"].xData) == [3.0, 4.0, 5.0]
 
 
 # --- heatmap ------------------------------------------------------------------------------------
@@ -248,14 +248,14 @@ def test_curves_reuse_items_and_drop_missing_names(qtbot, tmp_path):
     plot = show(qtbot, CurvePlot("Loss", "loss", log_y=True))
     s = np.arange(100.0)
     plot.set_data({"train": (s, np.exp(-s / 30)), "test": (s[::10], np.exp(-s[::10] / 40))})
-    train = plot._series["train"]
+    train = plot.series["train"]
     counts = item_counts(plot)
     for i in range(50):
         plot.set_data({"train": (s, np.exp(-s / (30 + i))), "test": (s[::10], s[::10] + 1)})
-    assert plot._series["train"] is train
+    assert plot.series["train"] is train
     assert item_counts(plot) == counts
     plot.set_data({"train": (s, np.exp(-s / 30))})
-    assert list(plot._series) == ["train"]
+    assert list(plot.series) == ["train"]
     assert len(plot.plot.getPlotItem().items) == counts[0] - 1
     assert drawn(plot, tmp_path / "c.png") > 8
 
@@ -264,14 +264,14 @@ def test_curves_hostile_values_and_styles(qtbot):
     plot = show(qtbot, CurvePlot("Loss", "loss", log_y=True))
     y = np.array([1.0, 0.0, -1.0, np.nan, np.inf, 0.5])
     plot.set_data({"x": (np.arange(6), y)}, styles={"x": {"color": "#ff0000", "dash": True}})
-    ys = curve_ys(plot._series["x"])
+    ys = curve_ys(plot.series["x"])
     assert np.isfinite(ys[[0, 5]]).all()
     assert np.isnan(ys[1:5]).all()
-    assert plot._series["x"].opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
+    assert plot.series["x"].opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
     lin = show(qtbot, CurvePlot("Accuracy", "accuracy"))
     lin.set_data({"acc": (np.arange(3), np.full(3, np.nan))})
     lin.set_data({"one": (np.array([5]), np.array([0.5]))})  # a lone point gets a symbol
-    assert lin._series["one"].opts["symbol"] == "o"
+    assert lin.series["one"].opts["symbol"] == "o"
     with pytest.raises(ValueError, match="3 steps but 2 values"):
         lin.set_data({"bad": (np.arange(3), np.ones(2))})
 
@@ -280,12 +280,12 @@ def test_curves_long_history_is_clipped_and_downsampled(qtbot):
     plot = show(qtbot, CurvePlot("Loss", "loss"))
     s = np.arange(200_000.0)
     plot.set_data({"train": (s, np.sin(s / 1000))})
-    it = plot._series["train"]
+    it = plot.series["train"]
     assert it.opts["clipToView"]
     assert it.opts["autoDownsample"]
     assert it.opts["downsampleMethod"] == "peak"
     plot.reset()
-    assert plot._series == {}
+    assert plot.series == {}
 
 
 # --- histogram ----------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def test_activation_view_draws_every_activation(qtbot, name):
     view.set_preactivations(RNG.normal(0, 4, 500))
     assert 0.0 <= view.flat_fraction <= 1.0
     x, y = view.hist.getData()
-    lo, hi = view._y
+    lo, hi = view.y_range
     assert y.min() >= lo - 1e-12
     assert y.max() <= lo + 0.41 * (hi - lo)
 
@@ -408,14 +408,14 @@ def test_boundary_probabilities_and_class_maps(qtbot, tmp_path):
     assert view.mode == "probability"
     assert view.bar.isVisible()
     assert view.plot.getPlotItem().getViewBox().state["aspectLocked"] == 1.0
-    assert sum(len(sc.data) for sc in view._points) == len(X)
+    assert sum(len(sc.data) for sc in view.points) == len(X)
     assert drawn(view, tmp_path / "p.png") > 8
     X3, y3 = blobs(k=3)
     classes = (xx > 0).astype(np.int64) + (yy > 0)
     view.set_data(xx, yy, classes, X3, y3)
     assert view.mode == "classes"
     assert not view.bar.isVisible()
-    assert len(view._points) == 3
+    assert len(view.points) == 3
     view.set_data(xx, yy, classes.astype(np.float64), X3, y3)  # float class map (argmax)
     assert view.mode == "classes"
     assert drawn(view, tmp_path / "c.png") > 8
@@ -435,6 +435,6 @@ def test_boundary_items_made_once_and_reset(qtbot):
     view.reset()
     assert view.prob_image.image is None
     assert view.class_image.image is None
-    assert all(len(sc.data) == 0 for sc in view._points)
+    assert all(len(sc.data) == 0 for sc in view.points)
     with pytest.raises(ValueError, match="same"):
         view.set_data(xx, yy, np.zeros((3, 3)), X, y)

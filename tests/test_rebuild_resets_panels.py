@@ -57,7 +57,7 @@ def window(qtbot):
 
 
 def drawn_now(w: MainWindow) -> bool:
-    return w._drawn_serial == w.controller.latest.serial
+    return w.drawn_serial == w.controller.latest.serial
 
 
 def test_depth_change_resets_every_panel(qtbot, window):
@@ -72,7 +72,7 @@ def test_depth_change_resets_every_panel(qtbot, window):
         timeout=TIMEOUT,
     )
     for name in ("gradients", "heatmap", "loss", "accuracy", "delta_hist", "fprime_hist"):
-        w._draw_panel(name, w.controller.latest)
+        w.draw_panel(name, w.controller.latest)
     old_steps = w.controller.latest.snapshot.step
     assert old_steps > 10
     assert drawn_items(w.heatmap)
@@ -113,7 +113,7 @@ def test_depth_change_resets_every_panel(qtbot, window):
     qtbot.waitUntil(
         lambda: w.controller.latest.snapshot.step == 1 and drawn_now(w), timeout=TIMEOUT
     )
-    w._draw_panel("heatmap", w.controller.latest)
+    w.draw_panel("heatmap", w.controller.latest)
     assert w.heatmap.image.image.shape == (1, 4)
     assert w.loss_plot.plot.getPlotItem().viewRange()[0][1] < old_steps / 2
 

@@ -50,7 +50,7 @@ def open_window(qtbot, size) -> MainWindow:
     w.act_step.trigger()
     qtbot.waitUntil(
         lambda: (
-            w.controller.latest.snapshot.step == 1 and w._drawn_serial == w.controller.latest.serial
+            w.controller.latest.snapshot.step == 1 and w.drawn_serial == w.controller.latest.serial
         ),
         timeout=TIMEOUT,
     )

@@ -77,7 +77,7 @@ class Shooter:
         w = self.window
         self.wait_until(lambda: not w.controller.running, "the run to stop")
         self.wait(0.3)
-        self.wait_until(lambda: w._drawn_serial == w.controller.latest.serial, "the last frame")
+        self.wait_until(lambda: w.drawn_serial == w.controller.latest.serial, "the last frame")
         self.wait(0.3)
 
     def epochs(self, n: int) -> None:

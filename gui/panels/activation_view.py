@@ -67,6 +67,11 @@ class ActivationView(theme.PlotPanel):
     def __repr__(self) -> str:
         return f"ActivationView({self._key})"
 
+    @property
+    def y_range(self) -> tuple[float, float]:
+        """The y range shown: the activation and f' with a margin."""
+        return self._y
+
     def set_activation(self, name: str, param: float = 0.0) -> None:
         """Plot activation ``name`` (a key of engine.activations.ACTIVATIONS) with ``param``."""
         key = (name, float(param))

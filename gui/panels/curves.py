@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pyqtgraph as pg
@@ -67,6 +68,11 @@ class CurvePlot(theme.PlotPanel):
 
     def __repr__(self) -> str:
         return f"CurvePlot(series={list(self._series)}, log_y={self.log_y})"
+
+    @property
+    def series(self) -> Mapping[str, pg.PlotDataItem]:
+        """The curves on the plot, by name (read-only)."""
+        return MappingProxyType(self._series)
 
     def set_data(
         self,
@@ -148,10 +154,7 @@ class CurvePlot(theme.PlotPanel):
         return it
 
     def _drop(self, name: str) -> None:
-        it = self._series.pop(name)
-        self._item.removeItem(it)
-        it.setData([], [])
-        self._spare.append(it)
+        self._spare.append(self.recycle(self._series.pop(name)))
 
     def _sync_legend(self) -> None:
         key = tuple(self._series)

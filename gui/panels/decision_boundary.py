@@ -68,6 +68,11 @@ class DecisionBoundary(theme.PlotPanel):
     def __repr__(self) -> str:
         return f"DecisionBoundary(mode={self.mode!r}, classes={len(self._points)})"
 
+    @property
+    def points(self) -> tuple[pg.ScatterPlotItem, ...]:
+        """The scatter of the data, one item per class."""
+        return tuple(self._points)
+
     @staticmethod
     def grid(X: np.ndarray, n: int = 80) -> tuple[np.ndarray, np.ndarray]:
         """An (n, n) meshgrid (xx, yy) covering the points X (m, 2) with a 10% margin."""

@@ -280,13 +280,7 @@ class ActivationGallery(QWidget):
 
     def export_all(self, folder: str | os.PathLike) -> list[Path]:
         """``activation_<name>.png/.svg`` for every plot and ``activation_table.csv``."""
-        folder = Path(folder)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise export.ExportError(
-                f"{folder}: cannot create the folder ({e.strerror or e})", folder
-            ) from e
+        folder = export.make_folder(folder)
         written = []
         for name in self.panels:
             for fmt in ("png", "svg"):

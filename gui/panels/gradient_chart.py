@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 import pyqtgraph as pg
@@ -60,6 +61,16 @@ class GradientChart(theme.PlotPanel):
             f"GradientChart(layers={self._n}, series={list(self._series)}, "
             f"overlays={list(self._overlays)})"
         )
+
+    @property
+    def series(self) -> Mapping[str, pg.PlotDataItem]:
+        """The measured lines on the chart, by name (read-only)."""
+        return MappingProxyType(self._series)
+
+    @property
+    def overlays(self) -> Mapping[str, pg.PlotDataItem]:
+        """The theory lines on the chart, by name (read-only)."""
+        return MappingProxyType(self._overlays)
 
     # --- public API ---------------------------------------------------------------------------
     def set_y_label(self, text: str) -> None:
@@ -249,10 +260,7 @@ class GradientChart(theme.PlotPanel):
         return it
 
     def _drop_series(self, name: str) -> None:
-        it = self._series.pop(name)
-        self._item.removeItem(it)
-        it.setData([], [])
-        self._spare.append(it)
+        self._spare.append(self.recycle(self._series.pop(name)))
 
     def marker_points(self, kind: str = "bad") -> np.ndarray:
         """x positions (layer indices) of the "bad" (NaN / inf) or "zero" markers drawn."""

@@ -1,0 +1,114 @@
+"""Guided lessons (the Qt-free model): short tours that each set up an experiment and say what
+to watch.
+
+The lessons live in ``assets/lessons.toml``; each one is a preset plus ``key=value``
+overrides, two or three sentences, a "what to watch" line and, optionally, the variants to
+compare side by side.  tests/test_lessons.py runs every lesson's config headless and checks
+the numbers its text quotes, so the text and the behaviour cannot drift apart.
+
+The catalogue needs no Qt (like :mod:`engine.presets`, of which a lesson is a view), so the
+headless lesson tests and any CLI can read it; :class:`gui.lessons.LessonPanel` shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.config import ConfigError, ExperimentConfig, apply_overrides, did_you_mean
+from engine.resources import asset
+
+LESSONS_PATH = asset("lessons.toml")
+_KEYS = {
+    "id": str,
+    "title": str,
+    "preset": str,
+    "overrides": list,
+    "text": str,
+    "watch": str,
+    "compare": list,
+}
+_REQUIRED = ("id", "title", "preset", "text", "watch")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One guided lesson: which experiment, what it shows, what to watch."""
+
+    id: str
+    title: str
+    preset: str  # name of a file in assets/presets
+    overrides: tuple[str, ...]  # "key=value" applied to the preset
+    text: str  # two or three sentences
+    watch: str  # what to look at while it runs
+    compare: tuple[str, ...] = ()  # "key=v1,v2" for compare mode (may be empty)
+
+    def config(self) -> ExperimentConfig:
+        """The lesson's experiment (ConfigError naming the lesson if it is broken)."""
+        from engine.presets import load_preset
+
+        try:
+            return apply_overrides(load_preset(self.preset), self.overrides)
+        except ConfigError as e:
+            raise ConfigError(e.errors, f"lesson {self.id!r}") from None
+
+    def __repr__(self) -> str:
+        return f"Lesson({self.id!r}, preset={self.preset!r}, overrides={list(self.overrides)})"
+
+
+def load_lessons(path: str | os.PathLike = LESSONS_PATH) -> list[Lesson]:
+    """Every lesson in ``path``, in order.  Raises ConfigError listing every problem, each
+    naming the file and the lesson (``lessons.toml: lesson[2].text: expected a string``)."""
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(["no such file"], str(path)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError([f"cannot read: {e}"], str(path)) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"invalid TOML: {e}"], str(path)) from None
+    items = doc.get("lesson", [])
+    errors = [f"{k}: unknown key; expected [[lesson]] tables" for k in doc if k != "lesson"]
+    if not isinstance(items, list):
+        errors.append("lesson: expected [[lesson]] tables")
+        items = []
+    lessons, seen = [], set()
+    for i, item in enumerate(items):
+        where = f"lesson[{i}]"
+        problems = _check(item, where)
+        if problems:
+            errors += problems
+            continue
+        if item["id"] in seen:
+            errors.append(f"{where}.id: duplicate id {item['id']!r}")
+        seen.add(item["id"])
+        lessons.append(
+            Lesson(
+                item["id"],
+                item["title"],
+                item["preset"],
+                tuple(item.get("overrides", ())),
+                " ".join(item["text"].split()),
+                " ".join(item["watch"].split()),
+                tuple(item.get("compare", ())),
+            )
+        )
+    if errors:
+        raise ConfigError(errors, str(path))
+    return lessons
+
+
+def _check(item, where: str) -> list[str]:
+    if not isinstance(item, dict):
+        return [f"{where}: expected a table"]
+    errors = [f"{where}.{k}: unknown key{did_you_mean(k, _KEYS)}" for k in item if k not in _KEYS]
+    errors += [f"{where}.{k}: missing" for k in _REQUIRED if k not in item]
+    for k, typ in _KEYS.items():
+        if k in item and not isinstance(item[k], typ):
+            errors.append(f"{where}.{k}: expected {'a string' if typ is str else 'an array'}")
+        elif typ is list and k in item and not all(isinstance(v, str) for v in item[k]):
+            errors.append(f"{where}.{k}: expected an array of strings")
+    return errors

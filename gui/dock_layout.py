@@ -1,0 +1,220 @@
+"""The main window's docks: where they start, their sizes, their tabs and the View menu.
+
+A mixin of :class:`gui.main_window.MainWindow` (it uses the window's ``docks`` and panel
+attributes): the start layout is one method (:meth:`DockLayout._arrange_docks`) that
+View > Reset layout runs again.  A new panel takes a line in :data:`DOCK_TITLES`, one in
+:meth:`DockLayout._build_docks` and a place in :meth:`DockLayout._arrange_docks`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QTabBar, QWidget
+
+#: default window size, on screens that have room for it (smaller screens: the whole screen)
+DEFAULT_SIZE = (1600, 1000)
+#: dock name -> (tab/title text, full name for the View menu and the tab's tooltip).  Tab
+#: titles are short: a tabified dock's title must be readable in full in its tab.
+DOCK_TITLES = {
+    "controls": ("Experiment", "Experiment settings"),
+    "inspector": ("Inspector", "Layer inspector"),
+    "gradients": ("Gradient per layer", "Gradient norm per layer"),
+    "heatmap": ("Gradient: layer \u00d7 step", "Gradient norm per layer over training"),
+    "loss": ("Loss", "Loss"),
+    "accuracy": ("Accuracy", "Accuracy"),
+    "boundary": ("Boundary", "Decision boundary"),
+    "delta_hist": ("|\u03b4|", "\u03b4 histogram: |dL/dz| of the selected layer"),
+    "fprime_hist": ("f'(z)", "f'(z) histogram of the selected layer"),
+    "activation": ("Activation", "Activation function and the layer's pre-activations"),
+}
+
+
+class DockLayout:
+    """Docks of a QMainWindow: built, arranged, sized, tabbed, listed in the View menu."""
+
+    def _dock(self, name: str, widget: QWidget) -> QDockWidget:
+        title, full = DOCK_TITLES[name]
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState/restoreState need names
+        dock.setWidget(widget)
+        dock.setToolTip(full)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        # a panel behind a tab is not redrawn; catch up when it comes to the front
+        dock.visibilityChanged.connect(lambda visible, n=name: visible and self._catch_up(n))
+        self.docks[name] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        self.docks: dict[str, QDockWidget] = {}
+        for name, widget in (
+            ("controls", self.controls),
+            ("inspector", self.inspector),
+            ("gradients", self.gradient_chart),
+            ("heatmap", self.heatmap),
+            ("loss", self.loss_plot),
+            ("accuracy", self.accuracy_plot),
+            ("boundary", self.boundary),
+            ("delta_hist", self.delta_hist),
+            ("fprime_hist", self.fprime_hist),
+            ("activation", self.activation_view),
+        ):
+            self._dock(name, widget)
+        self.docks["controls"].setMinimumWidth(280)
+        self._arrange_docks()
+
+    def _arrange_docks(self) -> None:
+        """The start layout (View > Reset layout puts every dock back here).
+
+        The experiment settings run the full height on the left; the plots run along the
+        bottom from there to the right edge, so the per-layer chart gets a real width on a
+        1280-pixel screen; the inspector (and, in a tab, the decision boundary) sits right
+        of the network.  Every tab group is narrow enough for its titles::
+
+            | settings | network diagram                       | inspector / boundary    |
+            |          | gradient | heatmap | loss / accuracy | |d| / f'(z) / activation |
+        """
+        L, R, B = (
+            Qt.DockWidgetArea.LeftDockWidgetArea,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.setCorner(Qt.Corner.BottomLeftCorner, L)
+        self.setCorner(Qt.Corner.BottomRightCorner, B)
+        d = self.docks
+        for name, area in (
+            ("controls", L),
+            ("inspector", R),
+            ("gradients", B),
+            ("heatmap", B),
+            ("loss", B),
+            ("delta_hist", B),
+        ):
+            d[name].setFloating(False)
+            self.addDockWidget(area, d[name])
+        self.splitDockWidget(d["gradients"], d["heatmap"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["heatmap"], d["loss"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["loss"], d["delta_hist"], Qt.Orientation.Horizontal)
+        for first, then in (
+            ("loss", "accuracy"),
+            ("inspector", "boundary"),
+            ("delta_hist", "fprime_hist"),
+            ("fprime_hist", "activation"),
+        ):
+            d[then].setFloating(False)
+            self.tabifyDockWidget(d[first], d[then])
+        lesson = self.findChild(QDockWidget, "lesson")
+        if lesson is not None and not lesson.isHidden():  # an open lesson stays open
+            lesson.setFloating(False)
+            self.addDockWidget(R, lesson)
+            self.tabifyDockWidget(d["inspector"], lesson)
+        for dock in d.values():
+            dock.show()
+        self._raise_start_tabs()
+        self._fix_tabs()
+
+    def _raise_start_tabs(self) -> None:
+        """The tabs in front at the start (a dock tabified later, e.g. the hidden Lesson
+        dock, must not leave its neighbour in front instead)."""
+        for name in ("loss", "delta_hist", "inspector"):
+            self.docks[name].raise_()
+
+    def _size_docks(self) -> None:
+        """Start sizes, as fractions of the window (only effective once it has its size)."""
+        d = self.docks
+        w, h = self.width(), self.height()
+        # the settings get the width of their longest choices ("softmax + cross-entropy")
+        left = int(np.clip(0.27 * w, 345, 400))
+        right = int(np.clip(0.2 * w, 260, 380))
+        self.resizeDocks([d["controls"], d["inspector"]], [left, right], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["gradients"]], [int(h * 0.38)], Qt.Orientation.Vertical)
+        bottom = w - left
+        self.resizeDocks(
+            [d["gradients"], d["heatmap"], d["loss"], d["delta_hist"]],
+            [int(bottom * f) for f in (0.34, 0.22, 0.21, 0.23)],
+            Qt.Orientation.Horizontal,
+        )
+
+    def _fix_tabs(self) -> None:
+        """Tabs of tabified docks show their whole title (no eliding) and the full name as
+        a tooltip.  Qt makes these tab bars lazily, so this runs after every layout change."""
+        names = {dock.windowTitle(): dock.toolTip() for dock in self.findChildren(QDockWidget)}
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is not self:
+                continue  # tab bars inside panels are theirs
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setExpanding(False)
+            bar.setUsesScrollButtons(True)
+            for i in range(bar.count()):
+                bar.setTabToolTip(i, names.get(bar.tabText(i), "") or bar.tabText(i))
+
+    def childEvent(self, event) -> None:
+        super().childEvent(event)
+        # Qt makes a tab bar whenever docks are tabified (by the user, a lesson, a reset)
+        if event.added() and isinstance(event.child(), QTabBar):
+            QTimer.singleShot(0, self, self._fix_tabs)
+
+    def start_size(self) -> QSize:
+        """:data:`DEFAULT_SIZE`, or the screen's available area if that is smaller."""
+        screen = self.screen() or QApplication.primaryScreen()
+        w, h = DEFAULT_SIZE
+        if screen is not None:
+            avail = screen.availableGeometry()
+            w, h = min(w, avail.width()), min(h, avail.height())
+        return QSize(w, h)
+
+    def show_fitted(self) -> None:
+        """Show the window; maximised when the screen is no larger than the default size
+        (the window manager then fits it, title bar and panels included)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        if avail is not None and (
+            avail.width() <= DEFAULT_SIZE[0] or avail.height() <= DEFAULT_SIZE[1]
+        ):
+            self.showMaximized()
+        else:
+            self.show()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self, self._size_docks)
+            QTimer.singleShot(0, self, self._raise_start_tabs)
+            QTimer.singleShot(0, self, self._fix_tabs)
+
+    def dock_widgets(self) -> list[QDockWidget]:
+        """Every dock of the window: the panels' and any added later (e.g. the lesson)."""
+        extra = [d for d in self.findChildren(QDockWidget) if d not in self.docks.values()]
+        return [*self.docks.values(), *sorted(extra, key=lambda d: d.windowTitle())]
+
+    def _fill_view_menu(self) -> None:
+        """One show/hide entry per dock (full names), the toolbar, edge colours, reset."""
+        m = self.view_menu
+        m.clear()
+        for dock in self.dock_widgets():
+            action = dock.toggleViewAction()
+            action.setText(dock.toolTip() or dock.windowTitle())
+            if not action.property("raises"):
+                # a dock shown again in a tab group comes to the front, or nothing seems
+                # to happen
+                action.setProperty("raises", True)
+                action.triggered.connect(lambda on, d=dock: on and d.raise_())
+            m.addAction(action)
+        if hasattr(self, "toolbar"):
+            m.addAction(self.toolbar.toggleViewAction())
+        m.addSeparator()
+        m.addAction(self.act_edge_weight)
+        m.addSeparator()
+        m.addAction(self.act_reset_layout)
+
+    def reset_layout(self) -> None:
+        """Every dock back where the window started, at the start sizes; toolbar shown."""
+        self._arrange_docks()
+        self.toolbar.show()
+        self._size_docks()
+        QTimer.singleShot(0, self, self._fix_tabs)

@@ -1,0 +1,93 @@
+"""The inspector's model: the numbers and the sentence shown for the selected layer.
+
+Qt-free (an import-linter contract keeps it so): :func:`inspector_data` reads a frame and
+returns what :meth:`gui.panels.inspector.Inspector.set_data` takes.  A new per-layer metric
+shows up here by itself (every column of the snapshot's ``layers`` is passed on); the
+inspector panel decides which rows to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: the output layer has no activation of its own: the loss applies it
+OUTPUT_ACTIVATION = "output (loss applies softmax/sigmoid)"
+#: phase-result norm -> the inspector value it replaces while that phase is on screen
+PHASE_NORMS = {
+    "delta": "delta_norm",
+    "incoming": "incoming_norm",
+    "dW": "grad_norm",
+    "fprime_mean": "fprime_mean",
+}
+
+
+@dataclass(frozen=True)
+class InspectorData:
+    """The arguments of ``Inspector.set_data`` for one layer."""
+
+    label: str  # "hidden 2"
+    activation: str
+    shapes: dict  # "W" -> (n_in, n_out), "z" -> (batch, n_out)
+    values: dict  # metric -> float, or None when not computed yet (a dash, unlike NaN)
+    phase: str | None  # the step-through phase at this layer (or "update"), else None
+    note: str  # rich text tying the layer to the output layer
+
+    def args(self) -> tuple:
+        """Positional arguments for ``Inspector.set_data``."""
+        return (self.label, self.activation, self.shapes, self.values, self.phase, self.note)
+
+
+def layer_values(snap, k: int) -> dict:
+    """Every per-layer metric of layer ``k``: a float, or None where it is not computed."""
+    values = {
+        name: float(snap.layers[name][k]) if snap.is_computed(name)[k] else None
+        for name in snap.layers
+    }
+    grads, done = snap.layers["grad_norm"], snap.is_computed("grad_norm")
+    if k < snap.depth and done[k] and done[k + 1] and grads[k + 1] > 0:
+        values["shrink"] = float(grads[k] / grads[k + 1])
+    r = snap.phase_result
+    if r is not None and r.layer == k:  # exact numbers of the phase just computed
+        for norm, name in PHASE_NORMS.items():
+            values[name] = r.norms.get(norm, values[name])
+    return values
+
+
+def layer_phase(snap, k: int) -> str | None:
+    """The step-through phase to mark at layer ``k`` (an update marks every layer)."""
+    if snap.phase != "idle" and snap.phase_layer == k:
+        return snap.phase
+    return "update" if snap.phase == "update" else None
+
+
+def inspector_note(snap, k: int) -> str:
+    """One sentence tying layer ``k``'s weight gradient to the output layer's."""
+    g = snap.layers["grad_norm"]
+    after = f"Next: <b>{snap.next_phase}</b>." if snap.phase != "idle" else ""
+    if k >= snap.depth or not (g[k] > 0 and g[snap.depth] > 0):
+        return after
+    ratio = g[k] / g[snap.depth]
+    n = snap.depth - k
+    text = (
+        f"This layer's weight gradient is <b>{ratio:.1e}</b> \u00d7 the output "
+        f"layer's: {n} factor{'s' if n != 1 else ''} of the chain rule between them."
+    )
+    return text + (f"<br>{after}" if after else "")
+
+
+def inspector_data(frame, selected: int) -> InspectorData:
+    """What the inspector shows for layer ``selected`` (clipped to the network) of ``frame``."""
+    snap = frame.snapshot
+    k = min(selected, snap.depth)
+    n_in = frame.input_width if k == 0 else snap.widths[k - 1]
+    batch = snap.batch_size or frame.config.training.batch_size  # 0 before a step
+    shapes = {"W": (n_in, snap.widths[k]), "z": (batch, snap.widths[k])}
+    act = snap.activations[k] if k < snap.depth else OUTPUT_ACTIVATION
+    return InspectorData(
+        snap.layer_labels[k],
+        act,
+        shapes,
+        layer_values(snap, k),
+        layer_phase(snap, k),
+        inspector_note(snap, k),
+    )
