@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import fields
 from engine.compare import (
     DISPLAY_HEADER,
     MAX_VARIANTS,
@@ -49,7 +50,7 @@ from engine.compare import (
     expand_variants,
     summary_rows,
 )
-from engine.config import BATCH_NORM, INITIALIZERS, OPTIMIZERS, ConfigError, ExperimentConfig
+from engine.config import ConfigError, ExperimentConfig
 from gui import export, theme
 from gui.compare_controller import CompareController, CompareFrame
 from gui.panels.curves import CurvePlot
@@ -92,15 +93,7 @@ HEADER_TIPS = (
 
 def _choices(key: str) -> tuple[str, ...]:
     """Valid values of a variable field, for the hint under the values box."""
-    from engine.activations import ACTIVATIONS
-
-    return {
-        "model.activation": tuple(ACTIVATIONS),
-        "model.init": INITIALIZERS,
-        "model.batch_norm": BATCH_NORM,
-        "training.optimizer": OPTIMIZERS,
-        "model.residual": ("false", "true"),
-    }.get(key, ())
+    return fields.choices(key)
 
 
 def smooth(y: np.ndarray, window: int = SMOOTH) -> np.ndarray:
