@@ -6,6 +6,26 @@ Each tuple is the one list of a field's values (the activations' is the registry
 
 from __future__ import annotations
 
+__all__ = [
+    "BATCH_NORM",
+    "BN_NAMES",
+    "BUNDLED",
+    "DATASETS",
+    "DATASET_NAMES",
+    "DTYPES",
+    "FILE_SOURCES",
+    "INITIALIZERS",
+    "INIT_NAMES",
+    "LOSSES",
+    "LOSS_NAMES",
+    "MAX_SEED",
+    "OPTIMIZERS",
+    "SCALINGS",
+    "SCALING_HELP",
+    "SCALING_NAMES",
+    "SYNTHETIC",
+]
+
 INITIALIZERS = (
     "xavier_normal",
     "xavier_uniform",

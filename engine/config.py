@@ -27,81 +27,14 @@ from pathlib import Path
 
 import tomli_w
 
-# the public names of the config modules, importable from here as before the split
-from engine.config_check import validate
-from engine.config_parse import (
-    apply_overrides,
-    from_dict,
-    parse_document,
-    parse_value,
-)
-from engine.config_types import (
-    EVAL_AUTO,
-    MAX_SHOWN,
-    ConfigError,
-    DataConfig,
-    ExperimentConfig,
-    LayerConfig,
-    LoggingConfig,
-    ModelConfig,
-    TrainingConfig,
-    cut,
-    did_you_mean,
-    shown,
-    to_dict,
-    updated,
-)
-from engine.fields import (
-    BATCH_NORM,
-    DATASETS,
-    DTYPES,
-    INITIALIZERS,
-    LOSSES,
-    OPTIMIZERS,
-    SCALING_HELP,
-    SCALING_NAMES,
-    SCALINGS,
-)
-
-__all__ = [
-    "BATCH_NORM",
-    "DATASETS",
-    "DTYPES",
-    "EVAL_AUTO",
-    "INITIALIZERS",
-    "LOSSES",
-    "MAX_SHOWN",
-    "OPTIMIZERS",
-    "SCALINGS",
-    "SCALING_HELP",
-    "SCALING_NAMES",
-    "ConfigError",
-    "DataConfig",
-    "ExperimentConfig",
-    "LayerConfig",
-    "LoggingConfig",
-    "ModelConfig",
-    "TrainingConfig",
-    "apply_overrides",
-    "clean_stale_temps",
-    "cut",
-    "did_you_mean",
-    "dumps_json",
-    "dumps_toml",
-    "file_problem",
-    "from_dict",
-    "load",
-    "loads_toml",
-    "parse_document",
-    "parse_value",
-    "read_document",
-    "save",
-    "shown",
-    "to_dict",
-    "updated",
-    "validate",
-    "write_atomic",
-]
+# The public face of the config modules: ``from engine.config import X`` works for every
+# name in their ``__all__`` (the choices, the types, validate, from_dict, apply_overrides, ...).
+from engine.choices import *  # noqa: F403
+from engine.config_check import *  # noqa: F403
+from engine.config_parse import *  # noqa: F403
+from engine.config_parse import from_dict, parse_document
+from engine.config_types import *  # noqa: F403
+from engine.config_types import ConfigError, ExperimentConfig, to_dict
 
 # ----------------------------------------------------------------------------- files
 

@@ -20,6 +20,8 @@ from engine.config_types import (
 )
 from engine.limits import memory_problem
 
+__all__ = ["validate"]
+
 
 def _check_field(errors: list[str], path: str, value) -> None:
     """Append ``path: must be ..., got value`` if ``value`` breaks the field's table entry."""

@@ -12,6 +12,25 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 
+__all__ = [
+    "EVAL_AUTO",
+    "MAX_SHOWN",
+    "ConfigError",
+    "DataConfig",
+    "ExperimentConfig",
+    "LayerConfig",
+    "LoggingConfig",
+    "ModelConfig",
+    "TrainingConfig",
+    "cut",
+    "did_you_mean",
+    "hints",
+    "join_path",
+    "shown",
+    "to_dict",
+    "updated",
+]
+
 EVAL_AUTO = "auto"
 
 

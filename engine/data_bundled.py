@@ -7,6 +7,14 @@ import numpy as np
 from engine.data_common import DataError, as_features
 from engine.resources import asset
 
+__all__ = [
+    "ASSETS_DIR",
+    "BREAST_CANCER_DESCRIPTION",
+    "DIGITS_DESCRIPTION",
+    "load_breast_cancer",
+    "load_digits",
+]
+
 ASSETS_DIR = asset("data")
 
 DIGITS_DESCRIPTION = (

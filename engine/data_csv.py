@@ -17,6 +17,8 @@ import numpy as np
 from engine.config import cut, file_problem, shown
 from engine.data_common import MISSING_TOKENS, DataError, as_features, data_byte_limit
 
+__all__ = ["load_csv"]
+
 
 def _is_number(text: str) -> bool:
     """True if ``float`` accepts the field."""

@@ -18,6 +18,8 @@ import numpy as np
 from engine.config import file_problem
 from engine.data_common import DataError, as_features, data_byte_limit
 
+__all__ = ["KERAS_MNIST", "MNIST_DESCRIPTION", "MNIST_IDX", "load_mnist"]
+
 KERAS_MNIST = Path("~/.keras/datasets/mnist.npz")  # expanded at call time (tests move HOME)
 MNIST_DESCRIPTION = "MNIST 28x28 handwritten digits (LeCun, Cortes & Burges), own train/test split"
 

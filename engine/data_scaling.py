@@ -9,6 +9,17 @@ import numpy as np
 
 from engine.data_common import DataError, as_features, row_chunks
 
+__all__ = [
+    "IMAGE_MAX",
+    "describe_scaling",
+    "minmax",
+    "resolve_scaling",
+    "scale",
+    "scale_",
+    "standardize",
+    "train_test_split",
+]
+
 #: the data sets whose features are pixel intensities, and the largest intensity of each
 IMAGE_MAX = {"mnist": 255, "digits": 16}
 

@@ -17,6 +17,17 @@ if TYPE_CHECKING:  # only for annotations
     from engine.config import DataConfig
 
 
+__all__ = [
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spiral",
+    "make_surface",
+    "make_xor",
+    "surface_function",
+]
+
+
 def make_spiral(n: int, noise: float, n_classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """``n_classes`` interleaved spiral arms, 1.75 turns each, radius 0 -> 1."""
     rng = np.random.default_rng(rng)

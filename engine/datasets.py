@@ -18,83 +18,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-# the data modules' public names, importable from here as before the split
+# The public face of the data modules: ``from engine.datasets import X`` works for every
+# name in their ``__all__`` (the loaders, the synthetic makers, the scalings, DataError, ...).
+from engine import data_bundled as bundled
 from engine.choices import BUNDLED, SYNTHETIC
-from engine.data_bundled import (
-    ASSETS_DIR,
-    BREAST_CANCER_DESCRIPTION,
-    DIGITS_DESCRIPTION,
-    load_breast_cancer,
-    load_digits,
-)
-from engine.data_common import MISSING_TOKENS, DataError
+from engine.data_bundled import *  # noqa: F403
+from engine.data_common import *  # noqa: F403
+from engine.data_common import DataError, row_chunks
+from engine.data_csv import *  # noqa: F403
 from engine.data_csv import load_csv
-from engine.data_mnist import (
-    KERAS_MNIST,
-    MNIST_DESCRIPTION,
-    MNIST_IDX,
-    load_mnist,
-    read_mnist,
-)
-from engine.data_scaling import (
-    IMAGE_MAX,
-    describe_scaling,
-    minmax,
-    resolve_scaling,
-    row_chunks,
-    scale,
-    scale_,
-    standardize,
-    train_test_split,
-)
-from engine.data_synthetic import (
-    make_blobs,
-    make_circles,
-    make_moons,
-    make_spiral,
-    make_surface,
-    make_xor,
-    surface_function,
-    synthetic_set,
-)
+from engine.data_mnist import *  # noqa: F403
+from engine.data_mnist import MNIST_DESCRIPTION, read_mnist
+from engine.data_scaling import *  # noqa: F403
+from engine.data_scaling import describe_scaling, scale_, train_test_split
+from engine.data_synthetic import *  # noqa: F403
+from engine.data_synthetic import synthetic_set
 
 if TYPE_CHECKING:  # only for annotations: keeps this module importable on its own
     from engine.config import DataConfig
-
-__all__ = [
-    "ASSETS_DIR",
-    "BREAST_CANCER_DESCRIPTION",
-    "BUNDLED",
-    "DIGITS_DESCRIPTION",
-    "IMAGE_MAX",
-    "KERAS_MNIST",
-    "MISSING_TOKENS",
-    "MNIST_DESCRIPTION",
-    "MNIST_IDX",
-    "SYNTHETIC",
-    "DataError",
-    "Dataset",
-    "describe_scaling",
-    "load_breast_cancer",
-    "load_csv",
-    "load_dataset",
-    "load_digits",
-    "load_mnist",
-    "make_blobs",
-    "make_circles",
-    "make_moons",
-    "make_spiral",
-    "make_surface",
-    "make_xor",
-    "minmax",
-    "one_hot",
-    "resolve_scaling",
-    "scale",
-    "scale_",
-    "standardize",
-    "surface_function",
-    "train_test_split",
-]
 
 # ----------------------------------------------------------------------------- Dataset
 
@@ -215,10 +156,14 @@ def load_dataset(cfg: DataConfig, dtype="float64") -> Dataset:
         X, y, task, k, class_names, description = synthetic_set(cfg, rng)
         feature_names = ("x1", "x2")
     elif cfg.name in BUNDLED:
-        loader = load_digits if cfg.name == "digits" else load_breast_cancer
+        loader = bundled.load_digits if cfg.name == "digits" else bundled.load_breast_cancer
         X, y, feature_names, class_names = loader()
         task, k = "classification", len(class_names)
-        description = DIGITS_DESCRIPTION if cfg.name == "digits" else BREAST_CANCER_DESCRIPTION
+        description = (
+            bundled.DIGITS_DESCRIPTION
+            if cfg.name == "digits"
+            else bundled.BREAST_CANCER_DESCRIPTION
+        )
     elif cfg.name == "csv":
         if not cfg.path:
             raise DataError("data.path: empty; expected the path of a CSV file")

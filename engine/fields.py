@@ -141,7 +141,48 @@ def _within(f: Field, v: float) -> bool:
 
 # ----------------------------------------------------------------------------- the table
 
-_SYNTHETIC_WHEN = ("data.name", SYNTHETIC)
+_SYNTHETIC = ("data.name", SYNTHETIC)
+_RATE = {"lo": 0, "hi": 1, "hi_open": True}  # a fraction or a decay rate: [0, 1)
+_POSITIVE = {"lo": 0, "lo_open": True}
+
+
+def _view(lo: float, hi: float, step: float = 1, decimals: int = 0, off: str = "") -> dict:
+    """A control's range, step, digits and the text it shows at its minimum."""
+    return {"view": (lo, hi), "step": step, "decimals": decimals, "off": off}
+
+
+def _opt(*names: str) -> tuple[str, tuple[str, ...]]:
+    """Matters only with these optimisers."""
+    return ("training.optimizer", names)
+
+
+def _act(param: str) -> tuple[str, tuple[str, ...]]:
+    """Matters only with the activations whose parameter is ModelConfig field ``param``."""
+    return ("model.activation", _uses_param(param))
+
+
+def _decays() -> tuple[Field, ...]:
+    """The optimisers' moving-average decay rates, each in [0, 1)."""
+    rows = (
+        ("rho", "RMSprop: decay of the mean squared gradient", _opt("rmsprop")),
+        ("beta1", "Adam: decay of the mean gradient", _opt("adam")),
+        ("beta2", "Adam: decay of the mean squared gradient", _opt("adam")),
+    )
+    return tuple(Field(f"training.{n}", n, text, **_RATE, when=when) for n, text, when in rows)
+
+
+def _clips() -> tuple[Field, ...]:
+    """Gradient clipping: a bound >= 0, 0 = off."""
+    rows = (
+        ("clip_norm", "Rescale the whole gradient to at most this norm"),
+        ("clip_value", "Clip each gradient entry to [-v, v]"),
+    )
+    view = _view(0.0, 1000.0, 0.5, 3, "off")
+    return tuple(
+        Field(f"training.{n}", n.replace("_", " "), text, lo=0, **view) for n, text in rows
+    )
+
+
 _TABLE = (
     # --- experiment
     Field("name", "name", "Short name of the experiment (file names, titles)"),
@@ -159,19 +200,16 @@ _TABLE = (
         "samples",
         "Number of generated points",
         lo=4,
-        view=(4, 100_000),
-        step=100,
-        when=_SYNTHETIC_WHEN,
+        **_view(4, 100_000, 100),
+        when=_SYNTHETIC,
     ),
     Field(
         "data.noise",
         "noise",
         "Noise added to the generated points",
         lo=0,
-        view=(0.0, 5.0),
-        step=0.05,
-        decimals=2,
-        when=_SYNTHETIC_WHEN,
+        **_view(0.0, 5.0, 0.05, 2),
+        when=_SYNTHETIC,
     ),
     Field(
         "data.n_classes",
@@ -199,12 +237,8 @@ _TABLE = (
         "data.test_fraction",
         "test fraction",
         "Share of the examples held out for the test accuracy",
-        lo=0,
-        hi=1,
-        hi_open=True,
-        view=(0.0, 0.9),
-        step=0.05,
-        decimals=2,
+        **_RATE,
+        **_view(0.0, 0.9, 0.05, 2),
         when=("data.name", tuple(d for d in DATASETS if d != "mnist")),  # MNIST: its own split
     ),
     Field(
@@ -212,9 +246,7 @@ _TABLE = (
         "train subset",
         "Keep at most this many training examples",
         lo=0,
-        view=(0, 1_000_000),
-        step=100,
-        off="all",
+        **_view(0, 1_000_000, 100, off="all"),
     ),
     Field(
         "data.scaling",
@@ -233,7 +265,7 @@ _TABLE = (
         "activation",
         "Activation of every hidden layer",
         choices=tuple(ACTIVATIONS),
-        names={name: a.display for name, a in ACTIVATIONS.items()},
+        names={n: a.display for n, a in ACTIVATIONS.items()},
     ),
     Field("model.hidden", "set each layer", "Give every hidden layer its own width and activation"),
     Field(
@@ -254,20 +286,12 @@ _TABLE = (
         "model.init_scale",
         "scale",
         "Std of 'normal' / limit of 'uniform'",
-        lo=0,
-        lo_open=True,
-        view=(1e-4, 10.0),
-        step=0.01,
-        decimals=4,
+        **_POSITIVE,
+        **_view(1e-4, 10.0, 0.01, 4),
         when=("model.init", ("normal", "uniform")),
     ),
     Field(
-        "model.bias_init",
-        "bias",
-        "Initial value of every hidden bias",
-        view=(-5.0, 5.0),
-        step=0.1,
-        decimals=2,
+        "model.bias_init", "bias", "Initial value of every hidden bias", **_view(-5.0, 5.0, 0.1, 2)
     ),
     Field(
         "model.batch_norm",
@@ -285,42 +309,30 @@ _TABLE = (
         "model.dropout",
         "dropout",
         "Probability of dropping each hidden unit during training",
-        lo=0,
-        hi=1,
-        hi_open=True,
-        view=(0.0, 0.95),
-        step=0.05,
-        decimals=2,
-        off="off",
+        **_RATE,
+        **_view(0.0, 0.95, 0.05, 2, "off"),
     ),
     Field(
         "model.leaky_slope",
         "negative slope",
         "Leaky ReLU: slope for z < 0",
-        view=(0.0, 1.0),
-        step=0.01,
-        decimals=3,
-        when=("model.activation", _uses_param("leaky_slope")),
+        **_view(0.0, 1.0, 0.01, 3),
+        when=_act("leaky_slope"),
     ),
     Field(
         "model.elu_alpha",
         "alpha",
         "ELU: saturation value for z -> -inf",
-        lo=0,
-        lo_open=True,
-        view=(0.01, 10.0),
-        step=0.1,
-        decimals=2,
-        when=("model.activation", _uses_param("elu_alpha")),
+        **_POSITIVE,
+        **_view(0.01, 10.0, 0.1, 2),
+        when=_act("elu_alpha"),
     ),
     Field(
         "model.prelu_init",
         "initial slope",
         "PReLU: initial learnable slope for z < 0",
-        view=(0.0, 1.0),
-        step=0.05,
-        decimals=3,
-        when=("model.activation", _uses_param("prelu_init")),
+        **_view(0.0, 1.0, 0.05, 3),
+        when=_act("prelu_init"),
     ),
     Field(
         "model.dtype",
@@ -334,8 +346,7 @@ _TABLE = (
         "training.learning_rate",
         "learning rate",
         "Step size; applies mid-run without rebuilding",
-        lo=0,
-        lo_open=True,
+        **_POSITIVE,
         view=(1e-6, 10.0),
         log=True,
         live=True,
@@ -344,47 +355,17 @@ _TABLE = (
         "training.momentum",
         "momentum",
         "Momentum / Nesterov coefficient",
-        lo=0,
-        hi=1,
-        hi_open=True,
-        view=(0.0, 0.999),
-        step=0.05,
-        decimals=3,
-        when=("training.optimizer", ("momentum", "nesterov")),
+        **_RATE,
+        **_view(0.0, 0.999, 0.05, 3),
+        when=_opt("momentum", "nesterov"),
     ),
-    Field(
-        "training.rho",
-        "rho",
-        "RMSprop: decay of the mean squared gradient",
-        lo=0,
-        hi=1,
-        hi_open=True,
-        when=("training.optimizer", ("rmsprop",)),
-    ),
-    Field(
-        "training.beta1",
-        "beta1",
-        "Adam: decay of the mean gradient",
-        lo=0,
-        hi=1,
-        hi_open=True,
-        when=("training.optimizer", ("adam",)),
-    ),
-    Field(
-        "training.beta2",
-        "beta2",
-        "Adam: decay of the mean squared gradient",
-        lo=0,
-        hi=1,
-        hi_open=True,
-        when=("training.optimizer", ("adam",)),
-    ),
+    *_decays(),
     Field(
         "training.epsilon",
         "epsilon",
         "RMSprop / Adam: added to the denominator",
         lo=0,
-        when=("training.optimizer", ("rmsprop", "adam")),
+        when=_opt("rmsprop", "adam"),
     ),
     Field("training.batch_size", "batch size", "Examples per mini-batch", lo=1, view=(1, 4096)),
     Field("training.epochs", "epochs", "Passes over the training split", lo=1),
@@ -394,38 +375,14 @@ _TABLE = (
         "weight decay",
         "L2 penalty on the weights",
         lo=0,
-        view=(0.0, 1.0),
-        step=1e-4,
-        decimals=5,
-        off="off",
+        **_view(0.0, 1.0, 1e-4, 5, "off"),
     ),
-    Field(
-        "training.clip_norm",
-        "clip norm",
-        "Rescale the whole gradient to at most this norm",
-        lo=0,
-        view=(0.0, 1000.0),
-        step=0.5,
-        decimals=3,
-        off="off",
-    ),
-    Field(
-        "training.clip_value",
-        "clip value",
-        "Clip each gradient entry to [-v, v]",
-        lo=0,
-        view=(0.0, 1000.0),
-        step=0.5,
-        decimals=3,
-        off="off",
-    ),
+    *_clips(),
     Field(
         "training.bn_momentum",
         "batch-norm momentum",
         "Momentum of the running batch statistics",
-        lo=0,
-        hi=1,
-        hi_open=True,
+        **_RATE,
         when=("model.batch_norm", ("pre", "post")),
     ),
     Field(
