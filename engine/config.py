@@ -15,6 +15,11 @@ Configs live in TOML or JSON files with one table per section::
 :func:`load` / :func:`save` read and write them (``load(save(c)) == c``), :func:`from_dict`
 checks a parsed document (unknown keys, types, ranges: every error at once) and
 :func:`apply_overrides` applies command-line ``key=value`` settings.
+
+This module is the public face and the file I/O; the parts live in
+:mod:`engine.config_types` (the dataclasses), :mod:`engine.choices` and :mod:`engine.fields`
+(what each field accepts and how it is shown), :mod:`engine.config_check` (``validate``) and
+:mod:`engine.config_parse` (documents and overrides).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import numpy as np
 # The public face of the data modules: ``from engine.datasets import X`` works for every
 # name in their ``__all__`` (the loaders, the synthetic makers, the scalings, DataError, ...).
 from engine import data_bundled as bundled
-from engine.choices import BUNDLED, SYNTHETIC
+from engine.choices import BUNDLED, DATASETS, SYNTHETIC
 from engine.data_bundled import *  # noqa: F403
 from engine.data_common import *  # noqa: F403
 from engine.data_common import DataError, row_chunks
@@ -171,10 +171,7 @@ def load_dataset(cfg: DataConfig, dtype="float64") -> Dataset:
         task, k = "classification", len(class_names)
         description = f"CSV file {cfg.path}, label column {cfg.label_column!r}"
     else:
-        raise DataError(
-            f"data.name: expected one of {', '.join(SYNTHETIC + BUNDLED)}, mnist, "
-            f"csv, got {cfg.name!r}"
-        )
+        raise DataError(f"data.name: expected one of {', '.join(DATASETS)}, got {cfg.name!r}")
     X_tr, y_tr, X_te, y_te = train_test_split(X, y, cfg.test_fraction, rng)
     if cfg.subset > 0:
         X_tr, y_tr = X_tr[: cfg.subset].copy(), y_tr[: cfg.subset]  # copy: free the rest
