@@ -220,7 +220,7 @@ class Controls(QWidget):
         self.per_layer.setToolTip(field.help)
         form.addRow("", self.per_layer)
         self._inputs.append(self.per_layer)
-        self.layer_table = LayerTable(self._filter_keys)
+        self.layer_table = LayerTable(self._keys.watch)
         self.layer_table.edited.connect(self._edited)
         self._add_row(form, "model.layer_table", self.layer_table, None)
 
@@ -240,7 +240,7 @@ class Controls(QWidget):
     def _connect(self) -> None:
         source = self._w("data.name")
         for w in self._inputs:
-            self._filter_keys(w)
+            self._keys.watch(w)
             if w is source:  # the loss (and maybe the file) must follow first
                 w.currentIndexChanged.connect(self._dataset_picked)
             elif isinstance(w, QComboBox):
@@ -253,9 +253,6 @@ class Controls(QWidget):
                 w.editingFinished.connect(self._edited)
 
     # --- keyboard and wheel ------------------------------------------------------------------
-    def _filter_keys(self, widget: QWidget) -> None:
-        self._keys.watch(widget)
-
     def _edit_ended(self, widget: QWidget, escaped: bool) -> None:
         """Enter took the value, Escape dropped the typing: the owner may take the focus."""
         if escaped:
