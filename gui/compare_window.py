@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import fields
 from engine.compare import (
     DISPLAY_HEADER,
     MAX_VARIANTS,
@@ -38,7 +39,7 @@ from engine.compare import (
     expand_variants,
     summary_rows,
 )
-from engine.config import BATCH_NORM, INITIALIZERS, OPTIMIZERS, ConfigError, ExperimentConfig
+from engine.config import ConfigError, ExperimentConfig
 from engine.figure_data import FigureData
 from gui import export, theme
 from gui import window_parts as parts
@@ -80,15 +81,7 @@ TRANSPORT_TIPS = {
 
 def _choices(key: str) -> tuple[str, ...]:
     """Valid values of a variable field, for the hint under the values box."""
-    from engine.activations import ACTIVATIONS
-
-    return {
-        "model.activation": tuple(ACTIVATIONS),
-        "model.init": INITIALIZERS,
-        "model.batch_norm": BATCH_NORM,
-        "training.optimizer": OPTIMIZERS,
-        "model.residual": ("false", "true"),
-    }.get(key, ())
+    return fields.choices(key)
 
 
 class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):

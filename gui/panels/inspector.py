@@ -15,7 +15,9 @@ import math
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from gui.panels.forms import fill_with_scroll
 
 # key, symbol (rich text), one-line meaning, phase that computes it, format
 ROWS = (
@@ -146,13 +148,7 @@ class Inspector(QWidget):
         layout.addWidget(grid_host)
         layout.addWidget(self.footer)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(body)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with_scroll(self, body)
         self.reset()
 
     def __repr__(self) -> str:
