@@ -194,7 +194,7 @@ def _out_dir(args, name: str) -> Path:
     The folder is made (and found writable) before anything runs; a mistake is a UsageError
     naming --out, not an OS error after the training.
     """
-    from engine.config import clean_stale_temps
+    from engine.io import clean_stale_temps
 
     what = "--out" if args.out else "output folder"
     if args.out:
@@ -302,15 +302,15 @@ def cmd_run(args) -> int:
     from engine.experiments import (
         run_experiment,
         summary_table,
-        variants,
         write_metrics_csv,
         write_summary_json,
     )
+    from engine.variants import expand
 
     config, vary = _load(args)
     config = _with_length(config, args.steps, args.epochs)
     if vary:
-        variants(config, vary)  # a broken [compare] table is an error even when not used
+        expand(config, vary)  # a broken [compare] table is an error even when not used
     dataset = load_dataset(config.data, config.model.dtype)
     if vary and not args.quiet:
         _warn(
@@ -344,16 +344,17 @@ def cmd_compare(args) -> int:
     """Run every variant and write per-variant metrics, summary.csv/json and joint plots."""
     import tomli_w
 
-    from engine.config import dumps_toml, write_atomic
+    from engine.config import dumps_toml
     from engine.datasets import describe_scaling
     from engine.experiments import (
         compare,
         summary_table,
-        variants,
         write_metrics_csv,
         write_summary_csv,
         write_summary_json,
     )
+    from engine.io import write_atomic
+    from engine.variants import expand
 
     config, preset_vary = _load(args)
     vary = args.vary or preset_vary
@@ -363,7 +364,7 @@ def cmd_compare(args) -> int:
             f"[compare] vary list)"
         )
     config = _with_length(config, args.steps, args.epochs)
-    todo = variants(config, vary)  # every variant checked before anything runs
+    todo = expand(config, vary)  # every variant checked before anything runs
     out = _out_dir(args, config.name)
     _say(
         args,
@@ -408,12 +409,13 @@ def _ending(reporter: ProgressReporter):
 
 def cmd_check(args) -> int:
     """Validate a config (and its data set and network) without training."""
-    from engine.experiments import planned_steps, variants
+    from engine.experiments import planned_steps
     from engine.limits import estimate_memory, format_bytes, memory_limit
     from engine.session import Session
+    from engine.variants import expand
 
     config, vary = _load(args)
-    todo = variants(config, vary) if vary else []  # counted and checked before any build
+    todo = expand(config, vary) if vary else {}  # counted and checked before any build
     session = Session(config)
     data = session.dataset
     memory = estimate_memory(

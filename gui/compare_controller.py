@@ -55,12 +55,11 @@ class CompareFrame:
 
 
 def phase_text(cs: CompareSession, results: dict) -> str:
-    """ "backward hidden 3 (15/25)" for the phase just run, "idle" between steps."""
-    r = next((r for r in results.values() if r is not None), None)
-    if r is None or r.index + 1 == r.n_phases:
-        return "idle"
-    where = "" if r.layer < 0 else f" hidden {r.layer + 1}" if r.layer < cs.depth else " output"
-    return f"{r.phase}{where} ({r.index + 1}/{r.n_phases})"
+    """ "backward hidden 3 (15/25)" for the phase just run, "idle" between steps (the
+    deepest variant's: shallower ones finish their step first and wait for it)."""
+    ran = [r for r in results.values() if r is not None]
+    r = max(ran, key=lambda r: r.n_phases, default=None)
+    return "idle" if r is None or r.index + 1 == r.n_phases else r.text
 
 
 class _Worker(QObject, PacedLoop):

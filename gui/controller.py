@@ -23,8 +23,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine import theory, threads
+from engine import threads
 from engine.config import ConfigError, ExperimentConfig, updated, validate
+from engine.summary import theory_series
 from gui.worker_loop import PacedLoop
 
 #: most units per layer the network diagram draws (the rest are "+N more")
@@ -459,46 +460,18 @@ class _Worker(QObject, PacedLoop):
             overlays={},
             activation_params=self._activation_params(),
         )
-        frame = replace(frame, overlays=self._overlays(frame.snapshot))
+        frame = replace(frame, overlays=theory_series(frame.snapshot))
         self.in_flight.set()
         self.frame.emit(frame)
 
     def _snapshot(self):
-        """The session's Snapshot with history copied straight from its traces.
-
-        ``Session.snapshot(with_history=True)`` copies every metric of the history (15 per
-        layer); the panels need one, so this copies 15x less, 30 times a second.
-        """
-        from engine.session import LAYER_METRICS
-
-        s = self.session
-        snap = s.snapshot(with_history=False)
+        """The session's Snapshot; while playing, frames between two redraws of the history
+        views share the last history copy instead of copying thousands of rows 30 times a
+        second."""
         now = time.perf_counter()
-        if (
-            self.playing
-            and self._history is not None
-            and now - self._history_time < HISTORY_INTERVAL
-        ):
-            # the history views redraw a few times a second: between those, frames share
-            # the last copy instead of copying thousands of rows 30 times a second
-            return replace(snap, **self._history)
-        t, n = s.trace, s.trace.count
-        grad = t.rows[:n, :, LAYER_METRICS.index("grad_norm")].copy()
-        steps = t.steps[:n].copy()
-        scalars = s.scalar_trace.rows[: s.scalar_trace.count].copy()
-        e_steps = s.eval_trace.steps[: s.eval_trace.count].copy()
-        e_rows = s.eval_trace.rows[: s.eval_trace.count].copy()
-        for a in (grad, steps, scalars, e_steps, e_rows):
-            a.flags.writeable = False
-        self._history = dict(
-            history_steps=steps,
-            history_grad_norm=grad,
-            history_scalars=scalars,
-            eval_steps=e_steps,
-            eval_scalars=e_rows,
-        )
-        self._history_time = now
-        return replace(snap, **self._history)
+        if not (self.playing and self._history and now - self._history_time < HISTORY_INTERVAL):
+            self._history, self._history_time = self.session.history_arrays(), now
+        return self.session.snapshot(history=self._history)
 
     def _edges(self, matrix) -> tuple[np.ndarray, ...]:
         """|matrix(k)| restricted to the drawn units of columns k and k+1, for every layer."""
@@ -513,24 +486,6 @@ class _Worker(QObject, PacedLoop):
 
         model = self.config.model
         return tuple(param_value(get(sp.activation), model) for sp in self.session.net.specs)
-
-    def _overlays(self, snap) -> dict:
-        """Theory curves for the per-layer chart: the chain-rule prediction from the measured
-        factors, and how fast sigmoid' <= 1/4 alone would shrink the gradient."""
-        layers = snap.layers
-        if snap.step == 0 or not np.all(np.isfinite(layers["grad_norm"])):
-            return {}
-        out = {}
-        with np.errstate(all="ignore"):
-            pred = theory.chain_rule_prediction(
-                layers, snap.widths, max(snap.batch_size, 1), snap.input_norm
-            )
-        if np.all(np.isfinite(pred)):
-            out["chain rule"] = pred
-        if all(a == "sigmoid" for a in snap.activations[:-1]):
-            L = snap.depth
-            out["0.25^depth bound"] = theory.sigmoid_bound(float(layers["grad_norm"][L]), L, L)
-        return out
 
     def _decision_boundary(self, now: float) -> Boundary | None:
         """Network output on a grid for 2-D classification sets, refreshed at a low rate."""

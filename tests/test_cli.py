@@ -350,18 +350,17 @@ def test_logged_rows_stay_bounded_and_end_at_the_last_step():
 
 
 def test_vary_values_split_outside_brackets_and_names_stay_unambiguous():
-    from engine.experiments import parse_vary, split_values, variants
     from engine.presets import load_preset
+    from engine.variants import expand, parse_vary, split_values
 
     assert split_values("[16,16],[32], 'a,b'") == ["[16,16]", "[32]", "'a,b'"]
     assert parse_vary(["model.hidden=[16],[16,16]"]) == [("model.hidden", ["[16]", "[16,16]"])]
-    names = [
-        n
-        for n, _ in variants(
+    names = list(
+        expand(
             load_preset("dying_relu"),
             ["data.seed=0,1", "training.seed=2", "model.hidden=[8],[8,8]"],
         )
-    ]
+    )
     assert names == [
         "data.seed=0,training.seed=2,hidden=[8]",
         "data.seed=0,training.seed=2,hidden=[8,8]",
