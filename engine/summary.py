@@ -25,6 +25,7 @@ import numpy as np
 
 from engine import theory
 from engine.labels import layer_labels, metric_column
+from engine.session import Session
 from engine.snapshot import Snapshot
 
 #: share of the recorded steps (at the end) whose median / mean is the "final" figure
@@ -190,19 +191,21 @@ class RunSummary:
 
 def summarize(
     name: str,
-    snap: Snapshot,
+    snap: Snapshot | Session,
     *,
     history: History | None = None,
     vanish_step: int | None = None,
     finished: bool = False,
     wall_time: float | None = None,
 ) -> RunSummary:
-    """The summary row of one run from its Snapshot.
+    """The summary row of one run from its Snapshot (or a live Session's).
 
     ``history`` replaces the one the snapshot holds (the CLI's logged rows, which end at the
     last step).  ``vanish_step`` overrides the step found in the history (a long history
     keeps every n-th step only; :class:`~engine.compare.CompareSession` watches every step).
     """
+    if isinstance(snap, Session):
+        snap = snap.snapshot()
     h = history if history is not None else History.of(snap)
     grad = np.asarray(h.grad_norm, dtype=np.float64)
     if len(grad):

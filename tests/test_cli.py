@@ -150,6 +150,31 @@ def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
     assert len(_csv(out / "metrics.csv")[1]) == 20
 
 
+def test_compare_in_a_subprocess_varies_the_depth(tmp_path):
+    out = tmp_path / "depths"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    argv = ["compare", "dying_relu", "--vary", "depth=1,3", "--steps", "6", "--no-plots"]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *argv, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    header, rows = _csv(out / "summary.csv")
+    assert [r[0] for r in rows] == ["depth=1", "depth=3"]
+    layers = [h for h in header if h.startswith("grad_norm[")]
+    assert layers == [f"grad_norm[hidden {k}]" for k in (1, 2, 3)] + ["grad_norm[output]"]
+    one = dict(zip(header, rows[0], strict=True))
+    assert one["grad_norm[hidden 2]"] == one["grad_norm[hidden 3]"] == ""  # depth 1 has none
+    assert float(one["grad_norm[output]"]) > 0
+    assert _csv(out / "metrics_depth=1.csv")[0] == _metric_columns(1)
+    assert _csv(out / "metrics_depth=3.csv")[0] == _metric_columns(3)
+    assert "g1/gL start" in proc.stdout
+
+
 # ----------------------------------------------------------------------------- exit codes
 
 
