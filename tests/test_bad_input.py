@@ -21,6 +21,7 @@ import pytest
 
 import cli
 from engine import config as config_module
+from engine import io as io_module
 from engine.config import (
     ConfigError,
     ExperimentConfig,
@@ -539,7 +540,7 @@ def test_a_full_disk_exits_1_naming_the_file_and_leaves_no_half_written_file(
         def __exit__(self, *exc):
             self.f.close()
 
-    class OsWithAFullDisk:  # engine.config's view of os; everyone else keeps the real one
+    class OsWithAFullDisk:  # engine.io's view of os; everyone else keeps the real one
         def __getattr__(self, name):
             return getattr(os, name)
 
@@ -547,7 +548,7 @@ def test_a_full_disk_exits_1_naming_the_file_and_leaves_no_half_written_file(
         def fdopen(*args, **kwargs):
             return FullDisk(os.fdopen(*args, **kwargs))
 
-    monkeypatch.setattr(config_module, "os", OsWithAFullDisk())
+    monkeypatch.setattr(io_module, "os", OsWithAFullDisk())
     out = tmp_path / "out"
     code = cli.main(["run", *SMALL, "--steps", "2", "--out", str(out), "--no-plots", "-q"])
     err = capsys.readouterr().err
@@ -596,7 +597,7 @@ def test_write_atomic_never_touches_the_process_umask(tmp_path, monkeypatch):
         def forbidden(mask):
             raise AssertionError("os.umask changed: racy with other threads")
 
-        monkeypatch.setattr(config_module.os, "umask", forbidden)
+        monkeypatch.setattr(io_module.os, "umask", forbidden)
         new = write_atomic(tmp_path / "new.txt", "a")
         assert new.stat().st_mode & 0o777 == 0o640  # what open() gives
         kept = tmp_path / "kept.txt"
