@@ -107,7 +107,6 @@ class ManyStep:
             plan[K.S_PROBE_LAYER] = watch[0]
             plan[K.S_PROBE_METRIC] = LAYER_METRICS.index(watch[1])
             last[K.L_THRESHOLD] = watch[2]
-        net, o = self.net, self.opt
         K.train_steps(
             self.X,
             self.T,
@@ -119,18 +118,11 @@ class ManyStep:
             ws.ws,
             ws_short.ws,
             keep,
-            net.params,
-            net.grads,
-            o.m,
-            o.v,
-            net.itab,
-            net.ftab,
-            net.bns,
+            *self._trained(),
+            self.net.bns,
             self.mtab,
-            o.hp,
-            self.ip,
-            self.out,
-            self.status,
+            self.opt.hp,
+            *self._io(),
             plan,
             last,
             tr.steps,

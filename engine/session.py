@@ -151,6 +151,16 @@ class Session(ManyStep):
     def is_regression(self) -> bool:
         return self.loss_name == "mse" and self.dataset.task == "regression"
 
+    def _trained(self) -> tuple[np.ndarray, ...]:
+        """What a training kernel updates, in its argument order: parameters, gradients,
+        optimiser moments, and the layer tables that describe them."""
+        net, o = self.net, self.opt
+        return net.params, net.grads, o.m, o.v, net.itab, net.ftab
+
+    def _io(self) -> tuple[np.ndarray, ...]:
+        """The last arguments of every training kernel: flags in, results and status out."""
+        return self.ip, self.out, self.status
+
     # --- batches ------------------------------------------------------------------------------
     def _workspace(self, batch: int) -> Workspace:
         if batch not in self._workspaces:
@@ -190,24 +200,8 @@ class Session(ManyStep):
                 self.step_phase()
             return self.divergence is None
         X, T, ws = self._next_batch()
-        net, o = self.net, self.opt
-        ok = K.train_step(
-            X,
-            T,
-            net.params,
-            net.grads,
-            o.m,
-            o.v,
-            net.itab,
-            net.ftab,
-            ws.ws,
-            net.bns,
-            self.mtab,
-            o.hp,
-            self.ip,
-            self.out,
-            self.status,
-        )
+        bns, hp = self.net.bns, self.opt.hp
+        ok = K.train_step(X, T, *self._trained(), ws.ws, bns, self.mtab, hp, *self._io())
         self.computed.mark_step(None if ok else tuple(int(v) for v in self.status))
         self._finish_step(ok)
         return ok

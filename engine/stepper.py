@@ -127,36 +127,14 @@ class ManualStep:
     def advance(self) -> tuple[bool, PhaseResult]:
         kind, k = self.phases[self.index]
         s, net, o = self.s, self.s.net, self.s.opt
+        # the arguments every per-layer kernel shares, after the layer, input and weights
+        tables = (net.itab, net.ftab, self.ws.ws, net.bns, s.mtab, o.hp)
         if kind == "forward":
-            ok = K.forward_layer(
-                k,
-                self.X,
-                net.params,
-                net.itab,
-                net.ftab,
-                self.ws.ws,
-                net.bns,
-                s.mtab,
-                o.hp,
-                s.ip,
-                s.status,
-            )
+            ok = K.forward_layer(k, self.X, net.params, *tables, s.ip, s.status)
         elif kind == "loss":
             ok = K.loss_phase(self.T, net.params, net.itab, self.ws.ws, o.hp, s.ip, s.out, s.status)
         elif kind == "backward":
-            ok = K.backward_layer(
-                k,
-                self.X,
-                net.params,
-                net.grads,
-                net.itab,
-                net.ftab,
-                self.ws.ws,
-                net.bns,
-                s.mtab,
-                o.hp,
-                s.status,
-            )
+            ok = K.backward_layer(k, self.X, net.params, net.grads, *tables, s.status)
         else:
             ok = K.update(
                 net.params, net.grads, o.m, o.v, net.itab, s.mtab, o.hp, s.ip, s.out, s.status

@@ -132,17 +132,21 @@ def test_plots_are_written_as_png_and_svg(tmp_path):
         assert len(colors) > 3, f"{png.name} looks blank"
 
 
-def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
-    out = tmp_path / "sub"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "run", *SMALL, "--out", str(out)],
+def _main_py(cwd: Path, *argv: str) -> subprocess.CompletedProcess:
+    """``python main.py ARGV`` in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *argv],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env=env,
+        cwd=cwd,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         timeout=120,
     )
+
+
+def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
+    out = tmp_path / "sub"
+    proc = _main_py(tmp_path, "run", *SMALL, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     for name in ("config.toml", "metrics.csv", "summary.json"):
@@ -152,16 +156,8 @@ def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
 
 def test_compare_in_a_subprocess_varies_the_depth(tmp_path):
     out = tmp_path / "depths"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     argv = ["compare", "dying_relu", "--vary", "depth=1,3", "--steps", "6", "--no-plots"]
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *argv, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-    )
+    proc = _main_py(tmp_path, *argv, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     header, rows = _csv(out / "summary.csv")
     assert [r[0] for r in rows] == ["depth=1", "depth=3"]
