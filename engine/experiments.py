@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from engine import threads
-from engine.config import ExperimentConfig, to_dict
+from engine.config import ExperimentConfig, to_dict, updated
 from engine.io import write_atomic, write_csv
 from engine.labels import metric_column
+from engine.report import Progress, ProgressCallback
 from engine.session import LAYER_METRICS, SCALARS, Divergence, Session, Snapshot, warm_up
 from engine.summary import (
     History,
@@ -48,35 +49,6 @@ BASE_COLUMNS = (
     "grad_global_norm",
 )
 _TICK_SECONDS = 0.1  # progress callbacks about this often
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What a progress callback is told, about every ``_TICK_SECONDS`` and at the end."""
-
-    name: str  # run / variant name
-    index: int  # variant number, 0-based (0 for a single run)
-    count: int  # number of runs in this batch
-    done: int  # steps run so far
-    total: int  # steps planned
-    elapsed: float  # seconds since this run started
-    loss: float  # latest mini-batch loss
-
-    @property
-    def rate(self) -> float:
-        """Steps per second so far."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def eta(self) -> float:
-        """Seconds left at the current rate (inf before the first step)."""
-        return (self.total - self.done) / self.rate if self.rate > 0 else math.inf
-
-    def __repr__(self) -> str:
-        return f"Progress({self.name!r}, {self.done}/{self.total})"
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass(frozen=True)
@@ -184,6 +156,17 @@ def planned_steps(
         return int(epochs) * steps_per_epoch
     t = config.training
     return t.steps if t.steps > 0 else t.epochs * steps_per_epoch
+
+
+def with_length(
+    config: ExperimentConfig, steps: int | None = None, epochs: int | None = None
+) -> ExperimentConfig:
+    """``config`` with --steps / --epochs written in, so config.toml reproduces the run."""
+    if steps is not None:
+        return updated(config, **{"training.steps": steps})
+    if epochs is not None:
+        return updated(config, **{"training.epochs": epochs, "training.steps": 0})
+    return config
 
 
 def _train(session: Session, total: int, report: Callable[[int, float], None]) -> bool:

@@ -9,8 +9,10 @@ No Qt here.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -115,3 +117,19 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
 def write_csv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
     """Write a CSV table (``header`` then ``rows``) atomically; floats keep full precision."""
     return write_atomic(path, csv_text(header, rows))
+
+
+#: longest file-name part made from a run name (file systems allow 255 bytes per name)
+MAX_NAME = 100
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a run / variant name, at most MAX_NAME characters.
+
+    A cut name ends in a short hash of the whole, so two long names stay apart.
+    """
+    name = re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text).strip("_.") or "run"
+    if len(name) > MAX_NAME:
+        digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:8]
+        name = f"{name[: MAX_NAME - 9]}-{digest}"
+    return name
