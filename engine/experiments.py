@@ -93,7 +93,7 @@ class RunResult:
 
     def layer_history(self, metric: str = "grad_norm") -> np.ndarray:
         """(n, L+1) logged values of one per-layer metric."""
-        first = self.columns.index(f"{metric}[{self.layer_labels[0]}]")
+        first = self.columns.index(metric_column(metric, self.layer_labels[0]))
         return self.rows[:, first : first + len(self.layer_labels)]
 
     def initial_grad_norm(self) -> np.ndarray:
