@@ -27,10 +27,8 @@ from engine.session import LAYER_METRICS, Divergence, PhaseResult, Session, Snap
 from engine.summary import (  # noqa: F401
     CSV_HEADER,
     DISPLAY_HEADER,
-    FINAL_WINDOW,
     VANISH_THRESHOLD,
     RunSummary,
-    first_below,
     summarize,
     summary_rows,
     theory_series,
