@@ -13,15 +13,15 @@ the plots, at the very end.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import math
 import os
-import re
 import sys
 import textwrap
 import time
 from collections.abc import Mapping
 from pathlib import Path
+
+from engine.io import safe_name
+from engine.report import ProgressReporter, describe_data, describe_model
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 PROG = "vglab"
@@ -48,73 +48,7 @@ class UsageError(Exception):
 # ----------------------------------------------------------------------------- progress
 
 
-def _clock(seconds: float) -> str:
-    """``h:mm:ss`` (``--:--`` when unknown)."""
-    if not math.isfinite(seconds):
-        return "--:--"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-class ProgressReporter:
-    """Progress of the runs on ``stream``: a redrawn bar on a terminal, else periodic lines.
-
-    ``mode`` is ``"bar"``, ``"log"`` or ``"off"``.  Called with an
-    :class:`engine.experiments.Progress` about every 0.1 s by the runner.
-    """
-
-    BAR = 24
-    LOG_EVERY = 10.0  # seconds between log lines (and at every 10% of a run)
-
-    def __init__(self, stream, mode: str):
-        self.stream = stream
-        self.mode = mode
-        self._last_log = -math.inf
-        self._last_tenth = -1
-        self._open = False
-
-    @staticmethod
-    def _label(p) -> str:
-        return f"[{p.index + 1}/{p.count} {p.name}]" if p.count > 1 else f"[{p.name}]"
-
-    def _text(self, p) -> str:
-        frac = p.done / p.total if p.total else 1.0
-        loss = f"loss {p.loss:.4g}" if math.isfinite(p.loss) else "loss -"
-        return (
-            f"{p.done}/{p.total} steps ({frac:4.0%})  {p.rate:,.0f} steps/s  "
-            f"ETA {_clock(p.eta)}  {loss}"
-        )
-
-    def __call__(self, p) -> None:
-        if self.mode == "bar":
-            frac = p.done / p.total if p.total else 1.0
-            filled = int(self.BAR * frac)
-            bar = "#" * filled + "-" * (self.BAR - filled)
-            self.stream.write(f"\r\x1b[2K{self._label(p)} [{bar}] {self._text(p)}")
-            self.stream.flush()
-            self._open = True
-        elif self.mode == "log":
-            tenth = int(10 * p.done / p.total) if p.total else 10
-            now = time.monotonic()
-            if p.done == 0:
-                self._last_tenth, self._last_log = 0, now
-                print(f"{self._label(p)} start: {p.total} steps", file=self.stream, flush=True)
-            elif tenth > self._last_tenth or now - self._last_log >= self.LOG_EVERY:
-                self._last_tenth, self._last_log = tenth, now
-                print(f"{self._label(p)} {self._text(p)}", file=self.stream, flush=True)
-
-    def end(self) -> None:
-        """Finish the current bar line (after a run ends, however it ends)."""
-        if self._open:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._open = False
-
-    def __repr__(self) -> str:
-        return f"ProgressReporter(mode={self.mode!r})"
-
-
-def _reporter(quiet: bool) -> ProgressReporter:
+def _reporter(quiet: bool):
     stream = sys.stderr
     mode = "off" if quiet else ("bar" if stream.isatty() else "log")
     return ProgressReporter(stream, mode)
@@ -161,46 +95,19 @@ def _load(args):
     return config, vary
 
 
-def _with_length(config, steps: int | None, epochs: int | None):
-    """``config`` with --steps / --epochs written in, so config.toml reproduces the run."""
-    from engine.config import updated
-
-    if steps is not None:
-        return updated(config, **{"training.steps": steps})
-    if epochs is not None:
-        return updated(config, **{"training.epochs": epochs, "training.steps": 0})
-    return config
-
-
-#: longest file-name part made from a run name (file systems allow 255 bytes per name)
-MAX_NAME = 100
-
-
-def _safe_name(text: str) -> str:
-    """A file-name-safe version of a run / variant name, at most MAX_NAME characters.
-
-    A cut name ends in a short hash of the whole, so two long names stay apart.
-    """
-    name = re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text).strip("_.") or "run"
-    if len(name) > MAX_NAME:
-        digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:8]
-        name = f"{name[: MAX_NAME - 9]}-{digest}"
-    return name
-
-
 def _out_dir(args, name: str) -> Path:
     """--out, or a fresh ``runs/<name>-<timestamp>`` (suffixed if that exists already).
 
     The folder is made (and found writable) before anything runs; a mistake is a UsageError
     naming --out, not an OS error after the training.
     """
-    from engine.config import clean_stale_temps
+    from engine.io import clean_stale_temps
 
     what = "--out" if args.out else "output folder"
     if args.out:
         out = Path(args.out)
     else:
-        base = Path("runs") / f"{_safe_name(name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+        base = Path("runs") / f"{safe_name(name)}-{time.strftime('%Y%m%d-%H%M%S')}"
         out, n = base, 1
         while out.exists():
             n += 1
@@ -215,34 +122,6 @@ def _out_dir(args, name: str) -> Path:
         raise UsageError(f"{what}: folder {out} is not writable")
     clean_stale_temps(out)
     return out
-
-
-def _describe_model(config, dataset) -> str:
-    from engine.losses import n_outputs
-
-    layers = config.model.layers()
-    n_targets = 1 if dataset.y_train.ndim == 1 else dataset.y_train.shape[1]
-    n_out = n_outputs(config.model.loss, dataset.task, dataset.n_classes, n_targets)
-    widths = [dataset.n_features, *(h.width for h in layers), n_out]
-    acts = sorted({h.activation for h in layers})
-    shape = "-".join(map(str, widths))
-    if len(layers) > 12:  # a 100000-layer net must not print a 200 kB line
-        shape = (
-            f"{'-'.join(map(str, widths[:3]))}-...-{'-'.join(map(str, widths[-3:]))} "
-            f"[{len(layers)} hidden layers]"
-        )
-    return (
-        f"{shape} ({', '.join(acts) or 'no hidden layers'}), "
-        f"{config.model.loss}, init {config.model.init}"
-    )
-
-
-def _describe_data(dataset) -> str:
-    kind = f"{dataset.n_classes} classes" if dataset.task == "classification" else "regression"
-    return (
-        f"{dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
-        f"{dataset.n_features} features, {kind}, scaling {dataset.scaling}"
-    )
 
 
 def _ensure_display() -> None:
@@ -302,15 +181,16 @@ def cmd_run(args) -> int:
     from engine.experiments import (
         run_experiment,
         summary_table,
-        variants,
+        with_length,
         write_metrics_csv,
         write_summary_json,
     )
+    from engine.variants import expand
 
     config, vary = _load(args)
-    config = _with_length(config, args.steps, args.epochs)
+    config = with_length(config, args.steps, args.epochs)
     if vary:
-        variants(config, vary)  # a broken [compare] table is an error even when not used
+        expand(config, vary)  # a broken [compare] table is an error even when not used
     dataset = load_dataset(config.data, config.model.dtype)
     if vary and not args.quiet:
         _warn(
@@ -320,8 +200,8 @@ def cmd_run(args) -> int:
     out = _out_dir(args, config.name)
     _say(
         args,
-        f"{config.name}: {_describe_data(dataset)}",
-        f"  model {_describe_model(config, dataset)}",
+        f"{config.name}: {describe_data(dataset)}",
+        f"  model {describe_model(config, dataset)}",
         f"  output {out}",
     )
     reporter = _reporter(args.quiet)
@@ -344,16 +224,18 @@ def cmd_compare(args) -> int:
     """Run every variant and write per-variant metrics, summary.csv/json and joint plots."""
     import tomli_w
 
-    from engine.config import dumps_toml, write_atomic
+    from engine.config import dumps_toml
     from engine.datasets import describe_scaling
     from engine.experiments import (
         compare,
         summary_table,
-        variants,
+        with_length,
         write_metrics_csv,
         write_summary_csv,
         write_summary_json,
     )
+    from engine.io import write_atomic
+    from engine.variants import expand
 
     config, preset_vary = _load(args)
     vary = args.vary or preset_vary
@@ -362,8 +244,8 @@ def cmd_compare(args) -> int:
             f"compare needs at least one --vary key=v1,v2 ({args.target} has no "
             f"[compare] vary list)"
         )
-    config = _with_length(config, args.steps, args.epochs)
-    todo = variants(config, vary)  # every variant checked before anything runs
+    config = with_length(config, args.steps, args.epochs)
+    todo = expand(config, vary)  # every variant checked before anything runs
     out = _out_dir(args, config.name)
     _say(
         args,
@@ -382,7 +264,7 @@ def cmd_compare(args) -> int:
         dumps_toml(config) + "\n" + tomli_w.dumps({"compare": {"vary": list(vary)}}),
     )
     for name, r in results.items():
-        write_metrics_csv(r, out / f"metrics_{_safe_name(name)}.csv")
+        write_metrics_csv(r, out / f"metrics_{safe_name(name)}.csv")
     write_summary_csv(results, out / "summary.csv")
     write_summary_json(results, out / "summary.json")
     code = _plots(args, results, out)
@@ -408,12 +290,13 @@ def _ending(reporter: ProgressReporter):
 
 def cmd_check(args) -> int:
     """Validate a config (and its data set and network) without training."""
-    from engine.experiments import planned_steps, variants
+    from engine.experiments import planned_steps
     from engine.limits import estimate_memory, format_bytes, memory_limit
     from engine.session import Session
+    from engine.variants import expand
 
     config, vary = _load(args)
-    todo = variants(config, vary) if vary else []  # counted and checked before any build
+    todo = expand(config, vary) if vary else {}  # counted and checked before any build
     session = Session(config)
     data = session.dataset
     memory = estimate_memory(
@@ -422,9 +305,9 @@ def cmd_check(args) -> int:
     total = planned_steps(config, session.steps_per_epoch)
     t = config.training
     print(f"OK  {config.name}")
-    print(f"  data      {_describe_data(session.dataset)}")
+    print(f"  data      {describe_data(session.dataset)}")
     print(
-        f"  model     {_describe_model(config, session.dataset)}, "
+        f"  model     {describe_model(config, session.dataset)}, "
         f"{session.net.n_params:,} parameters"
     )
     print(
@@ -555,55 +438,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show a traceback for runtime failures"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    p = sub.add_parser(
-        "run",
-        help="train one experiment",
-        formatter_class=fmt,
-        epilog=RUN_EXAMPLES,
-        description=cmd_run.__doc__,
+    commands = (
+        ("run", "train one experiment", RUN_EXAMPLES, cmd_run),
+        ("compare", "run variants side by side", COMPARE_EXAMPLES, cmd_compare),
+        ("check", "validate a config", CHECK_EXAMPLES, cmd_check),
+        ("presets", "list the presets", PRESETS_EXAMPLES, cmd_presets),
     )
-    _common(p)
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser(
-        "compare",
-        help="run variants side by side",
-        formatter_class=fmt,
-        epilog=COMPARE_EXAMPLES,
-        description=cmd_compare.__doc__,
-    )
-    _common(p)
-    p.add_argument(
-        "--vary",
-        action="append",
-        default=[],
-        metavar="KEY=V1,V2",
-        help="values to compare (repeatable: every combination runs); default: "
-        "the preset's [compare] vary",
-    )
-    p.set_defaults(func=cmd_compare)
-
-    p = sub.add_parser(
-        "check",
-        help="validate a config",
-        formatter_class=fmt,
-        epilog=CHECK_EXAMPLES,
-        description=cmd_check.__doc__,
-    )
-    _common(p, length=False)
-    p.set_defaults(func=cmd_check)
-
-    p = sub.add_parser(
-        "presets",
-        help="list the presets",
-        formatter_class=fmt,
-        epilog=PRESETS_EXAMPLES,
-        description=cmd_presets.__doc__,
-    )
-    p.add_argument("name", nargs="?", metavar="NAME", help="show this preset in full")
-    p.add_argument("--long", "-l", action="store_true", help="include the descriptions")
-    p.set_defaults(func=cmd_presets)
+    for name, summary, examples, func in commands:
+        p = sub.add_parser(
+            name, help=summary, formatter_class=fmt, epilog=examples, description=func.__doc__
+        )
+        p.set_defaults(func=func)
+        if name == "presets":
+            p.add_argument("name", nargs="?", metavar="NAME", help="show this preset in full")
+            p.add_argument("--long", "-l", action="store_true", help="include the descriptions")
+        else:
+            _common(p, length=name != "check")
+        if name == "compare":
+            p.add_argument(
+                "--vary",
+                action="append",
+                default=[],
+                metavar="KEY=V1,V2",
+                help="values to compare (repeatable: every combination runs); default: "
+                "the preset's [compare] vary",
+            )
     return parser
 
 

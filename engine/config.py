@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from engine.config_parse import *  # noqa: F403
 from engine.config_parse import from_dict, parse_document
 from engine.config_types import *  # noqa: F403
 from engine.config_types import ConfigError, ExperimentConfig, to_dict
+from engine.io import clean_stale_temps, write_atomic  # noqa: F401 -- re-exported
 
 # ----------------------------------------------------------------------------- files
 
@@ -125,74 +125,6 @@ def read_document(path: str | os.PathLike) -> dict:
 def load(path: str | os.PathLike) -> ExperimentConfig:
     """The config in a ``.toml`` or ``.json`` file; errors are prefixed by the file name."""
     return from_dict(read_document(path), str(path))
-
-
-def _alive(pid: int) -> bool:
-    """True if process ``pid`` exists (or may: another user's)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def clean_stale_temps(folder: Path) -> list[Path]:
-    """Remove the temporary files of :func:`write_atomic` calls whose process was killed.
-
-    The temporary name carries the writer's pid (``.metrics.csv.<pid>.<hex>.tmp``), so a
-    file of a process still alive (a concurrent writer) is never touched.
-    """
-    removed = []
-    for tmp in folder.glob(".*.tmp"):
-        parts = tmp.name.rsplit(".", 3)  # [".metrics.csv", pid, hex, "tmp"]
-        if len(parts) == 4 and parts[1].isdigit() and not _alive(int(parts[1])):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
-
-
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    Readers (and a crash half-way) never see a half-written file: the rename is atomic, and
-    a failed write (disk full) removes its temporary file.  Temporary files left by killed
-    writers in the same folder are removed first.  A new file gets the permissions ``open()``
-    would give (the kernel applies the umask; the process umask is never changed), a
-    rewritten one keeps its old permissions.  Raises OSError whose ``filename`` is ``path``.
-    """
-    path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale_temps(path.parent)
-        _write_replace(path, raw)
-    except OSError as e:
-        if e.filename == str(path):
-            raise
-        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
-    return path
-
-
-def _write_replace(path: Path, raw: bytes) -> None:
-    try:
-        old_mode = path.stat().st_mode & 0o777
-    except OSError:
-        old_mode = None
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        if old_mode is not None:
-            os.chmod(tmp, old_mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def save(config: ExperimentConfig, path: str | os.PathLike) -> Path:

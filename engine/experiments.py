@@ -10,23 +10,33 @@ No Qt here: the command line (``cli.py``) and the tests use this module directly
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from engine import threads
-from engine.config import ConfigError, ExperimentConfig, apply_overrides, to_dict, write_atomic
-from engine.limits import MAX_VARIANTS
+from engine.config import ExperimentConfig, to_dict, updated
+from engine.io import write_atomic, write_csv
+from engine.labels import metric_column
+from engine.report import Progress, ProgressCallback
 from engine.session import LAYER_METRICS, SCALARS, Divergence, Session, Snapshot, warm_up
+from engine.summary import (
+    History,
+    RunSummary,
+    final_mean,
+    final_median,
+    summarize,
+    summary_rows,
+)
+from engine.summary import grad_ratio as _grad_ratio
+from engine.summary import summary_table as _summary_table
+from engine.variants import expand
 
 #: leading columns of ``metrics.csv``; then one column per (metric, layer): ``grad_norm[hidden 1]``
 BASE_COLUMNS = (
@@ -38,38 +48,7 @@ BASE_COLUMNS = (
     "test_accuracy",
     "grad_global_norm",
 )
-#: share of the logged steps (at the end of the run) whose median is the "final" gradient norm
-FINAL_WINDOW = 0.1
 _TICK_SECONDS = 0.1  # progress callbacks about this often
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What a progress callback is told, about every ``_TICK_SECONDS`` and at the end."""
-
-    name: str  # run / variant name
-    index: int  # variant number, 0-based (0 for a single run)
-    count: int  # number of runs in this batch
-    done: int  # steps run so far
-    total: int  # steps planned
-    elapsed: float  # seconds since this run started
-    loss: float  # latest mini-batch loss
-
-    @property
-    def rate(self) -> float:
-        """Steps per second so far."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def eta(self) -> float:
-        """Seconds left at the current rate (inf before the first step)."""
-        return (self.total - self.done) / self.rate if self.rate > 0 else math.inf
-
-    def __repr__(self) -> str:
-        return f"Progress({self.name!r}, {self.done}/{self.total})"
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass(frozen=True)
@@ -114,7 +93,7 @@ class RunResult:
 
     def layer_history(self, metric: str = "grad_norm") -> np.ndarray:
         """(n, L+1) logged values of one per-layer metric."""
-        first = self.columns.index(f"{metric}[{self.layer_labels[0]}]")
+        first = self.columns.index(metric_column(metric, self.layer_labels[0]))
         return self.rows[:, first : first + len(self.layer_labels)]
 
     def initial_grad_norm(self) -> np.ndarray:
@@ -127,24 +106,12 @@ class RunResult:
 
         A median of many mini-batches, because one batch's gradient is noisy.
         """
-        g = self.layer_history("grad_norm")
-        g = g[np.all(np.isfinite(g), axis=1)]
-        if not len(g):
-            return np.full(len(self.layer_labels), np.nan)
-        n = max(1, math.ceil(FINAL_WINDOW * len(g)))
-        return np.median(g[-n:], axis=0)
+        return final_median(self.layer_history("grad_norm"))
 
     def final_train(self) -> tuple[float, float]:
         """(loss, accuracy) of the training mini-batches, averaged over the last
         ``FINAL_WINDOW`` of the logged steps (one batch alone is too noisy to report)."""
-        loss, acc = self.column("loss"), self.column("accuracy")
-        ok = np.isfinite(loss)
-        if not ok.any():
-            return math.nan, math.nan
-        n = max(1, math.ceil(FINAL_WINDOW * ok.sum()))
-        acc_tail = acc[ok][-n:]
-        mean_acc = float(np.mean(acc_tail)) if np.isfinite(acc_tail).all() else math.nan
-        return float(np.mean(loss[ok][-n:])), mean_acc
+        return final_mean(self.column("loss"), self.column("accuracy"))
 
     def grad_ratio(self, when: str = "final") -> float:
         """||dL/dW|| of the first hidden layer over that of the last hidden layer.
@@ -152,9 +119,18 @@ class RunResult:
         Tiny (e.g. 1e-5) when the gradient vanishes on its way to the input; about 1 when
         it flows.  ``when`` is ``"initial"`` (first step) or ``"final"``.
         """
-        g = self.initial_grad_norm() if when == "initial" else self.final_grad_norm()
-        depth = len(g) - 1
-        return _ratio(g[0], g[depth - 1]) if depth >= 1 else math.nan
+        return _grad_ratio(
+            self.initial_grad_norm() if when == "initial" else self.final_grad_norm()
+        )
+
+    def summary(self) -> RunSummary:
+        """The run's row of the summary tables, from every logged step (the last included)."""
+        history = History(
+            self.column("step"), self.layer_history(), self.column("loss"), self.column("accuracy")
+        )
+        return summarize(
+            self.name, self.snapshot, history=history, finished=True, wall_time=self.wall_time
+        )
 
     def __repr__(self) -> str:
         state = f"diverged at {self.divergence.step}" if self.diverged else "ok"
@@ -162,13 +138,6 @@ class RunResult:
             f"RunResult({self.name!r}, steps={self.steps}/{self.planned_steps}, "
             f"loss={self.snapshot.loss:.4g}, {state})"
         )
-
-
-def _ratio(a: float, b: float) -> float:
-    """a / b without warnings: nan unless both are finite and b > 0."""
-    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
-        return math.nan
-    return float(a / b)
 
 
 # ----------------------------------------------------------------------------- running
@@ -187,6 +156,17 @@ def planned_steps(
         return int(epochs) * steps_per_epoch
     t = config.training
     return t.steps if t.steps > 0 else t.epochs * steps_per_epoch
+
+
+def with_length(
+    config: ExperimentConfig, steps: int | None = None, epochs: int | None = None
+) -> ExperimentConfig:
+    """``config`` with --steps / --epochs written in, so config.toml reproduces the run."""
+    if steps is not None:
+        return updated(config, **{"training.steps": steps})
+    if epochs is not None:
+        return updated(config, **{"training.epochs": epochs, "training.steps": 0})
+    return config
 
 
 def _train(session: Session, total: int, report: Callable[[int, float], None]) -> bool:
@@ -258,7 +238,7 @@ def logged_rows(
     """
     snap = snap or session.snapshot(with_history=False)
     labels = snap.layer_labels
-    columns = BASE_COLUMNS + tuple(f"{m}[{lab}]" for m in LAYER_METRICS for lab in labels)
+    columns = BASE_COLUMNS + tuple(metric_column(m, lab) for m in LAYER_METRICS for lab in labels)
     steps, layer_rows = session.trace.view()  # (n,), (n, L+1, M)
     s_steps, scalars = session.scalar_trace.view()  # same offers -> same steps
     scalars = scalars[np.searchsorted(s_steps, steps)] if len(s_steps) else scalars
@@ -296,81 +276,6 @@ def logged_rows(
 # ----------------------------------------------------------------------------- comparing
 
 
-def split_values(text: str) -> list[str]:
-    """Split ``v1,v2,...`` at commas outside brackets and quotes (``[16,16],[32]``)."""
-    values, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            values.append(text[start:i].strip())
-            start = i + 1
-    values.append(text[start:].strip())
-    return values
-
-
-def parse_vary(vary: Iterable[str]) -> list[tuple[str, list[str]]]:
-    """``["model.activation=sigmoid,relu"]`` -> ``[("model.activation", ["sigmoid", "relu"])]``."""
-    options, errors = [], []
-    for item in vary:
-        key, sep, text = item.partition("=")
-        values = split_values(text) if sep else []
-        if not key.strip() or not values or any(not v for v in values):
-            errors.append(f"{item!r}: expected key=v1,v2,..., e.g. model.activation=sigmoid,relu")
-            continue
-        options.append((key.strip(), values))
-    if errors:
-        raise ConfigError(errors, "--vary")
-    return options
-
-
-def _short_keys(keys: list[str]) -> list[str]:
-    """The last part of each dotted key, or the whole key where that would be ambiguous."""
-    last = [k.rsplit(".", 1)[-1] for k in keys]
-    return [s if last.count(s) == 1 else k for s, k in zip(last, keys, strict=True)]
-
-
-def variants(config: ExperimentConfig, vary: Iterable[str]) -> list[tuple[str, ExperimentConfig]]:
-    """(name, config) for every combination of the ``vary`` options, all checked up front.
-
-    Names read ``activation=relu,init=he_normal``.  Raises ConfigError listing every
-    problem (each distinct message once).
-    """
-    options = parse_vary(vary)
-    if not options:
-        return [(config.name, config)]
-    count = math.prod(len(values) for _, values in options)
-    if count > MAX_VARIANTS:  # counted before a single variant is built
-        sizes = " x ".join(str(len(values)) for _, values in options)
-        sizes = f"{sizes} = " if len(options) > 1 else ""
-        raise ConfigError(
-            [
-                f"{sizes}{count} combinations; a comparison runs at most "
-                f"{MAX_VARIANTS} variants: vary fewer values"
-            ],
-            "--vary",
-        )
-    keys = [k for k, _ in options]
-    shorts = _short_keys(keys)
-    result, errors = [], []
-    for combo in itertools.product(*(values for _, values in options)):
-        name = ",".join(f"{s}={v}" for s, v in zip(shorts, combo, strict=True))
-        try:
-            sets = [f"{k}={v}" for k, v in zip(keys, combo, strict=True)]
-            result.append((name, apply_overrides(config, sets, source="--vary")))
-        except ConfigError as e:
-            errors += [m for m in e.errors if m not in errors]
-    if errors:
-        raise ConfigError(errors, "--vary")
-    return result
-
-
 def compare(
     config: ExperimentConfig,
     vary: list[str],
@@ -387,7 +292,7 @@ def compare(
     """
     from engine.datasets import load_dataset
 
-    todo = variants(config, vary)
+    todo = list(expand(config, vary).items())
     datasets = {}
     results: dict[str, RunResult] = {}
     for i, (name, cfg) in enumerate(todo):
@@ -450,9 +355,7 @@ def _divergence_dict(d: Divergence | None, labels: tuple[str, ...]) -> dict | No
 
 def summary(result: RunResult) -> dict:
     """Plain (JSON-ready) summary of one run: final figures, gradient profile, divergence."""
-    snap, labels = result.snapshot, result.layer_labels
-    initial, final = result.initial_grad_norm(), result.final_grad_norm()
-    train_loss, train_acc = result.final_train()
+    snap, labels, row = result.snapshot, result.layer_labels, result.summary()
     return {
         "name": result.name,
         "dataset": result.dataset,
@@ -463,49 +366,34 @@ def summary(result: RunResult) -> dict:
         "steps_per_second": round(result.steps_per_second, 1),
         "interrupted": result.interrupted,
         "final": {
-            "loss": _finite(train_loss),
-            "accuracy": _finite(train_acc),
+            "loss": _finite(row.loss),
+            "accuracy": _finite(row.accuracy),
             "test_loss": _finite(snap.test_loss),
             "test_accuracy": _finite(snap.test_accuracy),
             "last_batch_loss": _finite(snap.loss),
             "last_batch_accuracy": _finite(snap.accuracy),
         },
-        "grad_norm_initial": {lab: _finite(v) for lab, v in zip(labels, initial, strict=True)},
-        "grad_norm_final": {lab: _finite(v) for lab, v in zip(labels, final, strict=True)},
+        "grad_norm_initial": _by_layer(labels, row.grad_norm_initial),
+        "grad_norm_final": _by_layer(labels, row.grad_norm_final),
         "grad_ratio_first_last_hidden": {
-            "initial": _finite(result.grad_ratio("initial")),
-            "final": _finite(result.grad_ratio("final")),
+            "initial": _finite(row.grad_ratio_initial),
+            "final": _finite(row.grad_ratio),
         },
-        "layers_last_step": {
-            m: {lab: _finite(v) for lab, v in zip(labels, snap.layers[m], strict=True)}
-            for m in LAYER_METRICS
-        },
+        "vanish_step": row.vanish_step,
+        "layers_last_step": {m: _by_layer(labels, snap.layers[m]) for m in LAYER_METRICS},
         "diverged": _divergence_dict(result.divergence, labels),
         "config": to_dict(result.config),
     }
 
 
-def _fmt(x: float) -> str:
-    """Numbers for CSV: shortest exact repr; NaN as ``nan``."""
-    x = float(x)
-    return repr(x) if math.isfinite(x) else ("nan" if math.isnan(x) else repr(x))
-
-
-def _csv_text(header: list[str], rows: Iterable[list]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
+def _by_layer(labels: tuple[str, ...], values) -> dict:
+    return {lab: _finite(v) for lab, v in zip(labels, values, strict=True)}
 
 
 def write_metrics_csv(result: RunResult, path: str | os.PathLike) -> Path:
     """One row per logged step: step, epoch, loss, ..., then ``metric[layer]`` columns."""
-
-    def row(r: np.ndarray) -> list[str]:
-        return [str(int(r[0])), str(int(r[1]))] + [_fmt(v) for v in r[2:]]
-
-    return write_atomic(path, _csv_text(list(result.columns), (row(r) for r in result.rows)))
+    rows = ([int(r[0]), int(r[1]), *r[2:]] for r in result.rows)
+    return write_csv(path, result.columns, rows)
 
 
 def write_summary_json(
@@ -519,113 +407,15 @@ def write_summary_json(
     return write_atomic(path, json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n")
 
 
-def _all_labels(results: Mapping[str, RunResult]) -> list[str]:
-    """Layer labels over every variant (depths may differ), hidden layers first, then output."""
-    hidden = max((len(r.layer_labels) - 1 for r in results.values()), default=0)
-    return [f"hidden {k + 1}" for k in range(hidden)] + ["output"]
-
-
 def write_summary_csv(results: Mapping[str, RunResult], path: str | os.PathLike) -> Path:
-    """One row per variant: final figures, gradient ratio, per-layer final gradient norms."""
-    labels = _all_labels(results)
-    header = [
-        "variant",
-        "steps",
-        "diverged_step",
-        "loss",
-        "accuracy",
-        "test_loss",
-        "test_accuracy",
-        "grad_ratio_initial",
-        "grad_ratio_final",
-        "wall_time_s",
-    ] + [f"grad_norm[{lab}]" for lab in labels]
-    rows = []
-    for name, r in results.items():
-        s = r.snapshot
-        g = dict(zip(r.layer_labels, r.final_grad_norm(), strict=True))
-        rows.append(
-            [name, r.steps, r.divergence.step if r.diverged else ""]
-            + [
-                _fmt(v)
-                for v in (
-                    *r.final_train(),
-                    s.test_loss,
-                    s.test_accuracy,
-                    r.grad_ratio("initial"),
-                    r.grad_ratio("final"),
-                )
-            ]
-            + [f"{r.wall_time:.3f}"]
-            + [_fmt(g[lab]) if lab in g else "" for lab in labels]
-        )
-    return write_atomic(path, _csv_text(header, rows))
-
-
-def _num(x: float, spec: str = ".4g") -> str:
-    return "-" if not math.isfinite(x) else format(x, spec)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    """Left-aligned first column, right-aligned numbers, two spaces between columns."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for r in [header, *rows]:
-        cells = [
-            str(c).ljust(w) if i == 0 else str(c).rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    """One row per variant (:func:`engine.summary.summary_rows`): final figures, gradient
+    ratios, vanishing and divergence steps, per-layer final gradient norms."""
+    header, rows = summary_rows(r.summary() for r in results.values())
+    return write_csv(path, header, rows)
 
 
 def summary_table(results: RunResult | Mapping[str, RunResult]) -> str:
-    """Plain-text end-of-run report: one line per variant, then gradient norms per layer."""
+    """Plain-text end-of-run report: one line per run, then gradient norms per layer."""
     if isinstance(results, RunResult):
         results = {results.name: results}
-    header = [
-        "run",
-        "steps",
-        "loss",
-        "acc",
-        "test loss",
-        "test acc",
-        "g1/gL start",
-        "g1/gL end",
-        "diverged",
-    ]
-    rows = []
-    for name, r in results.items():
-        s = r.snapshot
-        loss, acc = r.final_train()
-        div = f"step {r.divergence.step}" if r.diverged else "-"
-        rows.append(
-            [
-                name,
-                str(r.steps),
-                _num(loss),
-                _num(acc, ".3f"),
-                _num(s.test_loss),
-                _num(s.test_accuracy, ".3f"),
-                _num(r.grad_ratio("initial"), ".2g"),
-                _num(r.grad_ratio("final"), ".2g"),
-                div,
-            ]
-        )
-    labels = _all_labels(results)
-    g = {
-        name: dict(zip(r.layer_labels, r.final_grad_norm(), strict=True))
-        for name, r in results.items()
-    }
-    layer_rows = [[lab] + [_num(g[n].get(lab, math.nan), ".3g") for n in results] for lab in labels]
-    return "\n".join(
-        [
-            _table(header, rows),
-            f"(loss / acc: training mini-batches, mean of the last {FINAL_WINDOW:.0%} of logged "
-            "steps; test: the whole test split at the end)",
-            "",
-            f"||dL/dW|| per layer (median of the last {FINAL_WINDOW:.0%} of logged steps; "
-            "g1/gL = first / last hidden layer)",
-            _table(["layer", *results], layer_rows),
-        ]
-    )
+    return _summary_table(r.summary() for r in results.values())

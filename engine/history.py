@@ -78,9 +78,15 @@ class Trace:
         # and the offer that filled the buffer (capacity * s, capacity even) is one of them
         self.stride *= 2
 
-    def view(self) -> tuple[np.ndarray, np.ndarray]:
-        """Read-only copies of (steps (n,), rows (n, *row_shape)) recorded so far."""
-        steps, rows = self.steps[: self.count].copy(), self.rows[: self.count].copy()
+    def view(self, column: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Read-only copies of (steps (n,), rows (n, *row_shape)) recorded so far.
+
+        ``column``: copy only ``rows[..., column]`` (one metric of every layer: 15x less to
+        copy than the whole table, for views redrawn many times a second).
+        """
+        n = self.count
+        rows = self.rows[:n] if column is None else self.rows[:n, ..., column]
+        steps, rows = self.steps[:n].copy(), rows.copy()
         steps.flags.writeable = rows.flags.writeable = False
         return steps, rows
 

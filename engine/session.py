@@ -10,9 +10,8 @@ they produce bit-identical numbers.  Whoever watches (GUI, CLI, tests) gets immu
 from __future__ import annotations
 
 import math
-import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -20,44 +19,33 @@ from engine import kernels as K
 from engine import losses
 from engine.config import ConfigError, ExperimentConfig, validate
 from engine.history import Trace
+from engine.labels import layer_label, layer_labels
 from engine.limits import memory_problem
+from engine.manystep import ManyStep
 from engine.network import Network, Workspace, build_network
 from engine.optimizers import Optimizer
 
-#: per-layer metrics, in the kernel's column order (see ``engine.kernels.M_*``)
-LAYER_METRICS = (
-    "grad_norm",  # ||dL/dW_k||_F
-    "bias_grad_norm",  # ||dL/db_k||
-    "delta_rms",  # RMS of delta_k = dL/dz_k
-    "delta_norm",  # ||delta_k||_F
-    "incoming_norm",  # ||dL/da_k|| = ||delta_{k+1} W_{k+1}^T (+ skip)||
-    "fprime_mean",  # mean |f'(z_k)|
-    "saturated",  # fraction of units with |f'| <= 1% of max |f'|
-    "dead",  # fraction of units whose f(z) is 0 for the whole batch
-    "weight_norm",  # ||W_k||_F after the update
-    "update_ratio",  # ||Delta W_k|| / ||W_k|| of the update
-    "act_mean",  # mean of a_k
-    "act_std",  # std of a_k
-    "z_mean",  # mean of z_k
-    "z_std",  # std of z_k
-    "prelu_grad",  # dL/dalpha_k (PReLU layers)
+# re-exported: callers import these from engine.session
+from engine.snapshot import (  # noqa: F401
+    EVAL_SCALARS,
+    LAYER_METRICS,
+    PHASE_NAMES,
+    QUANTITY_NAMES,
+    SCALARS,
+    Divergence,
+    PhaseResult,
+    Snapshot,
+    norm,
+    readonly,
 )
-SCALARS = ("loss", "accuracy", "grad_global_norm", "learning_rate")
-EVAL_SCALARS = ("test_loss", "test_accuracy")
-PHASE_NAMES = {
-    K.PH_FORWARD: "forward",
-    K.PH_LOSS: "loss",
-    K.PH_BACKWARD: "backward",
-    K.PH_UPDATE: "update",
-}
-QUANTITY_NAMES = {
-    K.Q_Z: "pre-activation z",
-    K.Q_ACT: "activation a",
-    K.Q_LOSS: "loss",
-    K.Q_DELTA: "delta = dL/dz",
-    K.Q_GRAD: "weight gradient dL/dW",
-    K.Q_WEIGHTS: "weights W",
-}
+from engine.stepper import ComputedMask, ManualStep, RateMeter
+from engine.warmup import (  # noqa: F401
+    COMPILE_NOTICE,
+    is_warm,
+    many_step_ready,
+    warm_up,
+)
+
 _EVAL_CHUNK = 1024
 #: ``training.eval_every = "auto"``: evaluate as often as keeps the examples evaluated within
 #: this share of the examples trained on.  An evaluated example costs one forward pass, a
@@ -82,117 +70,7 @@ def eval_interval(eval_every: int | str, n_train: int, n_test: int, batch_size: 
     return max(1, math.ceil(n_test / (EVAL_BUDGET * mean_batch)))
 
 
-def layer_label(k: int, depth: int) -> str:
-    """Human name of layer k: ``hidden 1`` .. ``hidden L``, then ``output``."""
-    return "output" if k == depth else f"hidden {k + 1}"
-
-
-def _norm(a: np.ndarray) -> float:
-    """||a||_2 for display; inf (not a warning) for inputs near the float64 limit."""
-    with np.errstate(over="ignore"):
-        return float(np.linalg.norm(a))
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=np.float64 if a.dtype.kind == "f" else a.dtype)
-    a.flags.writeable = False
-    return a
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Where a run first produced NaN/Inf."""
-
-    step: int
-    phase: str  # forward / loss / backward / update
-    layer: int  # 0-based; == depth for the output layer
-    quantity: str
-    depth: int
-
-    @property
-    def message(self) -> str:
-        where = layer_label(self.layer, self.depth)
-        return (
-            f"diverged at step {self.step}: {self.quantity} of {where} became NaN/Inf "
-            f"during the {self.phase} phase"
-        )
-
-    @property
-    def advice(self) -> str:
-        return (
-            "Lower the learning rate, enable gradient clipping (training.clip_norm), "
-            "or use a smaller initialisation."
-        )
-
-
-@dataclass(frozen=True)
-class PhaseResult:
-    """What one phase of the step-through just computed (copies, float64)."""
-
-    phase: str  # forward / loss / backward / update
-    layer: int  # 0-based layer index (-1 for update)
-    index: int  # position of this phase within the step
-    n_phases: int
-    arrays: dict[str, np.ndarray]  # e.g. z, a, fprime, incoming, delta, dW, db
-    norms: dict[str, float]  # Frobenius norms / means of those arrays
-
-    def __repr__(self) -> str:
-        return f"PhaseResult({self.phase}, layer={self.layer}, {self.index + 1}/{self.n_phases})"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Immutable state of a session for whoever watches it.  Arrays are read-only float64."""
-
-    step: int
-    epoch: int
-    steps_per_epoch: int
-    phase: str  # "idle" between steps, else the last phase run
-    phase_layer: int
-    next_phase: str
-    loss: float
-    accuracy: float
-    test_loss: float
-    test_accuracy: float
-    learning_rate: float
-    steps_per_second: float
-    layer_labels: tuple[str, ...]  # (L+1,) "hidden 1" .. "output"
-    activations: tuple[str, ...]  # (L+1,)
-    widths: tuple[int, ...]  # (L+1,)
-    layers: dict[str, np.ndarray]  # metric -> (L+1,) float64, see LAYER_METRICS
-    divergence: Divergence | None = None
-    history_steps: np.ndarray | None = None  # (n,) int64
-    history_scalars: np.ndarray | None = None  # (n, len(SCALARS))
-    history_grad_norm: np.ndarray | None = None  # (n, L+1) ||dL/dW_k|| per recorded step
-    eval_steps: np.ndarray | None = None  # (m,) int64
-    eval_scalars: np.ndarray | None = None  # (m, len(EVAL_SCALARS))
-    phase_result: PhaseResult | None = None
-    batch_size: int = 0  # examples in the last mini-batch
-    input_norm: float = math.nan  # ||x||_F of the last mini-batch (theory overlay)
-    extra: dict = field(default_factory=dict)
-    #: metric -> (L+1,) bool: True where a phase has computed the value.  Entries no phase has
-    #: written yet (before the first step, layers a step-through has not reached, metrics a
-    #: layer does not have) are NaN in ``layers`` and False here: "not computed", which is
-    #: not the same as a NaN that a computation produced.  Empty: everything computed.
-    computed: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def depth(self) -> int:
-        return len(self.widths) - 1
-
-    def is_computed(self, metric: str) -> np.ndarray:
-        """(L+1,) bool: which layers have a computed value of ``metric`` (see ``computed``)."""
-        mask = self.computed.get(metric)
-        return np.ones(self.depth + 1, dtype=bool) if mask is None else mask
-
-    def __repr__(self) -> str:
-        return (
-            f"Snapshot(step={self.step}, phase={self.phase!r}, loss={self.loss:.4g}, "
-            f"depth={self.depth})"
-        )
-
-
-class Session:
+class Session(ManyStep):
     """Owns one experiment: data, network, optimiser, batch order and history."""
 
     def __init__(self, config: ExperimentConfig, dataset=None):
@@ -214,7 +92,7 @@ class Session:
         self.opt = Optimizer(t, self.net.n_params, dt)
         self.ip = np.array([losses.code(m.loss), self.opt.code, 1, 1], dtype=np.int64)
         self.mtab = np.full((self.net.depth + 1, K.N_METRICS), np.nan)
-        self.computed = _ComputedMask(self.net)  # which mtab cells a phase has written
+        self.computed = ComputedMask(self.net)  # which mtab cells a phase has written
         self.out = np.zeros(3)
         self.status = np.zeros(3, dtype=np.int64)
         self.batch_size = min(t.batch_size, len(self.X))
@@ -236,9 +114,9 @@ class Session:
         self.test_loss = math.nan
         self.test_accuracy = math.nan
         self.divergence: Divergence | None = None
-        self._pending: _ManualStep | None = None
+        self._pending: ManualStep | None = None
         self._last_phase: PhaseResult | None = None
-        self._rate = _RateMeter()
+        self._rate = RateMeter()
         self._batch_x = self.X[:0]
         # many-step path (run): reused buffers, and the last measured seconds per step
         self._gathered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -277,6 +155,16 @@ class Session:
     @property
     def is_regression(self) -> bool:
         return self.loss_name == "mse" and self.dataset.task == "regression"
+
+    def _trained(self) -> tuple[np.ndarray, ...]:
+        """What a training kernel updates, in its argument order: parameters, gradients,
+        optimiser moments, and the layer tables that describe them."""
+        net, o = self.net, self.opt
+        return net.params, net.grads, o.m, o.v, net.itab, net.ftab
+
+    def _io(self) -> tuple[np.ndarray, ...]:
+        """The last arguments of every training kernel: flags in, results and status out."""
+        return self.ip, self.out, self.status
 
     # --- batches ------------------------------------------------------------------------------
     def _workspace(self, batch: int) -> Workspace:
@@ -317,24 +205,8 @@ class Session:
                 self.step_phase()
             return self.divergence is None
         X, T, ws = self._next_batch()
-        net, o = self.net, self.opt
-        ok = K.train_step(
-            X,
-            T,
-            net.params,
-            net.grads,
-            o.m,
-            o.v,
-            net.itab,
-            net.ftab,
-            ws.ws,
-            net.bns,
-            self.mtab,
-            o.hp,
-            self.ip,
-            self.out,
-            self.status,
-        )
+        bns, hp = self.net.bns, self.opt.hp
+        ok = K.train_step(X, T, *self._trained(), ws.ws, bns, self.mtab, hp, *self._io())
         self.computed.mark_step(None if ok else tuple(int(v) for v in self.status))
         self._finish_step(ok)
         return ok
@@ -387,166 +259,13 @@ class Session:
                 break
         return done
 
-    # --- many steps per kernel call -----------------------------------------------------------
-    #: bounds of one train_steps call: seconds, steps, batch-order entries, dropout draws
-    CHUNK_SECONDS = 0.25
-    MAX_CHUNK = 1 << 16
-    MAX_ORDER = 1 << 20
-    MAX_DRAWS = 1 << 22
-
-    def _chunk_size(self, limit: int) -> int:
-        """Steps of the next train_steps call: up to ``limit``, ending at the next evaluation,
-        within the history's allocated rows and the batch-order / dropout buffer bounds."""
-        size = min(limit, self.MAX_CHUNK)
-        every, s0 = self.eval_every, self.step_count
-        if every and len(self.X_test):
-            size = min(size, every - s0 % every)
-        spe = self.steps_per_epoch
-        epochs = max(2, self.MAX_ORDER // len(self.X))
-        size = min(size, (s0 // spe + epochs) * spe - s0)
-        p = self.config.model.dropout
-        if p > 0:
-            draws = self.batch_size * sum(sp.n_out for sp in self.net.specs[:-1])
-            size = min(size, max(1, self.MAX_DRAWS // max(draws, 1)))
-        return min(self.trace.room(size), self.scalar_trace.room(size))
-
-    def _batch_buffers(self, b: int) -> tuple[np.ndarray, np.ndarray]:
-        """Preallocated (b, n_in) / (b, n_out) arrays the kernel gathers a mini-batch into."""
-        if b not in self._gathered:
-            self._gathered[b] = (
-                np.empty((b, self.X.shape[1]), dtype=self.X.dtype),
-                np.empty((b, self.T.shape[1]), dtype=self.T.dtype),
-            )
-        return self._gathered[b]
-
-    def _orders(self, s0: int, size: int) -> np.ndarray:
-        """The batch order of every epoch steps s0 .. s0 + size - 1 fall in, one row each,
-        shuffled by the same generator calls as :meth:`_next_batch` makes."""
-        spe = self.steps_per_epoch
-        first, last = s0 // spe, (s0 + size - 1) // spe
-        orders = np.empty((last - first + 1, len(self._order)), dtype=self._order.dtype)
-        for r in range(len(orders)):
-            if r or s0 % spe == 0:
-                self._shuffle_rng.shuffle(self._order)
-            orders[r] = self._order
-        return orders
-
-    def _batch_sizes(self, s0: int, size: int) -> np.ndarray:
-        i = (s0 + np.arange(size)) % self.steps_per_epoch
-        return np.minimum(self.batch_size, len(self.X) - i * self.batch_size)
-
-    def _keep_draws(self, s0: int, size: int) -> np.ndarray:
-        """Dropout keep flags for ``size`` steps, drawn as :meth:`_fill_dropout_masks` does."""
-        p = self.config.model.dropout
-        if p == 0:
-            return np.zeros(0, dtype=np.bool_)
-        units = sum(sp.n_out for sp in self.net.specs[:-1])
-        n = int(self._batch_sizes(s0, size).sum()) * units
-        return self._dropout_rng.random(n) < 1.0 - p
-
-    def _run_chunk(self, size: int, watch) -> int:
-        """``size`` steps in one train_steps call, then the bookkeeping :meth:`_finish_step`
-        does per step.  Returns the steps completed."""
-        t0 = time.perf_counter()
-        s0, spe, B, n = self.step_count, self.steps_per_epoch, self.batch_size, len(self.X)
-        orders = self._orders(s0, size)
-        keep = self._keep_draws(s0, size)
-        b_short = n - (spe - 1) * B
-        Xb, Tb = self._batch_buffers(B)
-        Xs, Ts = self._batch_buffers(b_short)
-        ws, ws_short = self._workspace(B), self._workspace(b_short)
-        tr = self.trace
-        plan, last, res = self._plan, self._last, self._res
-        plan[:] = (
-            s0,
-            size,
-            B,
-            spe,
-            n,
-            s0 // spe,
-            tr.count,
-            tr.phase,
-            tr.stride,
-            self.is_regression,
-            keep.size > 0,
-            -1,
-            0,
-        )
-        if watch is not None:
-            plan[K.S_PROBE_LAYER] = watch[0]
-            plan[K.S_PROBE_METRIC] = LAYER_METRICS.index(watch[1])
-            last[K.L_THRESHOLD] = watch[2]
-        net, o = self.net, self.opt
-        K.train_steps(
-            self.X,
-            self.T,
-            orders,
-            Xb,
-            Tb,
-            Xs,
-            Ts,
-            ws.ws,
-            ws_short.ws,
-            keep,
-            net.params,
-            net.grads,
-            o.m,
-            o.v,
-            net.itab,
-            net.ftab,
-            net.bns,
-            self.mtab,
-            o.hp,
-            self.ip,
-            self.out,
-            self.status,
-            plan,
-            last,
-            tr.steps,
-            tr.rows,
-            self.scalar_trace.rows,
-            res,
-        )
-        done, stop, kept = (int(v) for v in res)
-        self._after_chunk(s0, orders, done, stop == K.STOP_DIVERGED, kept)
-        self._step_seconds = (time.perf_counter() - t0) / max(done, 1)
-        return done
-
-    def _after_chunk(
-        self, s0: int, orders: np.ndarray, done: int, diverged: bool, kept: int
-    ) -> None:
-        """What :meth:`_next_batch` and :meth:`_finish_step` leave behind after the last
-        step a chunk ran (the diverged one included)."""
-        st, tr = self.scalar_trace, self.trace
-        st.steps[st.count : st.count + kept] = tr.steps[tr.count : tr.count + kept]
-        tr.advance(done, kept)
-        st.advance(done, kept)
-        ran = done + diverged
-        spe, B = self.steps_per_epoch, self.batch_size
-        s = s0 + ran - 1
-        self._order[:] = orders[s // spe - s0 // spe]
-        i = s % spe
-        self._batch_x = self.X[self._order[i * B : (i + 1) * B]]
-        self._rate.batch = len(self._batch_x)
-        self.step_count = s0 + ran
-        if done:
-            self.loss = float(self._last[K.L_LOSS])
-            self.accuracy = float(self._last[K.L_ACC])
-            self._rate.tick(done)
-        if diverged:
-            self._record_divergence()
-            return
-        every = self.eval_every
-        if done and every and self.step_count % every == 0 and len(self.X_test):
-            self.evaluate()
-
     def step_phase(self) -> PhaseResult | None:
         """Advance one phase of the step-through; None once the run has diverged."""
         if self.divergence is not None:
             return None
         if self._pending is None:
             X, T, ws = self._next_batch()
-            self._pending = _ManualStep(self, X, T, ws)
+            self._pending = ManualStep(self, X, T, ws)
         pending = self._pending
         ok, result = pending.advance()
         self.computed.mark(result.phase, result.layer)
@@ -656,28 +375,41 @@ class Session:
     # --- observation --------------------------------------------------------------------------
     def layer_metrics(self) -> dict[str, np.ndarray]:
         """metric name -> (L+1,) float64 copy of the latest per-layer metrics."""
-        return {name: _readonly(self.mtab[:, i]) for i, name in enumerate(LAYER_METRICS)}
+        return {name: readonly(self.mtab[:, i]) for i, name in enumerate(LAYER_METRICS)}
 
     def history(self, metric: str = "grad_norm") -> tuple[np.ndarray, np.ndarray]:
         """(steps (n,), values (n, L+1)) of one per-layer metric over the recorded history."""
-        steps, rows = self.trace.view()
-        return steps, rows[:, :, LAYER_METRICS.index(metric)]
+        return self.trace.view(LAYER_METRICS.index(metric))
 
-    def snapshot(self, with_history: bool = True) -> Snapshot:
-        """An immutable picture of the session now (history copies are optional: they cost)."""
+    def history_arrays(self) -> dict[str, np.ndarray]:
+        """The history fields of a :class:`Snapshot`, as read-only copies: steps, scalars,
+        evaluations and the one per-layer metric the views draw (grad_norm)."""
+        steps, grad = self.history("grad_norm")
+        _, scalars = self.scalar_trace.view()
+        e_steps, e_rows = self.eval_trace.view()
+        return dict(
+            history_steps=steps,
+            history_scalars=scalars,
+            history_grad_norm=grad,
+            eval_steps=e_steps,
+            eval_scalars=e_rows,
+        )
+
+    def snapshot(
+        self, with_history: bool = True, *, history: Mapping[str, np.ndarray] | None = None
+    ) -> Snapshot:
+        """An immutable picture of the session now.
+
+        ``with_history``: copy the history too (:meth:`history_arrays`; it costs).
+        ``history``: use these arrays from an earlier :meth:`history_arrays` instead of
+        copying again (a GUI whose history views redraw a few times a second shares one copy
+        between the frames in between).
+        """
         specs = self.net.specs
-        hist = {}
-        if with_history:
-            steps, grad = self.history("grad_norm")
-            _, scalars = self.scalar_trace.view()
-            e_steps, e_rows = self.eval_trace.view()
-            hist = dict(
-                history_steps=steps,
-                history_scalars=scalars,
-                history_grad_norm=grad,
-                eval_steps=e_steps,
-                eval_scalars=e_rows,
-            )
+        if history is not None:
+            hist = dict(history)
+        else:
+            hist = self.history_arrays() if with_history else {}
         phase = self._last_phase
         nxt = self.next_phase()
         return Snapshot(
@@ -693,7 +425,7 @@ class Session:
             test_accuracy=self.test_accuracy,
             learning_rate=self.opt.learning_rate,
             steps_per_second=self._rate.rate,
-            layer_labels=tuple(layer_label(k, self.depth) for k in range(self.depth + 1)),
+            layer_labels=layer_labels(self.depth),
             activations=tuple(s.activation for s in specs),
             widths=tuple(s.n_out for s in specs),
             layers=self.layer_metrics(),
@@ -701,7 +433,7 @@ class Session:
             computed=self.computed.by_metric(),
             phase_result=phase if self._pending else None,
             batch_size=len(self._batch_x),
-            input_norm=_norm(self._batch_x),
+            input_norm=norm(self._batch_x),
             **hist,
         )
 
@@ -728,263 +460,3 @@ def _output_width(config: ExperimentConfig, dataset) -> int:
     if problem:
         raise ConfigError([problem])
     return n_out
-
-
-class _ComputedMask:
-    """Which cells of the metric table (layer x metric) some phase has written.
-
-    The table starts as NaN; a phase fills the columns it computes for its layer (forward:
-    activation statistics; backward: gradient norms; update: weight norms for every layer).
-    Columns a layer never has (f' statistics of the output layer, the PReLU gradient of
-    other activations) stay uncomputed for good.
-    """
-
-    _FORWARD = (K.M_FP_MEAN, K.M_SAT, K.M_DEAD, K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN, K.M_Z_STD)
-    _OUTPUT_FORWARD = (K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN, K.M_Z_STD)
-    _BACKWARD = (K.M_GW, K.M_GB, K.M_DELTA_RMS, K.M_DELTA_NORM, K.M_GIN)
-    _UPDATE = (K.M_W, K.M_UPD)
-
-    def __init__(self, net: Network):
-        self.depth = net.depth
-        self.prelu = net.itab[:, K.P_OFF] >= 0
-        self.mask = np.zeros((net.depth + 1, K.N_METRICS), dtype=bool)
-        self.complete = False  # every phase has run once: nothing left to mark
-        self._cache: dict[str, np.ndarray] | None = None
-
-    def mark(self, phase: str, layer: int) -> None:
-        """Phase ``phase`` ran on ``layer`` (update: on every layer)."""
-        if self.complete:
-            return
-        self._cache = None
-        if phase == "forward":
-            cols = self._OUTPUT_FORWARD if layer == self.depth else self._FORWARD
-            self.mask[layer, list(cols)] = True
-        elif phase == "backward":
-            self.mask[layer, list(self._BACKWARD)] = True
-            self.mask[layer, K.M_GALPHA] = self.prelu[layer]
-        elif phase == "update":
-            self.mask[: (self.depth + 1 if layer < 0 else layer + 1), list(self._UPDATE)] = True
-
-    def mark_step(self, failed_at: tuple[int, int, int] | None) -> None:
-        """A fused step ran; ``failed_at`` is the kernel's (phase, layer, quantity) status if
-        it stopped at a NaN/Inf, else None (every phase ran)."""
-        if self.complete:
-            return
-        L = self.depth
-        phases = (
-            [("forward", k) for k in range(L + 1)]
-            + [("loss", L)]
-            + [("backward", k) for k in range(L, -1, -1)]
-            + [("update", -1)]
-        )
-        stop = None
-        if failed_at is not None:
-            stop = (PHASE_NAMES[failed_at[0]], failed_at[1])
-            if stop[0] == "update":
-                phases[-1] = stop
-        for phase in phases:
-            self.mark(*phase)
-            if phase == stop:
-                return
-        self.complete = True
-
-    def by_metric(self) -> dict[str, np.ndarray]:
-        """metric name -> (L+1,) read-only bool (cached until the next mark)."""
-        if self._cache is None:
-            self._cache = {}
-            for i, name in enumerate(LAYER_METRICS):
-                col = self.mask[:, i].copy()
-                col.flags.writeable = False
-                self._cache[name] = col
-        return self._cache
-
-
-class _RateMeter:
-    """Steps per second over a sliding window, and the size of the last batch."""
-
-    def __init__(self, window: float = 1.0):
-        self.window = window
-        self.rate = 0.0
-        self.batch = 0
-        self._t0 = time.perf_counter()
-        self._n = 0
-
-    def tick(self, steps: int = 1) -> None:
-        self._n += steps
-        now = time.perf_counter()
-        if now - self._t0 >= self.window:
-            self.rate = self._n / (now - self._t0)
-            self._t0, self._n = now, 0
-
-
-class _ManualStep:
-    """One mini-batch advanced phase by phase, through the same kernels as ``train_step``."""
-
-    def __init__(self, session: Session, X: np.ndarray, T: np.ndarray, ws: Workspace):
-        self.s = session
-        self.X, self.T, self.ws = X, T, ws
-        L = session.depth
-        self.phases = (
-            [("forward", k) for k in range(L + 1)]
-            + [("loss", L)]
-            + [("backward", k) for k in range(L, -1, -1)]
-            + [("update", -1)]
-        )
-        self.index = 0
-
-    @property
-    def done(self) -> bool:
-        return self.index == len(self.phases)
-
-    def advance(self) -> tuple[bool, PhaseResult]:
-        kind, k = self.phases[self.index]
-        s, net, o = self.s, self.s.net, self.s.opt
-        if kind == "forward":
-            ok = K.forward_layer(
-                k,
-                self.X,
-                net.params,
-                net.itab,
-                net.ftab,
-                self.ws.ws,
-                net.bns,
-                s.mtab,
-                o.hp,
-                s.ip,
-                s.status,
-            )
-        elif kind == "loss":
-            ok = K.loss_phase(self.T, net.params, net.itab, self.ws.ws, o.hp, s.ip, s.out, s.status)
-        elif kind == "backward":
-            ok = K.backward_layer(
-                k,
-                self.X,
-                net.params,
-                net.grads,
-                net.itab,
-                net.ftab,
-                self.ws.ws,
-                net.bns,
-                s.mtab,
-                o.hp,
-                s.status,
-            )
-        else:
-            ok = K.update(
-                net.params, net.grads, o.m, o.v, net.itab, s.mtab, o.hp, s.ip, s.out, s.status
-            )
-        result = self._result(kind, k)
-        self.index += 1
-        return bool(ok), result
-
-    def _result(self, kind: str, k: int) -> PhaseResult:
-        ws, net = self.ws, self.s.net
-        if kind == "forward":
-            names = ("z", "fprime", "a") if k < net.depth else ("z",)
-            arrays = {n: ws.get(n, k) for n in names}
-            arrays["a_prev"] = self.X if k == 0 else ws.get("a", k - 1)
-        elif kind == "loss":
-            arrays = {"output": ws.get("fz", k), "delta": ws.get("delta", k)}
-        elif kind == "backward":
-            arrays = {"delta": ws.get("delta", k), "dW": net.dW(k), "db": net.db(k)}
-            if k < net.depth:
-                arrays.update(incoming=ws.get("dL_da", k), fprime=ws.get("fprime", k))
-        else:
-            arrays = {"weight_norm": self.s.mtab[:, K.M_W], "update_ratio": self.s.mtab[:, K.M_UPD]}
-        arrays = {n: _readonly(a) for n, a in arrays.items()}
-        norms = {n: _norm(a) for n, a in arrays.items() if n != "fprime"}
-        if "fprime" in arrays:
-            norms["fprime_mean"] = float(np.mean(np.abs(arrays["fprime"])))
-        if kind == "loss":
-            norms["loss"] = float(self.s.out[0])
-        return PhaseResult(kind, k, self.index, len(self.phases), arrays, norms)
-
-
-# ----------------------------------------------------------------------------- warm-up
-
-COMPILE_NOTICE = "compiling kernels (first run only) ..."
-_warmed: set[tuple] = set()
-#: warm key -> set once train_steps is compiled for it in the background (warm_up starts it)
-_many_step: dict[tuple, threading.Event] = {}
-
-
-def _warm_key(config: ExperimentConfig, dataset) -> tuple:
-    """What the compiled kernels depend on: the dtype and the arrays' writeable flags."""
-    return (config.model.dtype, dataset.X_train.flags.writeable, dataset.X_test.flags.writeable)
-
-
-def is_warm(config: ExperimentConfig, dataset) -> bool:
-    """True when :func:`warm_up` has nothing left to do for ``config`` on ``dataset``."""
-    return _warm_key(config, dataset) in _warmed
-
-
-def many_step_ready(config: ExperimentConfig, dataset) -> bool:
-    """False while :func:`engine.kernels.train_steps` compiles in the background for this
-    dtype and data layout (``Session.run`` takes single steps meanwhile); True once it is
-    compiled, or when nothing compiles it in the background (the first run compiles it)."""
-    ready = _many_step.get(_warm_key(config, dataset))
-    return ready is None or ready.is_set()
-
-
-def _compile_many_step(tiny: ExperimentConfig, dataset) -> None:
-    """Compile (or load from the cache) train_steps in a thread: on a cold cache it takes
-    as long again as every other kernel, and nothing needs it for the first frame.  Not a
-    daemon: the interpreter waits for it rather than exiting mid-compile."""
-    key = _warm_key(tiny, dataset)
-    if key in _many_step:
-        return
-    ready = _many_step[key] = threading.Event()
-
-    def work() -> None:
-        try:
-            Session(tiny, dataset)._run_chunk(2, None)
-        finally:
-            ready.set()
-
-    threading.Thread(target=work, name="vglab-compile-many-step").start()
-
-
-def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 3.0) -> float:
-    """Compile every kernel ``config`` needs (or load it from Numba's on-disk cache).
-
-    Runs each kernel once on a throwaway 1-layer net of the same dtype and data layout, so
-    the first real step is not the one that waits ~20 s on a cold cache; then starts
-    compiling the many-step kernel in the background (:func:`many_step_ready`).  ``notice`` (a
-    callable taking one line) is told :data:`COMPILE_NOTICE` once if this takes longer than
-    ``after`` seconds, i.e. when it compiles rather than loads.  Returns the seconds spent;
-    0 when these kernels are already loaded in this process.
-    """
-    from engine.config import updated
-
-    if is_warm(config, dataset):
-        return 0.0
-    timer = threading.Timer(after, notice, (COMPILE_NOTICE,)) if notice else None
-    t0 = time.perf_counter()
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    try:
-        tiny = updated(
-            config,
-            **{
-                "model.depth": 1,
-                "model.width": 2,
-                "model.hidden": (),
-                "model.residual": False,
-                "training.eval_every": 0,
-            },
-        )
-        s = Session(tiny, dataset)
-        s.step()
-        s.step_phase()
-        while s.next_phase() != ("forward", 0):
-            s.step_phase()
-        if len(dataset.X_test):
-            s.evaluate("test")
-        s.predict(np.asarray(dataset.X_train[:2]))
-        _warmed.add(_warm_key(config, dataset))
-        _compile_many_step(tiny, dataset)
-    finally:
-        if timer is not None:
-            timer.cancel()
-    return time.perf_counter() - t0

@@ -23,6 +23,7 @@ HEADER_TIPS = (
     "Mini-batches trained (all variants step together; a diverged one stops)",
     "Training loss, mean of the last 10% of recorded steps",
     "Training accuracy, mean of the last 10% of recorded steps",
+    "Loss on the whole test split at the latest evaluation",
     "Accuracy on the whole test split at the latest evaluation",
     "||dL/dW|| of hidden 1 / that of the last hidden layer at the first step: "
     "tiny = the gradient vanished on its way back",

@@ -35,12 +35,12 @@ from engine import fields
 from engine.compare import (
     DISPLAY_HEADER,
     MAX_VARIANTS,
-    VARIABLE_FIELDS,
     expand_variants,
     summary_rows,
 )
 from engine.config import ConfigError, ExperimentConfig
 from engine.figure_data import FigureData
+from engine.labels import from_output_labels
 from gui import export, theme
 from gui import window_parts as parts
 from gui.compare_controller import CompareController, CompareFrame
@@ -139,8 +139,8 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
         except (ConfigError, OSError):
             return
         for p in presets:
-            keys = [item.partition("=")[0].strip() for item in p.vary]
-            if p.vary and len(p.vary) <= len(self.rows) and all(k in VARIABLE_FIELDS for k in keys):
+            # every comparison preset that fits the rows: engine.variants judges its fields
+            if p.vary and len(p.vary) <= len(self.rows):
                 self.preset_box.addItem(p.title, p.name)
 
     def _build_toolbar(self) -> None:
@@ -302,6 +302,14 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
     def _color(self, frame: CompareFrame, name: str) -> str:
         return theme.color(frame.names.index(name))
 
+    def _layer_axis(self, frame: CompareFrame) -> tuple[tuple[str, ...], str]:
+        """(labels, align) of the gradient chart: the layers when every variant has the same
+        depth, else the deepest's counted back from the output, where the variants line up."""
+        depths = {len(s.layer_labels) for s in frame.snapshots.values()}
+        if len(depths) == 1:
+            return frame.labels, "input"
+        return from_output_labels(max(depths)), "output"
+
     def _draw_gradient(self, frame: CompareFrame) -> None:
         series = {}
         for n in frame.names:
@@ -313,16 +321,20 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
             else:
                 # the chart's convention for a diverged run: a gap, marked at the floor; its
                 # last finite values (1e150 and the like) would squash every other line
-                series[f"{n} \u2014 diverged at step {d.step}"] = np.full(len(frame.labels), np.nan)
-        self.gradient_chart.set_data(series, frame.labels)
+                n_layers = len(frame.snapshots[n].layer_labels)
+                series[f"{n} \u2014 diverged at step {d.step}"] = np.full(n_layers, np.nan)
+        labels, align = self._layer_axis(frame)
+        self.gradient_chart.set_data(series, labels, align=align)
         self._draw_theory(frame)
 
     def _draw_theory(self, frame: CompareFrame) -> None:
         wanted: dict[str, np.ndarray] = {}
         name = self.theory_variant.currentText()
         if self.theory_box.isChecked() and name in frame.theory:
+            labels, align = self._layer_axis(frame)
             for curve, values in frame.theory[name].items():
-                wanted[f"{curve}: {name}"] = values
+                gap = len(labels) - len(values) if align == "output" else 0
+                wanted[f"{curve}: {name}"] = np.concatenate([np.full(gap, np.nan), values])
         for old in [n for n in self._theory_names if n not in wanted]:
             self.gradient_chart.set_overlay(old, None)
         for overlay, values in wanted.items():
@@ -367,7 +379,7 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
             )
             if snap.history_steps is not None and len(snap.history_steps):
                 self.heatmaps[name].set_data(
-                    snap.history_steps, snap.history_grad_norm, frame.labels, levels=levels
+                    snap.history_steps, snap.history_grad_norm, snap.layer_labels, levels=levels
                 )
 
     def _draw_table(self, frame: CompareFrame) -> None:

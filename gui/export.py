@@ -9,11 +9,8 @@ never half written.  Every failure raises :class:`ExportError`.
 from __future__ import annotations
 
 import contextlib
-import csv
 import importlib
-import io
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -22,6 +19,8 @@ import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QEvent, QIODevice, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QWidget
+
+from engine.io import csv_text, write_atomic
 
 PathLike = str | os.PathLike
 
@@ -35,18 +34,6 @@ class ExportError(OSError):
 
     def __repr__(self) -> str:
         return f"ExportError({str(self)!r})"
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask would race other threads)."""
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    return 0o022
-
-
-_FILE_MODE = 0o666 & ~_umask()
 
 
 def _problem(e: BaseException) -> str:
@@ -64,30 +51,12 @@ def make_folder(path: PathLike) -> Path:
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + os.replace)."""
-    path = Path(path)
-    if path.is_dir():
-        raise ExportError(f"{path}: is a folder, not a file", path)
+    """Write ``data`` to ``path`` atomically (:func:`engine.io.write_atomic`); ExportError
+    naming the file when it cannot be written (the old file, if any, stays as it was)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        return write_atomic(path, data)
     except OSError as e:
-        raise ExportError(f"{path}: cannot write here ({_problem(e)})", path) from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):
-                # mkstemp creates 0600; a figure should get the usual permissions
-                os.fchmod(f.fileno(), _FILE_MODE)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise ExportError(f"{path}: could not write the file ({_problem(e)})", path) from e
-        raise
-    return path
+        raise ExportError(f"{path}: could not write the file ({_problem(e)})", path) from e
 
 
 def export_text(path: PathLike, text: str) -> Path:
@@ -97,11 +66,7 @@ def export_text(path: PathLike, text: str) -> Path:
 
 def export_csv(path: PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> Path:
     """Write a CSV table (``header`` then ``rows``) atomically; floats keep full precision."""
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return export_text(path, buf.getvalue())
+    return export_text(path, csv_text(header, rows))
 
 
 def _png_bytes(image: QImage | QPixmap, path: Path) -> bytes:

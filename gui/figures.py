@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine.figure_data import FigureData
+from engine.labels import from_output_labels
 from gui import export, theme
 from gui.panels.curves import CurvePlot
 from gui.panels.gradient_chart import GradientChart
@@ -77,9 +78,7 @@ def _gradient_chart(runs: Mapping[str, FigureData], size) -> GradientChart:
     else:
         # runs of different depths: line them up at the output layer, where the backward
         # pass starts, and count layers back from there
-        n = len(deepest.labels)
-        labels = ["output"] + [f"out\u2212{k}" for k in range(1, n)]
-        chart.set_data(series, labels[::-1], align="output")
+        chart.set_data(series, from_output_labels(len(deepest.labels)), align="output")
         theme.set_axis_label(
             chart.plot.getPlotItem(), "bottom", "layer (counted back from the output)"
         )

@@ -11,12 +11,12 @@ frames are built and tested without a display.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import theory
 from engine.config import ExperimentConfig
+from engine.summary import theory_series
 
 #: most units per layer the network diagram draws (the rest are "+N more")
 MAX_DRAWN = 16
@@ -120,25 +120,6 @@ class Frame:
         return len(self.drawn) - 2
 
 
-def overlays(snap) -> dict:
-    """Theory curves for the per-layer chart: the chain-rule prediction from the measured
-    factors, and how fast sigmoid' <= 1/4 alone would shrink the gradient."""
-    layers = snap.layers
-    if snap.step == 0 or not np.all(np.isfinite(layers["grad_norm"])):
-        return {}
-    out = {}
-    with np.errstate(all="ignore"):
-        pred = theory.chain_rule_prediction(
-            layers, snap.widths, max(snap.batch_size, 1), snap.input_norm
-        )
-    if np.all(np.isfinite(pred)):
-        out["chain rule"] = pred
-    if all(a == "sigmoid" for a in snap.activations[:-1]):
-        L = snap.depth
-        out["0.25^depth bound"] = theory.sigmoid_bound(float(layers["grad_norm"][L]), L, L)
-    return out
-
-
 class FramePacker:
     """Packs a Session into :class:`Frame` objects, keeping what is costly between frames.
 
@@ -191,25 +172,17 @@ class FramePacker:
             layer_arrays=dict(self.layer_cache.get(self.selected, {})),
             arrays_step=self.cache_step,
             boundary=self.decision_boundary(info.running, info.now),
-            overlays=overlays(snap),
+            overlays=theory_series(snap),
             activation_params=self.activation_params(),
         )
 
     def snapshot(self, playing: bool, now: float):
-        """The session's Snapshot with history copied straight from its traces.
-
-        ``Session.snapshot(with_history=True)`` copies every metric of the history (15 per
-        layer); the panels need one, so this copies 15x less, 30 times a second.
-        """
-        s = self.session
-        snap = s.snapshot(with_history=False)
-        if playing and self._history is not None and now - self._history_time < HISTORY_INTERVAL:
-            # the history views redraw a few times a second: between those, frames share
-            # the last copy instead of copying thousands of rows 30 times a second
-            return replace(snap, **self._history)
-        self._history = _history(s)
-        self._history_time = now
-        return replace(snap, **self._history)
+        """The session's Snapshot; while playing, frames between two redraws of the history
+        views share the last history copy instead of copying thousands of rows 30 times a
+        second."""
+        if not (playing and self._history and now - self._history_time < HISTORY_INTERVAL):
+            self._history, self._history_time = self.session.history_arrays(), now
+        return self.session.snapshot(history=self._history)
 
     def edges(self, matrix) -> tuple[np.ndarray, ...]:
         """|matrix(k)| restricted to the drawn units of columns k and k+1, for every layer."""
@@ -237,27 +210,6 @@ class FramePacker:
             self._boundary = _boundary(s, ds)
             self._boundary_time, self._boundary_step = now, s.step_count
         return self._boundary
-
-
-def _history(s) -> dict:
-    """Read-only copies of the grad_norm history, the scalars and the evaluations."""
-    from engine.session import LAYER_METRICS
-
-    t, n = s.trace, s.trace.count
-    grad = t.rows[:n, :, LAYER_METRICS.index("grad_norm")].copy()
-    steps = t.steps[:n].copy()
-    scalars = s.scalar_trace.rows[: s.scalar_trace.count].copy()
-    e_steps = s.eval_trace.steps[: s.eval_trace.count].copy()
-    e_rows = s.eval_trace.rows[: s.eval_trace.count].copy()
-    for a in (grad, steps, scalars, e_steps, e_rows):
-        a.flags.writeable = False
-    return dict(
-        history_steps=steps,
-        history_grad_norm=grad,
-        history_scalars=scalars,
-        eval_steps=e_steps,
-        eval_scalars=e_rows,
-    )
 
 
 def _boundary(s, ds) -> Boundary:
@@ -307,18 +259,15 @@ class CompareFrame:
 
 
 def phase_text(cs, results: dict) -> str:
-    """ "backward hidden 3 (15/25)" for the phase just run, "idle" between steps."""
-    r = next((r for r in results.values() if r is not None), None)
-    if r is None or r.index + 1 == r.n_phases:
-        return "idle"
-    where = "" if r.layer < 0 else f" hidden {r.layer + 1}" if r.layer < cs.depth else " output"
-    return f"{r.phase}{where} ({r.index + 1}/{r.n_phases})"
+    """ "backward hidden 3 (15/25)" for the phase just run, "idle" between steps (the
+    deepest variant's: shallower ones finish their step first and wait for it)."""
+    ran = [r for r in results.values() if r is not None]
+    r = max(ran, key=lambda r: r.n_phases, default=None)
+    return "idle" if r is None or r.index + 1 == r.n_phases else r.text
 
 
 def compare_frame(cs, info: FrameInfo, phase: str) -> CompareFrame:
     """The frame of a CompareSession ``cs`` at this moment (``phase``: its step-through)."""
-    from engine.compare import theory_series
-
     snaps = cs.snapshots(with_history=True)
     return CompareFrame(
         generation=info.generation,

@@ -16,6 +16,8 @@ from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
+from engine.labels import short_layer_label
+
 #: Okabe-Ito: eight colours that stay distinguishable under the common colour-vision
 #: deficiencies.  Ordered so the first few contrast best on white (yellow, the weakest on
 #: white, comes last).
@@ -431,15 +433,6 @@ class PlotPanel(QWidget):
         """
         self.plot_item.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
         self.plot_item.enableAutoRange()
-
-
-def short_layer_label(label: str) -> str:
-    """ "hidden 3" -> "h3", "output" -> "out"; anything else unchanged."""
-    if label.startswith("hidden "):
-        return "h" + label[len("hidden ") :]
-    if label == "output":
-        return "out"
-    return label
 
 
 def nice_step(n: int, max_ticks: int) -> int:

@@ -21,6 +21,7 @@ import pytest
 
 import cli
 from engine import config as config_module
+from engine import io as io_module
 from engine.config import (
     ConfigError,
     ExperimentConfig,
@@ -380,13 +381,13 @@ def test_a_compare_counts_its_variants_before_building_them(tmp_path):
 
 
 def test_the_app_compare_counts_its_variants_before_building_them(monkeypatch):
-    from engine import compare
+    from engine import compare, variants
 
     built = []
-    monkeypatch.setattr(compare, "apply_overrides", lambda *a, **k: built.append(a))
+    monkeypatch.setattr(variants, "apply_overrides", lambda *a, **k: built.append(a))
     values = ",".join(str(v / 1000) for v in range(1, 101))
     keys = ("model.init_scale", "training.learning_rate", "training.momentum", "model.dropout")
-    with pytest.raises(ValueError, match="2 to 8 variants, got 100000000"):
+    with pytest.raises(ValueError, match="100000000 combinations; a comparison runs at most 8"):
         compare.expand_variants(ExperimentConfig(), [f"{k}={values}" for k in keys])
     assert built == []
 
@@ -539,7 +540,7 @@ def test_a_full_disk_exits_1_naming_the_file_and_leaves_no_half_written_file(
         def __exit__(self, *exc):
             self.f.close()
 
-    class OsWithAFullDisk:  # engine.config's view of os; everyone else keeps the real one
+    class OsWithAFullDisk:  # engine.io's view of os; everyone else keeps the real one
         def __getattr__(self, name):
             return getattr(os, name)
 
@@ -547,7 +548,7 @@ def test_a_full_disk_exits_1_naming_the_file_and_leaves_no_half_written_file(
         def fdopen(*args, **kwargs):
             return FullDisk(os.fdopen(*args, **kwargs))
 
-    monkeypatch.setattr(config_module, "os", OsWithAFullDisk())
+    monkeypatch.setattr(io_module, "os", OsWithAFullDisk())
     out = tmp_path / "out"
     code = cli.main(["run", *SMALL, "--steps", "2", "--out", str(out), "--no-plots", "-q"])
     err = capsys.readouterr().err
@@ -596,7 +597,7 @@ def test_write_atomic_never_touches_the_process_umask(tmp_path, monkeypatch):
         def forbidden(mask):
             raise AssertionError("os.umask changed: racy with other threads")
 
-        monkeypatch.setattr(config_module.os, "umask", forbidden)
+        monkeypatch.setattr(io_module.os, "umask", forbidden)
         new = write_atomic(tmp_path / "new.txt", "a")
         assert new.stat().st_mode & 0o777 == 0o640  # what open() gives
         kept = tmp_path / "kept.txt"

@@ -132,22 +132,43 @@ def test_plots_are_written_as_png_and_svg(tmp_path):
         assert len(colors) > 3, f"{png.name} looks blank"
 
 
-def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
-    out = tmp_path / "sub"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "run", *SMALL, "--out", str(out)],
+def _main_py(cwd: Path, *argv: str) -> subprocess.CompletedProcess:
+    """``python main.py ARGV`` in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *argv],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env=env,
+        cwd=cwd,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         timeout=120,
     )
+
+
+def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
+    out = tmp_path / "sub"
+    proc = _main_py(tmp_path, "run", *SMALL, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     for name in ("config.toml", "metrics.csv", "summary.json"):
         assert (out / name).is_file()
     assert len(_csv(out / "metrics.csv")[1]) == 20
+
+
+def test_compare_in_a_subprocess_varies_the_depth(tmp_path):
+    out = tmp_path / "depths"
+    argv = ["compare", "dying_relu", "--vary", "depth=1,3", "--steps", "6", "--no-plots"]
+    proc = _main_py(tmp_path, *argv, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    header, rows = _csv(out / "summary.csv")
+    assert [r[0] for r in rows] == ["depth=1", "depth=3"]
+    layers = [h for h in header if h.startswith("grad_norm[")]
+    assert layers == [f"grad_norm[hidden {k}]" for k in (1, 2, 3)] + ["grad_norm[output]"]
+    one = dict(zip(header, rows[0], strict=True))
+    assert one["grad_norm[hidden 2]"] == one["grad_norm[hidden 3]"] == ""  # depth 1 has none
+    assert float(one["grad_norm[output]"]) > 0
+    assert _csv(out / "metrics_depth=1.csv")[0] == _metric_columns(1)
+    assert _csv(out / "metrics_depth=3.csv")[0] == _metric_columns(3)
+    assert "g1/gL start" in proc.stdout
 
 
 # ----------------------------------------------------------------------------- exit codes
@@ -260,15 +281,8 @@ def test_compare_writes_one_row_and_one_csv_per_variant(tmp_path, capsys):
     ]
     header, rows = _csv(out / "summary.csv")
     assert [r[0] for r in rows] == names
-    assert header[:7] == [
-        "variant",
-        "steps",
-        "diverged_step",
-        "loss",
-        "accuracy",
-        "test_loss",
-        "test_accuracy",
-    ]
+    assert header[:3] == ["variant", "steps", "diverged_step"]
+    assert {"loss", "accuracy", "test_loss", "test_accuracy", "vanish_step"} <= set(header)
     for name in names:
         h, r = _csv(out / f"metrics_{name}.csv")
         assert h == _metric_columns(6)
@@ -350,18 +364,17 @@ def test_logged_rows_stay_bounded_and_end_at_the_last_step():
 
 
 def test_vary_values_split_outside_brackets_and_names_stay_unambiguous():
-    from engine.experiments import parse_vary, split_values, variants
     from engine.presets import load_preset
+    from engine.variants import expand, parse_vary, split_values
 
     assert split_values("[16,16],[32], 'a,b'") == ["[16,16]", "[32]", "'a,b'"]
     assert parse_vary(["model.hidden=[16],[16,16]"]) == [("model.hidden", ["[16]", "[16,16]"])]
-    names = [
-        n
-        for n, _ in variants(
+    names = list(
+        expand(
             load_preset("dying_relu"),
             ["data.seed=0,1", "training.seed=2", "model.hidden=[8],[8,8]"],
         )
-    ]
+    )
     assert names == [
         "data.seed=0,training.seed=2,hidden=[8]",
         "data.seed=0,training.seed=2,hidden=[8,8]",

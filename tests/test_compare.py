@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from engine_helpers import toy_dataset
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from engine.compare import (
@@ -109,30 +110,25 @@ def test_a_diverged_variant_stops_and_the_others_go_on():
     assert cs.active == ("clip 1",)
 
 
-def test_variant_keys_that_would_change_data_architecture_or_seed_are_refused(data):
-    for key in (
-        "model.depth",
-        "model.width",
-        "data.name",
-        "training.seed",
-        "training.batch_size",
-        "model.hidden[0].width",
-    ):
-        with pytest.raises(
-            ValueError,
-            match=rf"^{key.replace('[', '.').replace(']', '.')}"
-            r": cannot differ",
-        ):
-            CompareSession(base(), {"a": {key: 1}, "b": {}}, data)
+def test_the_one_expansion_judges_the_keys_and_the_count(data):
+    # any config field may vary (depth is a question worth comparing); short keys resolve
+    assert list(expand_variants(base(), ["depth=2,3"])) == ["depth=2", "depth=3"]
+    assert expand_variants(base(), {"a": {"model.width": 4}, "b": {}})["a"].model.width == 4
     with pytest.raises(
-        ValueError, match="activaton: unknown field; did you mean 'model.activation'"
+        ConfigError, match="activaton: unknown field; did you mean 'model.activation'"
     ):
         expand_variants(base(), ["activaton=relu,tanh"])
+    with pytest.raises(ConfigError, match="seed: names data.seed and training.seed"):
+        expand_variants(base(), ["seed=1,2"])
     with pytest.raises(ConfigError, match="model.activation: must be one of"):
         expand_variants(base(), ["model.activation=relu,nope"])
-    with pytest.raises(ValueError, match="2 to 8 variants, got 1"):
+    with pytest.raises(ConfigError, match="model.depth: must be >= 1"):
+        expand_variants(base(), ["model.depth=0,2"])
+    with pytest.raises(ConfigError, match="each field may be varied once"):
+        expand_variants(base(), ["activation=relu,tanh", "model.activation=sigmoid"])
+    with pytest.raises(ConfigError, match="1 variant; a comparison needs 2 to 8"):
         expand_variants(base(), ["model.activation=relu"])
-    with pytest.raises(ValueError, match="2 to 8 variants, got 9"):
+    with pytest.raises(ConfigError, match="3 x 3 = 9 combinations; a comparison runs at most 8"):
         expand_variants(
             base(),
             [
@@ -140,8 +136,46 @@ def test_variant_keys_that_would_change_data_architecture_or_seed_are_refused(da
                 "model.init=he_normal,xavier_normal,lecun_normal",
             ],
         )
-    assert "model.residual" in VARIABLE_FIELDS
-    assert "training.clip_norm" in VARIABLE_FIELDS
+    assert {"model.residual", "training.clip_norm", "model.depth"} <= set(VARIABLE_FIELDS)
+
+
+def _lengths(cs: CompareSession) -> dict[str, int]:
+    return {n: len(s.layers["grad_norm"]) for n, s in cs.snapshots().items()}
+
+
+def test_variants_of_different_depth_step_together(data):
+    cs = CompareSession(base(), ["model.depth=2,5"], data)
+    assert cs.depths == {"depth=2": 2, "depth=5": 5}
+    assert cs.depth == 5
+    assert cs.run(3) == 3
+    assert cs.step()
+    assert {s.step_count for s in cs.sessions.values()} == {4}
+    assert _lengths(cs) == {"depth=2": 3, "depth=5": 6}
+    for name, cfg in cs.configs.items():  # each variant is the run its config makes alone
+        alone = Session(cfg, data)
+        alone.run(4)
+        np.testing.assert_array_equal(
+            alone.snapshot().layers["grad_norm"], cs.snapshots()[name].layers["grad_norm"]
+        )
+    # a step-through: the shallow variant finishes first and waits for the deep one
+    phases = [cs.step_phase() for _ in range(2 * 6 + 2)]
+    assert cs.step_count == 5
+    assert cs.next_phase() == ("forward", 0)
+    assert sum(r["depth=2"] is not None for r in phases) == 2 * 3 + 2
+    assert all(r["depth=5"] is not None for r in phases)
+    assert {s.step_count for s in cs.sessions.values()} == {5}
+    # half a step-through, then a whole step: the lock-step is finished, not doubled
+    for _ in range(10):
+        cs.step_phase()
+    assert cs.step()
+    assert {s.step_count for s in cs.sessions.values()} == {6}
+    assert cs.run(2) == 2
+    assert {s.step_count for s in cs.sessions.values()} == {8}
+    rows = cs.summaries()
+    assert rows["depth=2"].labels == ("hidden 1", "hidden 2", "output")
+    header, table = summary_rows(rows)
+    assert header[-6:] == [f"grad_norm[hidden {k}]" for k in range(1, 6)] + ["grad_norm[output]"]
+    assert table[0][-4:-1] == ["", "", ""]  # depth 2 has no hidden 3..5
 
 
 def test_variants_as_a_mapping_and_as_a_cartesian_product(data):
@@ -184,7 +218,7 @@ def test_summaries_and_rows(data):
     assert summarize("batch_norm=pre", s) == bn
     assert summarize("batch_norm=pre", s.snapshot()) == bn
     header, table = summary_rows(rows)
-    assert header == list(CSV_HEADER)
+    assert header[: len(CSV_HEADER)] == list(CSV_HEADER)
     assert len(table) == 2
     assert table[1][CSV_HEADER.index("vanish_step")] == "never"
     assert table[0][CSV_HEADER.index("vanish_step")] == 1
@@ -300,11 +334,42 @@ def test_window_step_phase_and_invalid_setup(window, qtbot):
         lambda: w.controller.latest.phase.startswith("forward hidden 1"), timeout=TIMEOUT
     )
     assert "phase: forward hidden 1" in w.step_label.text()
-    w.rows[0].set_text("model.depth=2,3")
+    w.rows[0].set_text("model.depht=2,3")
     assert not w.apply_button.isEnabled()
-    assert "model.depth: cannot differ" in w.count_label.text()
+    assert "model.depht" in w.count_label.text()
     assert not w.apply()
-    assert "cannot differ" in w.banner.body.text()
+    assert "did you mean" in w.banner.body.text()
+
+
+def test_window_compares_depths_and_lists_every_comparison_preset(window, qtbot):
+    w = window
+    presets = [w.preset_box.itemData(i) for i in range(w.preset_box.count())]
+    assert "seed002_depth_16_units" in presets  # it varies model.depth: no longer hidden
+    row = w.rows[0]
+    row.field.setCurrentIndex(row.field.findData("model.depth"))
+    row.values.clear()
+    qtbot.keyClicks(row.values, "2,4")
+    assert w.vary() == ["model.depth=2,4"]
+    assert w.apply_button.isEnabled(), w.count_label.text()
+    qtbot.mouseClick(w.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.controller.latest.names == ("depth=2", "depth=4"), timeout=TIMEOUT)
+    w.controller.step()
+    qtbot.waitUntil(
+        lambda: (f := w.controller.latest).step == 1 and w._drawn_serial == f.serial,
+        timeout=TIMEOUT,
+    )
+    frame = w.controller.latest
+    curves = [c for c in data_items(w.gradient_chart) if c.opts["symbol"] == "o"]
+    assert sorted(len(c.yData) for c in curves) == [3, 5]  # per-variant lengths
+    # lined up at the output layer: the shallow one starts two layers to the right
+    assert sorted(c.xData[0] for c in curves) == [0, 2]
+    for name, depth in (("depth=2", 2), ("depth=4", 4)):
+        assert len(frame.snapshots[name].layer_labels) == depth + 1
+        assert w.heatmaps[name]._buf.shape[1] == depth + 1
+    w.theory_box.setChecked(True)  # a theory line of the shallow variant fits the chart too
+    w.theory_variant.setCurrentText("depth=2")
+    w._redraw_gradient()
+    assert all(len(o.yData) == 5 for o in w.gradient_chart._overlays.values())
 
 
 def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
@@ -335,7 +400,7 @@ def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
         ET.parse(tmp_path / f"{stem}.svg")  # well-formed SVG
     with open(tmp_path / "compare_summary.csv", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == list(CSV_HEADER)
+    assert rows[0][: len(CSV_HEADER)] == list(CSV_HEADER)
     assert [r[0] for r in rows[1:]] == list(w.controller.latest.names)  # one row per variant
     assert all(r[1] == "12" for r in rows[1:])
 

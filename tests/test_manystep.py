@@ -8,6 +8,7 @@ from engine_helpers import config, toy_dataset
 
 from engine import kernels as K
 from engine import session as session_module
+from engine import warmup as warmup_module
 from engine.compare import CompareSession
 from engine.session import Session
 
@@ -216,9 +217,9 @@ def test_single_steps_while_the_many_step_kernel_compiles_in_the_background(
     frame otherwise); until it is ready run takes the same steps one at a time."""
     data = toy_dataset()
     cfg = config()
-    key = session_module._warm_key(cfg, data)
-    compiling = session_module.threading.Event()
-    monkeypatch.setitem(session_module._many_step, key, compiling)
+    key = warmup_module._warm_key(cfg, data)
+    compiling = warmup_module.threading.Event()
+    monkeypatch.setitem(warmup_module._many_step, key, compiling)
     single, many = _pair(data)
     for _ in range(30):
         single.step()
@@ -231,13 +232,13 @@ def test_single_steps_while_the_many_step_kernel_compiles_in_the_background(
 
 
 def test_warm_up_compiles_the_many_step_kernel_in_a_thread(monkeypatch):
-    monkeypatch.setattr(session_module, "_warmed", set())
-    monkeypatch.setattr(session_module, "_many_step", {})
+    monkeypatch.setattr(warmup_module, "_warmed", set())
+    monkeypatch.setattr(warmup_module, "_many_step", {})
     data = toy_dataset()
-    session_module.warm_up(config(), data)
-    ready = session_module._many_step[session_module._warm_key(config(), data)]
+    warmup_module.warm_up(config(), data)
+    ready = warmup_module._many_step[warmup_module._warm_key(config(), data)]
     assert ready.wait(60)
-    assert session_module.many_step_ready(config(), data)
+    assert warmup_module.many_step_ready(config(), data)
 
 
 # ----------------------------------------------------------------------------- GUI workers

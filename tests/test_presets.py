@@ -5,7 +5,7 @@ import math
 import pytest
 
 from engine.config import ConfigError, ExperimentConfig, updated, validate
-from engine.experiments import compare, run_experiment, variants
+from engine.experiments import compare, run_experiment
 from engine.presets import (
     PRESETS_DIR,
     get_preset,
@@ -15,6 +15,7 @@ from engine.presets import (
     read_preset,
     resolve,
 )
+from engine.variants import expand
 
 NAMES = preset_names()
 REQUIRED = {
@@ -52,7 +53,7 @@ def test_preset_loads_validates_and_describes_itself(name):
     assert "\n" not in preset.description
     assert "  " not in preset.description
     assert "Watch" in preset.description
-    assert len(variants(config, list(preset.vary))) >= (2 if preset.vary else 1)
+    assert len(expand(config, list(preset.vary))) >= (2 if preset.vary else 1)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,0 +1,206 @@
+"""Variants of one experiment: the one expansion of ``key=v1,v2`` options into configs.
+
+    expand(base, ["model.activation=sigmoid,relu", "depth=4,8"])
+    # {"activation=sigmoid,depth=4": cfg, "activation=sigmoid,depth=8": cfg, ...}
+
+Every caller (``vglab run`` / ``compare`` / ``check``, :class:`~engine.compare.CompareSession`,
+the compare window, the lessons) expands variants here, so they all accept the same fields,
+resolve the same short keys and report the same errors.  Any config field may vary (the
+data, the layers, the seed too: depth is a question worth comparing); only the number of
+variants depends on the caller.  No Qt here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, is_dataclass, replace
+
+from engine.config import ConfigError, ExperimentConfig, apply_overrides, did_you_mean
+from engine.limits import MAX_VARIANTS
+
+#: fields the compare window offers first (any config field may vary)
+SUGGESTED_FIELDS = (
+    "model.activation",
+    "model.init",
+    "model.init_scale",
+    "model.bias_init",
+    "model.batch_norm",
+    "model.residual",
+    "model.dropout",
+    "model.depth",
+    "model.width",
+    "model.hidden",
+    "model.leaky_slope",
+    "model.elu_alpha",
+    "model.prelu_init",
+    "training.optimizer",
+    "training.learning_rate",
+    "training.momentum",
+    "training.rho",
+    "training.beta1",
+    "training.beta2",
+    "training.epsilon",
+    "training.weight_decay",
+    "training.clip_norm",
+    "training.clip_value",
+    "training.bn_momentum",
+    "training.batch_size",
+    "training.seed",
+)
+SOURCE = "--vary"
+
+#: ``{name: {"model.activation": "relu", ...}}`` or ``["key=v1,v2", ...]``
+Variants = Mapping[str, Mapping[str, object]] | Iterable[str]
+
+
+def _leaves(node, prefix: str = "") -> list[str]:
+    """Dotted names of every config field that holds a value (``model.hidden`` included)."""
+    out = []
+    for f in fields(node):
+        value = getattr(node, f.name)
+        name = f"{prefix}{f.name}"
+        out += _leaves(value, f"{name}.") if is_dataclass(value) else [name]
+    return out
+
+
+FIELDS = tuple(_leaves(ExperimentConfig()))
+
+
+def resolve_key(key: str) -> str:
+    """The dotted name of a field given in full or by its last part (``depth`` ->
+    ``model.depth``); dotted and indexed keys pass as they are (apply_overrides checks them).
+
+    Raises ConfigError for a short name that is unknown or names several fields.
+    """
+    key = key.strip()
+    if "." in key or "[" in key or key in FIELDS:
+        return key
+    matches = [f for f in FIELDS if f.rsplit(".", 1)[-1] == key]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ConfigError([f"{key}: names {' and '.join(matches)}; give the full name"], SOURCE)
+    raise ConfigError([f"{key}: unknown field{did_you_mean(key, FIELDS)}"], SOURCE)
+
+
+def split_values(text: str) -> list[str]:
+    """Split ``v1,v2,...`` at commas outside brackets and quotes (``[16,16],[32]``)."""
+    values, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            values.append(text[start:i].strip())
+            start = i + 1
+    values.append(text[start:].strip())
+    return values
+
+
+def parse_vary(vary: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """``["activation=sigmoid,relu"]`` -> ``[("model.activation", ["sigmoid", "relu"])]``.
+
+    Keys are resolved (:func:`resolve_key`) and may be varied once each.
+    """
+    options, errors = [], []
+    for item in vary:
+        key, sep, text = item.partition("=")
+        values = split_values(text) if sep else []
+        if not key.strip() or not values or any(not v for v in values):
+            errors.append(f"{item!r}: expected key=v1,v2,..., e.g. model.activation=sigmoid,relu")
+            continue
+        try:
+            options.append((resolve_key(key), values))
+        except ConfigError as e:
+            errors += e.errors
+    keys = [k for k, _ in options]
+    if len(set(keys)) != len(keys):
+        errors.append(f"each field may be varied once, got {', '.join(keys)}")
+    if errors:
+        raise ConfigError(errors, SOURCE)
+    return options
+
+
+def _short_keys(keys: list[str]) -> list[str]:
+    """The last part of each dotted key, or the whole key where that would be ambiguous."""
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    return [s if last.count(s) == 1 else k for s, k in zip(last, keys, strict=True)]
+
+
+def _literal(value) -> str:
+    """A Python value as the text of a ``key=value`` override."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _count_problem(count: int, sizes: list[int], minimum: int, maximum: int) -> str:
+    if count > maximum:
+        product = f"{' x '.join(map(str, sizes))} = " if len(sizes) > 1 else ""
+        return (
+            f"{product}{count} combinations; a comparison runs at most {maximum} variants: "
+            "vary fewer values"
+        )
+    return f"{count} variant{'s' * (count != 1)}; a comparison needs {minimum} to {maximum}"
+
+
+def _sets(vary: Variants) -> list[tuple[str, list[str]]]:
+    """(name, overrides) of every variant, counted and checked before any config is built."""
+    if isinstance(vary, Mapping):
+        return [
+            (str(name), [f"{resolve_key(k)}={_literal(v)}" for k, v in dict(changes).items()])
+            for name, changes in vary.items()
+        ]
+    options = parse_vary([vary] if isinstance(vary, str) else list(vary))
+    keys = [k for k, _ in options]
+    names = _short_keys(keys)
+    return [
+        (
+            ",".join(f"{s}={v}" for s, v in zip(names, combo, strict=True)),
+            [f"{k}={v}" for k, v in zip(keys, combo, strict=True)],
+        )
+        for combo in itertools.product(*(values for _, values in options))
+    ]
+
+
+def expand(
+    base: ExperimentConfig, vary: Variants, *, minimum: int = 1, maximum: int = MAX_VARIANTS
+) -> dict[str, ExperimentConfig]:
+    """name -> config of every variant of ``base``, all checked before anything is built.
+
+    ``vary`` is a list of ``"key=v1,v2"`` options whose cartesian product is taken (names
+    read ``activation=relu,init=he_normal``), or ``{name: {key: value}}``.  No options: the
+    base alone, under its own name.  Each variant's config carries its variant name.
+    Raises ConfigError listing every problem (each distinct message once), the count
+    included when it is outside ``minimum`` .. ``maximum``.
+    """
+    if not isinstance(vary, Mapping | str):
+        vary = list(vary)
+    if not vary and minimum <= 1:
+        return {base.name: base}
+    if not isinstance(vary, Mapping):
+        sizes = [len(v) for _, v in parse_vary([vary] if isinstance(vary, str) else vary)]
+        count = math.prod(sizes)
+        if not minimum <= count <= maximum:  # counted before a single combination is built
+            raise ConfigError([_count_problem(count, sizes, minimum, maximum)], SOURCE)
+    configs: dict[str, ExperimentConfig] = {}
+    errors: list[str] = []
+    for name, sets in _sets(vary):
+        try:
+            configs[name] = replace(apply_overrides(base, sets, source=""), name=name)
+        except ConfigError as e:
+            errors += [m for m in e.errors if m not in errors]
+    if errors:
+        raise ConfigError(errors, SOURCE)
+    if not minimum <= len(configs) <= maximum:
+        raise ConfigError([_count_problem(len(configs), [], minimum, maximum)], SOURCE)
+    return configs

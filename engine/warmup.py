@@ -1,0 +1,104 @@
+"""Warm-up: compile every kernel a config needs before the first real step.
+
+On a cold Numba cache the first step would wait ~20 s; :func:`warm_up` runs each kernel once
+on a throwaway 1-layer net instead, and compiles the many-step kernel in the background.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from engine.config import ExperimentConfig
+
+COMPILE_NOTICE = "compiling kernels (first run only) ..."
+_warmed: set[tuple] = set()
+#: warm key -> set once train_steps is compiled for it in the background (warm_up starts it)
+_many_step: dict[tuple, threading.Event] = {}
+
+
+def _warm_key(config: ExperimentConfig, dataset) -> tuple:
+    """What the compiled kernels depend on: the dtype and the arrays' writeable flags."""
+    return (config.model.dtype, dataset.X_train.flags.writeable, dataset.X_test.flags.writeable)
+
+
+def is_warm(config: ExperimentConfig, dataset) -> bool:
+    """True when :func:`warm_up` has nothing left to do for ``config`` on ``dataset``."""
+    return _warm_key(config, dataset) in _warmed
+
+
+def many_step_ready(config: ExperimentConfig, dataset) -> bool:
+    """False while :func:`engine.kernels.train_steps` compiles in the background for this
+    dtype and data layout (``Session.run`` takes single steps meanwhile); True once it is
+    compiled, or when nothing compiles it in the background (the first run compiles it)."""
+    ready = _many_step.get(_warm_key(config, dataset))
+    return ready is None or ready.is_set()
+
+
+def _compile_many_step(tiny: ExperimentConfig, dataset) -> None:
+    """Compile (or load from the cache) train_steps in a thread: on a cold cache it takes
+    as long again as every other kernel, and nothing needs it for the first frame.  Not a
+    daemon: the interpreter waits for it rather than exiting mid-compile."""
+    key = _warm_key(tiny, dataset)
+    if key in _many_step:
+        return
+    ready = _many_step[key] = threading.Event()
+
+    def work() -> None:
+        try:
+            from engine.session import Session
+
+            Session(tiny, dataset)._run_chunk(2, None)
+        finally:
+            ready.set()
+
+    threading.Thread(target=work, name="vglab-compile-many-step").start()
+
+
+def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 3.0) -> float:
+    """Compile every kernel ``config`` needs (or load it from Numba's on-disk cache).
+
+    Runs each kernel once on a throwaway 1-layer net of the same dtype and data layout, so
+    the first real step is not the one that waits ~20 s on a cold cache; then starts
+    compiling the many-step kernel in the background (:func:`many_step_ready`).  ``notice`` (a
+    callable taking one line) is told :data:`COMPILE_NOTICE` once if this takes longer than
+    ``after`` seconds, i.e. when it compiles rather than loads.  Returns the seconds spent;
+    0 when these kernels are already loaded in this process.
+    """
+    from engine.config import updated
+    from engine.session import Session
+
+    if is_warm(config, dataset):
+        return 0.0
+    timer = threading.Timer(after, notice, (COMPILE_NOTICE,)) if notice else None
+    t0 = time.perf_counter()
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        tiny = updated(
+            config,
+            **{
+                "model.depth": 1,
+                "model.width": 2,
+                "model.hidden": (),
+                "model.residual": False,
+                "training.eval_every": 0,
+            },
+        )
+        s = Session(tiny, dataset)
+        s.step()
+        s.step_phase()
+        while s.next_phase() != ("forward", 0):
+            s.step_phase()
+        if len(dataset.X_test):
+            s.evaluate("test")
+        s.predict(np.asarray(dataset.X_train[:2]))
+        _warmed.add(_warm_key(config, dataset))
+        _compile_many_step(tiny, dataset)
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return time.perf_counter() - t0
