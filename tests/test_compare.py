@@ -355,7 +355,7 @@ def test_window_compares_depths_and_lists_every_comparison_preset(window, qtbot)
     qtbot.waitUntil(lambda: w.controller.latest.names == ("depth=2", "depth=4"), timeout=TIMEOUT)
     w.controller.step()
     qtbot.waitUntil(
-        lambda: (f := w.controller.latest).step == 1 and w._drawn_serial == f.serial,
+        lambda: (f := w.controller.latest).step == 1 and w.drawn_serial == f.serial,
         timeout=TIMEOUT,
     )
     frame = w.controller.latest
@@ -369,7 +369,7 @@ def test_window_compares_depths_and_lists_every_comparison_preset(window, qtbot)
     w.theory_box.setChecked(True)  # a theory line of the shallow variant fits the chart too
     w.theory_variant.setCurrentText("depth=2")
     w._redraw_gradient()
-    assert all(len(o.yData) == 5 for o in w.gradient_chart._overlays.values())
+    assert all(len(o.yData) == 5 for o in w.gradient_chart.overlays.values())
 
 
 def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
