@@ -35,6 +35,7 @@ from pathlib import Path
 import tomli_w
 
 from engine.activations import ACTIVATIONS
+from engine.codes import BnCode, LossCode, OptCode, names
 from engine.limits import memory_problem
 
 INITIALIZERS = (
@@ -48,9 +49,9 @@ INITIALIZERS = (
     "orthogonal",
     "zeros",
 )
-LOSSES = ("softmax_ce", "sigmoid_bce", "mse")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
-BATCH_NORM = ("none", "pre", "post")
+LOSSES = names(LossCode)  # ("softmax_ce", "sigmoid_bce", "mse"): the kernels' codes in order
+OPTIMIZERS = names(OptCode)
+BATCH_NORM = names(BnCode)
 DTYPES = ("float64", "float32")
 SCALINGS = ("auto", "unit", "standardize", "minmax", "raw")
 #: what each scaling does, as the app's scaling control shows it

@@ -21,27 +21,10 @@ from engine import losses
 from engine.config import ConfigError, ExperimentConfig, validate
 from engine.history import Trace
 from engine.limits import memory_problem
+from engine.metrics import LAYER_METRICS  # per-layer metric names, in kernel column order
 from engine.network import Network, Workspace, build_network
 from engine.optimizers import Optimizer
 
-#: per-layer metrics, in the kernel's column order (see ``engine.kernels.M_*``)
-LAYER_METRICS = (
-    "grad_norm",  # ||dL/dW_k||_F
-    "bias_grad_norm",  # ||dL/db_k||
-    "delta_rms",  # RMS of delta_k = dL/dz_k
-    "delta_norm",  # ||delta_k||_F
-    "incoming_norm",  # ||dL/da_k|| = ||delta_{k+1} W_{k+1}^T (+ skip)||
-    "fprime_mean",  # mean |f'(z_k)|
-    "saturated",  # fraction of units with |f'| <= 1% of max |f'|
-    "dead",  # fraction of units whose f(z) is 0 for the whole batch
-    "weight_norm",  # ||W_k||_F after the update
-    "update_ratio",  # ||Delta W_k|| / ||W_k|| of the update
-    "act_mean",  # mean of a_k
-    "act_std",  # std of a_k
-    "z_mean",  # mean of z_k
-    "z_std",  # std of z_k
-    "prelu_grad",  # dL/dalpha_k (PReLU layers)
-)
 SCALARS = ("loss", "accuracy", "grad_global_norm", "learning_rate")
 EVAL_SCALARS = ("test_loss", "test_accuracy")
 PHASE_NAMES = {
