@@ -57,27 +57,19 @@ class ActCode(IntEnum):
 class LossCode(IntEnum):
     """Output activation + loss (``model.loss``)."""
 
-    SOFTMAX_CE = 0
-    SIGMOID_BCE = 1
-    MSE = 2
+    SOFTMAX_CE, SIGMOID_BCE, MSE = range(3)
 
 
 class OptCode(IntEnum):
     """Optimiser (``training.optimizer``)."""
 
-    SGD = 0
-    MOMENTUM = 1
-    NESTEROV = 2
-    RMSPROP = 3
-    ADAM = 4
+    SGD, MOMENTUM, NESTEROV, RMSPROP, ADAM = range(5)
 
 
 class BnCode(IntEnum):
     """Batch normalisation (``model.batch_norm``): none, before or after the activation."""
 
-    NONE = 0
-    PRE = 1
-    POST = 2
+    NONE, PRE, POST = range(3)
 
 
 class _Labelled(IntEnum):

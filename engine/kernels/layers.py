@@ -126,6 +126,23 @@ def bn_backward(dout, xh, gamma, bns, col, dx, dgamma, dbeta):
             dx[i, j] = scale * (B * dout[i, j] - sg - xh[i, j] * sgx)
 
 
+@jit
+def _layer_bn_forward(x, out, k, params, itab, ws, bns, hp, train, B):
+    """Batch norm of layer k, x -> out, with the layer's gamma, beta and statistics."""
+    n = itab[k, N_OUT]
+    gamma, beta = vec(params, itab[k, G_OFF], n), vec(params, itab[k, BE_OFF], n)
+    xh = view(ws, K_XH, k, itab, B)
+    bn_forward(x, out, xh, gamma, beta, bns, itab[k, COL], train, hp[H_BN_MOM], hp[H_BN_EPS])
+
+
+@jit
+def _layer_bn_backward(dout, dx, k, params, grads, itab, ws, bns, B):
+    """dL/dx of layer k's batch norm from dL/dout; fills dL/dgamma and dL/dbeta."""
+    n, g_off, be_off = itab[k, N_OUT], itab[k, G_OFF], itab[k, BE_OFF]
+    xh, gamma = view(ws, K_XH, k, itab, B), vec(params, g_off, n)
+    bn_backward(dout, xh, gamma, bns, itab[k, COL], dx, vec(grads, g_off, n), vec(grads, be_off, n))
+
+
 # --- forward through one layer --------------------------------------------------------------
 @jit
 def _linear(a_prev, W, b, out):
@@ -191,23 +208,12 @@ def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status):
     a_prev = layer_input(X, ws, itab, k, B)
     W = weights(params, itab, k)
     b = vec(params, itab[k, B_OFF], itab[k, N_OUT])
-    n, col, bn, train = itab[k, N_OUT], itab[k, COL], itab[k, BN], ip[I_TRAIN] != 0
+    bn, train = itab[k, BN], ip[I_TRAIN] != 0
     z = view(ws, K_Z, k, itab, B)
     if bn == BnCode.PRE:
         u = view(ws, K_U, k, itab, B)
         _linear(a_prev, W, b, u)
-        bn_forward(
-            u,
-            z,
-            view(ws, K_XH, k, itab, B),
-            vec(params, itab[k, G_OFF], n),
-            vec(params, itab[k, BE_OFF], n),
-            bns,
-            col,
-            train,
-            hp[H_BN_MOM],
-            hp[H_BN_EPS],
-        )
+        _layer_bn_forward(u, z, k, params, itab, ws, bns, hp, train, B)
     else:
         _linear(a_prev, W, b, z)
     if k == L:  # output logits; the loss phase applies softmax / sigmoid
@@ -225,18 +231,7 @@ def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status):
     h = y
     if bn == BnCode.POST:
         h = view(ws, K_H, k, itab, B)
-        bn_forward(
-            y,
-            h,
-            view(ws, K_XH, k, itab, B),
-            vec(params, itab[k, G_OFF], n),
-            vec(params, itab[k, BE_OFF], n),
-            bns,
-            col,
-            train,
-            hp[H_BN_MOM],
-            hp[H_BN_EPS],
-        )
+        _layer_bn_forward(y, h, k, params, itab, ws, bns, hp, train, B)
     a = view(ws, K_A, k, itab, B)
     _combine(
         h,
@@ -292,7 +287,6 @@ def _prelu_grad(dy, z):
 @jit
 def _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B):
     """delta_k = dL/dz_k from dL/da_k; fills the BN-post and PReLU gradients on the way."""
-    n, col = itab[k, N_OUT], itab[k, COL]
     dh = view(ws, K_GA, k, itab, B)
     if itab[k, DROP]:
         dh = view(ws, K_DH, k, itab, B)
@@ -300,16 +294,7 @@ def _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B):
     dy = dh
     if itab[k, BN] == BnCode.POST:
         dy = view(ws, K_DY, k, itab, B)
-        bn_backward(
-            dh,
-            view(ws, K_XH, k, itab, B),
-            vec(params, itab[k, G_OFF], n),
-            bns,
-            col,
-            dy,
-            vec(grads, itab[k, G_OFF], n),
-            vec(grads, itab[k, BE_OFF], n),
-        )
+        _layer_bn_backward(dh, dy, k, params, grads, itab, ws, bns, B)
     dz = view(ws, K_DZ, k, itab, B)
     _mul(dy, view(ws, K_FP, k, itab, B), dz)
     if itab[k, P_OFF] >= 0:
@@ -333,16 +318,7 @@ def backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
     du = dz
     if itab[k, BN] == BnCode.PRE:
         du = view(ws, K_DU, k, itab, B)
-        bn_backward(
-            dz,
-            view(ws, K_XH, k, itab, B),
-            vec(params, itab[k, G_OFF], n),
-            bns,
-            itab[k, COL],
-            du,
-            vec(grads, itab[k, G_OFF], n),
-            vec(grads, itab[k, BE_OFF], n),
-        )
+        _layer_bn_backward(dz, du, k, params, grads, itab, ws, bns, B)
     W = weights(params, itab, k)
     dW = weights(grads, itab, k)
     np.dot(layer_input(X, ws, itab, k, B).T, du, dW)

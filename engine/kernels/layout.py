@@ -145,3 +145,7 @@ def flag(status, phase, k, quantity):
     status[1] = k
     status[2] = quantity
     return False
+
+
+#: what ``from engine.kernels.layout import *`` gives: the column and row indices (upper case)
+__all__ = [name for name in dir() if name.isupper()]

@@ -62,7 +62,10 @@ def _l2_penalty(params, itab):
 
 @jit
 def loss_phase(T, params, itab, ws, hp, ip, out, status):
-    """Phase ``loss``: out[0] = mean loss (+ L2 term), out[1] = number of correct examples."""
+    """Phase ``loss``: out[0] = mean loss (+ L2 term), out[1] = number of correct examples.
+
+    ``ip[I_LOSS]`` is a :class:`~engine.codes.LossCode`; any other value raises ``ValueError``.
+    """
     B = T.shape[0]
     L = itab.shape[0] - 1
     z = view(ws, K_Z, L, itab, B)

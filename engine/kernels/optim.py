@@ -89,8 +89,8 @@ def _adam(p, g, m, v, hp):
     alpha = hp[H_LR] * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)  # Keras' bias correction
     s = 0.0
     for i in range(p.size):
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
         v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
         d = -alpha * m[i] / (math.sqrt(v[i]) + eps)
         p[i] += d
         s += d * d
@@ -117,7 +117,10 @@ def _apply(params, grads, m, v, lo, hi, code, hp):
 
 @jit
 def update(params, grads, m, v, itab, mtab, hp, ip, out, status):
-    """Phase ``update``: clip, step every parameter, record ||W_k|| and ||dW_k|| / ||W_k||."""
+    """Phase ``update``: clip, step every parameter, record ||W_k|| and ||dW_k|| / ||W_k||.
+
+    ``ip[I_OPT]`` is an :class:`~engine.codes.OptCode`; any other value raises ``ValueError``.
+    """
     out[2] = _clip(grads, hp)
     code = ip[I_OPT]
     for k in range(itab.shape[0]):
