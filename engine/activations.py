@@ -1,8 +1,9 @@
-"""Activation registry: name -> integer code, display metadata and NumPy reference functions.
+"""Activation registry: display metadata and NumPy reference functions per activation code.
 
 The Numba kernels select an activation by its integer ``code`` (a Python function can't be
-passed into a cached kernel).  The NumPy ``f`` / ``df`` here are the slow, readable
-reference: tests check the kernels against them and the GUI plots them.
+passed into a cached kernel); each entry's name is its :class:`~engine.codes.ActCode` member's.
+The NumPy ``f`` / ``df`` here are the slow, readable reference: tests check the kernels
+against them and the GUI plots them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
+from engine.codes import SELU_ALPHA, SELU_SCALE, ActCode
+
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _erf = np.vectorize(math.erf, otypes=[float])
 
@@ -24,8 +25,7 @@ _erf = np.vectorize(math.erf, otypes=[float])
 class Activation:
     """Metadata of one hidden-layer activation ``f`` and its reference derivative ``df``."""
 
-    name: str
-    code: int  # integer the kernels dispatch on
+    kind: ActCode  # the code the kernels dispatch on; its lower-case name is the config name
     display: str
     formula: str
     output_range: str
@@ -34,6 +34,15 @@ class Activation:
     param: str = ""  # name of the ModelConfig field giving ``param``, if any
     negative_side: str = ""  # gradient for z < 0, in words (seed 003's comparison table)
     smooth: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.kind.name.lower()
+
+    @property
+    def code(self) -> int:
+        """``kind`` as a plain int: an IntEnum argument would make Numba compile a kernel again."""
+        return int(self.kind)
 
     def max_grad(self, param: float = 0.0) -> float:
         """max |f'(z)| over z, from a dense grid (exact at the grid's resolution).
@@ -74,6 +83,14 @@ def _softplus(z, p=0.0):
     return np.logaddexp(0.0, z)
 
 
+def _leaky(z, a):
+    return np.where(z > 0, z, a * z)
+
+
+def _dleaky(z, a):
+    return np.where(z > 0, 1.0, a)
+
+
 def _elu(z, a):
     return np.where(z > 0, z, a * np.expm1(np.minimum(z, 0.0)))
 
@@ -84,8 +101,7 @@ def _delu(z, a):
 
 _TABLE = [
     Activation(
-        "identity",
-        0,
+        ActCode.IDENTITY,
         "Identity",
         "f(z) = z",
         "(-inf, inf)",
@@ -95,8 +111,7 @@ _TABLE = [
         smooth="yes",
     ),
     Activation(
-        "step",
-        1,
+        ActCode.STEP,
         "Step (Heaviside)",
         "f(z) = 1 if z > 0 else 0",
         "{0, 1}",
@@ -106,8 +121,7 @@ _TABLE = [
         smooth="no (discontinuous)",
     ),
     Activation(
-        "sigmoid",
-        2,
+        ActCode.SIGMOID,
         "Sigmoid",
         "f(z) = 1 / (1 + e^-z)",
         "(0, 1)",
@@ -117,8 +131,7 @@ _TABLE = [
         smooth="yes",
     ),
     Activation(
-        "tanh",
-        3,
+        ActCode.TANH,
         "Tanh",
         "f(z) = tanh(z)",
         "(-1, 1)",
@@ -128,8 +141,7 @@ _TABLE = [
         smooth="yes",
     ),
     Activation(
-        "relu",
-        4,
+        ActCode.RELU,
         "ReLU",
         "f(z) = max(0, z)",
         "[0, inf)",
@@ -139,32 +151,29 @@ _TABLE = [
         smooth="no (kink at 0)",
     ),
     Activation(
-        "leaky_relu",
-        5,
+        ActCode.LEAKY_RELU,
         "Leaky ReLU",
         "f(z) = z if z > 0 else a z  (a fixed)",
         "(-inf, inf)",
-        lambda z, a: np.where(z > 0, z, a * z),
-        lambda z, a: np.where(z > 0, 1.0, a),
+        _leaky,
+        _dleaky,
         param="leaky_slope",
         negative_side="fixed a (e.g. 0.01)",
         smooth="no (kink at 0)",
     ),
     Activation(
-        "prelu",
-        6,
+        ActCode.PRELU,
         "PReLU",
         "f(z) = z if z > 0 else a z  (a learned)",
         "(-inf, inf)",
-        lambda z, a: np.where(z > 0, z, a * z),
-        lambda z, a: np.where(z > 0, 1.0, a),
+        _leaky,
+        _dleaky,
         param="prelu_init",
         negative_side="learned a",
         smooth="no (kink at 0)",
     ),
     Activation(
-        "elu",
-        7,
+        ActCode.ELU,
         "ELU",
         "f(z) = z if z > 0 else a (e^z - 1)",
         "(-a, inf)",
@@ -175,19 +184,17 @@ _TABLE = [
         smooth="C1 (a = 1)",
     ),
     Activation(
-        "selu",
-        8,
+        ActCode.SELU,
         "SELU",
         "f(z) = l z if z > 0 else l a (e^z - 1)",
         "(-l a, inf)",
-        lambda z, p=0.0: _SELU_SCALE * _elu(z, _SELU_ALPHA),
-        lambda z, p=0.0: _SELU_SCALE * _delu(z, _SELU_ALPHA),
+        lambda z, p=0.0: SELU_SCALE * _elu(z, SELU_ALPHA),
+        lambda z, p=0.0: SELU_SCALE * _delu(z, SELU_ALPHA),
         negative_side="l a e^z -> 0",
         smooth="no (kink at 0)",
     ),
     Activation(
-        "gelu",
-        9,
+        ActCode.GELU,
         "GELU (erf)",
         "f(z) = z Phi(z)",
         "(-0.17, inf)",
@@ -197,8 +204,7 @@ _TABLE = [
         smooth="yes",
     ),
     Activation(
-        "gelu_tanh",
-        10,
+        ActCode.GELU_TANH,
         "GELU (tanh approx.)",
         "f(z) = z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))",
         "(-0.17, inf)",
@@ -208,8 +214,7 @@ _TABLE = [
         smooth="yes",
     ),
     Activation(
-        "silu",
-        11,
+        ActCode.SILU,
         "SiLU / Swish",
         "f(z) = z sigmoid(z)",
         "(-0.28, inf)",
@@ -219,8 +224,7 @@ _TABLE = [
         smooth="yes",
     ),
     Activation(
-        "softplus",
-        12,
+        ActCode.SOFTPLUS,
         "Softplus",
         "f(z) = log(1 + e^z)",
         "(0, inf)",

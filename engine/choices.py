@@ -6,6 +6,8 @@ Each tuple is the one list of a field's values (the activations' is the registry
 
 from __future__ import annotations
 
+from engine.codes import BnCode, LossCode, OptCode, names
+
 __all__ = [
     "BATCH_NORM",
     "BN_NAMES",
@@ -37,9 +39,9 @@ INITIALIZERS = (
     "orthogonal",
     "zeros",
 )
-LOSSES = ("softmax_ce", "sigmoid_bce", "mse")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
-BATCH_NORM = ("none", "pre", "post")
+LOSSES = names(LossCode)  # ("softmax_ce", "sigmoid_bce", "mse"): the kernels' codes in order
+OPTIMIZERS = names(OptCode)
+BATCH_NORM = names(BnCode)
 DTYPES = ("float64", "float32")
 SCALINGS = ("auto", "unit", "standardize", "minmax", "raw")
 #: TensorFlow-Playground-like 2-D sets generated from a seed

@@ -16,6 +16,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine.codes import N_WORKSPACE_KINDS as _N_KINDS
+from engine.metrics import N_METRICS as _N_METRICS
+
 if TYPE_CHECKING:  # annotations only: engine.config imports this module
     from engine.config import ExperimentConfig
 
@@ -29,10 +32,6 @@ MAX_VARIANTS = 64
 #: deepest nesting of lists / tables a config document may have
 MAX_NESTING = 32
 
-# Per-layer arrays the kernels keep (engine.kernels.N_KINDS, N_METRICS); the kernels module
-# is not imported here because that would load Numba just to validate a file.
-_N_KINDS = 13
-_N_METRICS = 15
 _EVAL_CHUNK = 1024
 #: (n_examples, n_features, n_outputs) of the data sets whose size is known from the name;
 #: synthetic sets use ``data.n_samples`` and 2 features

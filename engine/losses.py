@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.config import LOSSES
+from engine.codes import LossCode, code_of
 
 #: loss name -> (display name, what it expects)
 DESCRIPTIONS = {
@@ -19,10 +19,8 @@ DESCRIPTIONS = {
 
 
 def code(name: str) -> int:
-    """Integer code the kernels dispatch on."""
-    if name not in LOSSES:
-        raise ValueError(f"model.loss: expected one of {', '.join(LOSSES)}, got {name!r}")
-    return LOSSES.index(name)
+    """Integer code the kernels dispatch on (``ValueError`` naming the choices if unknown)."""
+    return int(code_of(LossCode, name, "model.loss"))
 
 
 def n_outputs(name: str, task: str, n_classes: int, n_targets: int) -> int:

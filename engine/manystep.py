@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from engine import kernels as K
-from engine.snapshot import LAYER_METRICS
+from engine.metrics import LAYER_METRICS
 
 
 class ManyStep:

@@ -18,7 +18,8 @@ import numpy as np
 from engine import kernels as K
 from engine.activations import get as get_activation
 from engine.activations import param_value
-from engine.config import BATCH_NORM, ModelConfig
+from engine.codes import BnCode, code_of
+from engine.config import ModelConfig
 from engine.initializers import init_weights
 
 
@@ -81,7 +82,7 @@ def _tables(specs: list[LayerSpec], model: ModelConfig) -> tuple[np.ndarray, np.
         off += wb + n_g + n_be + n_a
         itab[k, K.END] = off
         itab[k, K.ACT] = act.code
-        itab[k, K.BN] = BATCH_NORM.index(s.batch_norm)
+        itab[k, K.BN] = code_of(BnCode, s.batch_norm, "model.batch_norm")
         itab[k, K.RES], itab[k, K.DROP] = int(s.residual), int(s.dropout > 0)
         itab[k, K.COL] = col
         col += s.n_out
@@ -176,21 +177,7 @@ class Network:
 class Workspace:
     """Per-batch intermediate arrays, with named (B, n_k) views for the stepper and the GUI."""
 
-    KINDS = {
-        "u": K.K_U,
-        "xhat": K.K_XH,
-        "z": K.K_Z,
-        "fprime": K.K_FP,
-        "fz": K.K_Y,
-        "h": K.K_H,
-        "a": K.K_A,
-        "dL_da": K.K_GA,
-        "dL_dh": K.K_DH,
-        "dL_dy": K.K_DY,
-        "delta": K.K_DZ,
-        "dL_du": K.K_DU,
-        "mask": K.K_MASK,
-    }
+    KINDS = {name: kind for kind, name in enumerate(K.WORKSPACE_KINDS)}
 
     def __init__(self, net: Network, batch: int):
         self.net = net
@@ -211,10 +198,7 @@ def build_network(model: ModelConfig, n_in: int, n_out: int, seed: int) -> Netwo
     """Validate the model config and build an initialised :class:`Network`."""
     if n_in < 1 or n_out < 1:
         raise ValueError(f"data: need >= 1 input and output, got n_in={n_in}, n_out={n_out}")
-    if model.batch_norm not in BATCH_NORM:
-        raise ValueError(
-            f"model.batch_norm: expected one of {', '.join(BATCH_NORM)}, got {model.batch_norm!r}"
-        )
+    code_of(BnCode, model.batch_norm, "model.batch_norm")
     if not 0.0 <= model.dropout < 1.0:
         raise ValueError(f"model.dropout: must be in [0, 1), got {model.dropout}")
     if model.dtype not in ("float64", "float32"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine import kernels as K
-from engine.config import OPTIMIZERS, TrainingConfig
+from engine.codes import OptCode, code_of
+from engine.config import TrainingConfig
 
 
 class Optimizer:
@@ -16,13 +17,8 @@ class Optimizer:
     """
 
     def __init__(self, training: TrainingConfig, n_params: int, dtype, bn_eps: float = 1e-3):
-        if training.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"training.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
-                f"got {training.optimizer!r}"
-            )
         self.name = training.optimizer
-        self.code = OPTIMIZERS.index(training.optimizer)
+        self.code = int(code_of(OptCode, training.optimizer, "training.optimizer"))
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
         self.hp = np.zeros(K.N_HP)

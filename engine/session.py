@@ -22,13 +22,13 @@ from engine.history import Trace
 from engine.labels import layer_label, layer_labels
 from engine.limits import memory_problem
 from engine.manystep import ManyStep
+from engine.metrics import LAYER_METRICS
 from engine.network import Network, Workspace, build_network
 from engine.optimizers import Optimizer
 
 # re-exported: callers import these from engine.session
 from engine.snapshot import (  # noqa: F401
     EVAL_SCALARS,
-    LAYER_METRICS,
     PHASE_NAMES,
     QUANTITY_NAMES,
     SCALARS,

@@ -11,43 +11,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import kernels as K
+from engine.codes import Phase, Quantity
 from engine.labels import layer_label
 
-#: per-layer metrics, in the kernel's column order (see ``engine.kernels.M_*``)
-LAYER_METRICS = (
-    "grad_norm",  # ||dL/dW_k||_F
-    "bias_grad_norm",  # ||dL/db_k||
-    "delta_rms",  # RMS of delta_k = dL/dz_k
-    "delta_norm",  # ||delta_k||_F
-    "incoming_norm",  # ||dL/da_k|| = ||delta_{k+1} W_{k+1}^T (+ skip)||
-    "fprime_mean",  # mean |f'(z_k)|
-    "saturated",  # fraction of units with |f'| <= 1% of max |f'|
-    "dead",  # fraction of units whose f(z) is 0 for the whole batch
-    "weight_norm",  # ||W_k||_F after the update
-    "update_ratio",  # ||Delta W_k|| / ||W_k|| of the update
-    "act_mean",  # mean of a_k
-    "act_std",  # std of a_k
-    "z_mean",  # mean of z_k
-    "z_std",  # std of z_k
-    "prelu_grad",  # dL/dalpha_k (PReLU layers)
-)
 SCALARS = ("loss", "accuracy", "grad_global_norm", "learning_rate")
 EVAL_SCALARS = ("test_loss", "test_accuracy")
-PHASE_NAMES = {
-    K.PH_FORWARD: "forward",
-    K.PH_LOSS: "loss",
-    K.PH_BACKWARD: "backward",
-    K.PH_UPDATE: "update",
-}
-QUANTITY_NAMES = {
-    K.Q_Z: "pre-activation z",
-    K.Q_ACT: "activation a",
-    K.Q_LOSS: "loss",
-    K.Q_DELTA: "delta = dL/dz",
-    K.Q_GRAD: "weight gradient dL/dW",
-    K.Q_WEIGHTS: "weights W",
-}
+#: divergence codes (``status[0]`` and ``status[2]`` of the kernels) -> their words
+PHASE_NAMES = {p: p.label for p in Phase}
+QUANTITY_NAMES = {q: q.label for q in Quantity}
 
 
 def norm(a: np.ndarray) -> float:

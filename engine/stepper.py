@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine import kernels as K
+from engine.metrics import LAYER_METRICS
 from engine.network import Network, Workspace
-from engine.snapshot import LAYER_METRICS, PHASE_NAMES, PhaseResult, norm, readonly
+from engine.snapshot import PHASE_NAMES, PhaseResult, norm, readonly
 
 if TYPE_CHECKING:
     from engine.session import Session

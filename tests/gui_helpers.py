@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from engine.config import ExperimentConfig, updated
+from engine.config import ExperimentConfig
 from gui.main_window import MainWindow
+from engine_helpers import tiny  # noqa: F401 -- the window tests' experiment
 
 TIMEOUT = 20_000  # ms; the kernels are compiled up front (conftest), this is for busy machines
-DEPTH = 3
-
-
-def tiny(**changes) -> ExperimentConfig:
-    """A 3-layer net on 200 spiral points: builds and steps in milliseconds."""
-    base = {
-        "data.name": "spiral",
-        "data.n_samples": 200,
-        "model.depth": DEPTH,
-        "model.width": 8,
-        "training.batch_size": 16,
-        "training.eval_every": 10,
-    }
-    base.update(changes)
-    return updated(ExperimentConfig(name="tiny"), **base)
+DEPTH = 3  # tiny()'s depth
 
 
 def open_window(qtbot, config: ExperimentConfig, size: tuple[int, int] = (1400, 900)) -> MainWindow:

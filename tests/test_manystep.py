@@ -10,6 +10,7 @@ from engine import kernels as K
 from engine import session as session_module
 from engine import warmup as warmup_module
 from engine.compare import CompareSession
+from engine.metrics import Metric
 from engine.session import Session
 
 
@@ -176,8 +177,12 @@ def test_seconds_bounds_a_run():
 
 def test_watch_stops_after_the_first_step_below_the_threshold():
     single, many = _pair(**{"training.learning_rate": 0.5})
-    threshold = float(np.median([single.step() and single.mtab[0, K.M_GW] for _ in range(60)]))
-    first = 1 + next(i for i, g in enumerate(single.trace.view()[1][:, 0, K.M_GW]) if g < threshold)
+    threshold = float(
+        np.median([single.step() and single.mtab[0, Metric.GRAD_NORM] for _ in range(60)])
+    )
+    first = 1 + next(
+        i for i, g in enumerate(single.trace.view()[1][:, 0, Metric.GRAD_NORM]) if g < threshold
+    )
     assert many.run(60, watch=(0, "grad_norm", threshold)) == first
     assert many.step_count == first
 

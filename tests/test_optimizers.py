@@ -5,6 +5,7 @@ import pytest
 
 from engine import kernels as K
 from engine.config import LayerConfig, ModelConfig, TrainingConfig
+from engine.metrics import Metric
 from engine.network import build_network
 from engine.optimizers import Optimizer
 
@@ -70,8 +71,10 @@ def test_update_ratio_and_weight_norm_metrics():
     mtab, _ = _run_updates(TrainingConfig(learning_rate=0.1), net, [g])
     for k in range(3):
         step = net.W(k) - w_old[k]
-        assert mtab[k, K.M_UPD] == pytest.approx(np.linalg.norm(step) / np.linalg.norm(w_old[k]))
-        assert mtab[k, K.M_W] == pytest.approx(np.linalg.norm(net.W(k)))
+        assert mtab[k, Metric.UPDATE_RATIO] == pytest.approx(
+            np.linalg.norm(step) / np.linalg.norm(w_old[k])
+        )
+        assert mtab[k, Metric.WEIGHT_NORM] == pytest.approx(np.linalg.norm(net.W(k)))
 
 
 def test_clip_by_global_norm():

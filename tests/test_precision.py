@@ -13,6 +13,10 @@ from reference_mlp import batch_norm, batch_norm_backward, forward_backward
 
 from engine import kernels as K
 from engine.activations import ACTIVATIONS, param_value
+from engine.codes import SELU_ALPHA, SELU_SCALE
+from engine.kernels import elementary as E
+from engine.kernels.layers import bn_backward, bn_forward
+from engine.metrics import Metric
 
 EPS = 2.0**-52  # 1 ulp relative
 FLOOR = 1e-300  # smaller results may flush to 0 as they near the subnormals
@@ -40,13 +44,13 @@ def test_expm1_and_exp_are_accurate_to_an_ulp_over_the_whole_range():
     mp.mp.prec = 120
     g = np.logspace(-300, np.log10(700.0), 6001)
     x = np.concatenate([-g[::-1], [0.0], g, np.linspace(-3.0, 3.0, 6001)])
-    got = np.array([K._exp_expm1(v) for v in x])
+    got = np.array([E.exp_expm1(v) for v in x])
     ref_e = np.array([float(mp.exp(mp.mpf(v))) for v in x])
     ref_m1 = np.array([float(mp.expm1(mp.mpf(v))) for v in x])
     assert ulp_error(got[:, 0], ref_e).max() <= 1.5
     assert ulp_error(got[:, 1], ref_m1).max() <= 1.5  # measured: 1.0 and 1.2
     assert got[x == 0.0, 1][0] == 0.0
-    assert K._expm1(1e-300) == 1e-300  # e^z - 1 would be 0 here
+    assert E.expm1(1e-300) == 1e-300  # e^z - 1 would be 0 here
 
 
 # --- activations: f and f' against mpmath ----------------------------------------------------
@@ -66,7 +70,7 @@ def _gelu(z, p):
 
 
 def _gelu_tanh(z, p):
-    k, c = mp.mpf(K._SQRT_2_OVER_PI), mp.mpf(K._GELU_C)
+    k, c = mp.mpf(E.SQRT_2_OVER_PI), mp.mpf(E.GELU_C)
     w2 = 2 * k * (z + c * z**3)  # 0.5 (1 + tanh w) = sigma(2w), exactly
     term = 2 * z * _dsig(w2) * k * (1 + 3 * c * z * z)
     return z * _sig(w2), _sig(w2) + term, abs(_sig(w2)) + abs(term)
@@ -84,7 +88,7 @@ def _elu(z, a, lam=1):
 
 
 def _selu(z, p):
-    return _elu(z, mp.mpf(K._SELU_ALPHA), mp.mpf(K._SELU_SCALE))
+    return _elu(z, mp.mpf(SELU_ALPHA), mp.mpf(SELU_SCALE))
 
 
 def _plain(f, df):
@@ -173,8 +177,8 @@ def _kernel_bn(x, gamma, beta, dout, eps=1e-5):
     out, xh, dx = np.empty_like(x), np.empty_like(x), np.empty_like(x)
     dgamma, dbeta = np.empty(n), np.empty(n)
     bns = np.zeros((4, n))
-    K._bn_forward(x, out, xh, gamma, beta, bns, 0, True, 0.9, eps)
-    K._bn_backward(dout, xh, gamma, bns, 0, dx, dgamma, dbeta)
+    bn_forward(x, out, xh, gamma, beta, bns, 0, True, 0.9, eps)
+    bn_backward(dout, xh, gamma, bns, 0, dx, dgamma, dbeta)
     return out, bns, dx, dgamma, dbeta
 
 
@@ -218,5 +222,5 @@ def test_layer_statistics_are_exact_when_the_mean_dwarfs_the_spread():
     prob.loss()
     for k in range(prob.net.depth):
         z = prob.ws.get("z", k)
-        assert prob.mtab[k, K.M_Z_MEAN] == pytest.approx(z.mean(), rel=1e-14)
-        assert prob.mtab[k, K.M_Z_STD] == pytest.approx(z.std(), rel=1e-10)
+        assert prob.mtab[k, Metric.Z_MEAN] == pytest.approx(z.mean(), rel=1e-14)
+        assert prob.mtab[k, Metric.Z_STD] == pytest.approx(z.std(), rel=1e-10)
