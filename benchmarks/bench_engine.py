@@ -338,16 +338,10 @@ def startup_times() -> tuple[float, float]:
     """(cold: empty Numba cache, warm: cache populated) seconds for import + first step."""
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        options = {"env": env, "cwd": ROOT, "capture_output": True, "text": True, "check": True}
 
         def once() -> float:
-            out = subprocess.run(
-                [sys.executable, "-c", _STARTUP],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+            out = subprocess.run([sys.executable, "-c", _STARTUP], **options)
             return float(out.stdout.strip().splitlines()[-1])
 
         cold = once()

@@ -56,6 +56,14 @@ class Activation:
         return f"Activation({self.name!r}, code={self.code})"
 
 
+def _identity(z, p=0.0):
+    return z * 1.0  # a float copy, whatever z was
+
+
+def _one(z, p=0.0):
+    return np.ones_like(z * 1.0)
+
+
 def _sigmoid(z, p=0.0):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for any z
 
@@ -105,8 +113,8 @@ _TABLE = [
         "Identity",
         "f(z) = z",
         "(-inf, inf)",
-        lambda z, p=0.0: z * 1.0,
-        lambda z, p=0.0: np.ones_like(z * 1.0),
+        _identity,
+        _one,
         negative_side="1",
         smooth="yes",
     ),

@@ -109,15 +109,16 @@ class Frame:
     overlays: dict = field(default_factory=dict)  # name -> (L+1,) theory curves
     activation_params: tuple[float, ...] = ()  # (L+1,) f parameter per layer
 
+    @property
+    def depth(self) -> int:
+        """Hidden layers L (``drawn`` has the input and output columns too)."""
+        return self.snapshot.depth
+
     def __repr__(self) -> str:
         return (
             f"Frame(gen={self.generation}, serial={self.serial}, {self.reason}, "
             f"step={self.snapshot.step}, running={self.running})"
         )
-
-    @property
-    def depth(self) -> int:
-        return len(self.drawn) - 2
 
 
 class FramePacker:

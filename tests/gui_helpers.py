@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from engine_helpers import tiny  # noqa: F401 -- the window tests' experiment
+
 from engine.config import ExperimentConfig
 from gui.main_window import MainWindow
-from engine_helpers import tiny  # noqa: F401 -- the window tests' experiment
 
 TIMEOUT = 20_000  # ms; the kernels are compiled up front (conftest), this is for busy machines
 DEPTH = 3  # tiny()'s depth

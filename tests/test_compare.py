@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from engine_helpers import toy_dataset
+from engine_helpers import tiny, toy_dataset
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -272,16 +272,8 @@ def data_items(panel) -> list[pg.PlotDataItem]:
 
 
 def spiral(**changes) -> ExperimentConfig:
-    cfg = {
-        "data.name": "spiral",
-        "data.n_samples": 200,
-        "model.depth": 5,
-        "model.width": 8,
-        "training.batch_size": 16,
-        "training.eval_every": 10,
-    }
-    cfg.update(changes)
-    return updated(ExperimentConfig(name="tiny"), **cfg)
+    """tiny() five layers deep: enough layers for the charts to show a slope."""
+    return tiny(**{"model.depth": 5, **changes})
 
 
 @pytest.fixture

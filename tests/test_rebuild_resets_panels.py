@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from gui_helpers import TIMEOUT, open_window
+from gui_helpers import TIMEOUT, open_window, tiny
 
-from engine.config import ExperimentConfig, updated
+from engine.config import ExperimentConfig
 from gui import theme
 from gui.main_window import MainWindow
 from gui.panels.curves import CurvePlot
@@ -20,16 +20,8 @@ NEW_LABELS = ["h1", "h2", "h3", "out"]
 
 
 def config(depth: int) -> ExperimentConfig:
-    return updated(
-        ExperimentConfig(name="rebuild"),
-        **{
-            "data.name": "spiral",
-            "data.n_samples": 240,
-            "model.depth": depth,
-            "model.width": 8,
-            "training.batch_size": 16,
-            "training.eval_every": 5,
-        },
+    return tiny(
+        name="rebuild", **{"model.depth": depth, "data.n_samples": 240, "training.eval_every": 5}
     )
 
 

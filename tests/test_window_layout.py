@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
+from engine_helpers import tiny
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
     QTabBar,
 )
 
-from engine.config import ExperimentConfig, updated
+from engine.config import ExperimentConfig
 from gui import teaching
 from gui.main_window import MainWindow
 
@@ -26,17 +27,7 @@ DEPTH = 20
 
 
 def deep() -> ExperimentConfig:
-    return updated(
-        ExperimentConfig(name="deep"),
-        **{
-            "data.name": "spiral",
-            "data.n_samples": 200,
-            "model.depth": DEPTH,
-            "model.width": 8,
-            "training.batch_size": 16,
-            "training.eval_every": 5,
-        },
-    )
+    return tiny(name="deep", **{"model.depth": DEPTH, "training.eval_every": 5})
 
 
 def open_window(qtbot, size) -> MainWindow:
