@@ -31,14 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import fields
 from engine.compare import (
     DISPLAY_HEADER,
     MAX_VARIANTS,
     expand_variants,
     summary_rows,
 )
-from engine.config import ConfigError, ExperimentConfig
+from engine.config import ConfigError, ExperimentConfig, fields
 from engine.figure_data import FigureData
 from engine.labels import from_output_labels
 from gui import export, theme

@@ -482,7 +482,7 @@ def test_a_gzip_bomb_is_refused_from_its_header_before_decompressing(tmp_path):
 
 
 def test_an_idx_file_holding_more_or_less_than_its_header_says_is_refused(tmp_path):
-    from engine.data_mnist import _read_idx
+    from engine.datasets.mnist import _read_idx
 
     path = tmp_path / "labels-idx1-ubyte"
     path.write_bytes(b"\x00\x00\x08\x01" + struct.pack(">I", 4) + bytes(5))

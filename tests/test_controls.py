@@ -3,8 +3,7 @@
 import pytest
 from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLineEdit, QWidget
 
-from engine import fields
-from engine.config import ExperimentConfig, updated
+from engine.config import ExperimentConfig, fields, updated
 from gui.panels.controls import GROUPS, Controls
 
 SHOWN = [key for _, keys in GROUPS for key in keys if key not in ("data.path", "model.hidden")]

@@ -6,9 +6,8 @@ from dataclasses import fields as dataclass_fields
 import pytest
 
 from engine import config as config_module
-from engine import fields
-from engine.config import ConfigError, ExperimentConfig, LayerConfig, updated, validate
-from engine.config_text import config_changes, summary
+from engine.config import ConfigError, ExperimentConfig, LayerConfig, fields, updated, validate
+from engine.config.text import config_changes, summary
 
 RANGED = [k for k, f in fields.FIELDS.items() if f.lo is not None or f.hi is not None]
 CHOICES = [k for k, f in fields.FIELDS.items() if f.choices]

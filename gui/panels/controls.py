@@ -1,6 +1,6 @@
 """Experiment controls: every setting of an :class:`~engine.config.ExperimentConfig`.
 
-Each control is built from the config field table (:mod:`engine.fields`): its label, range,
+Each control is built from the config field table (:mod:`engine.config.fields`): its label, range,
 step, choices and tooltip are the table's, so the widgets accept what ``validate`` accepts,
 and a row shows only while the table says its field matters.  Each edit emits a complete,
 validated config with :attr:`Controls.config_changed` (the owner decides whether it needs a
@@ -30,16 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import fields as meta
 from engine.config import ConfigError, ExperimentConfig, validate
-from engine.config_text import config_changes, summary
+from engine.config import fields as meta
+from engine.config.text import config_changes, summary
 from engine.datasets import KERAS_MNIST
 from gui.panels.forms import EditKeys, control_for, fill_with_scroll, row_label, set_combo
 from gui.panels.layer_table import LayerTable
 
 #: how the controller's messages about an unreadable data set begin
 DATA_ERROR = "Cannot load the data set"
-#: the panel's groups and the fields each shows, in order (labels, ranges: engine.fields)
+#: the panel's groups and the fields each shows, in order (labels, ranges: engine.config.fields)
 GROUPS = (
     (
         "Data",

@@ -1,6 +1,6 @@
-"""Form widgets built from the config field table (:mod:`engine.fields`).
+"""Form widgets built from the config field table (:mod:`engine.config.fields`).
 
-:func:`control_for` turns a :class:`~engine.fields.Field` into the widget that edits it,
+:func:`control_for` turns a :class:`~engine.config.fields.Field` into the widget that edits it,
 with the table's range, step, choices and tooltip, so a control never restates what
 ``validate`` accepts.  Also the small helpers the panels share.
 """
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import fields as meta
+from engine.config import fields as meta
 
 #: keys that stay the window's shortcuts while a spin box has the focus (no number has them)
 PASS_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_R)

@@ -1,7 +1,7 @@
 """The config's types: the dataclass tree of an experiment, its error and message helpers.
 
 :mod:`engine.config` is the public face (it re-exports everything here); what each field
-accepts and how it is shown lives in :mod:`engine.fields`.
+accepts and how it is shown lives in :mod:`engine.config.fields`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.data_common import DataError, as_features
+from engine.datasets.common import DataError, as_features
 from engine.resources import asset
 
 __all__ = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.choices import SCALINGS
-from engine.data_common import DataError, as_features, row_chunks
+from engine.config.choices import SCALINGS
+from engine.datasets.common import DataError, as_features, row_chunks
 
 __all__ = [
     "IMAGE_MAX",
@@ -153,7 +153,7 @@ def describe_scaling(name: str, scaling: str) -> str:
 
 
 def scale_(X_train: np.ndarray, X_test: np.ndarray, scaling: str, name: str) -> None:
-    """Apply ``scaling`` (see :data:`engine.choices.SCALINGS`) to float arrays IN PLACE.
+    """Apply ``scaling`` (see :data:`engine.config.choices.SCALINGS`) to float arrays IN PLACE.
 
     Statistics come from the training split only.  ``unit`` divides by the largest pixel
     intensity of the image set ``name`` (255 for MNIST, 16 for the 8x8 digits).

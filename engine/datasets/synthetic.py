@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.data_common import as_features, class_labels, class_sizes
+from engine.datasets.common import as_features, class_labels, class_sizes
 
 if TYPE_CHECKING:  # only for annotations
     from engine.config import DataConfig

@@ -2,7 +2,7 @@
 and command-line ``key=value`` overrides applied to one.
 
 :func:`from_dict` reports unknown keys (with a did-you-mean), wrong types and then the range
-checks of :func:`~engine.config_check.validate`, every error at once.
+checks of :func:`~engine.config.check.validate`, every error at once.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import MISSING, fields, is_dataclass
 
-from engine.config_check import validate
-from engine.config_types import (
+from engine.config.check import validate
+from engine.config.types import (
     ConfigError,
     ExperimentConfig,
     LayerConfig,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import cut, file_problem, shown
-from engine.data_common import MISSING_TOKENS, DataError, as_features, data_byte_limit
+from engine.datasets.common import MISSING_TOKENS, DataError, as_features, data_byte_limit
 
 __all__ = ["load_csv"]
 

@@ -16,10 +16,11 @@ Configs live in TOML or JSON files with one table per section::
 checks a parsed document (unknown keys, types, ranges: every error at once) and
 :func:`apply_overrides` applies command-line ``key=value`` settings.
 
-This module is the public face and the file I/O; the parts live in
-:mod:`engine.config_types` (the dataclasses), :mod:`engine.choices` and :mod:`engine.fields`
-(what each field accepts and how it is shown), :mod:`engine.config_check` (``validate``) and
-:mod:`engine.config_parse` (documents and overrides).
+This module is the package's public face and the file I/O; the parts live in
+:mod:`engine.config.types` (the dataclasses), :mod:`engine.config.choices` and
+:mod:`engine.config.fields` (what each field accepts and how it is shown),
+:mod:`engine.config.check` (``validate``), :mod:`engine.config.parse` (documents and
+overrides) and :mod:`engine.config.text` (a config in words).
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ from pathlib import Path
 
 import tomli_w
 
+from engine.config.check import *  # noqa: F403
+
 # The public face of the config modules: ``from engine.config import X`` works for every
 # name in their ``__all__`` (the choices, the types, validate, from_dict, apply_overrides, ...).
-from engine.choices import *  # noqa: F403
-from engine.config_check import *  # noqa: F403
-from engine.config_parse import *  # noqa: F403
-from engine.config_parse import from_dict, parse_document
-from engine.config_types import *  # noqa: F403
-from engine.config_types import ConfigError, ExperimentConfig, to_dict
+from engine.config.choices import *  # noqa: F403
+from engine.config.parse import *  # noqa: F403
+from engine.config.parse import from_dict, parse_document
+from engine.config.types import *  # noqa: F403
+from engine.config.types import ConfigError, ExperimentConfig, to_dict
 from engine.io import clean_stale_temps, write_atomic  # noqa: F401 -- re-exported
 
 # ----------------------------------------------------------------------------- files

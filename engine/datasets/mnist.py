@@ -1,7 +1,7 @@
 """MNIST from a user's files: a Keras ``mnist.npz`` or the four IDX files of a folder.
 
 Every header, size and label is checked before anything large is read; every problem is a
-:class:`~engine.data_common.DataError` naming the file.
+:class:`~engine.datasets.common.DataError` naming the file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import file_problem
-from engine.data_common import DataError, as_features, data_byte_limit
+from engine.datasets.common import DataError, as_features, data_byte_limit
 
 __all__ = ["KERAS_MNIST", "MNIST_DESCRIPTION", "MNIST_IDX", "load_mnist"]
 

@@ -5,8 +5,8 @@ Qt-free: the app's controls show these as the experiment's heading and descripti
 
 from __future__ import annotations
 
-from engine.choices import DATASET_NAMES
-from engine.config_types import ExperimentConfig, to_dict
+from engine.config.choices import DATASET_NAMES
+from engine.config.types import ExperimentConfig, to_dict
 
 #: how a change names a field where its own name would be unclear
 CHANGE_WORDS = {"data.name": "data set", "data.seed": "data seed", "training.seed": "weights seed"}

@@ -1,6 +1,6 @@
 """``validate``: every rule a config must meet, each error naming the field's full path.
 
-Choices and ranges come from the field table (:mod:`engine.fields`); the rules here are the
+Choices and ranges come from the field table (:mod:`engine.config.fields`); the rules here are the
 ones across fields (residual widths, the loss a data set needs) and the memory limit.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import fields, is_dataclass
 
-from engine import fields as meta
-from engine.config_types import (
+from engine.config import fields as meta
+from engine.config.types import (
     ConfigError,
     ExperimentConfig,
     ModelConfig,

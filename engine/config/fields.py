@@ -3,7 +3,7 @@
 :func:`engine.config.validate` takes its choices and ranges from :data:`FIELDS`; the app's
 controls build their combo boxes, spin boxes, labels and tooltips from it; the compare
 window lists a field's choices from it.  Adding a field touches this table and its
-dataclass in :mod:`engine.config_types`, nothing else.
+dataclass in :mod:`engine.config.types`, nothing else.
 
 A field's *valid* range (``lo`` / ``hi``, each inclusive unless ``*_open``) is what a
 config file may say; its *view* range is the narrower span a control offers (a depth of
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 
 from engine.activations import ACTIVATIONS
-from engine.choices import (
+from engine.config.choices import (
     BATCH_NORM,
     BN_NAMES,
     DATASET_NAMES,
@@ -35,7 +35,7 @@ from engine.choices import (
     SCALINGS,
     SYNTHETIC,
 )
-from engine.config_types import (
+from engine.config.types import (
     EVAL_AUTO,
     MAX_SHOWN,
     ExperimentConfig,

@@ -1,7 +1,7 @@
 """The names each text field of a config takes, and how the app shows them.
 
 Each tuple is the one list of a field's values (the activations' is the registry in
-:mod:`engine.activations`); :mod:`engine.fields` puts them in the field table.
+:mod:`engine.activations`); :mod:`engine.config.fields` puts them in the field table.
 """
 
 from __future__ import annotations

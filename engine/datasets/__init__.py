@@ -18,21 +18,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.config.choices import BUNDLED, DATASETS, SYNTHETIC
+
 # The public face of the data modules: ``from engine.datasets import X`` works for every
 # name in their ``__all__`` (the loaders, the synthetic makers, the scalings, DataError, ...).
-from engine import data_bundled as bundled
-from engine.choices import BUNDLED, DATASETS, SYNTHETIC
-from engine.data_bundled import *  # noqa: F403
-from engine.data_common import *  # noqa: F403
-from engine.data_common import DataError, row_chunks
-from engine.data_csv import *  # noqa: F403
-from engine.data_csv import load_csv
-from engine.data_mnist import *  # noqa: F403
-from engine.data_mnist import MNIST_DESCRIPTION, read_mnist
-from engine.data_scaling import *  # noqa: F403
-from engine.data_scaling import describe_scaling, scale_, train_test_split
-from engine.data_synthetic import *  # noqa: F403
-from engine.data_synthetic import synthetic_set
+from engine.datasets import bundled
+from engine.datasets.bundled import *  # noqa: F403
+from engine.datasets.common import *  # noqa: F403
+from engine.datasets.common import DataError, row_chunks
+from engine.datasets.csv_file import *  # noqa: F403
+from engine.datasets.csv_file import load_csv
+from engine.datasets.mnist import *  # noqa: F403
+from engine.datasets.mnist import MNIST_DESCRIPTION, read_mnist
+from engine.datasets.scaling import *  # noqa: F403
+from engine.datasets.scaling import describe_scaling, scale_, train_test_split
+from engine.datasets.synthetic import *  # noqa: F403
+from engine.datasets.synthetic import synthetic_set
 
 if TYPE_CHECKING:  # only for annotations: keeps this module importable on its own
     from engine.config import DataConfig
