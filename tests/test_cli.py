@@ -144,6 +144,7 @@ def _main_py(cwd: Path, *argv: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_main_py_runs_the_cli_in_a_subprocess(tmp_path):
     out = tmp_path / "sub"
     proc = _main_py(tmp_path, "run", *SMALL, "--out", str(out))

@@ -357,10 +357,9 @@ def test_window_compares_depths_and_lists_every_comparison_preset(window, qtbot)
     assert sorted(c.xData[0] for c in curves) == [0, 2]
     for name, depth in (("depth=2", 2), ("depth=4", 4)):
         assert len(frame.snapshots[name].layer_labels) == depth + 1
-        assert w.heatmaps[name]._buf.shape[1] == depth + 1
+        assert w.heatmaps[name].shape[1] == depth + 1
     w.theory_box.setChecked(True)  # a theory line of the shallow variant fits the chart too
-    w.theory_variant.setCurrentText("depth=2")
-    w._redraw_gradient()
+    w.theory_variant.setCurrentText("depth=2")  # redraws the chart
     assert all(len(o.yData) == 5 for o in w.gradient_chart.overlays.values())
 
 

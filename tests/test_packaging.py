@@ -229,6 +229,7 @@ def test_importing_gui_survives_a_leaking_qt(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_compare_of_five_variants_with_plots_exits_cleanly(tmp_path):
     out = tmp_path / "cmp"
     proc = _run(

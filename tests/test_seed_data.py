@@ -119,6 +119,7 @@ def test_cli_names_the_old_scaling_and_exits_2(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_run_header_says_which_scaling_is_in_use(tmp_path):
     path = write_mnist(tmp_path, 64, 16)
     r = vglab(

@@ -63,6 +63,11 @@ class LayerHeatmap(theme.PlotPanel):
         """(low, high) of the colour scale in log10 units, as last drawn."""
         return self._levels
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(steps, layers) of the image on show; (0, 0) when empty."""
+        return self._buf.shape
+
     def set_data(
         self,
         steps: np.ndarray,
