@@ -39,7 +39,6 @@ MIN_VARIANTS = 2
 #: the most variants one window tells apart by colour (the CLI runs more: engine.limits)
 MAX_VARIANTS = 8
 VARIABLE_FIELDS = SUGGESTED_FIELDS  # the fields the compare window offers first
-VariantSummary = RunSummary  # the row of the comparison table (old name)
 _GRAD = LAYER_METRICS.index("grad_norm")
 
 
@@ -103,7 +102,9 @@ class CompareSession:
 
     @property
     def steps_per_epoch(self) -> int:
-        return next(iter(self.sessions.values())).steps_per_epoch
+        """The longest epoch of the variants (they may differ in batch or data size): an
+        "epoch" command trains until every variant has seen all its data."""
+        return max(s.steps_per_epoch for s in self.sessions.values())
 
     @property
     def divergences(self) -> dict[str, Divergence]:

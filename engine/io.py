@@ -33,6 +33,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: the name :func:`_write_replace` gives its temporary file: ``.<name>.<pid>.<8 hex>.tmp``
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
+
+
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove the temporary files of :func:`write_atomic` calls whose process was killed.
 
@@ -41,8 +45,8 @@ def clean_stale_temps(folder: Path) -> list[Path]:
     """
     removed = []
     for tmp in Path(folder).glob(".*.tmp"):
-        parts = tmp.name.rsplit(".", 3)  # [".metrics.csv", pid, hex, "tmp"]
-        if len(parts) == 4 and parts[1].isdigit() and not _alive(int(parts[1])):
+        match = _TEMP_NAME.fullmatch(tmp.name)  # exactly ours: other programs' files stay
+        if match and not _alive(int(match["pid"])):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed

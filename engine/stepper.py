@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine import kernels as K
-from engine.metrics import LAYER_METRICS
+from engine.metrics import LAYER_METRICS, Metric
 from engine.network import Network, Workspace
 from engine.snapshot import PHASE_NAMES, PhaseResult, norm, readonly
 
@@ -40,10 +40,12 @@ class ComputedMask:
     other activations) stay uncomputed for good.
     """
 
-    _FORWARD = (K.M_FP_MEAN, K.M_SAT, K.M_DEAD, K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN, K.M_Z_STD)
-    _OUTPUT_FORWARD = (K.M_ACT_MEAN, K.M_ACT_STD, K.M_Z_MEAN, K.M_Z_STD)
-    _BACKWARD = (K.M_GW, K.M_GB, K.M_DELTA_RMS, K.M_DELTA_NORM, K.M_GIN)
-    _UPDATE = (K.M_W, K.M_UPD)
+    # the columns each phase computes, from the metric table (engine.metrics); the output
+    # layer has no f' statistics, and only PReLU layers have a slope gradient
+    _FORWARD = [m for m in Metric if m.phase == "forward"]
+    _OUTPUT_FORWARD = [Metric.ACT_MEAN, Metric.ACT_STD, Metric.Z_MEAN, Metric.Z_STD]
+    _BACKWARD = [m for m in Metric if m.phase == "backward" and m != Metric.PRELU_GRAD]
+    _UPDATE = [m for m in Metric if m.phase == "update"]
 
     def __init__(self, net: Network):
         self.depth = net.depth
@@ -59,12 +61,12 @@ class ComputedMask:
         self._cache = None
         if phase == "forward":
             cols = self._OUTPUT_FORWARD if layer == self.depth else self._FORWARD
-            self.mask[layer, list(cols)] = True
+            self.mask[layer, cols] = True
         elif phase == "backward":
-            self.mask[layer, list(self._BACKWARD)] = True
-            self.mask[layer, K.M_GALPHA] = self.prelu[layer]
+            self.mask[layer, self._BACKWARD] = True
+            self.mask[layer, Metric.PRELU_GRAD] = self.prelu[layer]
         elif phase == "update":
-            self.mask[: (self.depth + 1 if layer < 0 else layer + 1), list(self._UPDATE)] = True
+            self.mask[: (self.depth + 1 if layer < 0 else layer + 1), self._UPDATE] = True
 
     def mark_step(self, failed_at: tuple[int, int, int] | None) -> None:
         """A fused step ran; ``failed_at`` is the kernel's (phase, layer, quantity) status if
@@ -157,7 +159,10 @@ class ManualStep:
             if k < net.depth:
                 arrays.update(incoming=ws.get("dL_da", k), fprime=ws.get("fprime", k))
         else:
-            arrays = {"weight_norm": self.s.mtab[:, K.M_W], "update_ratio": self.s.mtab[:, K.M_UPD]}
+            arrays = {
+                "weight_norm": self.s.mtab[:, Metric.WEIGHT_NORM],
+                "update_ratio": self.s.mtab[:, Metric.UPDATE_RATIO],
+            }
         arrays = {n: readonly(a) for n, a in arrays.items()}
         norms = {n: norm(a) for n, a in arrays.items() if n != "fprime"}
         if "fprime" in arrays:

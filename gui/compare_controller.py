@@ -32,7 +32,7 @@ class CompareAdapter(Adapter):
         dataset = load(base)
         cs = CompareSession(base, variants, dataset)
         for s in cs.sessions.values():
-            warm(s.config, dataset)
+            warm(s.config, s.dataset)  # a variant of other data or dtype has its own
         return cs
 
     def built(self, cs: CompareSession, spec) -> tuple[str, ...]:
@@ -56,8 +56,11 @@ class CompareAdapter(Adapter):
         self.phase = phase_text(cs, results) if any(results.values()) else "idle"
 
     def run(self, cs: CompareSession, n: int, deadline: float) -> None:
-        self._finish_step_through(cs)
-        super().run(cs, n, deadline)
+        before = cs.step_count
+        self._finish_step_through(cs)  # that counts as one of the n steps, as in Session.run
+        n -= cs.step_count - before
+        if n > 0:
+            super().run(cs, n, deadline)
 
     def _finish_step_through(self, cs: CompareSession) -> None:
         while self.phase != "idle":

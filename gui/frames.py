@@ -241,7 +241,7 @@ class CompareFrame:
     names: tuple[str, ...]  # variants, in table / colour order
     labels: tuple[str, ...]  # (L+1,) "hidden 1" .. "output"
     snapshots: dict  # name -> engine.session.Snapshot (grad_norm history)
-    summaries: dict  # name -> engine.compare.VariantSummary
+    summaries: dict  # name -> engine.summary.RunSummary
     theory: dict  # name -> {curve name: (L+1,) array}
     divergences: dict  # name -> engine.session.Divergence
     phase: str = "idle"  # "backward hidden 3 (15/25)" during a step-through

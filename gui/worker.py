@@ -42,6 +42,10 @@ SPEEDS = (
 __all__ = ["SPEEDS", "Adapter", "Command", "WorkerController", "WorkerThread", "run_in_background"]
 
 
+#: how long quitting the app waits for a worker to stop before leaving it
+QUIT_TIMEOUT_MS = 3000
+
+
 class Command(enum.Enum):
     """What the GUI asks of the worker (arguments in brackets)."""
 
@@ -390,7 +394,12 @@ class WorkerThread(QObject):
         self._started = False
         app = QCoreApplication.instance()
         if app is not None:  # never leave a running QThread behind at exit
-            app.aboutToQuit.connect(self.shutdown)
+            app.aboutToQuit.connect(self._on_quit)
+
+    def _on_quit(self) -> None:
+        # the app is closing without its window's closeEvent (logout, Cmd-Q): a kernel still
+        # compiling gets a few seconds, not the window's patient wait
+        self.shutdown(QUIT_TIMEOUT_MS)
 
     def __repr__(self) -> str:
         return f"WorkerThread({self.worker!r}, started={self._started})"

@@ -582,11 +582,18 @@ def test_temporaries_of_killed_writers_are_cleaned_by_the_next_write(tmp_path):
     dead.wait()
     stale = tmp_path / f".metrics.csv.{dead.pid}.0123abcd.tmp"
     live = tmp_path / f".summary.json.{os.getpid()}.0123abcd.tmp"  # a writer still at work
-    stale.write_text("half", encoding="utf-8")
-    live.write_text("half", encoding="utf-8")
+    # other programs' temporaries of a similar shape, in a user's folder, are not ours
+    others = [
+        tmp_path / f".draft.{dead.pid}.tmp",
+        tmp_path / f".notes.txt.{dead.pid}.backup.tmp",
+        tmp_path / f".notes.txt.{dead.pid}.0123ABCD.tmp",
+    ]
+    for path in [stale, live, *others]:
+        path.write_text("half", encoding="utf-8")
     write_atomic(tmp_path / "config.toml", "name = 'x'\n")
     assert not stale.exists()
     assert live.exists()
+    assert all(path.exists() for path in others)
     assert clean_stale_temps(tmp_path) == []
 
 

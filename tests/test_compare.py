@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 import types
 import xml.etree.ElementTree as ET
 
@@ -446,3 +447,26 @@ def test_compare_charts_share_the_main_windows_export_menu(window, qtbot, tmp_pa
     w.act_export.trigger()
     assert len(shown) == 1
     assert str(blocker) in shown[0][2]
+
+
+def test_an_epoch_after_a_half_done_step_through_ends_at_the_epoch(data):
+    """The finished step-through counts as one of the steps the worker asked for."""
+    from gui.compare_controller import CompareAdapter
+
+    cs = CompareSession(base(), ["model.activation=relu,tanh"], data)
+    adapter = CompareAdapter()
+    for _ in range(3):
+        adapter.step_phase(cs)
+    assert cs.step_count == 0
+    assert adapter.phase != "idle"
+    spe = cs.steps_per_epoch
+    adapter.run(cs, spe - cs.step_count, deadline=time.perf_counter() + 60)
+    assert cs.step_count == spe
+
+
+def test_the_epoch_is_the_longest_variants_whatever_their_order(data):
+    a = CompareSession(base(), ["training.batch_size=16,64"], data)
+    b = CompareSession(base(), ["training.batch_size=64,16"], data)
+    longest = max(s.steps_per_epoch for s in a.sessions.values())
+    assert longest > min(s.steps_per_epoch for s in a.sessions.values())
+    assert a.steps_per_epoch == b.steps_per_epoch == longest

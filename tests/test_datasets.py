@@ -1,4 +1,4 @@
-"""Tests of engine/datasets.py: synthetic, bundled, MNIST and CSV sets, split and scaling."""
+"""Tests of engine/datasets/: synthetic, bundled, MNIST and CSV sets, split and scaling."""
 
 from __future__ import annotations
 

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import tomli_w
 
-from engine.config.check import *  # noqa: F403
-
 # The public face of the config modules: ``from engine.config import X`` works for every
 # name in their ``__all__`` (the choices, the types, validate, from_dict, apply_overrides, ...).
+from engine.config import fields  # noqa: F401 -- the field table, as a submodule
+from engine.config.check import *  # noqa: F403
 from engine.config.choices import *  # noqa: F403
 from engine.config.parse import *  # noqa: F403
 from engine.config.parse import from_dict, parse_document

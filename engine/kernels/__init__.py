@@ -44,31 +44,3 @@ from engine.kernels.layout import *  # noqa: F403  (the table columns callers in
 from engine.kernels.loss import loss_phase
 from engine.kernels.optim import update
 from engine.metrics import N_METRICS, Metric
-
-# --- the names the divergence codes and metric columns had before engine.codes and
-# engine.metrics: engine/session.py still reads them
-PH_FORWARD = Phase.FORWARD
-PH_LOSS = Phase.LOSS
-PH_BACKWARD = Phase.BACKWARD
-PH_UPDATE = Phase.UPDATE
-Q_Z = Quantity.Z
-Q_ACT = Quantity.ACT
-Q_LOSS = Quantity.LOSS
-Q_DELTA = Quantity.DELTA
-Q_GRAD = Quantity.GRAD
-Q_WEIGHTS = Quantity.WEIGHTS
-M_GW = Metric.GRAD_NORM
-M_GB = Metric.BIAS_GRAD_NORM
-M_DELTA_RMS = Metric.DELTA_RMS
-M_DELTA_NORM = Metric.DELTA_NORM
-M_GIN = Metric.INCOMING_NORM
-M_FP_MEAN = Metric.FPRIME_MEAN
-M_SAT = Metric.SATURATED
-M_DEAD = Metric.DEAD
-M_W = Metric.WEIGHT_NORM
-M_UPD = Metric.UPDATE_RATIO
-M_ACT_MEAN = Metric.ACT_MEAN
-M_ACT_STD = Metric.ACT_STD
-M_Z_MEAN = Metric.Z_MEAN
-M_Z_STD = Metric.Z_STD
-M_GALPHA = Metric.PRELU_GRAD

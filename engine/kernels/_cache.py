@@ -14,6 +14,7 @@ function's locator when it is decorated.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 from numba.core import caching
@@ -54,7 +55,26 @@ class _PackageStamp:
 
 
 def _register() -> None:
-    """Put a package-stamp variant of each source-file locator ahead of Numba's own."""
+    """Put a package-stamp variant of each source-file locator ahead of Numba's own.
+
+    This reaches into Numba internals (``CacheImpl._locator_classes``); a Numba release that
+    renames them leaves Numba's per-file stamps in place, with a warning.  Those are still
+    right for an installed copy (an upgrade rewrites every file, so every stamp changes);
+    only an edit to one file of a source checkout could then leave another file's cache
+    stale.
+    """
+    try:
+        _add_locators()
+    except (AttributeError, TypeError) as e:  # pragma: no cover -- depends on Numba's version
+        warnings.warn(
+            f"engine.kernels: cannot extend Numba's cache stamps ({e}); an edit to one kernel "
+            "file may leave another's cache stale (delete __pycache__ after editing)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+def _add_locators() -> None:
     impl = caching.CacheImpl
     if any(issubclass(c, _PackageStamp) for c in impl._locator_classes):
         return
