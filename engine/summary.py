@@ -141,9 +141,12 @@ class RunSummary:
 
     @property
     def status(self) -> str:
+        """What the run is doing: diverged at step N, finished (CLI), not started, training."""
         if self.diverged:
             return f"diverged at step {self.diverged_step}"
-        return "finished" if self.finished else "training"
+        if self.finished:
+            return "finished"
+        return "training" if self.steps else "not started"
 
     def cells(self) -> list[str]:
         """The row as text, in :data:`DISPLAY_HEADER` order."""

@@ -116,6 +116,10 @@ def parse_vary(vary: Iterable[str]) -> list[tuple[str, list[str]]]:
         if not key.strip() or not values or any(not v for v in values):
             errors.append(f"{item!r}: expected key=v1,v2,..., e.g. model.activation=sigmoid,relu")
             continue
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:  # "depth=2,2" would silently be one variant
+            errors.append(f"{key.strip()}: {', '.join(repeated)} given more than once")
+            continue
         try:
             options.append((resolve_key(key), values))
         except ConfigError as e:

@@ -87,6 +87,14 @@ def y_range(curves: list[np.ndarray], log_y: bool) -> tuple[float, float] | None
     return lo - pad, hi + pad
 
 
+def table_cells(summary, running: bool) -> list[str]:
+    """A variant's row of the table; a variant between steps while nothing plays is paused."""
+    cells = summary.cells()
+    if not running and cells[-1] == "training":
+        cells[-1] = "paused"
+    return cells
+
+
 def status_text(frame) -> str:
     """The status line: step, epoch, variants, the phase and who diverged."""
     text = (

@@ -52,6 +52,7 @@ from gui.compare_view import (
     first_line,
     smooth,
     status_text,
+    table_cells,
     y_range,
 )
 from gui.export_controller import ExportController
@@ -67,6 +68,8 @@ FPS = 30
 #: while playing, seconds between redraws of the heavier panels (the others: every frame)
 SLOW_INTERVAL = 0.25
 DEFAULT_VARY = ("model.activation=sigmoid,tanh,relu",)
+#: the window's size on screens that have room for it (smaller screens: the whole screen)
+DEFAULT_SIZE = (1500, 980)
 #: what the transport commands do in this window (see gui.transport.TRANSPORT)
 TRANSPORT_TIPS = {
     "act_play": "Train every variant together (Space)",
@@ -118,7 +121,7 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
         self._connect()
         self.exports = ExportController(self, self.plot_panels)
         self.exports.install_context_menus()
-        self.resize(1500, 980)
+        self.resize(parts.start_size(self, DEFAULT_SIZE))
         self.set_base(base)
         self.set_vary(vary)
         if start:
@@ -203,7 +206,7 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
         try:
             return expand_variants(self.base, self.vary()), ""
         except ConfigError as e:
-            return None, "\n".join(e.messages)
+            return None, "\n".join(e.errors)  # the window is the source: no "--vary:"
         except ValueError as e:
             return None, str(e)
 
@@ -382,7 +385,7 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
                 )
 
     def _draw_table(self, frame: CompareFrame) -> None:
-        rows = [frame.summaries[n].cells() for n in frame.names]
+        rows = [table_cells(frame.summaries[n], frame.running) for n in frame.names]
         tips = {
             i: frame.summaries[n].divergence
             for i, n in enumerate(frame.names)
@@ -437,6 +440,10 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
         self.exports.folder_dialog(
             "Export the comparison into a folder", "the comparison", self.export_all, 6000
         )
+
+    def show_fitted(self) -> None:
+        """Show the window; maximised on a screen no larger than its default size."""
+        parts.show_fitted(self, DEFAULT_SIZE)
 
     def closeEvent(self, event) -> None:
         self.pacer.stop()

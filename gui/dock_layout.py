@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QTabBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QTabBar, QWidget
+
+from gui import window_parts as parts
 
 #: default window size, on screens that have room for it (smaller screens: the whole screen)
 DEFAULT_SIZE = (1600, 1000)
@@ -160,24 +162,11 @@ class DockLayout:
 
     def start_size(self) -> QSize:
         """:data:`DEFAULT_SIZE`, or the screen's available area if that is smaller."""
-        screen = self.screen() or QApplication.primaryScreen()
-        w, h = DEFAULT_SIZE
-        if screen is not None:
-            avail = screen.availableGeometry()
-            w, h = min(w, avail.width()), min(h, avail.height())
-        return QSize(w, h)
+        return parts.start_size(self, DEFAULT_SIZE)
 
     def show_fitted(self) -> None:
-        """Show the window; maximised when the screen is no larger than the default size
-        (the window manager then fits it, title bar and panels included)."""
-        screen = self.screen() or QApplication.primaryScreen()
-        avail = screen.availableGeometry() if screen is not None else None
-        if avail is not None and (
-            avail.width() <= DEFAULT_SIZE[0] or avail.height() <= DEFAULT_SIZE[1]
-        ):
-            self.showMaximized()
-        else:
-            self.show()
+        """Show the window; maximised on a screen no larger than the default size."""
+        parts.show_fitted(self, DEFAULT_SIZE)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -106,7 +106,7 @@ class TeachingHooks(QObject):
         elif (cfg := self.current_config()) != self.compare_window.base:
             # the main window moved on to another experiment: compare that one now
             self.compare_window.load(cfg, self.compare_window.vary() or DEFAULT_VARY)
-        self.compare_window.show()
+        self.compare_window.show_fitted()
         self.compare_window.raise_()
         self.compare_window.activateWindow()
         return self.compare_window

@@ -15,7 +15,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStyle, QToolBar
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QStyle,
+    QToolBar,
+    QWidget,
+)
 
 SP = QStyle.StandardPixmap
 
@@ -23,6 +31,27 @@ SP = QStyle.StandardPixmap
 def html_lines(text: str) -> str:
     """Plain ``text`` for a rich-text label: escaped ("z < 0" stays whole), lines kept."""
     return html.escape(text).replace("\n", "<br>")
+
+
+def start_size(window: QWidget, default: tuple[int, int]) -> QSize:
+    """``default`` (width, height), or the screen's available area where that is smaller."""
+    screen = window.screen() or QApplication.primaryScreen()
+    w, h = default
+    if screen is not None:
+        avail = screen.availableGeometry()
+        w, h = min(w, avail.width()), min(h, avail.height())
+    return QSize(w, h)
+
+
+def show_fitted(window: QWidget, default: tuple[int, int]) -> None:
+    """Show ``window``; maximised when the screen is no larger than ``default`` (the window
+    manager then fits it, title bar included), else at its size."""
+    screen = window.screen() or QApplication.primaryScreen()
+    avail = screen.availableGeometry() if screen is not None else None
+    if avail is not None and (avail.width() <= default[0] or avail.height() <= default[1]):
+        window.showMaximized()
+    else:
+        window.show()
 
 
 def add_action(

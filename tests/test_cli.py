@@ -382,3 +382,12 @@ def test_vary_values_split_outside_brackets_and_names_stay_unambiguous():
         "data.seed=1,training.seed=2,hidden=[8]",
         "data.seed=1,training.seed=2,hidden=[8,8]",
     ]
+
+
+def test_compare_refuses_a_value_given_twice(tmp_path):
+    """ "depth=2,2" would run one variant where the user asked for two."""
+    proc = _main_py(tmp_path, "compare", "dying_relu", "--vary", "depth=2,2,4", "--steps", "5")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "vglab: error: --vary: depth: 2 given more than once"
+    ]

@@ -14,6 +14,7 @@ import pytest
 from engine_helpers import tiny, toy_dataset
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMainWindow
 
 from engine.compare import (
     CSV_HEADER,
@@ -470,3 +471,31 @@ def test_the_epoch_is_the_longest_variants_whatever_their_order(data):
     longest = max(s.steps_per_epoch for s in a.sessions.values())
     assert longest > min(s.steps_per_epoch for s in a.sessions.values())
     assert a.steps_per_epoch == b.steps_per_epoch == longest
+
+
+def test_window_opened_from_the_main_window_fits_the_screen(qtbot):
+    main = QMainWindow()
+    qtbot.addWidget(main)
+    teaching.install(main)
+    w = main.teaching.open_compare(spiral(), ACTS)
+    qtbot.addWidget(w)
+    # the offscreen screen (800 x 800) is smaller than the default size: maximised to it
+    assert w.isMaximized()
+    # and everything fits on a 1280 x 720 laptop screen
+    hint = w.minimumSizeHint()
+    assert hint.width() <= 1280
+    assert hint.height() <= 720
+
+
+def test_window_table_says_not_started_then_paused(window, qtbot):
+    w = window
+    qtbot.waitUntil(lambda: bool(w.table.rows()), timeout=TIMEOUT)
+    assert {r[-1] for r in w.table.rows()} == {"not started"}
+    w.controller.advance(3)
+    qtbot.waitUntil(
+        lambda: (
+            (f := w.controller.latest).step == 3 and not f.running and w.drawn_serial == f.serial
+        ),
+        timeout=TIMEOUT,
+    )
+    assert {r[-1] for r in w.table.rows()} == {"paused"}

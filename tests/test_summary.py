@@ -73,6 +73,7 @@ def test_a_cli_run_and_a_live_session_follow_the_same_rules(data):
     assert row.grad_ratio == result.grad_ratio("final")
     assert (row.loss, row.accuracy) == result.final_train()
     s = Session(tiny(), data)
+    assert S.summarize("tiny", s).status == "not started"
     s.run(30)
     live = S.summarize("tiny", s)
     assert live.status == "training"

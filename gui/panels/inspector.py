@@ -32,7 +32,7 @@ ROWS = (
     (
         "fprime_mean",
         "mean |f'(z<sub>k</sub>)|",
-        "how much the activation lets through (sigmoid &le; 0.25)",
+        "how much the activation lets through (at most its max |f'|: 0.25 for sigmoid)",
         "forward",
         "f",
     ),
