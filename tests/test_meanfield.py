@@ -3,6 +3,7 @@ closed forms, a different quadrature, Monte-Carlo on wide NumPy nets, and the la
 
 import math
 import time
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from numpy.polynomial.hermite_e import hermegauss
 
 from engine import meanfield as M
 from engine.activations import ACTIVATIONS
-from engine.meanfield_net import init_sigma_w2, length_profile
+from engine.meanfield_net import gradient_profile, init_sigma_w2, length_profile, model_points
 
 RELU = ACTIVATIONS["relu"]
 CS = np.array([-0.95, -0.5, 0.0, 0.3, 0.7, 0.95, 0.999, 1.0])
@@ -225,3 +226,123 @@ def test_phase_grid_is_fast_and_agrees_with_the_points():
         mf = M.mean_field("tanh", w[j], b[i])
         assert grid.chi_1[i, j] == pytest.approx(mf.chi_1, rel=1e-10)
         assert grid.xi_c[i, j] == pytest.approx(mf.xi_c, rel=2e-3)
+
+
+# --- initialisers and the gradient profile ----------------------------------------------------
+@pytest.mark.parametrize(
+    "init",
+    [
+        "xavier_normal",
+        "xavier_uniform",
+        "he_normal",
+        "he_uniform",
+        "lecun_normal",
+        "normal",
+        "uniform",
+        "orthogonal",
+        "zeros",
+    ],
+)
+@pytest.mark.parametrize(("fan_in", "fan_out"), [(300, 300), (400, 100), (100, 400)])
+def test_init_sigma_w2_is_the_drawn_variance(init, fan_in, fan_out):
+    # the oracle: fan_in * the variance of a matrix engine.initializers actually draws;
+    # a mean of fan_in * fan_out squares has relative SE sqrt(Var(W^2) / n) / E W^2 <=
+    # sqrt(2 / n) (Gaussian; smaller for uniform): 2e-3 here, 5 SE = 1e-2
+    from engine.initializers import init_weights
+
+    w = init_weights(init, fan_in, fan_out, np.random.default_rng(0), scale=0.07)
+    expected = init_sigma_w2(init, fan_in, fan_out, scale=0.07)
+    assert fan_in * np.mean(w * w) == pytest.approx(expected, rel=1e-2, abs=1e-12)
+
+
+def test_model_points_say_where_the_maps_do_not_apply():
+    from engine.config_types import ModelConfig
+
+    sw2, sb2, why = model_points(ModelConfig(init="he_normal"), (64, 32, 32, 10))
+    assert sw2 == pytest.approx([2.0, 2.0, 2.0])
+    assert (sb2, why) == (0.0, "")
+    for change in ({"batch_norm": "pre"}, {"residual": True}, {"bias_init": 0.1}):
+        assert model_points(ModelConfig(**change), (64, 32, 10))[1] is None
+    with pytest.raises(ValueError, match="unknown initialiser"):
+        init_sigma_w2("kaiming", 3, 3)
+
+
+def test_gradient_profile_matches_a_numpy_net_of_unequal_widths():
+    """||dL/dW_l|| = ||a_{l-1}|| ||delta_l|| for one example, on plain NumPy nets whose widths
+    change (the width bookkeeping).  Oracle: the geometric mean over 6 nets x 4 examples;
+    each log-ratio has SE ~ sqrt(sum of per-layer relative variances ~ 3/N_l) / sqrt(24)
+    ~ 0.02 at these widths; tolerance 0.08 (4 SE)."""
+    rng = np.random.default_rng(5)
+    widths = [200, 900, 600, 1200, 800, 1000]
+    sw2, sb2, act = 2.2, 0.05, ACTIVATIONS["tanh"]
+    logs = []
+    for _ in range(6):
+        x = rng.standard_normal((4, widths[0]))
+        ws = [rng.standard_normal((a, b)) * math.sqrt(sw2 / a) for a, b in pairwise(widths)]
+        bs = [rng.standard_normal(b) * math.sqrt(sb2) for b in widths[1:]]
+        acts, zs = [x], []
+        for w, b in zip(ws, bs, strict=True):
+            zs.append(acts[-1] @ w + b)
+            acts.append(np.tanh(zs[-1]))
+        for e in range(4):
+            delta = rng.standard_normal(widths[-1]) * act.df(zs[-1][e], 0.0)
+            norms = [np.linalg.norm(acts[-2][e]) * np.linalg.norm(delta)]
+            for k in range(len(ws) - 2, -1, -1):
+                delta = (delta @ ws[k + 1].T) * act.df(zs[k][e], 0.0)
+                norms.append(np.linalg.norm(acts[k][e]) * np.linalg.norm(delta))
+            logs.append(np.log(np.array(norms[::-1]) / norms[0]))
+    pred = gradient_profile("tanh", sw2, sb2, widths, q_in=1.0)
+    assert np.max(np.abs(np.mean(logs, axis=0) - np.log(pred))) < 0.08
+
+
+# --- (d) the lab's engine at initialisation ---------------------------------------------------
+@pytest.mark.parametrize("sw2", [3.0, 0.7])
+def test_session_gradients_at_init_follow_the_mean_field(sw2):
+    """A real lab network (tanh, 8 x 512, init "normal" with init_scale^2 = sigma_w^2 / 512,
+    zero biases, batch 1, learning rate 1e-9 so the weights stay at their initial values):
+    the per-layer ||dL/dW_l|| / ||dL/dW_{L-1}|| of Session.snapshot() against the predicted
+    profile, for each example's own q_in = ||x||^2 / 64.  The first layer has fan_in 64, so
+    its sigma_w^2 is 64 / 512 of the others' (model_points gives that).
+
+    Measured (4 nets x 10 examples, width 512): the mean log deviation is <= 0.03 at every
+    hidden layer, the standard error across nets ~0.025, one net's deviation up to 0.08;
+    tolerance 0.1 = 4 SE.  sigma_w^2 = 3 is chaotic (chi_1 = 1.24: the gradient grows by
+    sqrt(chi_1) = 1.11 per layer backwards once q ~ q*); 0.7 is ordered with q* = 0, where
+    ||a_{l-1}||^2 shrinks forwards by the same 0.7 per layer that ||delta_l||^2 shrinks
+    backwards, and the profile is flat: sqrt(chi_1) per layer holds only at q*.
+    Not covered: the output layer (its gradient is the loss's), batches (cross-example
+    terms), narrow layers (noise ~ 1 / sqrt(width) per layer).
+    """
+    from engine.config import ExperimentConfig, updated
+    from engine.session import Session
+
+    depth, width, steps, nets = 8, 512, 10, 4
+    deviations = []
+    for seed in range(nets):
+        cfg = updated(
+            ExperimentConfig(),
+            **{
+                "data.name": "digits",
+                "model.depth": depth,
+                "model.width": width,
+                "model.activation": "tanh",
+                "model.init": "normal",
+                "model.init_scale": math.sqrt(sw2 / width),
+                "model.bias_init": 0.0,
+                "training.batch_size": 1,
+                "training.learning_rate": 1e-9,
+                "training.eval_every": 0,
+                "training.seed": seed,
+            },
+        )
+        session = Session(cfg)
+        widths = (session.X.shape[1],) + tuple(s.n_out for s in session.net.specs)
+        sw2_layers, sb2, why = model_points(cfg.model, widths)
+        assert sb2 == 0.0, why
+        for _ in range(steps):
+            session.step()
+            grad = session.snapshot(with_history=False).layers["grad_norm"][:depth]
+            q_in = float(np.mean(session._batch_x**2))
+            pred = gradient_profile("tanh", sw2_layers, 0.0, widths[: depth + 1], q_in)
+            deviations.append(np.log(grad / grad[-1]) - np.log(pred))
+    assert np.max(np.abs(np.mean(deviations, axis=0))) < 0.1
