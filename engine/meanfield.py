@@ -35,8 +35,8 @@ converges only like 1/n across a kink (the ReLU arc-cosine kernel is off by ~1e-
 2-D in polar coordinates, Gauss-Legendre in the angle on the four arcs between the kink
 rays times a Gauss rule for r exp(-r^2/2) on (0, inf).  Each piece is then analytic, and
 the rules converge spectrally: ReLU and step closed forms to ~1e-13 (see the tests).
-The Step activation has no usable derivative (the lab's backward pass passes none), so
-its chi_1 is 0 and its correlation slope is taken by finite differences.
+The Step activation's f' is a delta at 0: the lab's backward pass passes no gradient
+through it (chi_1 = 0 here), while its correlation map's slope includes the delta.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.polynomial.hermite_e import hermevander
 from numpy.polynomial.legendre import leggauss
 
 from engine.activations import get as get_activation
@@ -58,13 +59,16 @@ GRID_RULE = (8, 12)  # (angle, radial) nodes of the phase grid: 384 nodes, xi_c 
 Q_MAX = 1e12  # a length beyond this is "unbounded"; maps are then evaluated here (large-q)
 Q_MIN = 1e-30  # a length below this has converged to q* = 0
 CRITICAL_TOL = 1e-9  # |chi_1 - 1| below this is "critical"
-_NO_DERIVATIVE = frozenset({"step"})  # f' is a delta the lab drops: Price's theorem fails
+_NO_DERIVATIVE = frozenset({"step"})  # f' is a delta (the lab's backward pass drops it)
 
 CONVERGED, UNBOUNDED, NOT_CONVERGED = 0, 1, 2
 STATUS = ("converged", "unbounded", "not converged")
 
 
 # --- quadrature ------------------------------------------------------------------------------
+_legendre = functools.lru_cache(maxsize=16)(leggauss)
+
+
 @functools.lru_cache(maxsize=32)
 def half_line_rule(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """n-point Gauss rule for the weight r^k exp(-r^2/2) on (0, inf): (nodes, weights).
@@ -110,7 +114,7 @@ def pair_rule(c, n_angle: int = N_ANGLE, n_radial: int = N_RADIAL):
     phi = np.arccos(np.clip(np.asarray(c, float), -1.0, 1.0))[..., None]
     start = np.pi / 2 + np.array([0.0, 0.0, np.pi, np.pi]) + np.array([0, 1, 0, 1]) * phi
     length = np.where(np.arange(4) % 2 == 0, phi, np.pi - phi)  # arcs phi, pi - phi, ...
-    t, tw = leggauss(n_angle)
+    t, tw = _legendre(n_angle)
     theta = start[..., None] + 0.5 * (t + 1.0) * length[..., None]  # (..., 4, n_angle)
     wt = 0.5 * tw * length[..., None] / (2.0 * np.pi)
     r, wr = half_line_rule(n_radial, 1)
@@ -175,7 +179,12 @@ def _corr_terms(activation, param, sw2, sb2, q, c, rule):
     next_q = sw2 * length_terms(f, q)[0] + sb2
     value = (sw2 * _mean(f(u1) * f(u2), w) + sb2) / next_q
     if activation in _NO_DERIVATIVE:
-        return value, None
+        # f' = J delta(u), J the jump at 0: q E[f'(u_1) f'(u_2)] = J^2 q p(0, 0), with the
+        # density of (u_1, u_2) at the origin p(0, 0) = 1 / (2 pi q sqrt(1 - c^2))
+        jump = f(np.array([1e-300]))[0] - f(np.array([-1e-300]))[0]
+        with np.errstate(divide="ignore"):
+            dense = 1.0 / (2.0 * np.pi * np.sqrt(np.maximum(1.0 - np.asarray(c) ** 2, 0.0)))
+        return value, sw2 * jump**2 * dense / next_q
     return value, sw2 * _mean(df(u1) * df(u2), w) * q / next_q
 
 
@@ -186,17 +195,10 @@ def correlation_map(activation, sigma_w2, sigma_b2, q, c, param=None, rule=(N_AN
 
 
 def correlation_slope(activation, sigma_w2, sigma_b2, q, c, param=None, rule=(N_ANGLE, N_RADIAL)):
-    """dc'/dc: sigma_w^2 E[f'(u_1) f'(u_2)] q / L(q), by finite differences for a step."""
+    """dc'/dc = sigma_w^2 E[f'(u_1) f'(u_2)] q / L(q) (Price's theorem; a step's f' is a
+    delta at 0, which gives sigma_w^2 / (2 pi sqrt(1 - c^2) L(q)): inf at c = 1)."""
     args = np.broadcast_arrays(*map(np.asarray, (sigma_w2, sigma_b2, q, c)))
-    slope = _corr_terms(activation, param, *args, rule)[1]
-    if slope is None:  # central where possible, one-sided at c = 1
-        sw2, sb2, q, c = args
-        h = 1e-6
-        lo, hi = np.maximum(c - h, -1.0), np.minimum(c + h, 1.0)
-        up = _corr_terms(activation, param, sw2, sb2, q, hi, rule)[0]
-        down = _corr_terms(activation, param, sw2, sb2, q, lo, rule)[0]
-        slope = (up - down) / (hi - lo)
-    return slope
+    return _corr_terms(activation, param, *args, rule)[1]
 
 
 # --- fixed points ----------------------------------------------------------------------------
@@ -235,13 +237,14 @@ def q_fixed_point(activation, sigma_w2, sigma_b2, param=None, q0=1.0, tol=1e-13,
     return q, status
 
 
-def _c_fixed_point(activation, param, sw2, sb2, q, rule, max_iter=40):
-    """c* < 1 of a map whose slope at c = 1 exceeds 1, by Newton from c = 0.
+def _c_fixed_point(activation, param, sw2, sb2, q, rule, tol=1e-12, max_iter=40):
+    """c* < 1 of a map whose slope at c = 1 exceeds 1, by Newton from below.
 
     M(c) - c is convex on [0, 1] (M has non-negative Hermite-series coefficients in c) and
-    non-negative at 0, so Newton from 0 rises monotonically to the smaller root c*.
+    non-negative at 0, so Newton from any c <= c* rises monotonically to the smaller root
+    c*; :func:`_series_start` gives such a c close to c*, which saves half the 2-D work.
     """
-    c = np.zeros(sw2.shape)
+    c = _series_start(activation, param, sw2, sb2, q)
     active = np.ones(sw2.shape, bool)
     for _ in range(max_iter):
         if not active.any():
@@ -249,15 +252,40 @@ def _c_fixed_point(activation, param, sw2, sb2, q, rule, max_iter=40):
         ca = c[active]
         args = sw2[active], sb2[active], q[active]
         value, slope = _corr_terms(activation, param, *args, ca, rule)
-        if slope is None:
-            slope = correlation_slope(activation, *args, ca, param, rule)
-        nxt = np.clip(ca - (value - ca) / np.minimum(slope - 1.0, -1e-12), ca, 1.0)
+        # from just above c* (the start's quadrature differs) a Newton step lands below it
+        nxt = np.clip(ca - (value - ca) / np.minimum(slope - 1.0, -1e-12), 0.0, 1.0)
         c[active] = nxt
-        active[active] = np.abs(nxt - ca) > 1e-12
+        active[active] = np.abs(nxt - ca) > tol
     return c
 
 
-def solve(activation, sigma_w2, sigma_b2, param=None, q0=1.0, rule=(N_ANGLE, N_RADIAL)):
+def _series_start(activation, param, sw2, sb2, q, k_max=24):
+    """A lower bound of c*: the root of the map's Mehler series truncated at degree k_max.
+
+    M(c) = sum_k b_k c^k with b_0 = (sigma_w^2 E[f(u)]^2 + sigma_b^2) / L(q) and
+    b_k = sigma_w^2 E[f(u) He_k(z)]^2 / (k! L(q)) >= 0 (Mehler's formula), so on [0, 1]
+    the truncation lies below M and its smallest fixed point below c*.  1-D integrals only.
+    """
+    f, _ = _fns(activation, param)
+    z, w = normal_rule()
+    fu = f(np.sqrt(np.maximum(q, Q_MIN))[:, None] * z)
+    coef = (fu * w) @ hermevander(z, k_max)  # E[f(u) He_k(z)]
+    fact = np.cumprod(np.concatenate([[1.0], np.arange(1.0, k_max + 1)]))
+    b = sw2[:, None] * coef**2 / fact
+    b[:, 0] += sb2
+    b /= (sw2 * (fu * fu @ w) + sb2)[:, None]
+    powers = np.arange(k_max + 1)
+    c = np.zeros(sw2.shape)
+    for _ in range(40):  # Newton on a convex polynomial from 0: monotone, cheap
+        value = np.sum(b * c[:, None] ** powers, axis=1)
+        slope = np.sum(b[:, 1:] * powers[1:] * c[:, None] ** (powers[1:] - 1), axis=1)
+        c = np.clip(c - (value - c) / np.minimum(slope - 1.0, -1e-12), c, 1.0)
+    return c
+
+
+def solve(
+    activation, sigma_w2, sigma_b2, param=None, q0=1.0, rule=(N_ANGLE, N_RADIAL), c_tol=1e-12
+):
     """All mean-field quantities, broadcast over sigma_w^2 and sigma_b^2: a dict of arrays.
 
     Where q* is unbounded the maps are evaluated at Q_MAX (their large-q limit; the status
@@ -282,7 +310,7 @@ def solve(activation, sigma_w2, sigma_b2, param=None, q0=1.0, rule=(N_ANGLE, N_R
     split |= activation in _NO_DERIVATIVE
     if split.any():
         args = sw2[split], sb2[split], q[split]
-        c_star[split] = _c_fixed_point(activation, param, *args, rule)
+        c_star[split] = _c_fixed_point(activation, param, *args, rule, c_tol)
         chi_c[split] = correlation_slope(activation, *args, c_star[split], param, rule)
     phase = np.where(chi_1 > 1 + CRITICAL_TOL, 1, np.where(chi_1 < 1 - CRITICAL_TOL, -1, 0))
     out = dict(q_star=q_star, status=status, chi_1=chi_1, chi_q=chi_q, c_star=c_star)
@@ -367,7 +395,7 @@ def phase_grid(activation: str, sigma_w2, sigma_b2, param=None) -> PhaseGrid:
     """
     w = np.asarray(sigma_w2, float)
     b = np.asarray(sigma_b2, float)
-    r = solve(activation, w[None, :], b[:, None], param, rule=GRID_RULE)
+    r = solve(activation, w[None, :], b[:, None], param, rule=GRID_RULE, c_tol=1e-9)
     p = resolve_param(activation, param)
     return PhaseGrid(activation, p, w, b, r["chi_1"], r["xi_c"], r["q_star"], r["c_star"])
 

@@ -336,3 +336,17 @@ def test_session_gradients_at_init_follow_the_mean_field(sw2):
             pred = gradient_profile("tanh", sw2_layers, 0.0, widths[: depth + 1], q_in)
             deviations.append(np.log(grad / grad[-1]) - np.log(pred))
     assert np.max(np.abs(np.mean(deviations, axis=0))) < 0.1
+
+
+def test_step_correlation_fixed_point_matches_its_closed_form():
+    # step(u) = 1(u > 0): E[step^2] = 1/2, E[step(u1) step(u2)] = (pi - arccos c) / (2 pi)
+    # (arccos kernel of degree 0), so with s2b = 0 the map is c' = 1 - arccos(c) / pi and
+    # its slope 1 / (pi sqrt(1 - c^2)); c* solves c = 1 - arccos(c) / pi (bisection here)
+    lo, hi = 0.0, 0.99
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if 1 - math.acos(mid) / math.pi > mid else (lo, mid)
+    mf = M.mean_field("step", 1.3, 0.0)
+    assert mf.c_star == pytest.approx(lo, abs=1e-10)
+    assert mf.chi_c == pytest.approx(1 / (math.pi * math.sqrt(1 - lo * lo)), rel=1e-9)
+    assert mf.chi_1 == 0.0  # the lab's step passes no gradient
