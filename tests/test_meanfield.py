@@ -331,8 +331,9 @@ def test_session_gradients_at_init_follow_the_mean_field(sw2):
         assert sb2 == 0.0, why
         for _ in range(steps):
             session.step()
-            grad = session.snapshot(with_history=False).layers["grad_norm"][:depth]
-            q_in = float(np.mean(session._batch_x**2))
+            snap = session.snapshot(with_history=False)
+            grad = snap.layers["grad_norm"][:depth]
+            q_in = snap.input_norm**2 / widths[0]  # ||x||^2 / n_in of this step's example
             pred = gradient_profile("tanh", sw2_layers, 0.0, widths[: depth + 1], q_in)
             deviations.append(np.log(grad / grad[-1]) - np.log(pred))
     assert np.max(np.abs(np.mean(deviations, axis=0))) < 0.1
