@@ -411,6 +411,9 @@ def edge_of_chaos(activation: str, sigma_b2, param=None, lo=1e-2, hi=1e3, n_iter
     """sigma_w^2 with chi_1 = 1 for each sigma_b^2 (bisection in log sigma_w^2, vectorised).
 
     NaN where chi_1 - 1 does not change sign on [lo, hi] (a step: chi_1 = 0 everywhere).
+    Where the length map is bistable (GELU, SiLU at small sigma_b^2: q -> 0 from q0 = 1 on
+    one side, q -> inf on the other) chi_1 jumps over 1 and the result is the jump's
+    sigma_w^2; there chi_1 != 1 at the returned point (check with :func:`mean_field`).
     """
     b = np.asarray(sigma_b2, float)
     a_lo, a_hi = np.full(b.shape, math.log(lo)), np.full(b.shape, math.log(hi))
