@@ -18,7 +18,14 @@ import numpy as np
 from engine.codes import SELU_ALPHA, SELU_SCALE, ActCode
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_erf = np.vectorize(math.erf, otypes=[float])
+
+
+def _erf(x):
+    """erf as a ufunc: ~50x faster than np.vectorize(math.erf) (the mean-field grids call
+    GELU's f on millions of points); scipy.special is imported on first use (0.5 s)."""
+    from scipy.special import erf
+
+    return erf(x)
 
 
 @dataclass(frozen=True)
