@@ -51,7 +51,7 @@ from numpy.polynomial.legendre import leggauss
 
 from engine.activations import get as get_activation
 from engine.activations import param_value
-from engine.config_types import ModelConfig
+from engine.config.types import ModelConfig
 
 N_RADIAL = 24  # nodes per half-line: 48 nodes in 1-D (tests: <= 1e-12 against closed forms)
 N_ANGLE = 24  # Gauss-Legendre nodes per arc: 4 * 24 * 24 = 2304 nodes per 2-D expectation

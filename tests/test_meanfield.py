@@ -2,7 +2,6 @@
 closed forms, a different quadrature, Monte-Carlo on wide NumPy nets, and the lab's engine."""
 
 import math
-import time
 from itertools import pairwise
 
 import numpy as np
@@ -11,7 +10,7 @@ from numpy.polynomial.hermite_e import hermegauss
 
 from engine import meanfield as M
 from engine.activations import ACTIVATIONS
-from engine.choices import INITIALIZERS
+from engine.config.choices import INITIALIZERS
 from engine.meanfield_net import gradient_profile, init_sigma_w2, length_profile, model_points
 
 RELU = ACTIVATIONS["relu"]
@@ -216,13 +215,10 @@ def test_every_activation_has_a_finite_mean_field(name):
     assert mf.phase in ("ordered", "critical", "chaotic")
 
 
-def test_phase_grid_is_fast_and_agrees_with_the_points():
+def test_phase_grid_agrees_with_the_points():
+    """(Its speed is measured by benchmarks/bench_meanfield.py, not here.)"""
     w, b = np.linspace(0.5, 4.0, 60), np.linspace(0.0, 0.5, 60)
-    M.phase_grid("tanh", w[:2], b[:2])  # the rules are built once per process
-    t0 = time.perf_counter()
     grid = M.phase_grid("tanh", w, b)
-    seconds = time.perf_counter() - t0
-    assert seconds < 2.0, seconds  # ~0.4 s idle on the 2-core machine; slack for a busy one
     for i, j in [(0, 59), (10, 20), (30, 40), (59, 59)]:
         mf = M.mean_field("tanh", w[j], b[i])
         assert grid.chi_1[i, j] == pytest.approx(mf.chi_1, rel=1e-10)
@@ -244,7 +240,7 @@ def test_init_sigma_w2_is_the_drawn_variance(init, fan_in, fan_out):
 
 
 def test_model_points_say_where_the_maps_do_not_apply():
-    from engine.config_types import ModelConfig
+    from engine.config.types import ModelConfig
 
     sw2, sb2, why = model_points(ModelConfig(init="he_normal"), (64, 32, 32, 10))
     assert sw2 == pytest.approx([2.0, 2.0, 2.0])
