@@ -11,8 +11,9 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.compare import CompareSession, Variants
 from engine.config import ExperimentConfig
+from gui.adapter import Adapter
 from gui.frames import CompareFrame, FrameInfo, compare_frame, phase_text
-from gui.worker import Adapter, Command, WorkerController
+from gui.worker import Command, WorkerController
 
 __all__ = ["CompareController", "CompareFrame", "phase_text"]
 

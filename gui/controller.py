@@ -18,8 +18,9 @@ import time
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.config import ExperimentConfig, updated, validate
+from gui.adapter import Adapter
 from gui.frames import Frame, FrameInfo, FramePacker  # Frame: imported from here too
-from gui.worker import Adapter, Command, WorkerController
+from gui.worker import Command, WorkerController
 
 #: seconds between captures of the selected layer's batch arrays while playing
 SAMPLE_INTERVAL = 0.1

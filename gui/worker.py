@@ -19,12 +19,11 @@ import enum
 import queue
 import threading
 import time
-from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from engine import threads
-from engine.config import ConfigError
+from gui.adapter import Adapter, build_error_message
 from gui.background import Background, run_in_background
 from gui.frames import FrameInfo
 from gui.pacing import FrameScheduler
@@ -39,7 +38,7 @@ SPEEDS = (
     ("1000 steps/s", 1000.0),
     ("max", None),
 )
-__all__ = ["SPEEDS", "Adapter", "Command", "WorkerController", "WorkerThread", "run_in_background"]
+__all__ = ["SPEEDS", "Command", "WorkerController", "WorkerThread", "run_in_background"]
 
 
 #: how long quitting the app waits for a worker to stop before leaving it
@@ -62,68 +61,6 @@ class Command(enum.Enum):
     ADVANCE = enum.auto()  # (n): play n steps
     STEP = enum.auto()  # one mini-batch
     PHASE = enum.auto()  # one phase of the step-through
-
-
-def build_error_message(e: BaseException, invalid: str, noun: str) -> str | None:
-    """The user's message for an exception raised while building, None for a bug."""
-    from engine.datasets import DataError
-
-    if isinstance(e, ConfigError):
-        return f"{invalid}:\n" + "\n".join(e.messages)
-    if isinstance(e, DataError):
-        return f"Cannot load the data set: {e}"
-    if isinstance(e, (ValueError, OSError, MemoryError)):
-        return f"Cannot build the {noun}: {e}"
-    return None
-
-
-class Adapter:
-    """What a worker trains and shows.  Runs in the worker thread; override what differs.
-
-    ``build(spec, load, warm)`` makes the steppable (``load(cfg)`` returns the cached data
-    set, ``warm(cfg, dataset)`` compiles the kernels behind the "compiling" notice);
-    ``frame(target, spec, info)`` packs one frame.
-    """
-
-    noun = "experiment"  # "Cannot build the experiment: ..."
-    invalid = "Invalid experiment settings"  # title of a ConfigError's messages
-    thread = "training"  # "Internal error in the training thread: ..."
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    def build(self, spec, load: Callable, warm: Callable):
-        raise NotImplementedError
-
-    def built(self, target, spec):
-        """Per-build state; returns what the ``built`` signal carries."""
-        return spec
-
-    def sessions(self, target) -> list:
-        """The Sessions inside ``target`` (they decide the BLAS threads)."""
-        return [target]
-
-    def frame(self, target, spec, info: FrameInfo):
-        raise NotImplementedError
-
-    def step(self, target) -> None:
-        target.step()
-
-    def step_phase(self, target) -> tuple[str, int] | None:
-        """One phase; (phase, layer) for the ``phase`` signal, or None."""
-        target.step_phase()
-        return None
-
-    def run(self, target, n: int, deadline: float) -> None:
-        """Play up to ``n`` steps, until about ``deadline`` (time.perf_counter())."""
-        target.run(n, seconds=deadline - time.perf_counter())
-
-    def select(self, layer: int) -> None:
-        """Which layer's arrays the frames carry (single runs only)."""
-
-    def set_learning_rate(self, target, spec, lr: float):
-        """Apply a live learning rate; returns the spec a reset rebuilds from."""
-        raise ValueError(f"{self.noun}: no live learning rate")
 
 
 class _Worker(QObject):

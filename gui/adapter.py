@@ -1,0 +1,75 @@
+"""What a training worker trains and shows: the :class:`Adapter` a window gives the worker.
+
+Qt-free (it runs in the worker thread and is tested without a display): the single run's
+adapter is in :mod:`gui.controller`, the comparison's in :mod:`gui.compare_controller`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from engine.config import ConfigError
+from gui.frames import FrameInfo
+
+
+def build_error_message(e: BaseException, invalid: str, noun: str) -> str | None:
+    """The user's message for an exception raised while building, None for a bug."""
+    from engine.datasets import DataError
+
+    if isinstance(e, ConfigError):
+        return f"{invalid}:\n" + "\n".join(e.messages)
+    if isinstance(e, DataError):
+        return f"Cannot load the data set: {e}"
+    if isinstance(e, (ValueError, OSError, MemoryError)):
+        return f"Cannot build the {noun}: {e}"
+    return None
+
+
+class Adapter:
+    """What a worker trains and shows.  Runs in the worker thread; override what differs.
+
+    ``build(spec, load, warm)`` makes the steppable (``load(cfg)`` returns the cached data
+    set, ``warm(cfg, dataset)`` compiles the kernels behind the "compiling" notice);
+    ``frame(target, spec, info)`` packs one frame.
+    """
+
+    noun = "experiment"  # "Cannot build the experiment: ..."
+    invalid = "Invalid experiment settings"  # title of a ConfigError's messages
+    thread = "training"  # "Internal error in the training thread: ..."
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def build(self, spec, load: Callable, warm: Callable):
+        raise NotImplementedError
+
+    def built(self, target, spec):
+        """Per-build state; returns what the ``built`` signal carries."""
+        return spec
+
+    def sessions(self, target) -> list:
+        """The Sessions inside ``target`` (they decide the BLAS threads)."""
+        return [target]
+
+    def frame(self, target, spec, info: FrameInfo):
+        raise NotImplementedError
+
+    def step(self, target) -> None:
+        target.step()
+
+    def step_phase(self, target) -> tuple[str, int] | None:
+        """One phase; (phase, layer) for the ``phase`` signal, or None."""
+        target.step_phase()
+        return None
+
+    def run(self, target, n: int, deadline: float) -> None:
+        """Play up to ``n`` steps, until about ``deadline`` (time.perf_counter())."""
+        target.run(n, seconds=deadline - time.perf_counter())
+
+    def select(self, layer: int) -> None:
+        """Which layer's arrays the frames carry (single runs only)."""
+
+    def set_learning_rate(self, target, spec, lr: float):
+        """Apply a live learning rate; returns the spec a reset rebuilds from."""
+        raise ValueError(f"{self.noun}: no live learning rate")
