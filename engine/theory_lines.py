@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,3 +139,16 @@ def theory_lines(snapshot, model, q_in, n_in: int) -> TheoryLines:
         return TheoryLines({}, "no mean-field line: step 1's last hidden gradient is not > 0")
     narrow = min(snapshot.widths[:-1]) < WIDE_WIDTH
     return TheoryLines({WIDE_LABEL if narrow else LABEL: np.append(prof * anchor, np.nan)})
+
+
+_Q_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def session_lines(session, snapshot=None) -> TheoryLines:
+    """:func:`theory_lines` of an ``engine.session.Session`` (its Snapshot unless given;
+    the input quantiles are computed once per session)."""
+    q_in = _Q_CACHE.get(session)
+    if q_in is None:
+        q_in = _Q_CACHE[session] = input_q(session.X)
+    snap = session.snapshot() if snapshot is None else snapshot
+    return theory_lines(snap, session.config.model, q_in, session.X.shape[1])
