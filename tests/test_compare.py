@@ -493,3 +493,27 @@ def test_window_table_says_not_started_then_paused(window, qtbot):
         timeout=TIMEOUT,
     )
     assert {r[-1] for r in w.table.rows()} == {"paused"}
+
+
+def test_window_says_why_a_variant_has_no_theory_line(window, qtbot):
+    w = window
+    row = w.rows[0]
+    row.field.setCurrentIndex(row.field.findData("model.batch_norm"))
+    row.values.clear()
+    qtbot.keyClicks(row.values, "none,pre")
+    assert w.apply_button.isEnabled(), w.count_label.text()
+    qtbot.mouseClick(w.apply_button, Qt.MouseButton.LeftButton)
+    names = ("batch_norm=none", "batch_norm=pre")
+    qtbot.waitUntil(lambda: w.controller.latest.names == names, timeout=TIMEOUT)
+    w.controller.step()
+    qtbot.waitUntil(
+        lambda: (f := w.controller.latest).step == 1 and w.drawn_serial == f.serial,
+        timeout=TIMEOUT,
+    )
+    w.theory_box.setChecked(True)
+    w.theory_variant.setCurrentText("batch_norm=pre")  # redraws the chart
+    assert not w.gradient_chart.overlays
+    assert w.gradient_chart.note.startswith("batch_norm=pre: no mean-field line: batch norm")
+    w.theory_variant.setCurrentText("batch_norm=none")
+    assert list(w.gradient_chart.overlays) == [f"{WIDE_LABEL}: batch_norm=none"]
+    assert w.gradient_chart.note == ""
