@@ -1,11 +1,11 @@
 """The theory line of the per-layer gradient chart: the mean field at initialisation.
 
-One line, ``"mean field at init"``: ||dL/dW_l|| of the hidden layers as the mean-field theory
-predicts it for the *random initial* weights (:mod:`engine.meanfield_net`), anchored to the
-measured last hidden layer of the first recorded step (step 1).  It is a prediction about the
-init, not about trained weights, so it never chases the training: after step 1 it stays where
-step 1 put it (the label says "at init"), and the data moving away from it is training, not a
-failure of the theory.
+One line, ``"mean field at init (random weights)"``: ||dL/dW_l|| of the hidden layers as
+the mean-field theory predicts it for the *random initial* weights
+(:mod:`engine.meanfield_net`), anchored to the measured last hidden layer of the first
+recorded step (step 1).  It is a prediction about the init, not about trained weights, so it
+never chases the training: after step 1 it stays where step 1 put it (the label says "at
+init"), and the data moving away from it is training, not a failure of the theory.
 
 Per example b of the data, with its own q_in,b = ||x_b||^2 / n_in, the length map gives q_l,b
 and, by the module doc of :mod:`engine.meanfield_net`,
@@ -13,9 +13,11 @@ and, by the module doc of :mod:`engine.meanfield_net`,
     ||dL/dW_l||_b^2 ~ ||a_{l-1,b}||^2 prod_{k=l}^{L-1} chi(q_k,b) ||delta_out,b||^2,
 
 chi(q_k) = sigma_w^2[k+1] E[f_k'(sqrt(q_k) z)^2].  The line is sqrt of the mean over examples
-(one quantile per 1/16 of the data's q_in), taking ||delta_out||^2 equal across examples (true
-at init to a few per cent for softmax over >= 3 classes) and leaving out a batch's
-cross-example terms.  Where the maps do not hold (batch norm, residual connections, a
+(one quantile per 1/16 of the data's q_in), taking ||delta_out||^2 equal across examples (an
+assumption: it is the loss's) and leaving out a batch's cross-example terms.  Finite width
+adds noise of ~1 / sqrt(width) per layer: below :data:`WIDE_WIDTH` the line's name says
+"wide-net limit" (measured agreement: README, "The theory line of the gradient chart";
+tools/theory_agreement.py).  Where the maps do not hold (batch norm, residual connections, a
 constant bias, dropout) there is no line, and :class:`TheoryLines` says why in a few words.
 """
 
