@@ -87,7 +87,7 @@ class GradientChart(theme.PlotPanel):
         """A short note in the plot's top-left corner, e.g. why a theory line is absent
         ("" hides it)."""
         if text != self.note:
-            self._note.setText(text)
+            self._note.setText(text, color=theme.foreground())
         self._note.setVisible(bool(text))
 
     def set_y_label(self, text: str) -> None:
