@@ -31,8 +31,8 @@ from engine.summary import (  # noqa: F401
     RunSummary,
     summarize,
     summary_rows,
-    theory_series,
 )
+from engine.theory_lines import TheoryLines, session_lines  # noqa: F401
 from engine.variants import SUGGESTED_FIELDS, Variants, expand
 
 MIN_VARIANTS = 2

@@ -1,4 +1,4 @@
-"""What a run came to: its summary row, the gradient ratios, the theory lines, the tables.
+"""What a run came to: its summary row, the gradient ratios, the tables.
 
 One set of rules for the command line (``vglab run`` / ``compare``), the compare session and
 both windows:
@@ -23,7 +23,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine import theory
 from engine.labels import layer_labels, metric_column
 from engine.session import Session
 from engine.snapshot import Snapshot
@@ -340,32 +339,3 @@ def summary_table(summaries: Mapping[str, RunSummary] | Iterable[RunSummary]) ->
             _aligned(["layer", *(s.name for s in items)], per_layer),
         ]
     )
-
-
-# ----------------------------------------------------------------------------- theory
-
-
-def theory_series(snapshot: Snapshot) -> dict[str, np.ndarray]:
-    """Theory curves over the layers (L+1,) for the per-layer gradient chart.
-
-    * ``"chain rule"``: ||dL/dW_k|| predicted from the factors the last step measured
-      (:func:`engine.theory.chain_rule_prediction`);
-    * ``"0.25^depth bound"`` (sigmoid hidden layers only): the output layer's gradient times
-      0.25 per sigmoid layer back, the most that sigmoid' <= 1/4 lets through.
-
-    Empty before the first step or after a divergence (nothing finite to predict from).
-    """
-    layers = snapshot.layers
-    if snapshot.step == 0 or not np.all(np.isfinite(layers["grad_norm"])):
-        return {}
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(all="ignore"):
-        pred = theory.chain_rule_prediction(
-            layers, snapshot.widths, max(snapshot.batch_size, 1), snapshot.input_norm
-        )
-    if np.all(np.isfinite(pred)):
-        out["chain rule"] = pred
-    if snapshot.depth >= 1 and all(a == "sigmoid" for a in snapshot.activations[:-1]):
-        L = snapshot.depth
-        out["0.25^depth bound"] = theory.sigmoid_bound(float(layers["grad_norm"][L]), L, L)
-    return out

@@ -1,7 +1,7 @@
 """Compare mode: 2 to 8 variants trained side by side, one picture per question.
 
 * per-layer gradient norm of every variant on one log chart (one colour per variant), with an
-  optional theory line (chain rule, and 0.25^depth for sigmoid) for one chosen variant;
+  optional theory line (the mean field at init, or why there is none) for one variant;
 * the loss (and accuracy) curves of every variant on one chart;
 * small multiples: each variant's layer x step heatmap, all on ONE colour scale;
 * the summary table (final loss / accuracy, first/last hidden gradient ratio, saturation,
@@ -331,17 +331,20 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
 
     def _draw_theory(self, frame: CompareFrame) -> None:
         wanted: dict[str, np.ndarray] = {}
+        note = ""
         name = self.theory_variant.currentText()
         if self.theory_box.isChecked() and name in frame.theory:
             labels, align = self._layer_axis(frame)
-            for curve, values in frame.theory[name].items():
+            lines = frame.theory[name]
+            for curve, values in lines.curves.items():
                 gap = len(labels) - len(values) if align == "output" else 0
                 wanted[f"{curve}: {name}"] = np.concatenate([np.full(gap, np.nan), values])
+            note = f"{name}: {lines.reason}" if lines.reason else ""
         for old in [n for n in self._theory_names if n not in wanted]:
             self.gradient_chart.set_overlay(old, None)
         for overlay, values in wanted.items():
-            style = "dot" if overlay.startswith("0.25") else "dash"
-            self.gradient_chart.set_overlay(overlay, values, style=style)
+            self.gradient_chart.set_overlay(overlay, values, style="dash")
+        self.gradient_chart.set_note(note)
         self._theory_names = list(wanted)
 
     def _redraw_gradient(self) -> None:

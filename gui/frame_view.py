@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import theory_lines
+
 #: the docked panels drawn from a frame, in drawing order (the diagram is drawn always)
 PANELS = (
     "gradients",
@@ -48,7 +50,7 @@ PANEL_INTERVALS = {
 #: names of the gradient chart's two measured series
 GRAD_SERIES = ("||dL/dW_k||", "||\u03b4_k||")
 #: the theory overlays of the gradient chart (absent from a frame: hidden)
-OVERLAYS = ("chain rule", "0.25^depth bound")
+OVERLAYS = (theory_lines.LABEL, theory_lines.WIDE_LABEL)
 #: header of the metrics CSV before the per-layer gradient norms
 METRICS_HEADER = (
     "step",
@@ -142,14 +144,15 @@ def diagram_data(frame, edge_mode: str) -> DiagramData:
     return DiagramData(snap.layers["grad_norm"], edges, done, highlight)
 
 
-def gradient_data(frame) -> tuple[dict, list[str], dict, dict]:
-    """(series, labels, computed, overlays) of the per-layer gradient chart."""
+def gradient_data(frame) -> tuple[dict, list[str], dict, dict, str]:
+    """(series, labels, computed, overlays, note) of the per-layer gradient chart: ``note``
+    says why there is no theory line ("" when there is one)."""
     snap = frame.snapshot
     metrics = ("grad_norm", "delta_norm")
     series = {s: snap.layers[m] for s, m in zip(GRAD_SERIES, metrics, strict=True)}
     computed = {s: snap.is_computed(m) for s, m in zip(GRAD_SERIES, metrics, strict=True)}
-    overlays = {key: frame.overlays.get(key) for key in OVERLAYS}
-    return series, list(snap.layer_labels), computed, overlays
+    overlays = {key: frame.overlays.curves.get(key) for key in OVERLAYS}
+    return series, list(snap.layer_labels), computed, overlays, frame.overlays.reason
 
 
 def heatmap_data(snap) -> tuple[np.ndarray, np.ndarray] | None:

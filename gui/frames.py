@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.config import ExperimentConfig
-from engine.summary import theory_series
+from engine.theory_lines import TheoryLines, session_lines
 
 #: most units per layer the network diagram draws (the rest are "+N more")
 MAX_DRAWN = 16
@@ -106,7 +106,7 @@ class Frame:
     layer_arrays: dict = field(default_factory=dict)  # selected layer: z, fprime, delta, ...
     arrays_step: int = -1  # step whose batch ``layer_arrays`` come from
     boundary: Boundary | None = None
-    overlays: dict = field(default_factory=dict)  # name -> (L+1,) theory curves
+    overlays: TheoryLines = field(default_factory=TheoryLines)  # the gradient chart's theory
     activation_params: tuple[float, ...] = ()  # (L+1,) f parameter per layer
 
     @property
@@ -173,7 +173,7 @@ class FramePacker:
             layer_arrays=dict(self.layer_cache.get(self.selected, {})),
             arrays_step=self.cache_step,
             boundary=self.decision_boundary(info.running, info.now),
-            overlays=theory_series(snap),
+            overlays=session_lines(s, snap),
             activation_params=self.activation_params(),
         )
 
@@ -242,7 +242,7 @@ class CompareFrame:
     labels: tuple[str, ...]  # (L+1,) "hidden 1" .. "output"
     snapshots: dict  # name -> engine.session.Snapshot (grad_norm history)
     summaries: dict  # name -> engine.summary.RunSummary
-    theory: dict  # name -> {curve name: (L+1,) array}
+    theory: dict  # name -> engine.theory_lines.TheoryLines
     divergences: dict  # name -> engine.session.Divergence
     phase: str = "idle"  # "backward hidden 3 (15/25)" during a step-through
     base: ExperimentConfig | None = None
@@ -281,7 +281,7 @@ def compare_frame(cs, info: FrameInfo, phase: str) -> CompareFrame:
         labels=next(iter(snaps.values())).layer_labels,
         snapshots=snaps,
         summaries=cs.summaries(snaps),
-        theory={n: theory_series(s) for n, s in snaps.items()},
+        theory={n: session_lines(cs.sessions[n], s) for n, s in snaps.items()},
         divergences=cs.divergences,
         phase=phase,
         base=cs.base,

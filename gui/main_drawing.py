@@ -107,10 +107,11 @@ class FrameDrawing:
         getattr(self, f"_draw_{name}")(frame)
 
     def _draw_gradients(self, frame) -> None:
-        series, labels, computed, overlays = fv.gradient_data(frame)
+        series, labels, computed, overlays, note = fv.gradient_data(frame)
         self.gradient_chart.set_data(series, labels, computed=computed)
         for key, curve in overlays.items():
             self.gradient_chart.set_overlay(key, curve)
+        self.gradient_chart.set_note(note)
 
     def _draw_heatmap(self, frame) -> None:
         labels = list(frame.snapshot.layer_labels)

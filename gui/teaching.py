@@ -8,8 +8,8 @@ adds to the window's menu bar a Tools menu (Compare…, Activation gallery) and 
 ``main_window.load_config(cfg)`` (or ``apply_config``) when the window has one, and always
 emits :attr:`TeachingHooks.lesson_config` (``main_window.teaching.lesson_config``).
 
-:func:`theory_series` gives the theory lines of the per-layer gradient chart for any
-Snapshot (the chain-rule prediction, and the 0.25^depth bound for sigmoid nets).
+:func:`session_lines` gives the theory line of the per-layer gradient chart for a session
+(the mean-field prediction at init, or why there is none).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.compare import theory_series
+from engine.compare import session_lines
 from engine.config import ConfigError, ExperimentConfig
 
-__all__ = ["TeachingHooks", "install", "theory_series"]
+__all__ = ["TeachingHooks", "install", "session_lines"]
 
 
 class TeachingHooks(QObject):

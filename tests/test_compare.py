@@ -21,13 +21,15 @@ from engine.compare import (
     DISPLAY_HEADER,
     VARIABLE_FIELDS,
     CompareSession,
+    TheoryLines,
     expand_variants,
+    session_lines,
     summarize,
     summary_rows,
-    theory_series,
 )
 from engine.config import ConfigError, ExperimentConfig, updated
 from engine.session import Session
+from engine.theory_lines import WIDE_LABEL
 from gui import teaching, theme
 from gui.compare_window import CompareWindow, smooth
 
@@ -226,35 +228,26 @@ def test_summaries_and_rows(data):
     assert table[0][CSV_HEADER.index("vanish_step")] == 1
 
 
-def test_theory_line_is_the_product_of_the_measured_factors(data):
+def test_theory_line_is_the_mean_field_at_init_anchored_at_step_1(data):
+    """The compare window's theory line is the main window's (engine.theory_lines; its
+    agreement with measured gradients is tests/test_theory_lines.py): anchored at step 1's
+    last hidden layer, absent with a reason for batch norm."""
+    assert teaching.session_lines is session_lines
     s = Session(base(**{"model.depth": 8}), data)
+    assert session_lines(s) == TheoryLines({}, "")  # nothing to anchor to yet
     s.step()
-    snap = s.snapshot(with_history=False)
-    lines = teaching.theory_series(snap)
-    assert teaching.theory_series is theory_series
-    m, L, B = snap.layers, snap.depth, snap.batch_size
-    expected = np.empty(L + 1)
-    for k in range(L + 1):
-        # ||delta_k|| = ||delta_L|| * prod_{j=k}^{L-1} mean|f'(z_j)| * ||W_{j+1}|| / sqrt(n_{j+1})
-        delta = m["delta_norm"][L]
-        for j in range(k, L):
-            delta *= m["fprime_mean"][j] * m["weight_norm"][j + 1] / math.sqrt(snap.widths[j + 1])
-        # ||dL/dW_k|| ~ ||a_{k-1}|| ||delta_k|| / sqrt(B), a_{-1} = the input batch
-        a_prev = (
-            snap.input_norm
-            if k == 0
-            else math.sqrt(
-                B * snap.widths[k - 1] * (m["act_mean"][k - 1] ** 2 + m["act_std"][k - 1] ** 2)
-            )
-        )
-        expected[k] = a_prev * delta / math.sqrt(B)
-    np.testing.assert_allclose(lines["chain rule"], expected, rtol=1e-12)
-    bound = lines["0.25^depth bound"]
-    np.testing.assert_allclose(bound, m["grad_norm"][L] * 0.25 ** np.arange(L, -1, -1.0))
-    relu = Session(base(**{"model.activation": "relu"}), data)
-    relu.step()
-    assert set(theory_series(relu.snapshot(with_history=False))) == {"chain rule"}
-    assert theory_series(Session(base(), data).snapshot(with_history=False)) == {}
+    first = s.snapshot().layers["grad_norm"].copy()
+    for _ in range(5):
+        s.step()
+    lines = session_lines(s)
+    (curve,) = lines.curves.values()  # width 12: labelled as the wide-net limit
+    assert list(lines.curves) == [WIDE_LABEL]
+    assert curve[7] == first[7]
+    assert np.isnan(curve[8])
+    bn = Session(base(**{"model.batch_norm": "pre"}), data)
+    bn.step()
+    assert session_lines(bn).curves == {}
+    assert "batch norm" in session_lines(bn).reason
 
 
 def test_smooth_is_a_trailing_mean_that_keeps_gaps():
@@ -306,9 +299,10 @@ def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
     names = list(frame.names)
     assert len(names) == 3
     curves = data_items(w.gradient_chart)
-    # three variants, plus the chain-rule and 0.25^depth lines of the sigmoid variant
+    # three variants, plus the mean-field line of the sigmoid variant
     assert len([c for c in curves if c.opts["symbol"] == "o"]) == 3
-    assert len(w.gradient_chart.overlays) == 2
+    assert list(w.gradient_chart.overlays) == [f"{WIDE_LABEL}: {names[0]}"]
+    assert w.gradient_chart.note == ""
     for name, c in zip(names, [c for c in curves if c.opts["symbol"] == "o"], strict=True):
         np.testing.assert_allclose(c.yData, frame.snapshots[name].layers["grad_norm"])
     assert len(data_items(w.loss_plot)) == 3
@@ -499,3 +493,27 @@ def test_window_table_says_not_started_then_paused(window, qtbot):
         timeout=TIMEOUT,
     )
     assert {r[-1] for r in w.table.rows()} == {"paused"}
+
+
+def test_window_says_why_a_variant_has_no_theory_line(window, qtbot):
+    w = window
+    row = w.rows[0]
+    row.field.setCurrentIndex(row.field.findData("model.batch_norm"))
+    row.values.clear()
+    qtbot.keyClicks(row.values, "none,pre")
+    assert w.apply_button.isEnabled(), w.count_label.text()
+    qtbot.mouseClick(w.apply_button, Qt.MouseButton.LeftButton)
+    names = ("batch_norm=none", "batch_norm=pre")
+    qtbot.waitUntil(lambda: w.controller.latest.names == names, timeout=TIMEOUT)
+    w.controller.step()
+    qtbot.waitUntil(
+        lambda: (f := w.controller.latest).step == 1 and w.drawn_serial == f.serial,
+        timeout=TIMEOUT,
+    )
+    w.theory_box.setChecked(True)
+    w.theory_variant.setCurrentText("batch_norm=pre")  # redraws the chart
+    assert not w.gradient_chart.overlays
+    assert w.gradient_chart.note.startswith("batch_norm=pre: no mean-field line: batch norm")
+    w.theory_variant.setCurrentText("batch_norm=none")
+    assert list(w.gradient_chart.overlays) == [f"{WIDE_LABEL}: batch_norm=none"]
+    assert w.gradient_chart.note == ""

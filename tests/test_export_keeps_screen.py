@@ -34,8 +34,8 @@ def chart_with_legend() -> GradientChart:
     chart = GradientChart()
     values = 0.3 ** np.arange(11, 0, -1)
     chart.set_data({"||dL/dW_k||": values, "||\u03b4_k||": 2 * values}, LABELS)
-    chart.set_overlay("chain rule", values * 1.1)
-    chart.set_overlay("0.25^depth bound", 0.25 ** np.arange(11, 0, -1), "dot")
+    chart.set_overlay("mean field at init", values * 1.1)
+    chart.set_overlay("a dotted overlay", 0.25 ** np.arange(11, 0, -1), "dot")
     return chart
 
 

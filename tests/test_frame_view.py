@@ -17,6 +17,7 @@ from engine_helpers import toy_dataset
 
 from engine.config import ExperimentConfig, updated
 from engine.session import Session
+from engine.theory_lines import LABEL, WIDE_LABEL, TheoryLines
 from gui import compare_view, frame_view
 from gui.inspector_model import inspector_data, inspector_note
 from gui.panels import network_geometry
@@ -58,7 +59,7 @@ def frame(snap, s: Session, **changes):
         "layer_arrays": {"delta": rng.normal(size=(16, 6)), "fprime": rng.random((16, 6))},
         "arrays_step": snap.step,
         "boundary": None,
-        "overlays": {"chain rule": np.arange(snap.depth + 1.0)},
+        "overlays": TheoryLines({WIDE_LABEL: np.arange(snap.depth + 1.0)}),
         "activation_params": (),
     }
     fields.update(changes)
@@ -84,13 +85,18 @@ def test_the_view_models_import_no_qt():
 
 def test_gradient_chart_gets_the_snapshots_norms(trained):
     s, snap = trained
-    series, labels, computed, overlays = frame_view.gradient_data(frame(snap, s))
+    series, labels, computed, overlays, note = frame_view.gradient_data(frame(snap, s))
     assert labels == list(snap.layer_labels)
     assert np.array_equal(series["||dL/dW_k||"], snap.layers["grad_norm"])
     assert np.array_equal(series["||\u03b4_k||"], snap.layers["delta_norm"])
     assert computed["||dL/dW_k||"].all()
-    assert overlays["0.25^depth bound"] is None  # absent from the frame: hidden
-    assert np.array_equal(overlays["chain rule"], np.arange(DEPTH + 1.0))
+    assert overlays[LABEL] is None  # absent from the frame: hidden
+    assert np.array_equal(overlays[WIDE_LABEL], np.arange(DEPTH + 1.0))
+    assert note == ""
+    why = TheoryLines({}, "no mean-field line: batch norm")
+    *_, overlays, note = frame_view.gradient_data(frame(snap, s, overlays=why))
+    assert set(overlays.values()) == {None}
+    assert note == why.reason
 
 
 def test_diagram_greys_edges_whose_gradient_is_not_computed(trained):

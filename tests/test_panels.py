@@ -147,13 +147,15 @@ def test_gradient_chart_overlay_legend_title_and_reset(qtbot):
     chart = show(qtbot, GradientChart())
     chart.set_data({"only": np.ones(4)}, labels(3))
     assert not chart.legend.isVisible()  # one series: no legend
-    chart.set_overlay("chain rule", np.array([0.0, 1e-3, 1e-2, 1e-1]))
+    chart.set_overlay("mean field at init", np.array([0.0, 1e-3, 1e-2, 1e-1]))
     assert chart.legend.isVisible()
-    ov = chart.overlays["chain rule"]
+    ov = chart.overlays["mean field at init"]
     assert ov.opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
     assert np.isnan(curve_ys(ov)[0])  # 0 is a gap on a log axis
-    chart.set_overlay("chain rule", None)
-    assert "chain rule" not in chart.overlays
+    chart.set_overlay("mean field at init", None)
+    assert "mean field at init" not in chart.overlays
+    chart.set_note("no mean-field line: batch norm")
+    assert chart.note == "no mean-field line: batch norm"
     chart.set_title("Deep sigmoid")
     chart.set_y_label("||delta||")
     assert "Deep sigmoid" in chart.plot.getPlotItem().titleLabel.text
@@ -161,6 +163,7 @@ def test_gradient_chart_overlay_legend_title_and_reset(qtbot):
     chart.reset()
     assert chart.series == {}
     assert chart.overlays == {}
+    assert chart.note == ""  # reset clears the note too
     assert not chart.legend.isVisible()
     with pytest.raises(ValueError, match="3 layer labels"):
         chart.set_data({"long": np.ones(5)}, labels(2))

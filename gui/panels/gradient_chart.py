@@ -52,6 +52,11 @@ class GradientChart(theme.PlotPanel):
             marks.setZValue(10)
             item.addItem(marks)
         self._legend_key: tuple = ()
+        # why there is no theory line ("no mean-field line: batch norm"), top left of the plot
+        self._note = pg.TextItem("", color=theme.foreground(), anchor=(0, 0))
+        self._note.setParentItem(item.vb)
+        self._note.setPos(4, 2)
+        self._note.setVisible(False)
         self._y_label = DEFAULT_Y_LABEL
         self._y_label_shown = DEFAULT_Y_LABEL
         self.set_title(title)
@@ -72,7 +77,19 @@ class GradientChart(theme.PlotPanel):
         """The theory lines on the chart, by name (read-only)."""
         return MappingProxyType(self._overlays)
 
+    @property
+    def note(self) -> str:
+        """The note shown in the plot ("" when none)."""
+        return self._note.toPlainText() if self._note.isVisible() else ""
+
     # --- public API ---------------------------------------------------------------------------
+    def set_note(self, text: str) -> None:
+        """A short note in the plot's top-left corner, e.g. why a theory line is absent
+        ("" hides it)."""
+        if text != self.note:
+            self._note.setText(text, color=theme.foreground())
+        self._note.setVisible(bool(text))
+
     def set_y_label(self, text: str) -> None:
         """Y axis label; the default is ``||dL/dW|| (Frobenius)``.  On a plot too short for
         it, a parenthesised part is left out ("||dL/dW||") rather than cut off."""
@@ -205,6 +222,7 @@ class GradientChart(theme.PlotPanel):
         for it in self._overlays.values():
             self._item.removeItem(it)
         self._overlays.clear()
+        self.set_note("")
         self._zero_marks.setData([], [])
         self._bad_marks.setData([], [])
         self._labels, self._n = (), 0
