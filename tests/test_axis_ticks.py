@@ -36,3 +36,20 @@ def test_bottom_axis_labels_fit(qtbot, lo, hi, size):
     px_per_step = size * spacing / (hi - lo)
     widest = max(fm.horizontalAdvance(t) for t in labels)
     assert widest + 4 <= px_per_step or len(values) == 1, (labels, px_per_step)
+
+
+def test_heatmap_colour_bar_shows_log10_values_without_an_si_prefix(qtbot):
+    """Gradients of one order (log10 between -0.6 and -0.1) once read "-100..-600 (x0.001)"."""
+    import numpy as np
+
+    from gui.panels.heatmap import LayerHeatmap
+
+    heat = LayerHeatmap()
+    qtbot.addWidget(heat)
+    steps = np.arange(1, 21)
+    grads = 10.0 ** np.linspace(-0.6, -0.1, 20 * 4).reshape(20, 4)
+    heat.set_data(steps, grads, ("hidden 1", "hidden 2", "hidden 3", "output"))
+    axis = heat.bar.getAxis("right")
+    assert axis.autoSIPrefixScale == 1.0
+    lo, hi = heat.levels
+    assert -0.7 <= lo < hi <= 0.0

@@ -38,21 +38,11 @@ SMALL_CASES = [("sigmoid", "xavier_normal"), ("tanh", "xavier_normal"), ("relu",
 
 def gap(act, init, width, depth, batch, seed, scale=0.05) -> np.ndarray:
     """log10(measured / line) per hidden layer at step 1."""
-    cfg = updated(
-        ExperimentConfig(),
-        **{
-            "data.name": "digits",
-            "model.depth": depth,
-            "model.width": width,
-            "model.activation": act,
-            "model.init": init,
-            "model.init_scale": scale,
-            "training.batch_size": batch,
-            "training.learning_rate": 1e-9,
-            "training.eval_every": 0,
-            "training.seed": seed,
-        },
-    )
+    model = {"depth": depth, "width": width, "activation": act, "init": init, "init_scale": scale}
+    training = {"batch_size": batch, "seed": seed, "learning_rate": 1e-9, "eval_every": 0}
+    changes = {f"model.{k}": v for k, v in model.items()}
+    changes.update({f"training.{k}": v for k, v in training.items()})
+    cfg = updated(ExperimentConfig(), **{"data.name": "digits", **changes})
     s = Session(cfg)
     s.step()
     (curve,) = session_lines(s).curves.values()

@@ -57,6 +57,8 @@ class GradientChart(theme.PlotPanel):
         self._note.setParentItem(item.vb)
         self._note.setPos(4, 2)
         self._note.setVisible(False)
+        # the note wraps at the plot's width instead of running out of it
+        item.vb.sigResized.connect(self._wrap_note)
         self._y_label = DEFAULT_Y_LABEL
         self._y_label_shown = DEFAULT_Y_LABEL
         self.set_title(title)
@@ -89,6 +91,9 @@ class GradientChart(theme.PlotPanel):
         if text != self.note:
             self._note.setText(text, color=theme.foreground())
         self._note.setVisible(bool(text))
+
+    def _wrap_note(self, *_) -> None:
+        self._note.setTextWidth(max(self._item.vb.width() - 8, 40))
 
     def set_y_label(self, text: str) -> None:
         """Y axis label; the default is ``||dL/dW|| (Frobenius)``.  On a plot too short for

@@ -45,6 +45,8 @@ class LayerHeatmap(theme.PlotPanel):
         )
         self.bar.setImageItem(self.image, insert_in=item)
         bar_axis = self.bar.getAxis("right")
+        # log10 values: an SI prefix would turn -0.1..-0.6 into "-100..-600 (x0.001)"
+        bar_axis.enableAutoSIPrefix(False)
         bar_axis.setStyle(tickFont=item.getAxis("left").style["tickFont"])
         bar_axis.setLabel(
             bar_label, **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()}
