@@ -199,6 +199,10 @@ def _export_size(plot, min_width: int = 0):
         if target.width() < _MIN_EXPORT_SIZE.width() or target.height() < _MIN_EXPORT_SIZE.height():
             target = QSize(DEFAULT_EXPORT_SIZE)
     if target == old:
+        if not view.isVisible():
+            # a hidden widget gets no resize event: its scene keeps its first geometry (the
+            # plot in a corner of the image) until it is laid out at the size it already has
+            _lay_out(view, target)
         yield
         return
     ranges = _view_ranges(view)
