@@ -1,5 +1,6 @@
 """Every legend sample shows its line's colours: after a rebuild, and on the first frame of
-a comparison (not the previous run's, nor pyqtgraph's default grey, until a resize)."""
+a comparison (not the previous run's, nor pyqtgraph's default grey, until a resize).  The
+first frame's heatmaps show the layers and no negative steps."""
 
 from __future__ import annotations
 
@@ -55,6 +56,10 @@ def test_the_compare_legend_has_the_curves_colours_from_the_first_frame(qtbot):
     w.show()
     qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
     assert_legend_matches_curves(w.gradient_chart)
+    for heat in w.heatmaps.values():  # before the first step
+        (x0, x1), (y0, y1) = heat.plot.getPlotItem().viewRange()
+        assert 0.0 <= x0 < x1, (x0, x1)
+        assert (y0, y1) == (-0.5, 5.5)  # 5 hidden layers and the output
     w.controller.step()
     qtbot.waitUntil(
         lambda: (f := w.controller.latest).step == 1 and w.drawn_serial == f.serial,

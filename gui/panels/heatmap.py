@@ -55,6 +55,7 @@ class LayerHeatmap(theme.PlotPanel):
         self._buf = np.empty((0, 0))  # reused while the shape stays the same
         self._labels: tuple[str, ...] = ()
         self._levels = EMPTY_LEVELS
+        self._empty_view()
         self.set_title(title)
 
     def __repr__(self) -> str:
@@ -125,8 +126,11 @@ class LayerHeatmap(theme.PlotPanel):
         self._buf = np.empty((0, 0))
         self._labels = ()
         self._item.getAxis("left").setTicks([[], []])
-        # a unit view, no auto range: set_data places the image itself, and auto range
-        # would centre the empty image on 0 (step ticks "-0.4", "-0.2" before any step)
+        self._empty_view()
+
+    def _empty_view(self) -> None:
+        """A unit view, no auto range: set_data places the image itself, and auto range
+        would centre the empty image on 0 (step ticks "-0.4", "-0.2" before any step)."""
         self._item.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
 
     def set_layers(self, labels: Sequence[str]) -> None:
