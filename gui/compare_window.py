@@ -386,6 +386,8 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
                 self.heatmaps[name].set_data(
                     snap.history_steps, snap.history_grad_norm, snap.layer_labels, levels=levels
                 )
+            else:  # before the first step: the layer axis of the new network
+                self.heatmaps[name].set_layers(snap.layer_labels)
 
     def _draw_table(self, frame: CompareFrame) -> None:
         rows = [table_cells(frame.summaries[n], frame.running) for n in frame.names]

@@ -119,6 +119,19 @@ DEFAULT_EXPORT_SIZE = QSize(900, 560)
 _MIN_EXPORT_SIZE = QSize(320, 200)
 
 
+#: height / width of an exported figure: a plot in a tall, narrow dock is exported no taller
+#: than square, a flat strip no flatter than this
+EXPORT_ASPECT = (0.4, 1.0)
+
+
+def _sane_shape(size: QSize) -> QSize:
+    """``size`` with its height brought within :data:`EXPORT_ASPECT` of its width."""
+    w = size.width()
+    lo, hi = EXPORT_ASPECT
+    h = min(max(size.height(), round(w * lo), _MIN_EXPORT_SIZE.height()), round(w * hi))
+    return QSize(w, h)
+
+
 def _view_of(plot) -> pg.GraphicsView | None:
     if isinstance(plot, pg.GraphicsView):
         return plot
@@ -171,12 +184,13 @@ def _restore_ranges(ranges: list[tuple[pg.ViewBox, list]]) -> None:
 def _export_size(plot, min_width: int = 0):
     """Give a plot that is not really on screen a real size while it is exported.
 
-    A widget that was never shown (a headless figure, a panel in a dock tab never brought to
-    the front) still has a placeholder size such as 100 x 30: exported 1200 px wide its text
-    would be enormous.  Such a view is laid out at its window's size (what the caller asked
-    for with resize()) or at :data:`DEFAULT_EXPORT_SIZE`.  A visible view keeps its
-    on-screen look, laid out at least ``min_width`` wide (same aspect): a 300-pixel plot
-    in a small window exported 1200 px wide would otherwise have its text at 4x.
+    A hidden widget (a headless figure, a panel in a dock tab behind another) has no sane
+    size: a placeholder such as 100 x 30, or a tall strip from some earlier layout.  A
+    standalone figure is laid out at its window's size (what the caller asked for with
+    resize()), a hidden panel of a window at :data:`DEFAULT_EXPORT_SIZE`.  A visible view
+    keeps its on-screen look, laid out at least ``min_width`` wide: a 300-pixel plot in a
+    small window exported 1200 px wide would otherwise have its text at 4x.  Either way the
+    shape is kept within :data:`EXPORT_ASPECT` (a plot in a tall dock is exported square).
     Whatever was enlarged gets its size, scene geometry and data ranges back afterwards
     (its layout owns them): an export never changes what is on screen.  Nothing is put on
     screen.
@@ -187,18 +201,26 @@ def _export_size(plot, min_width: int = 0):
         return
     old = QSize(view.size())
     small = old.width() < _MIN_EXPORT_SIZE.width() or old.height() < _MIN_EXPORT_SIZE.height()
-    target = QSize(old)
-    if view.isVisible() and old.width() > 0 and old.height() > 0:
-        if small or old.width() < min_width:
-            w = max(min_width, _MIN_EXPORT_SIZE.width(), old.width())
-            target = QSize(w, max(round(old.height() * w / old.width()), _MIN_EXPORT_SIZE.height()))
+    # a dock behind another dock's tab is "visible" to Qt, with nothing of it on screen
+    shown = view.isVisible() and not view.viewport().visibleRegion().isEmpty()
+    if shown and old.width() > 0 and old.height() > 0:
+        w = old.width()
+        if small or w < min_width:
+            w = max(min_width, _MIN_EXPORT_SIZE.width(), w)
+        target = QSize(w, round(old.height() * w / old.width()))
     else:
         top = view.window()
+        target = QSize(DEFAULT_EXPORT_SIZE)  # e.g. a panel in a dock tab behind another
         if top is not view and not top.isVisible() and view.parentWidget() is top:
             target = QSize(top.size())  # a standalone panel resized by its owner
         if target.width() < _MIN_EXPORT_SIZE.width() or target.height() < _MIN_EXPORT_SIZE.height():
             target = QSize(DEFAULT_EXPORT_SIZE)
+    target = _sane_shape(target)
     if target == old:
+        if not shown:
+            # a hidden widget gets no resize event: its scene keeps its first geometry (the
+            # plot in a corner of the image) until it is laid out at the size it already has
+            _lay_out(view, target)
         yield
         return
     ranges = _view_ranges(view)

@@ -191,6 +191,8 @@ def _add_dock(window: QMainWindow, panel: QWidget) -> QDockWidget:
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
+    # the text wraps to the dock's width: it scrolls down, never sideways
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(panel)  # a narrow dock scrolls instead of squeezing the text
     dock = QDockWidget("Lesson", window)
     dock.setObjectName("lesson")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol as draw_symbol
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
@@ -122,7 +123,33 @@ def set_title(item: pg.PlotItem, text: str) -> None:
     item.setTitle(html.escape(text, quote=False), size=f"{TITLE_PT}pt", color=foreground())
 
 
-class FillSample(pg.ItemSample):
+class _Sample(pg.ItemSample):
+    """A legend sample that draws a line's symbol from the line's own style.
+
+    The stock sample reads the symbol from the line's scatter item, which takes a new
+    style only with data: an empty line restyled for a new run (or created just now) was
+    shown with the old run's (or the default grey) symbol colour.
+    """
+
+    def paint(self, p, *args) -> None:
+        item = self.item
+        if not isinstance(item, pg.PlotDataItem) or not item.isVisible():
+            super().paint(p, *args)
+            return
+        opts = item.opts
+        p.setRenderHint(p.RenderHint.Antialiasing)
+        p.setPen(pg.mkPen(opts["pen"]))
+        p.drawLine(0, 11, 20, 11)
+        if opts["symbol"] is not None:
+            brush, pen = opts["symbolBrush"], opts["symbolPen"]
+            # a list: one per point (the zero / NaN markers); the legend shows the first
+            brush = (brush or [None])[0] if isinstance(brush, list) else brush
+            pen = (pen or [None])[0] if isinstance(pen, list) else pen
+            p.translate(10, 10)
+            draw_symbol(p, opts["symbol"], opts["symbolSize"], pg.mkPen(pen), pg.mkBrush(brush))
+
+
+class FillSample(_Sample):
     """Legend sample for a filled area (histogram): a filled box, not a line with a wedge."""
 
     def paint(self, p, *args):
@@ -292,6 +319,7 @@ def add_legend(item: pg.PlotItem, columns: int = 4) -> pg.LegendItem:
     """A legend below the plot's bottom axis (row 4 of the PlotItem grid), at most ``columns``
     entries per row (fewer when the plot is narrow, see :class:`PlotPanel`)."""
     legend = _LayoutLegend(
+        sampleType=_Sample,
         colCount=columns,
         labelTextSize=f"{TICK_PT}pt",
         labelTextColor=foreground(),

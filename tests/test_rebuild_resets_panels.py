@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from gui_helpers import TIMEOUT, open_window, tiny
+from test_legend_colours import assert_legend_matches_curves
 
 from engine.config import ExperimentConfig
 from gui import theme
@@ -158,3 +159,27 @@ def test_histogram_reset_forgets_bars_axes_and_log_mode(qtbot):
     assert h.title == "delta"
     assert not h.log_x
     assert h.plot.getPlotItem().viewRange()[0] == pytest.approx([0.0, 1.0])
+
+
+def test_a_rebuild_shows_the_empty_heatmap_and_a_legend_like_the_curves(qtbot):
+    w = open_window(qtbot, config(4), (1366, 768))
+    for _ in range(3):
+        w.act_step.trigger()
+    qtbot.waitUntil(
+        lambda: w.controller.latest.snapshot.step == 3 and drawn_now(w), timeout=TIMEOUT
+    )
+    w.draw_panel("heatmap", w.controller.latest)
+    assert w.heatmap.levels != (-8.0, 0.0)  # the run's own scale
+    assert_legend_matches_curves(w.gradient_chart)
+    gen = w.controller.latest.generation
+    box = w.controls.model_activation
+    box.setCurrentIndex(box.findData("relu"))
+    qtbot.waitUntil(lambda: w.controller.latest.generation > gen and drawn_now(w), timeout=TIMEOUT)
+    fresh = LayerHeatmap()
+    qtbot.addWidget(fresh)
+    assert w.heatmap.levels == fresh.levels == (-8.0, 0.0)
+    assert tuple(w.heatmap.bar.levels()) == (-8.0, 0.0)
+    x0, x1 = w.heatmap.plot.getPlotItem().viewRange()[0]
+    assert 0.0 <= x0 < x1, (x0, x1)
+    assert not [t for t in tick_labels(w.heatmap, "bottom") if t.startswith(("-", "\u2212"))]
+    assert_legend_matches_curves(w.gradient_chart)

@@ -154,6 +154,7 @@ class GradientChart(theme.PlotPanel):
             self._drop_series(name)
         zx, zy, zb, bx, by, bb = [], [], [], [], [], []
         symbol_size = 7 if n <= 30 else 4
+        restyled = False
         for i, (name, v) in enumerate(arrays.items()):
             start = n - len(v) if align == "output" else 0
             x = self._x[start : start + len(v)]
@@ -162,6 +163,7 @@ class GradientChart(theme.PlotPanel):
             if self._styles.get(id(it)) != (c, symbol_size):
                 # restyling makes the item rebuild its curve and symbols: only on a change
                 self._styles[id(it)] = (c, symbol_size)
+                restyled = True
                 it.setPen(theme.mkpen(c, 2.0))
                 it.setSymbolBrush(c)
                 it.setSymbolSize(symbol_size)
@@ -187,6 +189,9 @@ class GradientChart(theme.PlotPanel):
         self._set_marks(self._zero_marks, zx, zy, zb)
         self._set_marks(self._bad_marks, bx, by, bb)
         self._sync_legend()
+        if restyled:  # a sample draws its line's style: repaint it, the legend may be the same
+            for sample, _ in self.legend.items:
+                sample.update()
 
     def set_overlay(self, name: str, values: np.ndarray | None, style: str = "dash") -> None:
         """A theory curve over the layers (``style``: dash, dot, dashdot, solid); None removes.

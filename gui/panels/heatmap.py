@@ -14,6 +14,8 @@ from gui import theme
 
 DEFAULT_TITLE = "Gradient norm per layer over training"
 DEFAULT_BAR_LABEL = "log\u2081\u2080 ||dL/dW||"
+#: colour range (log10 units) of a heatmap with no data
+EMPTY_LEVELS = (-8.0, 0.0)
 
 
 class LayerHeatmap(theme.PlotPanel):
@@ -37,7 +39,7 @@ class LayerHeatmap(theme.PlotPanel):
         item.addItem(self.image)
         # the label goes on the bar's axis below, in the theme's font (not via label=)
         self.bar = pg.ColorBarItem(
-            values=(-8.0, 0.0),
+            values=EMPTY_LEVELS,
             colorMap=theme.LAYER_COLORMAP,
             interactive=False,
             width=16,
@@ -54,7 +56,8 @@ class LayerHeatmap(theme.PlotPanel):
         self._item = item
         self._buf = np.empty((0, 0))  # reused while the shape stays the same
         self._labels: tuple[str, ...] = ()
-        self._levels = (-8.0, 0.0)
+        self._levels = EMPTY_LEVELS
+        self._empty_view()
         self.set_title(title)
 
     def __repr__(self) -> str:
@@ -114,12 +117,23 @@ class LayerHeatmap(theme.PlotPanel):
         self._item.setYRange(-0.5, m - 0.5, padding=0)
 
     def reset(self) -> None:
-        """Empty image, no layer labels, axes back to a unit range (the colour bar stays)."""
+        """Empty image, no layer labels, axes back to a unit range, the colour bar back to
+        its empty range: nothing of the previous run stays."""
         self.image.clear()
+        # the image's placement: an empty image at the old run's first step would pull the
+        # auto range to its x (negative step ticks) before the first step is drawn
+        self.image.resetTransform()
+        self._levels = EMPTY_LEVELS
+        self.bar.setLevels(EMPTY_LEVELS)
         self._buf = np.empty((0, 0))
         self._labels = ()
         self._item.getAxis("left").setTicks([[], []])
-        self.reset_view()
+        self._empty_view()
+
+    def _empty_view(self) -> None:
+        """A unit view, no auto range: set_data places the image itself, and auto range
+        would centre the empty image on 0 (step ticks "-0.4", "-0.2" before any step)."""
+        self._item.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
 
     def set_layers(self, labels: Sequence[str]) -> None:
         """Show the layer axis of ``labels`` (before any history: a fresh network)."""

@@ -334,9 +334,10 @@ class Canvas(QWidget):
             x = lay.xs[self.selected + 1]
             p.setPen(QPen(QColor("#555555"), 1.2, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(
-                QRectF(x - half, lay.top - 6, 2 * half, lay.height - lay.top + 4), 6, 6
-            )
+            box = QRectF(x - half, lay.top - 6, 2 * half, lay.height - lay.top + 4)
+            # the first and last columns sit closer to the edge than half a spacing: the box
+            # stops at the edge instead of being cut off there
+            p.drawRoundedRect(box.intersected(QRectF(self.rect()).adjusted(1, 1, -1, -1)), 6, 6)
         layer, direction = self.highlight
         if direction is None:
             return
