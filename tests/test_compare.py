@@ -271,8 +271,8 @@ def spiral(**changes) -> ExperimentConfig:
     return tiny(**{"model.depth": 5, **changes})
 
 
-@pytest.fixture
-def window(qtbot):
+def open_compare(qtbot) -> CompareWindow:
+    """The compare window on three activations of spiral(), shown, once it has drawn."""
     w = CompareWindow(spiral(), ACTS)
     qtbot.addWidget(w)  # closed (worker stopped) after the test
     w.resize(1300, 900)
@@ -281,19 +281,29 @@ def window(qtbot):
     return w
 
 
-def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
-    w = window
-    w.theory_box.setChecked(True)
-    w.controller.advance(30)
+def advance_until_drawn(qtbot, w: CompareWindow, n: int) -> None:
+    """Train ``n`` lock-steps and wait until the window shows the paused result."""
+    w.controller.advance(n)
     qtbot.waitUntil(
         lambda: (
             (f := w.controller.latest) is not None
-            and f.step == 30
+            and f.step == n
             and not f.running
             and w.drawn_serial == f.serial
         ),
         timeout=TIMEOUT,
     )
+
+
+@pytest.fixture
+def window(qtbot):
+    return open_compare(qtbot)
+
+
+def test_window_overlays_three_variants_after_lock_steps(window, qtbot):
+    w = window
+    w.theory_box.setChecked(True)
+    advance_until_drawn(qtbot, w, 30)
     frame = w.controller.latest
     assert {s.step for s in frame.snapshots.values()} == {30}
     names = list(frame.names)
@@ -362,13 +372,7 @@ def test_window_compares_depths_and_lists_every_comparison_preset(window, qtbot)
 def test_export_writes_every_chart_and_the_table(window, qtbot, tmp_path):
     w = window
     w.theory_box.setChecked(True)
-    w.controller.advance(12)
-    qtbot.waitUntil(
-        lambda: (
-            (f := w.controller.latest).step == 12 and not f.running and w.drawn_serial == f.serial
-        ),
-        timeout=TIMEOUT,
-    )
+    advance_until_drawn(qtbot, w, 12)
     written = w.export_all(tmp_path)
     names = {p.name for p in written}
     stems = ["gradient_norms", "loss", "accuracy", "gradient_norms_theory"] + [
@@ -485,13 +489,7 @@ def test_window_table_says_not_started_then_paused(window, qtbot):
     w = window
     qtbot.waitUntil(lambda: bool(w.table.rows()), timeout=TIMEOUT)
     assert {r[-1] for r in w.table.rows()} == {"not started"}
-    w.controller.advance(3)
-    qtbot.waitUntil(
-        lambda: (
-            (f := w.controller.latest).step == 3 and not f.running and w.drawn_serial == f.serial
-        ),
-        timeout=TIMEOUT,
-    )
+    advance_until_drawn(qtbot, w, 3)
     assert {r[-1] for r in w.table.rows()} == {"paused"}
 
 

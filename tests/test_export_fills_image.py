@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import open_window, tiny
+from gui_helpers import TIMEOUT, open_window, tiny
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
-from test_compare import ACTS, TIMEOUT, spiral
+from test_compare import advance_until_drawn, open_compare
 from test_export import synthetic
 
 from gui import theme
-from gui.compare_window import CompareWindow
 from gui.figures import build_figures, save_figures
 
 theme.configure_pyqtgraph(light=True)
@@ -46,24 +45,13 @@ def test_headless_figures_fill_the_image(qtbot, tmp_path):
 
 @pytest.fixture
 def compare(qtbot):
-    w = CompareWindow(spiral(), ACTS)
-    qtbot.addWidget(w)
-    w.resize(1300, 900)
-    w.show()
-    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
-    return w
+    return open_compare(qtbot)
 
 
 def test_compare_window_exports_fill_the_image(compare, qtbot, tmp_path):
     w = compare
     w.theory_box.setChecked(True)
-    w.controller.advance(8)
-    qtbot.waitUntil(
-        lambda: (
-            (f := w.controller.latest).step == 8 and not f.running and w.drawn_serial == f.serial
-        ),
-        timeout=TIMEOUT,
-    )
+    advance_until_drawn(qtbot, w, 8)
     pngs = [p for p in w.export_all(tmp_path) if p.suffix == ".png"]
     assert len(pngs) == 7  # gradient_norms(_theory), loss, accuracy, 3 heatmaps
     for path in pngs:

@@ -5,11 +5,11 @@ first frame's heatmaps show the layers and no negative steps."""
 from __future__ import annotations
 
 import numpy as np
+from gui_helpers import TIMEOUT
 from PySide6.QtGui import QImage, QPainter
-from test_compare import ACTS, TIMEOUT, spiral
+from test_compare import open_compare
 
 from gui import theme
-from gui.compare_window import CompareWindow
 from gui.panels.gradient_chart import GradientChart
 
 theme.configure_pyqtgraph(light=True)
@@ -50,11 +50,7 @@ def test_a_chart_reset_and_refilled_before_any_data_has_the_new_colours(qtbot):
 
 
 def test_the_compare_legend_has_the_curves_colours_from_the_first_frame(qtbot):
-    w = CompareWindow(spiral(), ACTS)
-    qtbot.addWidget(w)
-    w.resize(1300, 900)
-    w.show()
-    qtbot.waitUntil(lambda: w.frames_drawn > 0, timeout=TIMEOUT)
+    w = open_compare(qtbot)
     assert_legend_matches_curves(w.gradient_chart)
     for heat in w.heatmaps.values():  # before the first step
         (x0, x1), (y0, y1) = heat.plot.getPlotItem().viewRange()
