@@ -29,8 +29,6 @@ DEFAULT_MEMORY_LIMIT = 8 * GIB
 MEMORY_LIMIT_ENV = "VGLAB_MEMORY_LIMIT"
 #: most variants one comparison may run (``--vary`` options multiply)
 MAX_VARIANTS = 64
-#: deepest nesting of lists / tables a config document may have
-MAX_NESTING = 32
 
 _EVAL_CHUNK = 1024
 #: (n_examples, n_features, n_outputs) of the data sets whose size is known from the name;

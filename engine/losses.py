@@ -10,13 +10,6 @@ import numpy as np
 
 from engine.codes import LossCode, code_of
 
-#: loss name -> (display name, what it expects)
-DESCRIPTIONS = {
-    "softmax_ce": ("Softmax + cross-entropy", "classification, 2+ classes"),
-    "sigmoid_bce": ("Sigmoid + binary cross-entropy", "classification, 2 classes"),
-    "mse": ("Identity + mean squared error", "regression"),
-}
-
 
 def code(name: str) -> int:
     """Integer code the kernels dispatch on (``ValueError`` naming the choices if unknown)."""

@@ -31,8 +31,6 @@ from engine.config import (
 from engine.resources import asset
 
 PRESETS_DIR = asset("presets")
-#: top-level keys a preset may have besides the config's own
-PRESET_KEYS = ("title", "compare")
 
 
 @dataclass(frozen=True)

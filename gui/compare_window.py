@@ -301,9 +301,6 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
             self._draw_table(frame)
         self.step_label.setText(status_text(frame))
 
-    def _color(self, frame: CompareFrame, name: str) -> str:
-        return theme.color(frame.names.index(name))
-
     def _layer_axis(self, frame: CompareFrame) -> tuple[tuple[str, ...], str]:
         """(labels, align) of the gradient chart: the layers when every variant has the same
         depth, else the deepest's counted back from the output, where the variants line up."""

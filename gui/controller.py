@@ -17,7 +17,7 @@ import time
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from engine.config import ExperimentConfig, updated, validate
+from engine.config import ExperimentConfig, fields, updated, validate
 from gui.adapter import Adapter
 from gui.frames import Frame, FrameInfo, FramePacker  # Frame: imported from here too
 from gui.worker import Command, WorkerController
@@ -26,7 +26,6 @@ from gui.worker import Command, WorkerController
 SAMPLE_INTERVAL = 0.1
 
 # training fields a running session can take without being rebuilt
-_LIVE_FIELDS = ("learning_rate",)
 
 
 def default_config() -> ExperimentConfig:
@@ -71,7 +70,7 @@ def needs_rebuild(old: ExperimentConfig | None, new: ExperimentConfig) -> bool:
     """True unless ``new`` differs from ``old`` only in live settings (the learning rate)."""
     if old is None:
         return True
-    live = {f"training.{name}": getattr(old.training, name) for name in _LIVE_FIELDS}
+    live = {key: fields.value_at(old, key) for key in fields.LIVE}
     return updated(new, **live) != old
 
 

@@ -39,7 +39,6 @@ from engine.config.types import (
     EVAL_AUTO,
     MAX_SHOWN,
     ExperimentConfig,
-    LayerConfig,
     hints,
     join_path,
 )
@@ -460,7 +459,6 @@ def leaf_keys(cls=ExperimentConfig, prefix: str = "") -> list[str]:
 
 
 #: the layer dataclass's fields, for completeness checks
-LAYER_KEYS = tuple(f.name for f in fields(LayerConfig))
 
 
 def value_at(config, key: str):
