@@ -95,40 +95,21 @@ class Problem:
                 m = self.ws.get("mask", k)
                 m[:] = rng.random(m.shape) > cfg.model.dropout
 
-    def loss(self) -> float:
+    def _tables(self) -> tuple:
+        """The layer tables, workspace and metric buffers both kernels take, in their order."""
         n = self.net
-        ok = K.forward_loss(
-            self.X,
-            self.T,
-            n.params,
-            n.itab,
-            n.ftab,
-            self.ws.ws,
-            n.bns,
-            self.mtab,
-            self.opt.hp,
-            self.ip,
-            self.out,
-            self.status,
-        )
+        return n.itab, n.ftab, self.ws.ws, n.bns, self.mtab, self.opt.hp
+
+    def loss(self) -> float:
+        args = (self.X, self.T, self.net.params, *self._tables(), self.ip, self.out)
+        ok = K.forward_loss(*args, self.status)
         assert ok, self.status
         return float(self.out[0])
 
     def gradient(self) -> np.ndarray:
         self.loss()
         n = self.net
-        assert K.backward(
-            self.X,
-            n.params,
-            n.grads,
-            n.itab,
-            n.ftab,
-            self.ws.ws,
-            n.bns,
-            self.mtab,
-            self.opt.hp,
-            self.status,
-        )
+        assert K.backward(self.X, n.params, n.grads, *self._tables(), self.status)
         return n.grads.astype(np.float64).copy()
 
     def numeric_gradient(self, h: float = 1e-6) -> np.ndarray:
