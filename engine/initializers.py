@@ -25,9 +25,16 @@ def _orthogonal(rng, shape, gain=1.0):
 
 
 def init_weights(
-    name: str, n_in: int, n_out: int, rng: np.random.Generator, scale: float = 0.05
+    name: str,
+    n_in: int,
+    n_out: int,
+    rng: np.random.Generator,
+    scale: float = 0.05,
+    sigma_w2: float = 1.0,
 ) -> np.ndarray:
-    """A (n_in, n_out) float64 weight matrix; ``scale`` is the std / limit of normal / uniform."""
+    """A (n_in, n_out) float64 weight matrix; ``scale`` is the std / limit of normal / uniform,
+    ``sigma_w2`` the fan-in variance of fan_in_normal (N(0, sigma_w2 / n_in), the mean-field
+    parameterisation: He is 2, LeCun 1) and the squared gain of orthogonal."""
     shape = (n_in, n_out)
     fan_avg = 0.5 * (n_in + n_out)
     table = {
@@ -36,9 +43,10 @@ def init_weights(
         "he_normal": lambda: _normal(rng, shape, math.sqrt(2.0 / n_in)),
         "he_uniform": lambda: _uniform(rng, shape, math.sqrt(6.0 / n_in)),
         "lecun_normal": lambda: _normal(rng, shape, math.sqrt(1.0 / n_in)),
+        "fan_in_normal": lambda: _normal(rng, shape, math.sqrt(sigma_w2 / n_in)),
         "normal": lambda: _normal(rng, shape, scale),
         "uniform": lambda: _uniform(rng, shape, scale),
-        "orthogonal": lambda: _orthogonal(rng, shape),
+        "orthogonal": lambda: _orthogonal(rng, shape, math.sqrt(sigma_w2)),
         "zeros": lambda: np.zeros(shape),
     }
     if name not in table:

@@ -40,14 +40,17 @@ _PER_FAN = {
 }
 
 
-def init_sigma_w2(init: str, fan_in: int, fan_out: int, scale: float = 0.05) -> float:
+def init_sigma_w2(
+    init: str, fan_in: int, fan_out: int, scale: float = 0.05, sigma_w2: float = 1.0
+) -> float:
     """sigma_w^2 = fan_in Var(W_ij) of engine.initializers' ``init`` for one layer.
 
     He: 2; LeCun: 1; Xavier: 2 fan_in / (fan_in + fan_out) (1 for equal widths);
-    "normal": fan_in scale^2; "uniform" on [-scale, scale]: fan_in scale^2 / 3; orthogonal:
-    min(1, fan_in / fan_out) (unit-norm columns or rows: same second moments as a Gaussian
-    with that variance, which is all the length map sees; its Jacobian spectrum differs);
-    zeros: 0.  ``ValueError`` for a name engine.initializers does not know.
+    fan_in_normal: ``sigma_w2``; "normal": fan_in scale^2; "uniform" on [-scale, scale]:
+    fan_in scale^2 / 3; orthogonal with gain sqrt(sigma_w2): sigma_w2 min(1, fan_in / fan_out)
+    (unit-norm columns or rows: same second moments as a Gaussian with that variance, which is
+    all the length map sees; its Jacobian spectrum differs); zeros: 0.  ``ValueError`` for a
+    name engine.initializers does not know.
     """
     if init in _PER_FAN:
         fan, value = _PER_FAN[init]
@@ -55,7 +58,8 @@ def init_sigma_w2(init: str, fan_in: int, fan_out: int, scale: float = 0.05) -> 
     table = {
         "normal": fan_in * scale**2,
         "uniform": fan_in * scale**2 / 3.0,
-        "orthogonal": min(1.0, fan_in / fan_out),
+        "fan_in_normal": sigma_w2,
+        "orthogonal": sigma_w2 * min(1.0, fan_in / fan_out),
         "zeros": 0.0,
     }
     if init not in table:
@@ -66,18 +70,23 @@ def init_sigma_w2(init: str, fan_in: int, fan_out: int, scale: float = 0.05) -> 
 def model_points(model, widths: Sequence[int]) -> tuple[np.ndarray, float | None, str]:
     """(sigma_w^2 per layer (L+1,), sigma_b^2 or None, reason) of a ``ModelConfig``.
 
-    ``widths``: (n_in, N_0, .., N_{L-1}, n_out).  sigma_b^2 is 0 for ``bias_init = 0``; a
+    ``widths``: (n_in, N_0, .., N_{L-1}, n_out).  sigma_b^2 is ``sigma_b2`` for ``bias_init = 0``; a
     constant bias b != 0 is not a N(0, sigma_b^2) draw (every unit has mean b), nor do batch
     norm or residual connections fit these maps: then None and the reason in words.
     """
-    sw2 = np.array([init_sigma_w2(model.init, a, b, model.init_scale) for a, b in pairwise(widths)])
+    sw2 = np.array(
+        [
+            init_sigma_w2(model.init, a, b, model.init_scale, model.sigma_w2)
+            for a, b in pairwise(widths)
+        ]
+    )
     if model.batch_norm != "none":
         return sw2, None, "batch norm renormalises each layer: not these maps"
     if model.residual:
         return sw2, None, "residual connections add the identity: not these maps"
     if model.bias_init != 0.0:
         return sw2, None, "a constant bias b != 0 shifts every unit's mean: not N(0, sigma_b^2)"
-    return sw2, 0.0, ""
+    return sw2, float(model.sigma_b2), ""
 
 
 def _per_layer(activation, sigma_w2, n: int) -> tuple[list[str], np.ndarray]:

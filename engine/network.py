@@ -119,8 +119,12 @@ class Network:
 
     def _init_params(self, model: ModelConfig, rng: np.random.Generator) -> None:
         for k, s in enumerate(self.specs):
-            self.W(k)[:] = init_weights(model.init, s.n_in, s.n_out, rng, model.init_scale)
+            self.W(k)[:] = init_weights(
+                model.init, s.n_in, s.n_out, rng, model.init_scale, model.sigma_w2
+            )
             self.b(k)[:] = model.bias_init if k < self.depth else 0.0
+            if model.sigma_b2 > 0.0 and k < self.depth:  # drawn only then: seeds stay as they were
+                self.b(k)[:] += rng.normal(0.0, np.sqrt(model.sigma_b2), size=s.n_out)
             if self.itab[k, K.G_OFF] >= 0:
                 self.gamma(k)[:] = 1.0
             if self.itab[k, K.P_OFF] >= 0:

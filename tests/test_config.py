@@ -251,8 +251,8 @@ def test_unknown_section_is_suggested():
         (
             {"model": 3},
             "model: expected a table of depth, width, activation, hidden, loss, init, "
-            "init_scale, bias_init, batch_norm, residual, dropout, leaky_slope, "
-            "elu_alpha, prelu_init, dtype, got integer 3",
+            "init_scale, sigma_w2, bias_init, sigma_b2, batch_norm, residual, dropout, "
+            "leaky_slope, elu_alpha, prelu_init, dtype, got integer 3",
         ),
         (
             {"model": {"hidden": 16}},

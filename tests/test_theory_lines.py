@@ -74,6 +74,21 @@ def test_line_agrees_with_the_measured_gradient_at_step_1(act, init, scale, batc
 
 
 @pytest.mark.parametrize(
+    ("act", "init", "sigma_w2", "sigma_b2"),
+    [
+        ("tanh", "fan_in_normal", 1.5, 0.05),  # random biases: the length map's sigma_b^2
+        ("tanh", "orthogonal", 2.0, 0.0),  # second moments as a Gaussian of the same variance
+        ("relu", "fan_in_normal", 2.0, 0.0),
+    ],
+)
+def test_line_agrees_for_sigma_w2_sigma_b2_inits(act, init, sigma_w2, sigma_b2):
+    extra = {"model.sigma_w2": sigma_w2, "model.sigma_b2": sigma_b2}
+    gaps = np.array([_log_gap(_session(act, init, seed=seed, **extra)) for seed in range(3)])
+    assert np.max(np.abs(gaps.mean(axis=0))) < 0.15, gaps
+    assert np.max(np.abs(gaps)) < 0.3, gaps
+
+
+@pytest.mark.parametrize(
     ("change", "words"),
     [
         ({"model.batch_norm": "pre"}, "batch norm"),

@@ -34,6 +34,7 @@ INITIALIZERS = (
     "he_normal",
     "he_uniform",
     "lecun_normal",
+    "fan_in_normal",
     "normal",
     "uniform",
     "orthogonal",
@@ -90,9 +91,10 @@ INIT_NAMES = {
     "he_normal": "He (Kaiming) normal",
     "he_uniform": "He uniform",
     "lecun_normal": "LeCun normal",
+    "fan_in_normal": "N(0, σw²/fan_in) (mean field)",
     "normal": "normal(0, scale)",
     "uniform": "uniform(-scale, scale)",
-    "orthogonal": "orthogonal",
+    "orthogonal": "orthogonal (gain √σw²)",
     "zeros": "zeros (never breaks symmetry)",
 }
 #: largest seed a control offers (a 32-bit signed integer)

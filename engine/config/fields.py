@@ -290,7 +290,25 @@ _TABLE = (
         when=("model.init", ("normal", "uniform")),
     ),
     Field(
+        "model.sigma_w2",
+        "σw²",
+        "Weight variance times fan-in (the mean-field σw²): W ~ N(0, σw²/fan_in),"
+        " or an orthogonal matrix times √σw²",
+        **_POSITIVE,
+        hi=1e4,
+        **_view(0.01, 25.0, 0.05, 3),
+        when=("model.init", ("fan_in_normal", "orthogonal")),
+    ),
+    Field(
         "model.bias_init", "bias", "Initial value of every hidden bias", **_view(-5.0, 5.0, 0.1, 2)
+    ),
+    Field(
+        "model.sigma_b2",
+        "σb²",
+        "Bias variance (the mean-field σb²): each hidden bias ~ N(bias, σb²)",
+        lo=0,
+        hi=1e4,
+        **_view(0.0, 4.0, 0.01, 3),
     ),
     Field(
         "model.batch_norm",

@@ -96,7 +96,9 @@ class ModelConfig:
     loss: str = "softmax_ce"  # output activation + loss, one of LOSSES
     init: str = "xavier_normal"  # one of INITIALIZERS
     init_scale: float = 0.05  # std of init "normal", limit of init "uniform"
+    sigma_w2: float = 1.0  # fan_in Var(W) of init "fan_in_normal"; gain^2 of "orthogonal"
     bias_init: float = 0.0
+    sigma_b2: float = 0.0  # hidden biases ~ N(bias_init, sigma_b2): the mean-field sigma_b^2
     batch_norm: str = "none"  # "pre" / "post": normalise before / after the activation
     residual: bool = False  # skip connection around each equal-width hidden layer
     dropout: float = 0.0  # drop probability after each hidden layer (training only)

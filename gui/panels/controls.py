@@ -70,7 +70,17 @@ GROUPS = (
             "model.dtype",
         ),
     ),
-    ("Initialisation", ("model.init", "model.init_scale", "model.bias_init", "training.seed")),
+    (
+        "Initialisation",
+        (
+            "model.init",
+            "model.init_scale",
+            "model.sigma_w2",
+            "model.bias_init",
+            "model.sigma_b2",
+            "training.seed",
+        ),
+    ),
     (
         "Optimiser",
         (
