@@ -123,3 +123,22 @@ def test_config_in_words():
     new = updated(base, **{"model.activation": "tanh", "data.seed": 3})
     assert config_changes(base, new) == ["data seed 0 \u2192 3", "activation sigmoid \u2192 tanh"]
     assert summary(new).startswith("10 hidden tanh layers of 32 units; xavier_normal init")
+
+
+def test_summary_names_the_numbers_that_set_the_init():
+    def init_words(**changes):
+        return summary(updated(ExperimentConfig(), **changes)).split("; ")[1]
+
+    assert init_words() == "xavier_normal init"
+    assert (
+        init_words(**{"model.init": "normal", "model.init_scale": 0.2}) == "normal (std 0.2) init"
+    )
+    mean_field = {"model.init": "fan_in_normal", "model.sigma_w2": 1.5, "model.sigma_b2": 0.05}
+    assert init_words(**mean_field) == "fan_in_normal (σw² 1.5, σb² 0.05) init"
+    assert (
+        init_words(**{"model.init": "orthogonal", "model.sigma_w2": 2}) == "orthogonal (σw² 2) init"
+    )
+    assert (
+        init_words(**{"model.init": "he_normal", "model.sigma_b2": 0.1})
+        == "he_normal (σb² 0.1) init"
+    )

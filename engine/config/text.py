@@ -68,5 +68,18 @@ def summary(config: ExperimentConfig) -> str:
     return (
         _network(config)
         + (f" with {', '.join(extras)}" if extras else "")
-        + f"; {m.init} init; {t.optimizer} lr {t.learning_rate:g}; {data}"
+        + f"; {_init(m)} init; {t.optimizer} lr {t.learning_rate:g}; {data}"
     )
+
+
+def _init(m) -> str:
+    """The initialiser with the numbers that set it: ``normal (std 0.05)``, ``fan_in_normal
+    (σw² 1.5, σb² 0.05)``; biases drawn at random show their variance whatever the init."""
+    scale = {
+        "normal": f"std {m.init_scale:g}",
+        "uniform": f"±{m.init_scale:g}",
+        "fan_in_normal": f"σw² {m.sigma_w2:g}",
+        "orthogonal": f"σw² {m.sigma_w2:g}" if m.sigma_w2 != 1.0 else "",
+    }.get(m.init, "")
+    parts = [p for p in (scale, f"σb² {m.sigma_b2:g}" if m.sigma_b2 else "") if p]
+    return m.init + (f" ({', '.join(parts)})" if parts else "")
