@@ -64,7 +64,8 @@ def input_q(X: np.ndarray, n: int = N_QUANTILES) -> tuple[float, ...]:
     return tuple(float(v) for v in np.quantile(q, (np.arange(n) + 0.5) / n))
 
 
-def _not_covered(model, activations) -> str:
+def not_covered(model, activations) -> str:
+    """Why the maps miss a net beyond model_points' reasons ("" when they do not)."""
     if model.dropout > 0:
         return "dropout rescales each layer at random"
     if "step" in activations[:-1]:
@@ -97,7 +98,7 @@ def init_profile(model, activations, widths, q_in) -> tuple[np.ndarray | None, s
     ``widths`` (n_in, N_0, .., N_{L-1}, n_out) and the data's ``q_in`` (:func:`input_q`)."""
     widths = tuple(int(w) for w in widths)
     sw2, sb2, why = model_points(model, widths)
-    why = why or _not_covered(model, tuple(activations) + ("",))
+    why = why or not_covered(model, tuple(activations) + ("",))
     if sb2 is None or why:
         return None, why
     if not q_in or len(widths) < 3:
