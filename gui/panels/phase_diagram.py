@@ -30,18 +30,18 @@ TOOLTIP = (
     "\u221a\u03c7\u2081 per layer, right of it they explode. Star: this net's init; circles: "
     "standard inits. Click to use that (\u03c3w\u00b2, \u03c3b\u00b2); hover for the numbers."
 )
-LEVELS = (-0.5, 3.1)  # log10 xi_c of the colour bar's ends: 0.3 .. >= 1000 layers
-MARGIN = 0.03  # the view shows this fraction beyond the plane's sides: whole markers at 0
+LEVELS = (-0.5, 3.3)  # log10 xi_c of the colour bar's ends: 0.3 .. >= 1000 layers
+MARGIN = 0.05  # the view shows this fraction beyond the plane's sides: whole markers at 0
 EDGE_NAME = "\u03c7\u2081 = 1"
 EDGE_COLOUR = "#d62728"
 _LABEL_FILL = (255, 255, 255, 190)
 
 
 def _power_ticks(levels: tuple[float, float]) -> list[list[tuple[float, str]]]:
-    """Colour-bar ticks 1, 10, 100, ">= 1000" on a log10 axis."""
+    """Colour-bar ticks 1, 10, 100, ">= 10^3" on a log10 axis."""
     lo, hi = math.ceil(levels[0]), math.floor(levels[1])
-    ticks = [(float(k), f"{10**k:g}") for k in range(lo, hi + 1)]
-    ticks[-1] = (ticks[-1][0], "\u2265 " + ticks[-1][1])
+    ticks = [(float(k), f"{10**k:g}") for k in range(lo, hi)]
+    ticks.append((float(hi), "\u2265" + theme.power_of_ten(hi)))  # short: the bar's axis is narrow
     return [ticks, []]
 
 
@@ -73,7 +73,8 @@ class PhaseDiagram(theme.PlotPanel):
         self.bar.setImageItem(self.image, insert_in=item)
         axis = self.bar.getAxis("right")
         axis.setTicks(_power_ticks(LEVELS))
-        axis.setStyle(tickFont=item.getAxis("left").style["tickFont"])
+        # the top label sits at the very end of the bar: pyqtgraph would drop it as overflowing
+        axis.setStyle(tickFont=item.getAxis("left").style["tickFont"], hideOverlappingLabels=False)
         axis.setLabel(
             BAR_LABEL, **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()}
         )
