@@ -34,7 +34,7 @@ quantities of the layers above (the gradient-independence assumption of the pape
 chi(q_k) = sigma_w^2 E[f'(z_k)^2]: the identity path keeps the gradient, chi_k adds to it
 (Yang & Schoenholz 2017, "Mean field residual networks", for their form).  Then
 ||delta_k||^2 = E[f'(z_k)^2] ||dL/da_k||^2 and ||dL/dW_k||^2 = N_{k-1} p_{k-1} ||delta_k||^2.
-Measured against the lab: tests/test_theory_lines.py, tools/theory_agreement.py residual.
+Measured against the lab: tests/test_residual_line.py, tools/theory_agreement.py residual.
 
 Where it applies: random Gaussian (or, for second moments, orthogonal) weights with zero
 biases or N(0, sigma_b^2) biases, no batch norm, no dropout, at initialisation, wide layers

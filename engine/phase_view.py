@@ -100,10 +100,7 @@ def phase_spec(model, widths, activations) -> PhaseSpec:
     param = param_value(get_activation(act), model)
     inner, sb2, why = _hidden_points(model, widths)
     if not why and model.residual:
-        why = (
-            "residual connections: the gradient grows by 1 + \u03c7 per layer, there is no "
-            "ordered phase; this plane is of plain nets"
-        )
+        why = "residual connections: the gradient grows by 1 + \u03c7 per layer, no ordered phase"
     why = why or not_covered(model, acts + ("",))
     if not why and np.ptp(inner) > 1e-12 * inner.max():
         why = "the layers' widths give each layer its own \u03c3w\u00b2: no single point"

@@ -45,6 +45,13 @@ def _power_ticks(levels: tuple[float, float]) -> list[list[tuple[float, str]]]:
     return [ticks, []]
 
 
+def _small(text: pg.TextItem) -> None:
+    """Text inside the small plot: a point below the tick labels."""
+    font = text.textItem.font()
+    font.setPointSize(theme.TICK_PT - 1)
+    text.setFont(font)
+
+
 class PhaseDiagram(theme.PlotPanel):
     """xi_c over the sigma_w^2 x sigma_b^2 plane with the edge of chaos and the init points.
 
@@ -96,6 +103,7 @@ class PhaseDiagram(theme.PlotPanel):
         self._note.setParentItem(item.vb)  # in pixels: top-left of the plot, wrapped
         self._note.setPos(4, 2)
         item.vb.sigResized.connect(self._wrap_note)
+        item.vb.sigResized.connect(lambda *_: self._place_point_labels())  # fit to the sides
         self.hover_label = self._text_item((0, 0))
         self.hover_label.setZValue(10)
         item.addItem(self.hover_label, ignoreBounds=True)
@@ -112,6 +120,7 @@ class PhaseDiagram(theme.PlotPanel):
     @staticmethod
     def _text_item(anchor) -> pg.TextItem:
         text = pg.TextItem("", color=theme.foreground(), anchor=anchor, fill=_LABEL_FILL)
+        _small(text)
         text.setVisible(False)
         return text
 
@@ -215,15 +224,24 @@ class PhaseDiagram(theme.PlotPanel):
         self._item.setRange(xRange=(-dx, x_max + dx), yRange=(-dy, y_max + dy), padding=0)
 
     def _label(self, kind: str, text: str, x: float, y: float, anchor, colour: str = "") -> None:
-        t = pg.TextItem(anchor=anchor, fill=_LABEL_FILL)
+        """A text at (x, y); a horizontal anchor None centres it where it fits in the plot,
+        else aligns it to the point from the inside."""
+        t = pg.TextItem(fill=_LABEL_FILL)
         t.setText(text, color=colour or theme.foreground())
-        font = t.textItem.font()
-        font.setPointSize(theme.TICK_PT - 1)  # inside a small plot: below the tick size
-        t.setFont(font)
+        _small(t)
+        if anchor[0] is None:
+            anchor = (self._fit(x, t.textItem.boundingRect().width()), anchor[1])
+        t.setAnchor(anchor)
         t.setPos(x, y)
         t.setZValue(6)
         self._item.addItem(t)
         self._texts[kind].append(t)
+
+    def _fit(self, x: float, pixels: float) -> float:
+        """Horizontal anchor of a text ``pixels`` wide at ``x``: centred if it fits."""
+        half = 0.5 * pixels * self._item.vb.viewPixelSize()[0]
+        lo, hi = self._item.vb.viewRange()[0]
+        return 0.0 if x - half < lo else 1.0 if x + half > hi else 0.5
 
     def _clear_texts(self, kind: str) -> None:
         for t in self._texts[kind]:
@@ -231,14 +249,36 @@ class PhaseDiagram(theme.PlotPanel):
         self._texts[kind] = []
 
     def _place_point_labels(self) -> None:
-        """Labels right of their points, or left of them in the right quarter."""
+        """The init's label above its star (below it near the top); each reference's above or
+        below its circle, whichever side is free of the star's label, or out of its way when
+        neither is."""
         self._clear_texts("points")
-        for i, (text, x, y) in enumerate(self._points):
-            right = x < 0.7 * self._extent[0]
-            anchor = (-0.15, 1.0) if right else (1.15, 1.0)
-            if i == len(self._points) - 1 and self._has_marker:
-                anchor = (0.5, 1.25)  # the init's own label: centred above the star
+        marker = self._points[-1][1:] if self._has_marker else None
+        refs = self._points[:-1] if self._has_marker else self._points
+        star_up = marker is None or marker[1] < 0.8 * self._extent[1]
+        if marker is not None:
+            self._label("points", self._points[-1][0], *marker, self._star_anchor(*marker))
+        w, h = self._extent
+        for text, x, y in refs:
+            anchor = self._ref_anchor(x, y, marker, star_up)
+            crowded = any(0 < x - u < 0.25 * w and abs(y - v) < 0.15 * h for _, u, v in refs)
+            if crowded and anchor[1] != 2.4:  # a neighbour's label to the left: go beside
+                anchor = (-0.2, 0.5)
             self._label("points", text, x, y, anchor)
+
+    def _star_anchor(self, x: float, y: float) -> tuple[float, float]:
+        return (None, 1.25 if y < 0.8 * self._extent[1] else -0.25)
+
+    def _ref_anchor(self, x, y, marker, star_up: bool) -> tuple[float, float]:
+        w, h = self._extent
+        up = y < 0.8 * h  # room above
+        near = marker is not None and abs(x - marker[0]) < 0.2 * w and abs(y - marker[1]) < 0.2 * h
+        if near and up == star_up:
+            up = not star_up
+            if not up and y < 0.15 * h:  # no room below: right of the circle, or (left of
+                # the star, where the plot's edge may be close) a line above the star's label
+                return (0.0, 2.4) if x < marker[0] else (-0.2, 0.5)
+        return (None, 1.25 if up else -0.25)
 
     def _wrap_note(self, *_) -> None:
         vb = self._item.vb
