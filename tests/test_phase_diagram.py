@@ -217,3 +217,23 @@ def test_a_residual_net_says_why_it_has_no_marker(qtbot):
     w = phase_window(qtbot, **{"model.residual": True})
     assert shown_marker(w.phase_diagram) is None
     assert "residual connections" in w.phase_diagram.note
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768), (1920, 1080)])
+def test_the_raised_phase_diagram_fits_its_dock(qtbot, size):
+    """In front of its tab at the three common sizes: the plane, the colour bar, the axis
+    labels and the title are inside the panel (what the screenshots show)."""
+    w = open_window(qtbot, tiny(**{"model.activation": "tanh"}), size)
+    w.docks["phase"].raise_()
+    panel = w.phase_diagram
+    qtbot.waitUntil(lambda: panel.has_map, timeout=MAP_TIMEOUT)
+    view, item = panel.plot, panel.plot_item
+    assert view.width() >= 180
+    assert view.height() >= 170
+    inside = view.rect().adjusted(-1, -1, 1, 1)
+    for part in (item.vb, panel.bar, item.getAxis("left"), item.getAxis("bottom")):
+        rect = part.mapRectToScene(part.boundingRect()).toRect()
+        assert inside.contains(rect), (part, rect, view.rect())
+    assert item.getAxis("bottom").labelText == "\u03c3w\u00b2"
+    assert item.getAxis("left").labelText == "\u03c3b\u00b2"
+    assert len(panel.edge.xData) > 0
