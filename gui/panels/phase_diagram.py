@@ -70,21 +70,11 @@ class PhaseDiagram(theme.PlotPanel):
         item.vb.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")  # image[sigma_b2 row, sigma_w2 col]
         item.addItem(self.image)
-        self.bar = pg.ColorBarItem(
-            values=LEVELS,
-            colorMap=theme.LAYER_COLORMAP,
-            interactive=False,
-            width=16,
-            pen=theme.foreground(),
-        )
-        self.bar.setImageItem(self.image, insert_in=item)
+        self.bar = theme.colour_bar(item, self.image, LEVELS, BAR_LABEL)
         axis = self.bar.getAxis("right")
         axis.setTicks(_power_ticks(LEVELS))
         # the top label sits at the very end of the bar: pyqtgraph would drop it as overflowing
-        axis.setStyle(tickFont=item.getAxis("left").style["tickFont"], hideOverlappingLabels=False)
-        axis.setLabel(
-            BAR_LABEL, **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()}
-        )
+        axis.setStyle(hideOverlappingLabels=False)
         self.edge = pg.PlotDataItem(pen=theme.mkpen(EDGE_COLOUR, 3.0), connect="finite")
         self.marker = pg.PlotDataItem(
             symbol="star", symbolSize=22, symbolBrush="w", symbolPen=pg.mkPen("k", width=1.5)
