@@ -195,6 +195,22 @@ def test_clicking_the_plane_sets_the_init_and_rebuilds(qtbot):
         lambda: shown_marker(panel) == pytest.approx((model.sigma_w2, model.sigma_b2)),
         timeout=MAP_TIMEOUT,
     )
+    box = w.controls.model_init  # undo: the old init again, from the Experiment panel
+    box.setCurrentIndex(box.findData("xavier_normal"))
+    qtbot.waitUntil(lambda: w.controller.config.model.init == "xavier_normal", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: shown_marker(panel) == pytest.approx((1.0, 0.2)), timeout=TIMEOUT)
+
+
+def test_a_new_activation_redraws_the_diagram_for_it(qtbot):
+    w = phase_window(qtbot)
+    box = w.controls.model_activation
+    box.setCurrentIndex(box.findData("relu"))
+    qtbot.waitUntil(
+        lambda: w.phase_diagram.title.startswith("Phase diagram: relu"), timeout=MAP_TIMEOUT
+    )
+    m = w.phase_diagram._drawn
+    assert m.activation == "relu"
+    assert np.nanmax(np.abs(m.edge_w - 2.0)) < 1e-6  # ReLU's edge: sigma_w^2 = 2 at any sigma_b^2
 
 
 def test_hovering_shows_the_numbers_at_the_cursor(qtbot):
