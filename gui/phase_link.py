@@ -70,8 +70,13 @@ class PhaseLink(QObject):
 
     def _draw(self, m: pv.PhaseMap) -> None:
         self.panel.set_map(m)
-        reason = self.spec.reason
-        self.panel.set_note(f"No marker for this net: {reason}." if reason else "")
+        reason, marker = self.spec.reason, self.spec.marker
+        if reason:
+            self.panel.set_note(f"No marker for this net: {reason}.")
+        elif marker is not None and marker[0] > m.x_max:
+            self.panel.set_note(f"This net's \u03c3w\u00b2 = {marker[0]:.3g} is right of the plot.")
+        else:
+            self.panel.set_note("")
 
     @property
     def busy(self) -> bool:

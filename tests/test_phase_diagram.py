@@ -253,3 +253,16 @@ def test_the_raised_phase_diagram_fits_its_dock(qtbot, size):
     assert item.getAxis("bottom").labelText == "\u03c3w\u00b2"
     assert item.getAxis("left").labelText == "\u03c3b\u00b2"
     assert len(panel.edge.xData) > 0
+
+
+def test_an_init_beyond_the_plotted_range_is_named(qtbot):
+    from gui.panels.phase_diagram import PhaseDiagram
+    from gui.phase_link import PhaseLink
+
+    panel = PhaseDiagram()
+    qtbot.addWidget(panel)
+    link = PhaseLink(panel)
+    model = ModelConfig(activation="tanh", init="fan_in_normal", sigma_w2=12.0)
+    link.show(pv.phase_spec(model, (2, 8, 8, 8, 3), ["tanh"] * 3))  # tanh's plane: 0..5
+    qtbot.waitUntil(lambda: panel.has_map, timeout=MAP_TIMEOUT)
+    assert "\u03c3w\u00b2 = 12 is right of the plot" in panel.note
