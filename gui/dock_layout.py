@@ -29,6 +29,10 @@ DOCK_TITLES = {
     "delta_hist": ("|\u03b4|", "\u03b4 histogram: |dL/dz| of the selected layer"),
     "fprime_hist": ("f'(z)", "f'(z) histogram of the selected layer"),
     "activation": ("Activation", "Activation function and the layer's pre-activations"),
+    "phase": (
+        "Phase diagram",
+        "Phase diagram: mean-field \u03c3w\u00b2 \u00d7 \u03c3b\u00b2 plane",
+    ),
 }
 
 
@@ -64,6 +68,7 @@ class DockLayout:
             ("delta_hist", self.delta_hist),
             ("fprime_hist", self.fprime_hist),
             ("activation", self.activation_view),
+            ("phase", self.phase_diagram),
         ):
             self._dock(name, widget)
         self.docks["controls"].setMinimumWidth(280)
@@ -103,6 +108,7 @@ class DockLayout:
         self.splitDockWidget(d["loss"], d["delta_hist"], Qt.Orientation.Horizontal)
         for first, then in (
             ("loss", "accuracy"),
+            ("gradients", "phase"),
             ("inspector", "boundary"),
             ("delta_hist", "fprime_hist"),
             ("fprime_hist", "activation"),
@@ -122,7 +128,7 @@ class DockLayout:
     def _raise_start_tabs(self) -> None:
         """The tabs in front at the start (a dock tabified later, e.g. the hidden Lesson
         dock, must not leave its neighbour in front instead)."""
-        for name in ("loss", "delta_hist", "inspector"):
+        for name in ("gradients", "loss", "delta_hist", "inspector"):
             self.docks[name].raise_()
 
     def _size_docks(self) -> None:

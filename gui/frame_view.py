@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import theory_lines
+from engine import phase_view, theory_lines
 
 #: the docked panels drawn from a frame, in drawing order (the diagram is drawn always)
 PANELS = (
@@ -30,6 +30,7 @@ PANELS = (
     "fprime_hist",
     "activation",
     "boundary",
+    "phase",
 )
 #: while playing, seconds between redraws of each panel (absent: every frame).  Qt paints
 #: in the GUI thread holding the GIL (PySide6 does not release it around QPainter calls), and
@@ -69,6 +70,8 @@ def content_key(name: str, frame):
         return (frame.generation, frame.selected, frame.arrays_step, len(frame.layer_arrays))
     if name == "boundary":
         return (frame.generation, id(frame.boundary))
+    if name == "phase":  # a property of the init: once per build
+        return (frame.generation,)
     return None
 
 
@@ -219,6 +222,13 @@ def activation_data(frame) -> tuple[str, float, np.ndarray | None]:
 def boundary_title(input_width: int) -> str:
     """An empty boundary plot must say why: it is drawn over the plane of 2-D inputs."""
     return "Decision boundary" if input_width == 2 else f"2-D inputs only ({input_width} here)"
+
+
+def phase_data(frame) -> phase_view.PhaseSpec:
+    """The phase diagram's points (and reason) for the net of ``frame``."""
+    snap = frame.snapshot
+    widths = (frame.input_width, *snap.widths)
+    return phase_view.phase_spec(frame.config.model, widths, snap.activations[:-1])
 
 
 def status_data(frame) -> tuple:

@@ -45,6 +45,7 @@ class FrameDrawing:
             self.fprime_hist,
             self.activation_view,
             self.boundary,
+            self.phase_diagram,
             self.inspector,
             self.diagram,
         ):
@@ -154,6 +155,9 @@ class FrameDrawing:
         act, param, z = fv.activation_data(frame)
         self.activation_view.set_activation(act, param)
         self.activation_view.set_preactivations(z)
+
+    def _draw_phase(self, frame) -> None:
+        self.phase_link.show(fv.phase_data(frame))
 
     def _draw_boundary(self, frame) -> None:
         b = frame.boundary

@@ -51,7 +51,9 @@ from gui.panels.heatmap import LayerHeatmap
 from gui.panels.histogram import HistogramPanel
 from gui.panels.inspector import Inspector
 from gui.panels.network_diagram import NetworkDiagram
+from gui.panels.phase_diagram import PhaseDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
+from gui.phase_link import PhaseLink
 from gui.transport import transport_actions
 from gui.window_parts import (
     FramePacer,
@@ -145,6 +147,8 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self.fprime_hist = HistogramPanel("f'(z_k) of the selected layer", "f'(z)")
         self.activation_view = ActivationView()
         self.boundary = DecisionBoundary()
+        self.phase_diagram = PhaseDiagram()
+        self.phase_link = PhaseLink(self.phase_diagram, self)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -291,6 +295,8 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         c.rebuilt.connect(self._on_rebuilt)
         c.config_reverted.connect(self._on_reverted)
         self.controls.config_changed.connect(self._on_config_edited)
+        # a click on the phase diagram edits the settings like a typed value
+        self.phase_link.init_chosen.connect(self.controls.apply_values)
         # after an edit (Enter) or a click on the network, Space / R / arrows are the
         # transport's again, not the last field's
         self.diagram.canvas.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -398,6 +404,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
             "fprime_histogram": self.fprime_hist,
             "activation": self.activation_view,
             "decision_boundary": self.boundary,
+            "phase_diagram": self.phase_diagram,
         }
 
     def export_plots(self, folder: str | os.PathLike) -> list[Path]:

@@ -315,6 +315,21 @@ class _LayoutLegend(pg.LegendItem):
                 return
 
 
+def colour_bar(item: pg.PlotItem, image: pg.ImageItem, levels, label: str) -> pg.ColorBarItem:
+    """A colour bar for ``image`` inside ``item`` (so it is part of every export), its axis in
+    the theme's fonts and labelled ``label``; no SI prefixes (its values are often log10)."""
+    bar = pg.ColorBarItem(
+        values=levels, colorMap=LAYER_COLORMAP, interactive=False, width=16, pen=foreground()
+    )
+    bar.setImageItem(image, insert_in=item)
+    axis = bar.getAxis("right")
+    # log10 values: an SI prefix would turn -0.1..-0.6 into "-100..-600 (x0.001)"
+    axis.enableAutoSIPrefix(False)
+    axis.setStyle(tickFont=item.getAxis("left").style["tickFont"])
+    axis.setLabel(label, **{"font-size": f"{LABEL_PT}pt", "color": foreground()})
+    return bar
+
+
 def add_legend(item: pg.PlotItem, columns: int = 4) -> pg.LegendItem:
     """A legend below the plot's bottom axis (row 4 of the PlotItem grid), at most ``columns``
     entries per row (fewer when the plot is narrow, see :class:`PlotPanel`)."""

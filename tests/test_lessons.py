@@ -85,7 +85,7 @@ def geometric_mean(x: np.ndarray) -> float:
 # ----------------------------------------------------------------------------- the file
 
 
-def test_seven_lessons_in_the_order_of_the_issue():
+def test_the_lessons_in_the_order_of_the_issues():
     assert list(LESSONS) == [
         "sigmoid",
         "tanh",
@@ -94,6 +94,7 @@ def test_seven_lessons_in_the_order_of_the_issue():
         "residual",
         "exploding",
         "dying_relu",
+        "edge_of_chaos",
     ]
 
 
@@ -338,7 +339,7 @@ def test_panel_steps_through_the_lessons(qtbot):
     assert not panel.prev_button.isEnabled()
     assert panel.next_button.isEnabled()
     assert configs[-1] == lessons[0].config()
-    assert "Lesson 1 of 7" in panel.counter.text()
+    assert f"Lesson 1 of {len(lessons)}" in panel.counter.text()
     assert lessons[1].title in panel.next_label.text()
     panel.next_button.click()
     assert panel.index == 1
@@ -347,11 +348,12 @@ def test_panel_steps_through_the_lessons(qtbot):
     assert panel.index == 0
     panel.compare_button.click()
     assert compares[-1][1] == list(lessons[0].compare)
-    panel.show_lesson(6)
+    last = len(lessons) - 1
+    panel.show_lesson(last)
     assert not panel.next_button.isEnabled()
-    assert panel.text.text() == lessons[6].text
+    assert panel.text.text() == lessons[last].text
     with pytest.raises(IndexError):
-        panel.show_lesson(7)
+        panel.show_lesson(last + 1)
 
 
 def test_panel_reports_a_broken_lesson(qtbot):
@@ -417,3 +419,45 @@ def test_without_load_config_a_lesson_is_announced_by_signal(qtbot):
     with qtbot.waitSignal(w.teaching.lesson_config) as blocker:
         w.teaching.start_lesson(0)
     assert blocker.args[0] == LESSONS["sigmoid"].config()
+
+
+# ----------------------------------------------------------------------------- 8. edge of chaos
+
+
+def test_lesson_edge_of_chaos_trains_at_the_edge():
+    from engine import meanfield as mf
+    from engine import phase_view
+
+    says(
+        "edge_of_chaos",
+        "χ₁ = 0.76 at σw² = 1",
+        "about 0.05 of hidden 30's",
+        "1.00 at σw² = 1.76",
+        "about 1.5",
+        "1.34 at σw² = 4",
+        "about 60",
+        "passes 0.9 test accuracy within four epochs",
+        "σw² = 1 reaches only about 0.6 in ten",
+        "σw² = 4 stays below 0.45",
+        "the star sits on the red edge-of-chaos curve",
+    )
+    lesson = LESSONS["edge_of_chaos"]
+    model = lesson.config().model
+    chi = {w: mf.mean_field("tanh", w, model.sigma_b2).chi_1 for w in (1.0, 1.76, 4.0)}
+    assert [round(chi[w], 2) for w in chi] == [0.76, 1.00, 1.34]
+    edge = mf.edge_of_chaos("tanh", np.array([model.sigma_b2]))[0]
+    assert abs(edge - model.sigma_w2) < 0.01  # the star (phase_spec) on the curve
+    layers = model.layers()
+    widths = (64, *(la.width for la in layers), 10)
+    spec = phase_view.phase_spec(model, widths, [la.activation for la in layers])
+    assert spec.marker == (model.sigma_w2, model.sigma_b2)
+    base = tuple(o for o in lesson.overrides if not o.startswith("model.sigma_w2"))
+    runs = {w: run(lesson.preset, (*base, f"model.sigma_w2={w}")) for w in ("1", "1.76", "4")}
+    assert 0.04 < runs["1"].ratio(1) < 0.065
+    assert 1.2 < runs["1.76"].ratio(1) < 1.8
+    assert 45 < runs["4"].ratio(1) < 75
+    edge_run = runs["1.76"]
+    assert edge_run.test_at_epoch(3) < 0.9 < edge_run.test_at_epoch(4)
+    assert 0.5 < runs["1"].test_at_epoch(10) < 0.7
+    assert runs["4"].test_acc.max() < 0.45
+    assert all(r.divergence is None for r in runs.values())

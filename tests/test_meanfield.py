@@ -245,8 +245,9 @@ def test_model_points_say_where_the_maps_do_not_apply():
     sw2, sb2, why = model_points(ModelConfig(init="he_normal"), (64, 32, 32, 10))
     assert sw2 == pytest.approx([2.0, 2.0, 2.0])
     assert (sb2, why) == (0.0, "")
-    for change in ({"batch_norm": "pre"}, {"residual": True}, {"bias_init": 0.1}):
+    for change in ({"batch_norm": "pre"}, {"bias_init": 0.1}):
         assert model_points(ModelConfig(**change), (64, 32, 10))[1] is None
+    assert model_points(ModelConfig(residual=True), (64, 32, 10))[1] == 0.0  # its own maps
     with pytest.raises(ValueError, match="unknown initialiser"):
         init_sigma_w2("kaiming", 3, 3)
 

@@ -92,7 +92,6 @@ def test_line_agrees_for_sigma_w2_sigma_b2_inits(act, init, sigma_w2, sigma_b2):
     ("change", "words"),
     [
         ({"model.batch_norm": "pre"}, "batch norm"),
-        ({"model.residual": True}, "residual"),
         ({"model.bias_init": 0.1}, "constant bias"),
         ({"model.dropout": 0.2}, "dropout"),
     ],

@@ -3,6 +3,7 @@
 
     python tools/theory_agreement.py wide    # width 384, depth 8, batch 1 and 32, 4 seeds
     python tools/theory_agreement.py small   # widths 8..128, depth 10, batch 1 and 32, 8 seeds
+    python tools/theory_agreement.py residual  # residual nets: width 384 (4 seeds), 64 (8)
 
 Each line: the worst layer's |mean over seeds| of log10(measured / line), the worst single
 net's, and (small) the median over nets and layers.  Digits data, learning rate 1e-9 (the
@@ -36,16 +37,29 @@ WIDE_CASES = [
 SMALL_CASES = [("sigmoid", "xavier_normal"), ("tanh", "xavier_normal"), ("relu", "he_normal")]
 
 
-def gap(act, init, width, depth, batch, seed, scale=0.05) -> np.ndarray:
+RESIDUAL_CASES = [
+    ("tanh", "xavier_normal"),
+    ("tanh", "he_normal"),
+    ("sigmoid", "xavier_normal"),
+    ("relu", "he_normal"),
+    ("elu", "he_normal"),
+]
+
+
+def gap(act, init, width, depth, batch, seed, scale=0.05, residual=False) -> np.ndarray:
     """log10(measured / line) per hidden layer at step 1."""
     model = {"depth": depth, "width": width, "activation": act, "init": init, "init_scale": scale}
+    model["residual"] = residual
     training = {"batch_size": batch, "seed": seed, "learning_rate": 1e-9, "eval_every": 0}
     changes = {f"model.{k}": v for k, v in model.items()}
     changes.update({f"training.{k}": v for k, v in training.items()})
     cfg = updated(ExperimentConfig(), **{"data.name": "digits", **changes})
     s = Session(cfg)
     s.step()
-    (curve,) = session_lines(s).curves.values()
+    lines = session_lines(s)
+    if not lines.curves:
+        raise LookupError(lines.reason)
+    (curve,) = lines.curves.values()
     return np.log10(s.snapshot().layers["grad_norm"][:depth] / curve[:depth])
 
 
@@ -63,6 +77,16 @@ def main(mode: str) -> None:
         for batch, (act, init, scale) in itertools.product((1, 32), WIDE_CASES):
             d = np.array([gap(act, init, 384, 8, batch, seed, scale) for seed in range(4)])
             report(f"w384 d8 b{batch} {act} {init} {scale}", d)
+    elif mode == "residual":  # width 64 = n_in of the digits: the first layer has a skip too
+        for (width, seeds), batch in itertools.product(((384, 4), (64, 8)), (1, 32)):
+            for act, init in RESIDUAL_CASES:
+                label = f"residual w{width} d8 b{batch} {act} {init}"
+                try:
+                    d = [gap(act, init, width, 8, batch, s, residual=True) for s in range(seeds)]
+                except LookupError as e:  # the app draws no line here, and says why
+                    print(f"{label:44s} {e}", flush=True)
+                    continue
+                report(label, np.array(d))
     else:
         for width, batch in itertools.product((8, 16, 32, 64, 128), (1, 32)):
             for act, init in SMALL_CASES:

@@ -497,6 +497,14 @@ class Controls(QWidget):
             self._base = cfg
             self.config_changed.emit(cfg)
 
+    def apply_values(self, values: dict) -> None:
+        """Show ``values`` ({config key: value}) and apply them like the user's own edit."""
+        blockers = [QSignalBlocker(self._w(key)) for key in values]
+        for key, value in values.items():
+            self._show(self._w(key), value)
+        del blockers
+        self._edited()
+
     def show_rejected(self, message: str) -> None:
         """The last edit could not be built (e.g. a bad data file): keep it on show, so it
         can be corrected, and say why; the previous experiment keeps running."""

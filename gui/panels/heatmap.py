@@ -37,22 +37,7 @@ class LayerHeatmap(theme.PlotPanel):
         theme.style_plot(item, title, "training step", "layer")
         self.image = pg.ImageItem(axisOrder="col-major")  # image[step, layer]
         item.addItem(self.image)
-        # the label goes on the bar's axis below, in the theme's font (not via label=)
-        self.bar = pg.ColorBarItem(
-            values=EMPTY_LEVELS,
-            colorMap=theme.LAYER_COLORMAP,
-            interactive=False,
-            width=16,
-            pen=theme.foreground(),
-        )
-        self.bar.setImageItem(self.image, insert_in=item)
-        bar_axis = self.bar.getAxis("right")
-        # log10 values: an SI prefix would turn -0.1..-0.6 into "-100..-600 (x0.001)"
-        bar_axis.enableAutoSIPrefix(False)
-        bar_axis.setStyle(tickFont=item.getAxis("left").style["tickFont"])
-        bar_axis.setLabel(
-            bar_label, **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()}
-        )
+        self.bar = theme.colour_bar(item, self.image, EMPTY_LEVELS, bar_label)
         self._item = item
         self._buf = np.empty((0, 0))  # reused while the shape stays the same
         self._labels: tuple[str, ...] = ()
