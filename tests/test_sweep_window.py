@@ -10,8 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 from gui_helpers import TIMEOUT, open_window, tiny
 
-from gui import export
+from gui import export, theme
 from gui.sweep_window import SweepWindow
+
+theme.configure_pyqtgraph(light=True)  # as the app starts (gui.app.main)
 
 pytestmark = pytest.mark.slow  # spawns worker processes
 
