@@ -172,7 +172,8 @@ def train_point(task: tuple[int, int, ExperimentConfig]) -> PointResult:
             test = s.evaluate("test")
     except Exception as e:  # noqa: BLE001 -- one broken net is a result, not a crash
         return PointResult(
-            i, j, config.name, "failed", 0, nan, nan, nan, nan, time.perf_counter() - t0,
+            i, j, getattr(config, "name", "?"), "failed", 0, nan, nan, nan, nan,
+            time.perf_counter() - t0,
             f"{type(e).__name__}: {e}",
         )  # fmt: skip
     return PointResult(

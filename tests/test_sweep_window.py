@@ -21,7 +21,9 @@ SLOW_NETS = ("model.sigma_w2=1,2", "model.depth=20,30,40,50")
 
 
 def base():
-    return tiny(**{"model.activation": "tanh", "model.init": "fan_in_normal", "model.sigma_b2": 0.05})
+    return tiny(
+        **{"model.activation": "tanh", "model.init": "fan_in_normal", "model.sigma_b2": 0.05}
+    )
 
 
 def sweep_window(qtbot, size=(1280, 720)) -> SweepWindow:
