@@ -76,7 +76,8 @@ class SweepWindow(QMainWindow):
             form.addWidget(values, row, 3)
             self.fields.append(name)
             self.values.append(values)
-        self.steps = QSpinBox(minimum=1, maximum=1_000_000, value=DEFAULT_STEPS)
+        steps = self.base.training.steps or DEFAULT_STEPS  # the experiment's, when it has one
+        self.steps = QSpinBox(minimum=1, maximum=1_000_000, value=steps)
         self.steps.setToolTip("training steps of every net")
         form.addWidget(QLabel("steps"), 0, 4)
         form.addWidget(self.steps, 0, 5)

@@ -45,10 +45,12 @@ def test_ranges_spell_out_evenly_spaced_values():
 
 def test_grid_is_the_variant_expansion_in_cells():
     grid = expand_grid(base(), ["model.sigma_w2=1,2,3", "depth=2:4:2"], maximum=100)
-    assert grid.keys == ("model.sigma_w2", "model.depth") and grid.shape == (3, 2)
+    assert grid.keys == ("model.sigma_w2", "model.depth")
+    assert grid.shape == (3, 2)
     flat = list(expand(base(), ["model.sigma_w2=1,2,3", "depth=2,4"]).values())
     assert [c for row in grid.configs for c in row] == flat
-    assert grid.configs[2][1].model.sigma_w2 == 3 and grid.configs[2][1].model.depth == 4
+    assert grid.configs[2][1].model.sigma_w2 == 3
+    assert grid.configs[2][1].model.depth == 4
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,8 @@ def test_bad_grid_names_the_flag_and_field(axes, words):
     with pytest.raises(ConfigError) as e:
         plan_sweep(base(), axes, 5)
     text = str(e.value)
-    assert text.startswith("--grid: ") and words in text, text
+    assert text.startswith("--grid: "), text
+    assert words in text, text
 
 
 def test_depth_goes_on_the_y_axis_and_chance_is_the_majority_class():
@@ -122,7 +125,8 @@ def test_agreement_takes_the_deepest_trainable_depth_of_each_column():
     assert a.ratios == pytest.approx([4 / six[0], 2 / six[1]])
     assert a.median == pytest.approx(np.median(a.ratios))
     text = agreement_text(a)
-    assert f"median {a.median:.2f}" in text and "1 trainable at every depth" in text
+    assert f"median {a.median:.2f}" in text
+    assert "1 trainable at every depth" in text
     del result.points[(0, 0)]
     assert agreement(result).columns[0].kind == "incomplete"
 
@@ -135,12 +139,15 @@ def test_a_diverged_net_is_named_not_raised():
 
     cfg = updated(load_preset("exploding_clipping"), **{"training.steps": 20})  # step 5
     p = train_point((0, 0, cfg))
-    assert p.status == "diverged" and "step" in p.message and not p.trainable(0.0)
+    assert p.status == "diverged"
+    assert "step" in p.message
+    assert not p.trainable(0.0)
 
 
 def test_a_failing_net_is_a_result():
     p = train_point((1, 2, "not a config"))
-    assert (p.i, p.j, p.status) == (1, 2, "failed") and "AttributeError" in p.message
+    assert (p.i, p.j, p.status) == (1, 2, "failed")
+    assert "AttributeError" in p.message
 
 
 @pytest.mark.slow
@@ -148,7 +155,9 @@ def test_sweep_scores_every_net_like_a_session_and_cancel_keeps_what_arrived(tmp
     plan = plan_sweep(base(), ["model.sigma_w2=1,2", "depth=2,3"], 30)
     seen, ticks = [], []
     result = run_sweep(plan, progress=ticks.append, on_result=seen.append)
-    assert result.complete and not result.cancelled and len(seen) == 4
+    assert result.complete
+    assert not result.cancelled
+    assert len(seen) == 4
     assert ticks[-1].done == ticks[-1].total == 4 * 30
     # the pool's figures are those of the same net trained here, evaluated on the splits
     from engine.session import Session
@@ -160,10 +169,12 @@ def test_sweep_scores_every_net_like_a_session_and_cancel_keeps_what_arrived(tmp
     assert (p.test_loss, p.test_accuracy) == pytest.approx(s.evaluate("test"), rel=1e-9)
     write_sweep_csv(result, tmp_path / "sweep.csv")
     rows = list(csv.DictReader((tmp_path / "sweep.csv").read_text().splitlines()))
-    assert len(rows) == 4 and {r["status"] for r in rows} == {"ok"}
+    assert len(rows) == 4
+    assert {r["status"] for r in rows} == {"ok"}
 
     stop = run_sweep(plan, cancel=lambda: len(seen) >= 5, on_result=seen.append, workers=1)
-    assert stop.cancelled and 1 <= len(stop.points) < 4
+    assert stop.cancelled
+    assert 1 <= len(stop.points) < 4
     header, rows = sweep_rows(stop)
     assert header[:3] == ["model.sigma_w2", "model.depth", "status"]
     assert sum(r[2] == "not run" for r in rows) == 4 - len(stop.points)

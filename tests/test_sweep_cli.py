@@ -54,10 +54,12 @@ def test_sweep_writes_the_table_the_figure_and_the_factor(tmp_path):
     assert [(r["model.sigma_w2"], r["model.depth"]) for r in rows] == [
         ("1", "2"), ("1", "3"), ("2", "2"), ("2", "3"),
     ]  # fmt: skip
-    assert {r["status"] for r in rows} == {"ok"} and all(r["xi_c"] for r in rows)
+    assert {r["status"] for r in rows} == {"ok"}
+    assert all(r["xi_c"] for r in rows)
     assert "6 xi_c" in proc.stdout or "no column" in proc.stdout
     image = QImage(str(out / "sweep.png"))
-    assert image.width() >= 1000 and (out / "sweep.svg").stat().st_size > 1000
+    assert image.width() >= 1000
+    assert (out / "sweep.svg").stat().st_size > 1000
 
 
 @pytest.mark.parametrize(
@@ -73,7 +75,8 @@ def test_bad_grid_exits_2_naming_it_and_writes_nothing(tmp_path, grid, words):
     out = tmp_path / "out"
     proc = _sweep(tmp_path, _config(tmp_path), *grid, "--steps", "5", "--out", str(out))
     assert proc.returncode == 2, proc.stderr
-    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert not out.exists()
 
 
@@ -98,7 +101,10 @@ def test_ctrl_c_writes_the_nets_that_finished_and_exits_130(tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err
+    assert "interrupted" in err
+    assert "Traceback" not in err
     rows = _rows(out / "sweep.csv")
     statuses = [r["status"] for r in rows]
-    assert len(rows) == 10 and 1 <= statuses.count("ok") < 10 and "not run" in statuses
+    assert len(rows) == 10
+    assert 1 <= statuses.count("ok") < 10
+    assert "not run" in statuses

@@ -7,8 +7,8 @@ import csv
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 from gui_helpers import TIMEOUT, open_window, tiny
+from PySide6.QtCore import Qt
 
 from gui import export, theme
 from gui.sweep_window import SweepWindow
@@ -31,7 +31,8 @@ def sweep_window(qtbot, size=(1280, 720)) -> SweepWindow:
     main = open_window(qtbot, base())
     main.act_sweep.trigger()
     w = main.sweep_window
-    assert w.isVisible() and w.base == main.controller.config
+    assert w.isVisible()
+    assert w.base == main.controller.config
     w.resize(*size)
     return w
 
@@ -48,12 +49,16 @@ def test_tiny_sweep_draws_and_exports(qtbot, tmp_path, monkeypatch):
     w = sweep_window(qtbot)
     set_grid(w, "model.sigma_w2=1,2,3", "model.depth=2,3", 20)
     qtbot.mouseClick(w.start_button, Qt.MouseButton.LeftButton)
-    assert w.running and not w.start_button.isEnabled()
+    assert w.running
+    assert not w.start_button.isEnabled()
     qtbot.waitUntil(lambda: not w.running, timeout=120_000)
-    assert w.result.complete and not w.result.cancelled
+    assert w.result.complete
+    assert not w.result.cancelled
     view = w.map.view
-    assert view is not None and np.isfinite(view.accuracy).all()
-    assert len(view.curve_x) > 10 and np.isfinite(view.boundary_y).any()  # 6 xi_c drawn
+    assert view is not None
+    assert np.isfinite(view.accuracy).all()
+    assert len(view.curve_x) > 10
+    assert np.isfinite(view.boundary_y).any()  # 6 xi_c drawn
     assert "6 xi_c" in w.note.text() or "trainable" in w.note.text()
     # exports: the heatmap through gui.export, the table through the export controller
     for suffix in (".png", ".svg"):
@@ -64,7 +69,8 @@ def test_tiny_sweep_draws_and_exports(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(w.exports, "_save_path", lambda *a, **k: str(target))
     w.export_csv_dialog()
     rows = list(csv.DictReader(target.read_text().splitlines()))
-    assert len(rows) == 6 and {r["status"] for r in rows} == {"ok"}
+    assert len(rows) == 6
+    assert {r["status"] for r in rows} == {"ok"}
 
 
 def test_partial_results_are_drawn_and_cancel_keeps_them(qtbot):
@@ -79,9 +85,11 @@ def test_partial_results_are_drawn_and_cancel_keeps_them(qtbot):
     assert w.running  # drawn while the rest still trains
     qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not w.running, timeout=TIMEOUT)
-    assert w.result.cancelled and 1 <= len(w.result.points) < 8
+    assert w.result.cancelled
+    assert 1 <= len(w.result.points) < 8
     header, rows = w.table()
-    assert len(rows) == 8 and sum(r[2] == "not run" for r in rows) >= 1
+    assert len(rows) == 8
+    assert sum(r[2] == "not run" for r in rows) >= 1
     assert w.start_button.isEnabled()
 
 
@@ -89,7 +97,8 @@ def test_bad_field_is_reported_and_nothing_runs(qtbot):
     w = sweep_window(qtbot)
     set_grid(w, "model.sigma_w3=1,2", "model.depth=2,3", 10)
     assert not w.start()
-    assert "sigma_w3" in w.note.text() and not w.running
+    assert "sigma_w3" in w.note.text()
+    assert not w.running
 
 
 def test_screenshot(qtbot):
