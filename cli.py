@@ -288,7 +288,8 @@ def cmd_sweep(args) -> int:
     from engine.datasets import load_dataset
     from engine.experiments import with_length
     from engine.session import warm_up
-    from engine.sweep import agreement, agreement_text, plan_sweep, run_sweep, write_sweep_csv
+    from engine.sweep import plan_sweep, run_sweep
+    from engine.sweep_theory import agreement, agreement_text, write_sweep_csv
 
     config, _ = _load(args)
     if len(args.grid) != 2:
@@ -491,6 +492,22 @@ def _common(p: argparse.ArgumentParser, length: bool = True) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG/SVG figures")
 
 
+#: command -> (flag, metavar, help) of its repeatable list option
+LISTS = {
+    "compare": (
+        "--vary",
+        "KEY=V1,V2",
+        "values to compare (repeatable: every combination runs); default: the preset's "
+        "[compare] vary",
+    ),
+    "sweep": (
+        "--grid",
+        "KEY=V1,V2|LO:HI:N",
+        "a grid axis: give exactly two (the depth axis is drawn as y)",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``vglab`` argument parser with its subcommands."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -522,23 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--long", "-l", action="store_true", help="include the descriptions")
         else:
             _common(p, length=name != "check")
-        if name == "compare":
-            p.add_argument(
-                "--vary",
-                action="append",
-                default=[],
-                metavar="KEY=V1,V2",
-                help="values to compare (repeatable: every combination runs); default: "
-                "the preset's [compare] vary",
-            )
-        if name == "sweep":
-            p.add_argument(
-                "--grid",
-                action="append",
-                default=[],
-                metavar="KEY=V1,V2|LO:HI:N",
-                help="a grid axis: give exactly two (the depth axis is drawn as y)",
-            )
+        if name in LISTS:  # --vary / --grid: repeatable key=v1,v2 options
+            flag, metavar, text = LISTS[name]
+            p.add_argument(flag, action="append", default=[], metavar=metavar, help=text)
     return parser
 
 

@@ -14,15 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.sweep import (
-    BOUNDARY_XI,
-    Prediction,
-    SweepPlan,
-    SweepResult,
-    agreement,
-    agreement_text,
-    predict,
-)
+from engine.sweep import BOUNDARY_XI, SweepPlan, SweepResult
+from engine.sweep_theory import Prediction, agreement, agreement_text, predict
 
 #: points of the smooth 6 xi_c curve when the x field is numeric and increasing
 CURVE_POINTS = 161

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ConfigError, ExperimentConfig
-from engine.sweep import SweepResult, plan_sweep, run_sweep, sweep_rows
+from engine.sweep import SweepResult, plan_sweep, run_sweep
+from engine.sweep_theory import sweep_rows
 from gui.background import Background
 from gui.export_controller import ExportController
 from gui.panels.sweep_map import SweepMap

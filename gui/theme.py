@@ -335,6 +335,21 @@ def add_legend(item: pg.PlotItem, columns: int = 4) -> pg.LegendItem:
     return legend
 
 
+def color_bar(
+    item: pg.PlotItem, image: pg.ImageItem, label: str, values=(0.0, 1.0), width: int = 16
+) -> pg.ColorBarItem:
+    """A fixed colour bar for ``image`` inside ``item`` (so every export has it), its axis
+    labelled ``label`` in the theme's fonts."""
+    bar = pg.ColorBarItem(
+        values=values, colorMap=LAYER_COLORMAP, interactive=False, width=width, pen=foreground()
+    )
+    bar.setImageItem(image, insert_in=item)
+    axis = bar.getAxis("right")
+    axis.setStyle(tickFont=item.getAxis("left").style["tickFont"])
+    axis.setLabel(label, **{"font-size": f"{LABEL_PT}pt", "color": foreground()})
+    return bar
+
+
 def _title_never_sets_the_width(label: pg.LabelItem) -> None:
     """Stop a title from imposing its text width as the plot's minimum width.
 

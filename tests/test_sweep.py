@@ -12,19 +12,8 @@ from engine_helpers import tiny
 
 from engine.config import ConfigError, updated
 from engine.meanfield import mean_field
-from engine.sweep import (
-    BOUNDARY_XI,
-    PointResult,
-    SweepResult,
-    agreement,
-    agreement_text,
-    plan_sweep,
-    predict,
-    run_sweep,
-    sweep_rows,
-    train_point,
-    write_sweep_csv,
-)
+from engine.sweep import BOUNDARY_XI, PointResult, SweepResult, plan_sweep, run_sweep, train_point
+from engine.sweep_theory import agreement, agreement_text, predict, sweep_rows, write_sweep_csv
 from engine.variants import expand, expand_grid, split_range
 
 

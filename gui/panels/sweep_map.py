@@ -32,19 +32,7 @@ class SweepMap(theme.PlotPanel):
         theme.style_plot(item, "Trainability", "model.sigma_w2", "depth (hidden layers)")
         self.image = pg.ImageItem(axisOrder="col-major")  # image[x cell, y cell]
         item.addItem(self.image)
-        self.bar = pg.ColorBarItem(
-            values=(0.0, 1.0),
-            colorMap=theme.LAYER_COLORMAP,
-            interactive=False,
-            width=16,
-            pen=theme.foreground(),
-        )
-        self.bar.setImageItem(self.image, insert_in=item)
-        axis = self.bar.getAxis("right")
-        axis.setStyle(tickFont=item.getAxis("left").style["tickFont"])
-        axis.setLabel(
-            BAR_LABEL, **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()}
-        )
+        self.bar = theme.color_bar(item, self.image, BAR_LABEL)
         self.boundary = item.plot([], [], pen=theme.mkpen(BOUNDARY_COLOR, 3.0), connect="finite")
         self.xi = item.plot([], [], pen=theme.mkpen(BOUNDARY_COLOR, 2.0, "dash"), connect="finite")
         self.deepest = pg.ScatterPlotItem(
