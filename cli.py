@@ -437,7 +437,8 @@ examples:
   vglab sweep my.toml --grid model.sigma_w2=1:4:7 --grid depth=10:60:6 --steps 300
 
 --grid key=v1,v2,... or key=lo:hi:n (n evenly spaced values, ends included).  A net is
-trainable when its training accuracy is at least half-way from chance to 1.
+trainable when its training accuracy is at least half-way from chance to 1.  A diverged
+net is a result (status "diverged" in sweep.csv, named on stderr), not an error.
 exit codes: 0 ok, 1 runtime failure, 2 invalid config or --grid, 130 interrupted (Ctrl-C:
 sweep.csv holds the nets that finished, "not run" for the others)
 """
