@@ -3,10 +3,12 @@
     vglab run seed000_deep_activations --epochs 10
     vglab compare my_experiment.toml --vary model.activation=sigmoid,relu --steps 500
     vglab check my_experiment.toml
+    vglab sweep trainable_depth --grid model.sigma_w2=1:4:7 --grid model.depth=10:60:6
     vglab presets
 
 Exit codes: 0 ok, 1 runtime failure, 2 invalid config or arguments, 3 a run diverged
-(everything recorded up to the divergence is still written).  Qt is imported only to draw
+(everything recorded up to the divergence is still written), 130 interrupted (Ctrl-C: what
+was done is written; a sweep writes the nets that finished).  Qt is imported only to draw
 the plots, at the very end.
 """
 
@@ -147,16 +149,7 @@ def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
 
 def _plots(args, results: Mapping, out_dir: Path) -> int:
     """Write the plots unless --no-plots; EXIT_OK, or EXIT_FAILURE if drawing failed."""
-    if args.no_plots:
-        return EXIT_OK
-    try:
-        write_plots(results, out_dir)
-    except ImportError as e:
-        _warn(f"plots skipped: {e}")
-    except Exception as e:  # noqa: BLE001 -- data files are written; report and go on
-        _warn(f"writing the plots failed: {type(e).__name__}: {e}")
-        return EXIT_FAILURE
-    return EXIT_OK
+    return EXIT_OK if args.no_plots else _guarded(lambda: write_plots(results, out_dir))
 
 
 def _report_divergence(results: Mapping) -> int:
@@ -288,6 +281,69 @@ def _ending(reporter: ProgressReporter):
     return callback
 
 
+def cmd_sweep(args) -> int:
+    """Train a grid of networks (two --grid fields, e.g. sigma_w2 x depth) for a fixed number
+    of steps on every core; write sweep.csv, the heatmap with the mean-field boundary
+    6 xi_c, and the agreement between the two.  A diverged net is a result (named here)."""
+    from engine.datasets import load_dataset
+    from engine.experiments import with_length
+    from engine.session import warm_up
+    from engine.sweep import plan_sweep, run_sweep
+    from engine.sweep_theory import agreement, agreement_text, write_sweep_csv
+
+    config, _ = _load(args)
+    if len(args.grid) != 2:
+        raise UsageError(
+            f"--grid: a sweep needs two (key=v1,v2 or key=lo:hi:n), got {len(args.grid)}"
+        )
+    plan = plan_sweep(with_length(config, args.steps, args.epochs), args.grid, args.steps)
+    out = _out_dir(args, f"{config.name}-sweep")
+    (nx, ny), (kx, ky) = plan.shape, plan.grid.keys
+    _say(
+        args,
+        f"{config.name}: {nx} x {ny} = {nx * ny} nets ({kx} x {ky}), {plan.steps} steps each",
+        f"  trainable: train accuracy >= {plan.threshold:.3f} (chance {plan.chance:.3f})",
+        f"  output {out}",
+    )
+    warm_up(config, load_dataset(config.data, config.model.dtype), _notice(args))
+    reporter = _reporter(args.quiet)
+    try:
+        result = run_sweep(plan, progress=reporter)
+    finally:
+        reporter.end()
+    write_sweep_csv(result, out / "sweep.csv")
+    code = EXIT_OK if args.no_plots else _guarded(lambda: write_sweep_plots(result, out))
+    for p in result.diverged():
+        _warn(f"{p.name}: {p.status}: {p.message}")
+    _say(args, agreement_text(agreement(result)), f"wrote {out}")
+    if result.cancelled:
+        _warn(f"interrupted: {len(result.points)} of {nx * ny} nets written")
+        return EXIT_INTERRUPTED
+    return code
+
+
+def write_sweep_plots(result, out_dir: Path) -> list[Path]:
+    """``sweep.png`` / ``sweep.svg``: the heatmap with 6 xi_c (Qt imported here, lazily)."""
+    _ensure_display()
+    from gui.figures import ensure_app, save_figures
+    from gui.panels.sweep_map import sweep_figure
+
+    ensure_app()
+    return list(save_figures({"sweep": sweep_figure(result)}, out_dir))
+
+
+def _guarded(write) -> int:
+    """Run a plot writer: EXIT_OK, or EXIT_FAILURE (reported) if drawing failed."""
+    try:
+        write()
+    except ImportError as e:
+        _warn(f"plots skipped: {e}")
+    except Exception as e:  # noqa: BLE001 -- data files are written; report and go on
+        _warn(f"writing the plots failed: {type(e).__name__}: {e}")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
 def cmd_check(args) -> int:
     """Validate a config (and its data set and network) without training."""
     from engine.experiments import planned_steps
@@ -375,6 +431,17 @@ examples:
   vglab check my_experiment.toml
   vglab check seed000_deep_activations --set model.depth=0     (exit code 2: names the field)
 """
+SWEEP_EXAMPLES = """\
+examples:
+  vglab sweep trainable_depth --grid model.sigma_w2=1,1.5,2,3 --grid model.depth=10,20,40
+  vglab sweep my.toml --grid model.sigma_w2=1:4:7 --grid depth=10:60:6 --steps 300
+
+--grid key=v1,v2,... or key=lo:hi:n (n evenly spaced values, ends included).  A net is
+trainable when its training accuracy is at least half-way from chance to 1.  A diverged
+net is a result (status "diverged" in sweep.csv, named on stderr), not an error.
+exit codes: 0 ok, 1 runtime failure, 2 invalid config or --grid, 130 interrupted (Ctrl-C:
+sweep.csv holds the nets that finished, "not run" for the others)
+"""
 PRESETS_EXAMPLES = """\
 examples:
   vglab presets
@@ -386,12 +453,14 @@ commands:
   run      train one experiment, write its metrics, summary and plots
   compare  run variants side by side (cartesian product of --vary options)
   check    validate a config file or preset without training
+  sweep    train a grid of nets (e.g. sigma_w2 x depth), compare with 6 xi_c
   presets  list the bundled presets
 
 CONFIG is a .toml/.json file or a preset name (see `vglab presets`).  --set key=value
 overrides any field; values are TOML literals (5, 0.01, true, "text", [16, 16]).
 
-exit codes: 0 ok, 1 runtime failure, 2 invalid config or arguments, 3 a run diverged
+exit codes: 0 ok, 1 runtime failure, 2 invalid config or arguments, 3 a run diverged,
+130 interrupted
 
 examples:
   vglab run seed000_deep_activations --epochs 10
@@ -424,6 +493,22 @@ def _common(p: argparse.ArgumentParser, length: bool = True) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG/SVG figures")
 
 
+#: command -> (flag, metavar, help) of its repeatable list option
+LISTS = {
+    "compare": (
+        "--vary",
+        "KEY=V1,V2",
+        "values to compare (repeatable: every combination runs); default: the preset's "
+        "[compare] vary",
+    ),
+    "sweep": (
+        "--grid",
+        "KEY=V1,V2|LO:HI:N",
+        "a grid axis: give exactly two (the depth axis is drawn as y)",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``vglab`` argument parser with its subcommands."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -442,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", "train one experiment", RUN_EXAMPLES, cmd_run),
         ("compare", "run variants side by side", COMPARE_EXAMPLES, cmd_compare),
         ("check", "validate a config", CHECK_EXAMPLES, cmd_check),
+        ("sweep", "train a grid of nets, compare with 6 xi_c", SWEEP_EXAMPLES, cmd_sweep),
         ("presets", "list the presets", PRESETS_EXAMPLES, cmd_presets),
     )
     for name, summary, examples, func in commands:
@@ -454,15 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--long", "-l", action="store_true", help="include the descriptions")
         else:
             _common(p, length=name != "check")
-        if name == "compare":
-            p.add_argument(
-                "--vary",
-                action="append",
-                default=[],
-                metavar="KEY=V1,V2",
-                help="values to compare (repeatable: every combination runs); default: "
-                "the preset's [compare] vary",
-            )
+        if name in LISTS:  # --vary / --grid: repeatable key=v1,v2 options
+            flag, metavar, text = LISTS[name]
+            p.add_argument(flag, action="append", default=[], metavar=metavar, help=text)
     return parser
 
 

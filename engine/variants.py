@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 from engine.config import ConfigError, ExperimentConfig, apply_overrides, did_you_mean
 from engine.limits import MAX_VARIANTS
@@ -106,6 +107,40 @@ def split_values(text: str) -> list[str]:
     return values
 
 
+#: ``lo:hi:n``, n evenly spaced values from lo to hi (both included)
+_RANGE = re.compile(r"^\s*([-+]?[\d.eE+-]+)\s*:\s*([-+]?[\d.eE+-]+)\s*:\s*(\d+)\s*$")
+
+
+def _range_values(text: str) -> list[str] | None:
+    """``"10:100:10"`` -> ``["10", "20", ..., "100"]``; None when ``text`` is no range.
+
+    Integers stay integers when both ends are written as integers and every step lands on
+    one (a depth range); otherwise the values are floats.
+    """
+    m = _RANGE.match(text)
+    if m is None:
+        return None
+    try:
+        lo, hi, n = float(m[1]), float(m[2]), int(m[3])
+    except ValueError:
+        return None
+    if n < 1 or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    values = [lo] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    whole = all(re.fullmatch(r"[-+]?\d+", g) for g in (m[1], m[2]))
+    if whole and all(v == round(v) for v in values):
+        return [str(round(v)) for v in values]
+    return [repr(round(v, 12)) for v in values]
+
+
+def split_range(text: str) -> list[str]:
+    """:func:`split_values`, with each ``lo:hi:n`` item spelled out as its n values."""
+    out = []
+    for value in split_values(text):
+        out += _range_values(value) or [value]
+    return out
+
+
 def parse_vary(vary: Iterable[str]) -> list[tuple[str, list[str]]]:
     """``["activation=sigmoid,relu"]`` -> ``[("model.activation", ["sigmoid", "relu"])]``.
 
@@ -114,9 +149,12 @@ def parse_vary(vary: Iterable[str]) -> list[tuple[str, list[str]]]:
     options, errors = [], []
     for item in vary:
         key, sep, text = item.partition("=")
-        values = split_values(text) if sep else []
+        values = split_range(text) if sep else []
         if not key.strip() or not values or any(not v for v in values):
-            errors.append(f"{item!r}: expected key=v1,v2,..., e.g. model.activation=sigmoid,relu")
+            errors.append(
+                f"{item!r}: expected key=v1,v2,... or key=lo:hi:n, e.g. "
+                "model.activation=sigmoid,relu"
+            )
             continue
         repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:  # "depth=2,2" would silently be one variant
@@ -149,14 +187,16 @@ def _literal(value) -> str:
     return str(value)
 
 
-def _count_problem(count: int, sizes: list[int], minimum: int, maximum: int) -> str:
+def _count_problem(
+    count: int, sizes: list[int], minimum: int, maximum: int, what: str = "comparison"
+) -> str:
     if count > maximum:
         product = f"{' x '.join(map(str, sizes))} = " if len(sizes) > 1 else ""
         return (
-            f"{product}{count} combinations; a comparison runs at most {maximum} variants: "
+            f"{product}{count} combinations; a {what} runs at most {maximum} variants: "
             "vary fewer values"
         )
-    return f"{count} variant{'s' * (count != 1)}; a comparison needs {minimum} to {maximum}"
+    return f"{count} variant{'s' * (count != 1)}; a {what} needs {minimum} to {maximum}"
 
 
 def _sets(vary: Variants) -> list[tuple[str, list[str]]]:
@@ -179,7 +219,12 @@ def _sets(vary: Variants) -> list[tuple[str, list[str]]]:
 
 
 def expand(
-    base: ExperimentConfig, vary: Variants, *, minimum: int = 1, maximum: int = MAX_VARIANTS
+    base: ExperimentConfig,
+    vary: Variants,
+    *,
+    minimum: int = 1,
+    maximum: int = MAX_VARIANTS,
+    what: str = "comparison",
 ) -> dict[str, ExperimentConfig]:
     """name -> config of every variant of ``base``, all checked before anything is built.
 
@@ -187,7 +232,8 @@ def expand(
     read ``activation=relu,init=he_normal``), or ``{name: {key: value}}``.  No options: the
     base alone, under its own name.  Each variant's config carries its variant name.
     Raises ConfigError listing every problem (each distinct message once), the count
-    included when it is outside ``minimum`` .. ``maximum``.
+    included when it is outside ``minimum`` .. ``maximum`` (``what`` names the caller in
+    that message: "comparison", "sweep").
     """
     if not isinstance(vary, Mapping | str):
         vary = list(vary)
@@ -197,7 +243,7 @@ def expand(
         sizes = [len(v) for _, v in parse_vary([vary] if isinstance(vary, str) else vary)]
         count = math.prod(sizes)
         if not minimum <= count <= maximum:  # counted before a single combination is built
-            raise ConfigError([_count_problem(count, sizes, minimum, maximum)], SOURCE)
+            raise ConfigError([_count_problem(count, sizes, minimum, maximum, what)], SOURCE)
     configs: dict[str, ExperimentConfig] = {}
     errors: list[str] = []
     for name, sets in _sets(vary):
@@ -208,5 +254,48 @@ def expand(
     if errors:
         raise ConfigError(errors, SOURCE)
     if not minimum <= len(configs) <= maximum:
-        raise ConfigError([_count_problem(len(configs), [], minimum, maximum)], SOURCE)
+        raise ConfigError([_count_problem(len(configs), [], minimum, maximum, what)], SOURCE)
     return configs
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A 2-D grid of variants: ``configs[i][j]`` has ``keys[0] = values[0][i]`` and
+    ``keys[1] = values[1][j]`` (the value texts as given, ranges spelled out)."""
+
+    keys: tuple[str, str]
+    values: tuple[tuple[str, ...], tuple[str, ...]]
+    configs: tuple[tuple[ExperimentConfig, ...], ...]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.values[0]), len(self.values[1])
+
+    def __repr__(self) -> str:
+        return f"Grid({self.keys[0]} x {self.keys[1]}, shape={self.shape})"
+
+
+def expand_grid(
+    base: ExperimentConfig, axes: Iterable[str], *, maximum: int, source: str = "--grid"
+) -> Grid:
+    """The ``key=v1,v2`` (or ``key=lo:hi:n``) options of exactly two fields as a :class:`Grid`,
+    through :func:`expand` (same keys, values, checks and names as a comparison).
+
+    Raises ConfigError (naming ``source``) for anything but two distinct fields, or more
+    than ``maximum`` points.
+    """
+    axes = list(axes)
+    try:
+        options = parse_vary(axes)
+    except ConfigError as e:
+        raise ConfigError(e.errors, source) from None
+    if len(options) != 2:
+        got = ", ".join(k for k, _ in options) or "none"
+        raise ConfigError([f"a grid needs exactly two fields, got {len(options)}: {got}"], source)
+    try:
+        flat = list(expand(base, axes, maximum=maximum, what="sweep").values())
+    except ConfigError as e:
+        raise ConfigError(e.errors, source) from None
+    (k0, v0), (k1, v1) = options
+    rows = tuple(tuple(flat[i * len(v1) : (i + 1) * len(v1)]) for i in range(len(v0)))
+    return Grid((k0, k1), (tuple(v0), tuple(v1)), rows)

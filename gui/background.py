@@ -1,7 +1,8 @@
 """One-off jobs in a QThread of their own, their result delivered in the caller's thread.
 
 The training worker (:mod:`gui.worker`) runs its loop as one such job; the activation
-gallery times its kernels with :func:`run_in_background`.  A job still running when the
+gallery times its kernels with :func:`run_in_background`; the trainability sweep window
+reports its nets as they arrive through ``progress``.  A job still running when the
 interpreter exits is asked to stop and waited for: Qt aborts on a destroyed running QThread.
 """
 
@@ -35,9 +36,12 @@ class _Task(QObject):
 
 class Background(QObject):
     """``fn()`` in a QThread of its own; ``done(result)`` (or the exception it raised) is
-    emitted in the thread that created this object.  ``stop()`` asks a long job to end."""
+    emitted in the thread that created this object.  ``stop()`` asks a long job to end.
+    ``fn`` may call ``progress.emit(x)`` from its thread: the receivers get ``x`` in theirs
+    (a queued connection), partial results while the job goes on."""
 
     done = Signal(object)
+    progress = Signal(object)
 
     def __init__(self, fn: Callable, name: str, stop: Callable[[], None] = lambda: None):
         super().__init__()

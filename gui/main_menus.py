@@ -1,4 +1,4 @@
-"""The main window's File (open, save), Presets and Help menus.
+"""The main window's File (open, save), Presets, Tools (trainability sweep) and Help menus.
 
 The Presets menu lists every preset; a comparison preset becomes a submenu with each of its
 variants and "Compare all side by side".  The texts of the Help menu say how to read the
@@ -11,6 +11,7 @@ import html
 import os
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
@@ -127,6 +128,20 @@ def _preset_action(window: QMainWindow, preset, text: str, overrides: tuple[str,
     return a
 
 
+def add_tools(window: QMainWindow, bar) -> QMenu:
+    """The Tools menu with "Trainability sweep..." (gui.teaching adds Compare and the
+    gallery to the same menu); the action is ``window.act_sweep``."""
+    tools = bar.addMenu("&Tools")
+    window.act_sweep = QAction("Trainability &sweep\u2026", window)
+    window.act_sweep.setStatusTip(
+        "Train a grid of nets (sigma_w^2 x depth) on every core and compare the trainable "
+        "region with the mean-field depth 6 xi_c"
+    )
+    window.act_sweep.triggered.connect(lambda: window.open_sweep())
+    tools.addAction(window.act_sweep)
+    return tools
+
+
 class ExperimentFiles:
     """Open, save and preset loading of a main window (a mixin: it uses the window's
     ``controller``, ``controls``, ``banner`` and ``apply_config``)."""
@@ -148,6 +163,22 @@ class ExperimentFiles:
                 "info", html.escape(title), html_lines(cfg.description.strip())
             )
             self._preset_banner = True
+
+    def open_sweep(self):
+        """Show the trainability sweep window (one per main window), set to the running
+        experiment unless a sweep is under way in it."""
+        from gui.sweep_window import SweepWindow
+
+        window = getattr(self, "sweep_window", None)
+        if window is None:
+            window = self.sweep_window = SweepWindow(self.controller.config, parent=self)
+            window.setWindowFlag(Qt.WindowType.Window, True)
+        elif not window.running:
+            window.base = self.controller.config
+            window.statusBar().showMessage(f"Experiment: {window.base.name}")
+        window.show()
+        window.raise_()
+        return window
 
     def open_config(self, path: str | os.PathLike | None = None) -> bool:
         """Load an experiment file (asks for one when ``path`` is None); True if loaded.

@@ -230,6 +230,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self._speed_actions.triggered.connect(lambda a: self.set_speed_index(a.data()))
         self.presets_menu = bar.addMenu("Pre&sets")
         main_menus.fill_presets(self, self.presets_menu)
+        main_menus.add_tools(self, bar)
         self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
         self.act_edge_weight.setCheckable(True)
         self.act_edge_weight.toggled.connect(

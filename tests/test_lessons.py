@@ -95,6 +95,7 @@ def test_the_lessons_in_the_order_of_the_issues():
         "exploding",
         "dying_relu",
         "edge_of_chaos",
+        "trainable_depth",
     ]
 
 
@@ -326,6 +327,39 @@ def test_lesson_dying_relu_and_its_cures():
 
 
 # ----------------------------------------------------------------------------- the panel
+
+
+def test_lesson_trainable_depth_follows_6_xi_c():
+    """The mean-field figures from engine.meanfield, the accuracies from the sweep's own
+    scorer (engine.sweep.train_point: 300 steps, accuracy on the whole training split)."""
+    from engine.config import updated
+    from engine.meanfield import mean_field
+    from engine.sweep import train_point
+
+    says(
+        "trainable_depth",
+        "χ₁ = 0.76, ξc = 3.6, so 6 ξc = 22",
+        "a 15-layer net reaches 0.78",
+        "stays at chance (0.10)",
+        "ξc in the hundreds) the same 40 layers reach 0.86",
+    )
+    cfg = LESSONS["trainable_depth"].config()
+    m = cfg.model
+    mf = mean_field(m.activation, m.sigma_w2, m.sigma_b2)
+    assert (m.sigma_w2, m.depth, cfg.training.steps) == (1.0, 40, 300)
+    assert mf.chi_1 == pytest.approx(0.76, abs=0.005)
+    assert mf.xi_c == pytest.approx(3.6, abs=0.05)
+    assert 6 * mf.xi_c == pytest.approx(22, abs=0.5)
+    assert 100 <= mean_field(m.activation, 1.75, m.sigma_b2).xi_c < 1000
+
+    def accuracy(**changes) -> float:
+        point = train_point((0, 0, updated(cfg, **changes)))
+        assert point.status == "ok", point.message
+        return point.train_accuracy
+
+    assert accuracy() == pytest.approx(0.10, abs=0.02)
+    assert accuracy(**{"model.depth": 15}) == pytest.approx(0.78, abs=0.02)
+    assert accuracy(**{"model.sigma_w2": 1.75}) == pytest.approx(0.86, abs=0.02)
 
 
 def test_panel_steps_through_the_lessons(qtbot):

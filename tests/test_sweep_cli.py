@@ -1,0 +1,110 @@
+"""``vglab sweep`` as a user runs it: ``python main.py sweep`` in a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from engine_helpers import tiny
+from PySide6.QtGui import QImage
+
+from engine.config import save
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+pytestmark = pytest.mark.slow  # spawns the pool's processes
+
+
+def _config(tmp_path: Path, **changes) -> str:
+    net = {"model.activation": "tanh", "model.init": "fan_in_normal", "model.sigma_b2": 0.05}
+    path = tmp_path / "net.toml"
+    save(tiny(**{**net, **changes}), path)
+    return str(path)
+
+
+def _sweep(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "sweep", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=ENV,
+        timeout=300,
+    )
+
+
+def _rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(path.read_text().splitlines()))
+
+
+def test_sweep_writes_the_table_the_figure_and_the_factor(tmp_path):
+    out = tmp_path / "out"
+    grid = ["--grid", "model.sigma_w2=1,2", "--grid", "depth=2:3:2"]
+    proc = _sweep(tmp_path, _config(tmp_path), *grid, "--steps", "20", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "2 x 2 = 4 nets (model.sigma_w2 x model.depth), 20 steps each" in proc.stdout
+    assert "4/4 nets" in proc.stderr  # the progress log
+    rows = _rows(out / "sweep.csv")
+    assert [(r["model.sigma_w2"], r["model.depth"]) for r in rows] == [
+        ("1", "2"), ("1", "3"), ("2", "2"), ("2", "3"),
+    ]  # fmt: skip
+    assert {r["status"] for r in rows} == {"ok"}
+    assert all(r["xi_c"] for r in rows)
+    assert "6 xi_c" in proc.stdout or "no column" in proc.stdout
+    image = QImage(str(out / "sweep.png"))
+    assert image.width() >= 1000
+    assert (out / "sweep.svg").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("grid", "words"),
+    [
+        (["--grid", "model.sigma_w2=1,2"], "--grid: a sweep needs two"),
+        (["--grid", "model.sigma_w3=1,2", "--grid", "depth=2,3"], "--grid: model.sigma_w3"),
+        (["--grid", "model.sigma_w2=1,2", "--grid", "depth=0:4:3"], "model.depth: must be"),
+        (["--grid", "model.sigma_w2=", "--grid", "depth=2"], "--grid: 'model.sigma_w2='"),
+    ],
+)
+def test_bad_grid_exits_2_naming_it_and_writes_nothing(tmp_path, grid, words):
+    out = tmp_path / "out"
+    proc = _sweep(tmp_path, _config(tmp_path), *grid, "--steps", "5", "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_ctrl_c_writes_the_nets_that_finished_and_exits_130(tmp_path):
+    out = tmp_path / "out"
+    cfg = _config(tmp_path, **{"model.width": 64})
+    argv = ["--grid", "model.sigma_w2=1,2", "--grid", "depth=20:60:5", "--steps", "300"]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "sweep", cfg, *argv, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=ENV,
+    )
+    try:
+        for line in proc.stderr:  # the log: one line per net (10% each)
+            if "[1/10 nets]" in line or "[2/10 nets]" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    rows = _rows(out / "sweep.csv")
+    statuses = [r["status"] for r in rows]
+    assert len(rows) == 10
+    assert 1 <= statuses.count("ok") < 10
+    assert "not run" in statuses

@@ -1,0 +1,112 @@
+"""The trainability sweep window, as a user drives it: Tools > Trainability sweep, a tiny
+grid, partial results drawn while the pool runs, cancel, export PNG / SVG / CSV."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from gui_helpers import TIMEOUT, open_window, tiny
+from PySide6.QtCore import Qt
+
+from gui import export, theme
+from gui.sweep_window import SweepWindow
+
+theme.configure_pyqtgraph(light=True)  # as the app starts (gui.app.main)
+
+pytestmark = pytest.mark.slow  # spawns worker processes
+
+SLOW_NETS = ("model.sigma_w2=1,2", "model.depth=20,30,40,50")
+
+
+def base():
+    return tiny(
+        **{"model.activation": "tanh", "model.init": "fan_in_normal", "model.sigma_b2": 0.05}
+    )
+
+
+def sweep_window(qtbot, size=(1280, 720)) -> SweepWindow:
+    """The sweep window as the Tools menu opens it from the main window."""
+    main = open_window(qtbot, base())
+    main.act_sweep.trigger()
+    w = main.sweep_window
+    assert w.isVisible()
+    assert w.base == main.controller.config
+    w.resize(*size)
+    return w
+
+
+def set_grid(w: SweepWindow, x: str, y: str, steps: int) -> None:
+    for field, values, axis in zip(w.fields, w.values, (x, y), strict=True):
+        key, _, text = axis.partition("=")
+        field.setText(key)
+        values.setText(text)
+    w.steps.setValue(steps)
+
+
+def test_tiny_sweep_draws_and_exports(qtbot, tmp_path, monkeypatch):
+    w = sweep_window(qtbot)
+    set_grid(w, "model.sigma_w2=1,2,3", "model.depth=2,3", 20)
+    qtbot.mouseClick(w.start_button, Qt.MouseButton.LeftButton)
+    assert w.running
+    assert not w.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not w.running, timeout=120_000)
+    assert w.result.complete
+    assert not w.result.cancelled
+    view = w.map.view
+    assert view is not None
+    assert np.isfinite(view.accuracy).all()
+    assert len(view.curve_x) > 10
+    assert np.isfinite(view.boundary_y).any()  # 6 xi_c drawn
+    assert "6 xi_c" in w.note.text() or "trainable" in w.note.text()
+    # exports: the heatmap through gui.export, the table through the export controller
+    for suffix in (".png", ".svg"):
+        path = tmp_path / f"sweep{suffix}"
+        export.export_plot(w.map, path)
+        assert path.stat().st_size > 1000
+    target = tmp_path / "sweep.csv"
+    monkeypatch.setattr(w.exports, "_save_path", lambda *a, **k: str(target))
+    w.export_csv_dialog()
+    rows = list(csv.DictReader(target.read_text().splitlines()))
+    assert len(rows) == 6
+    assert {r["status"] for r in rows} == {"ok"}
+
+
+def test_partial_results_are_drawn_and_cancel_keeps_them(qtbot):
+    w = sweep_window(qtbot)
+    w.workers = 1  # one net at a time: results arrive one by one
+    set_grid(w, *SLOW_NETS, 300)
+    drawn = []
+    original = w.map.set_data
+    w.map.set_data = lambda view: (drawn.append(np.isfinite(view.accuracy).sum()), original(view))
+    assert w.start()
+    qtbot.waitUntil(lambda: bool(drawn) and drawn[-1] >= 1, timeout=TIMEOUT * 6)
+    assert w.running  # drawn while the rest still trains
+    qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.running, timeout=TIMEOUT)
+    assert w.result.cancelled
+    assert 1 <= len(w.result.points) < 8
+    header, rows = w.table()
+    assert len(rows) == 8
+    assert sum(r[2] == "not run" for r in rows) >= 1
+    assert w.start_button.isEnabled()
+
+
+def test_bad_field_is_reported_and_nothing_runs(qtbot):
+    w = sweep_window(qtbot)
+    set_grid(w, "model.sigma_w3=1,2", "model.depth=2,3", 10)
+    assert not w.start()
+    assert "sigma_w3" in w.note.text()
+    assert not w.running
+
+
+def test_screenshot(qtbot):
+    """Rendered at 1280x720 for a look (tests cannot judge legibility)."""
+    w = sweep_window(qtbot)
+    set_grid(w, "model.sigma_w2=0.5:4:8", "model.depth=2,4,6,8", 30)
+    w.show()
+    assert w.start()
+    qtbot.waitUntil(lambda: not w.running, timeout=120_000)
+    w.grab().save("/tmp/sw/sweep_window.png")
+    export.export_plot(w.map, "/tmp/sw/sweep_export.png")
