@@ -22,7 +22,7 @@ from engine.recurrent import kernels as R
 
 #: cell name -> (kernel code, names of its gate blocks in column order)
 CELLS = {
-    "rnn": (R.CELL_RNN, ("pre-activation z",)),
+    "rnn": (R.CELL_RNN, ("z",)),
     "lstm": (R.CELL_LSTM, ("input gate i", "forget gate f", "candidate g", "output gate o")),
     "gru": (R.CELL_GRU, ("reset gate r", "update gate z", "candidate n")),
 }

@@ -31,7 +31,9 @@ def quantity_name(phase: str, quantity: int, gate_names: tuple[str, ...]) -> str
     if quantity == R.Q_HIDDEN:
         return "hidden state h_t" if phase == "forward" else "gradient dL/dh_t"
     gate = gate_names[quantity]
-    return f"{gate} pre-activation" if phase == "forward" else f"gradient dL/d({gate})"
+    if gate == "z":  # the vanilla RNN's only block
+        return "pre-activation z_t" if phase == "forward" else "delta dL/dz_t"
+    return f"pre-activation of the {gate}" if phase == "forward" else f"gradient of the {gate}"
 
 
 @dataclass(frozen=True)
