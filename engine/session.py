@@ -47,6 +47,8 @@ from engine.warmup import (  # noqa: F401
 )
 
 _EVAL_CHUNK = 1024
+#: why an MLP session refuses a recurrent config (engine.recurrent.RecurrentSession trains it)
+RECURRENT_ONLY = 'is a recurrent net: vglab run trains it; an MLP needs recurrent.cell = "none"'
 #: ``training.eval_every = "auto"``: evaluate as often as keeps the examples evaluated within
 #: this share of the examples trained on.  An evaluated example costs one forward pass, a
 #: trained one a forward and a backward pass, so evaluation stays under ~10% of the time.
@@ -75,6 +77,8 @@ class Session(ManyStep):
 
     def __init__(self, config: ExperimentConfig, dataset=None):
         self.config = validate(config)
+        if config.recurrent.cell != "none":  # trained by engine.recurrent, not as an MLP
+            raise ConfigError([f"recurrent.cell: {config.recurrent.cell!r} {RECURRENT_ONLY}"])
         if dataset is None:
             from engine.datasets import load_dataset
 

@@ -31,6 +31,14 @@ CARRIER = {"rnn": "mean f'(z_t)", "lstm": "mean forget gate f_t", "gru": "mean u
 
 
 @dataclass(frozen=True)
+class Product:
+    """One matrix product of a step, (B, n_in) @ (n_in, n_out): engine.threads sizes BLAS by it."""
+
+    n_in: int
+    n_out: int
+
+
+@dataclass(frozen=True)
 class LayerShape:
     """One recurrent layer: its inputs, hidden units and gate blocks."""
 
@@ -113,6 +121,12 @@ class RecurrentNet:
     @property
     def n_params(self) -> int:
         return self.params.size
+
+    @property
+    def specs(self) -> list[Product]:
+        """The largest matrix product of each layer per time step, and the read-out's."""
+        prods = [Product(max(s.n_in, s.H), s.G * s.H) for s in self.shapes]
+        return [*prods, Product(self.width, self.n_out)]
 
     # --- views ---------------------------------------------------------------------------------
     def _block(self, buf: np.ndarray, k: int) -> np.ndarray:
