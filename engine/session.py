@@ -38,6 +38,7 @@ from engine.snapshot import (  # noqa: F401
     norm,
     readonly,
 )
+from engine.steppable import SessionState
 from engine.stepper import ComputedMask, ManualStep, RateMeter
 from engine.warmup import (  # noqa: F401
     COMPILE_NOTICE,
@@ -72,7 +73,7 @@ def eval_interval(eval_every: int | str, n_train: int, n_test: int, batch_size: 
     return max(1, math.ceil(n_test / (EVAL_BUDGET * mean_batch)))
 
 
-class Session(ManyStep):
+class Session(ManyStep, SessionState):
     """Owns one experiment: data, network, optimiser, batch order and history."""
 
     def __init__(self, config: ExperimentConfig, dataset=None):
@@ -133,28 +134,6 @@ class Session(ManyStep):
     @property
     def depth(self) -> int:
         return self.net.depth
-
-    @property
-    def epoch(self) -> int:
-        return self.step_count // self.steps_per_epoch
-
-    @property
-    def diverged(self) -> bool:
-        return self.divergence is not None
-
-    @property
-    def divergences(self) -> dict[str, Divergence]:
-        """{config name: divergence} once diverged, else {} (engine.steppable)."""
-        return {} if self.divergence is None else {self.config.name: self.divergence}
-
-    @property
-    def learning_rate(self) -> float:
-        return self.opt.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, lr: float) -> None:
-        """Live setting: applies from the next update on."""
-        self.opt.learning_rate = lr
 
     @property
     def is_regression(self) -> bool:

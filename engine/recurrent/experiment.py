@@ -17,24 +17,15 @@ import numpy as np
 
 from engine import threads
 from engine.config import ExperimentConfig, to_dict
+from engine.experiments import BASE_COLUMNS, RunResult
 from engine.figure_data import FigureData
 from engine.recurrent.network import CARRIER
 from engine.recurrent.session import RecurrentSession
-from engine.recurrent.snapshot import RecurrentDivergence, RecurrentSnapshot, layer_name
+from engine.recurrent.snapshot import RecurrentSnapshot, layer_name
 from engine.recurrent.tasks import ADDING_BASELINE_MSE, SequenceData, load_task
 from engine.report import Progress
 from engine.snapshot import SCALARS
 
-#: leading columns of a recurrent metrics.csv (the MLP's), then ``grad_h[t=1]`` ..
-BASE_COLUMNS = (
-    "step",
-    "epoch",
-    "loss",
-    "accuracy",
-    "test_loss",
-    "test_accuracy",
-    "grad_global_norm",
-)
 #: share of the logged steps the final figures average over (one batch is too noisy)
 FINAL_SHARE = 0.1
 
@@ -66,39 +57,12 @@ def describe(config: ExperimentConfig, data: SequenceData) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class RecurrentResult:
-    """Outcome of one recurrent run (see :class:`engine.experiments.RunResult`)."""
+class RecurrentResult(RunResult):
+    """Outcome of one recurrent run: a :class:`~engine.experiments.RunResult` whose snapshot is
+    a :class:`RecurrentSnapshot` and whose per-"layer" columns are the time steps."""
 
-    name: str
-    config: ExperimentConfig
     snapshot: RecurrentSnapshot
-    columns: tuple[str, ...]
-    rows: np.ndarray  # (n, len(columns)) float64
-    planned_steps: int
-    wall_time: float
-    dataset: str = ""
-    interrupted: bool = False
     initial_grad_h: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) step 1
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def steps(self) -> int:
-        return self.snapshot.step
-
-    @property
-    def divergence(self) -> RecurrentDivergence | None:
-        return self.snapshot.divergence
-
-    @property
-    def diverged(self) -> bool:
-        return self.divergence is not None
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.steps / self.wall_time if self.wall_time > 0 else 0.0
-
-    def column(self, name: str) -> np.ndarray:
-        return self.rows[:, self.columns.index(name)]
 
     def final_train(self) -> tuple[float, float]:
         """(loss, accuracy) of the training batches, mean of the last 10% of logged steps."""
@@ -300,5 +264,5 @@ def run_recurrent(
     columns, rows = logged_rows(session)
     return RecurrentResult(
         name, config, session.snapshot(with_history=True), columns, rows, total, wall,
-        session.data.description, interrupted, initial,
+        session.data.description, interrupted, initial_grad_h=initial,
     )  # fmt: skip

@@ -37,13 +37,14 @@ from engine.recurrent.snapshot import (
 from engine.recurrent.tasks import SequenceData, load_task
 from engine.session import eval_interval
 from engine.snapshot import EVAL_SCALARS, PHASE_NAMES, SCALARS, readonly
+from engine.steppable import SessionState
 from engine.stepper import RateMeter
 
 #: largest array (bytes) one evaluation chunk may allocate per kind of buffer
 _EVAL_BYTES = 16 * 1024**2
 
 
-class RecurrentSession:
+class RecurrentSession(SessionState):
     """Owns one recurrent experiment: sequences, cells, optimiser, batch order and history."""
 
     CHUNK_SECONDS = 0.25  # run(): at most this long between two checks of the clock
@@ -95,26 +96,6 @@ class RecurrentSession:
     @property
     def seq_len(self) -> int:
         return self.data.seq_len
-
-    @property
-    def epoch(self) -> int:
-        return self.step_count // self.steps_per_epoch
-
-    @property
-    def diverged(self) -> bool:
-        return self.divergence is not None
-
-    @property
-    def divergences(self) -> dict[str, RecurrentDivergence]:
-        return {} if self.divergence is None else {self.config.name: self.divergence}
-
-    @property
-    def learning_rate(self) -> float:
-        return self.opt.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, lr: float) -> None:
-        self.opt.learning_rate = lr
 
     @property
     def is_regression(self) -> bool:
