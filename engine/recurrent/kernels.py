@@ -13,6 +13,8 @@ for one layer with ``G`` gate blocks of ``H`` units and ``n_in`` inputs:
 * ``Y``   (T, B, H)      LSTM: tanh(c_t)
 * ``E``   (T, B, H)      external dL/dh_t (read-out or the layer above); ``dX`` (T, B, n_in)
 * ``carry`` (2, B, H)    dL/dh_{t-1} and dL/dc_{t-1} handed from step t to step t-1
+* ``dA``, ``dAh`` (T, B, G*H) dL/d(pre-activations) per step, of the input and the recurrent
+  products (one array but for the GRU); ``Hprev`` = ``Hs[:-1]``
 
 Gate order (columns of W): RNN ``z``; LSTM ``i, f, g, o``; GRU ``r, z, n`` (PyTorch's GRU:
 ``n = tanh(x W_xn + b_n + r * (h W_hn + b_hn))``, ``h_t = (1 - z) n + z h_{t-1}``).
@@ -136,14 +138,15 @@ def forward_layer(cell, act, p, layer, X, Wx, Wh, b, Hs, Cs, A, S, D, Y, gate_me
     ``gate_mean`` (T,) float64 gets the batch mean per time step of the gate that carries the
     gradient: the LSTM forget gate f_t, the GRU update gate z_t, the RNN's f'(z_t).
     """
-    T, H = X.shape[0], Hs.shape[2]
+    T, B, H = X.shape[0], X.shape[1], Hs.shape[2]
     GH = Wx.shape[1]
     bh = np.zeros(GH, dtype=b.dtype)
     if cell == CELL_GRU:
         bh[2 * H :] = b[GH:]
+    # the input's share of every step in one product: it does not depend on h
+    A.reshape((T * B, GH))[:] = np.dot(X.reshape((T * B, X.shape[2])), Wx) + b[:GH]
     for t in range(T):
         a = A[t]
-        a[:] = np.dot(X[t], Wx) + b[:GH]
         if cell == CELL_GRU:
             ah = np.dot(Hs[t], Wh) + bh
             if not _check_gates(ah, H, layer, t, Phase.FORWARD, status):
@@ -215,55 +218,73 @@ def _gru_gates(t, dh, Hs, A, S, D, da, dah, dh_prev):
 
 
 @jit
-def backward_step(cell, layer, t, X, Wx, Wh, Hs, Cs, A, S, D, Y, E, carry, grads, dX, gh, status):
+def _weight_grads(X, Hprev, Wx, dA, dAh, grads, dX, gru):
+    """dL/dWx, dL/dWh, dL/db summed over every time step in one product each, and dL/dX.
+
+    Run once the backward pass of the layer has reached t = 0 (``dA``, ``dAh`` hold the
+    pre-activation gradients of every step).
+    """
+    T, B, n_in = X.shape[0], X.shape[1], X.shape[2]
+    H, GH = Hprev.shape[2], Wx.shape[1]
+    nx, nh = n_in * GH, H * GH
+    da = dA.reshape((T * B, GH))
+    dah = dAh.reshape((T * B, GH))
+    grads[:nx].reshape((n_in, GH))[:] += np.dot(X.reshape((T * B, n_in)).T, da)
+    grads[nx : nx + nh].reshape((H, GH))[:] += np.dot(Hprev.reshape((T * B, H)).T, dah)
+    db = grads[nx + nh :]
+    for i in range(T * B):
+        for j in range(GH):
+            db[j] += da[i, j]
+        if gru:
+            for j in range(H):
+                db[GH + j] += dah[i, 2 * H + j]
+    dX.reshape((T * B, n_in))[:] = np.dot(da, Wx.T)
+
+
+@jit
+def backward_step(
+    cell, layer, t, X, Wx, Wh, Hs, Hprev, Cs, A, S, D, Y, E, carry, dA, dAh, grads, dX, gh, status
+):
     """Phase ``backward`` of one layer at time step t (call for t = T-1 down to 0).
 
     dL/dh_t = E[t] + carry[0] (the loss or the layer above, plus step t+1); ``gh[t]`` gets its
-    norm.  Accumulates into ``grads`` = (dWx (n_in, G*H), dWh (H, G*H), db) flattened in that
-    order; writes ``dX[t]`` and carry[0] = dL/dh_{t-1}.  False at the first NaN/Inf.
+    norm, ``dA[t]`` / ``dAh[t]`` the gradients of the input / recurrent pre-activations
+    (the same array but for the GRU), carry[0] = dL/dh_{t-1}.  At t = 0 the layer's
+    ``grads`` = (dWx (n_in, G*H), dWh (H, G*H), db) flattened in that order, and ``dX``,
+    are accumulated from every step (:func:`_weight_grads`).  False at the first NaN/Inf.
     """
     B, H = Hs.shape[1], Hs.shape[2]
-    n_in, GH = Wx.shape[0], Wx.shape[1]
     dh = E[t] + carry[0]
     gh[t] = l2_norm(dh)
     if not math.isfinite(gh[t]):
         return _flag(status, Phase.BACKWARD, layer, t, Q_HIDDEN)
-    da = np.empty((B, GH), dtype=dh.dtype)
-    dah = da
+    da = dA[t]
+    dah = dAh[t]
     dh_prev = np.zeros((B, H), dtype=dh.dtype)
     if cell == CELL_LSTM:
         _lstm_gates(t, dh, carry, Cs, S, D, Y, da)
     elif cell == CELL_GRU:
-        dah = np.empty((B, GH), dtype=dh.dtype)
         _gru_gates(t, dh, Hs, A, S, D, da, dah, dh_prev)
     else:
         _rnn_gates(t, dh, D, da)
     if not _check_gates(da, H, layer, t, Phase.BACKWARD, status):
         return False
-    nx, nh = n_in * GH, H * GH
-    dWx = grads[:nx].reshape((n_in, GH))
-    dWh = grads[nx : nx + nh].reshape((H, GH))
-    dWx += np.dot(X[t].T, da)
-    dWh += np.dot(Hs[t].T, dah)
-    db = grads[nx + nh :]
-    for i in range(B):
-        for j in range(GH):
-            db[j] += da[i, j]
-        if cell == CELL_GRU:
-            for j in range(H):
-                db[GH + j] += dah[i, 2 * H + j]
-    dX[t] = np.dot(da, Wx.T)
     carry[0] = dh_prev + np.dot(dah, Wh.T)
+    if t == 0:
+        _weight_grads(X, Hprev, Wx, dA, dAh, grads, dX, cell == CELL_GRU)
     return True
 
 
 @jit
-def backward_layer(cell, layer, X, Wx, Wh, Hs, Cs, A, S, D, Y, E, carry, grads, dX, gh, status):
+def backward_layer(
+    cell, layer, X, Wx, Wh, Hs, Hprev, Cs, A, S, D, Y, E, carry, dA, dAh, grads, dX, gh, status
+):
     """Phase ``backward`` of one layer over every time step, last first (fused path)."""
     for t in range(X.shape[0] - 1, -1, -1):
         if not backward_step(
-            cell, layer, t, X, Wx, Wh, Hs, Cs, A, S, D, Y, E, carry, grads, dX, gh, status
-        ):
+            cell, layer, t, X, Wx, Wh, Hs, Hprev, Cs, A, S, D, Y, E, carry, dA, dAh, grads, dX,
+            gh, status,
+        ):  # fmt: skip
             return False
     return True
 

@@ -199,9 +199,12 @@ class Buffers:
                 "E": np.zeros((T, B, s.H), dtype=dt),
                 "dX": below,
                 "carry": np.zeros((2, B, s.H), dtype=dt),
+                "dA": np.zeros((T, B, GH), dtype=dt),
                 "gh": np.full(T, np.nan),
                 "gate": np.full(T, np.nan),
             }
+            lay["dAh"] = np.zeros_like(lay["dA"]) if s.gru else lay["dA"]
+            lay["Hprev"] = lay["Hs"][:-1]  # h_{t-1} of every step, a view
             self.layers.append(lay)
             below = lay["E"]  # the layer above writes its dL/dx into this layer's E
         self.P = np.zeros((B, net.n_out), dtype=dt)

@@ -81,8 +81,8 @@ class Passes:
     def _args(self, bufs: Buffers, X: np.ndarray, k: int) -> tuple:
         net, b = self.net, bufs.layers[k]
         return (
-            self.layer_input(bufs, X, k), net.Wx(k), net.Wh(k),
-            b["Hs"], b["Cs"], b["A"], b["S"], b["D"], b["Y"], b["E"], b["carry"],
+            self.layer_input(bufs, X, k), net.Wx(k), net.Wh(k), b["Hs"], b["Hprev"],
+            b["Cs"], b["A"], b["S"], b["D"], b["Y"], b["E"], b["carry"], b["dA"], b["dAh"],
             net.layer_grads(k), b["dX"], b["gh"], self.status,
         )  # fmt: skip
 

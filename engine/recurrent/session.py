@@ -315,8 +315,9 @@ def _outputs(config: ExperimentConfig, data: SequenceData) -> int:
 
 
 def _layer_bytes(net: RecurrentNet, T: int, B: int) -> int:
-    """Bytes of one batch's buffers: 3 gate-sized and 4 state-sized arrays per layer."""
-    per_t = sum(3 * s.G * s.H + 4 * s.H for s in net.shapes)
+    """Bytes of one batch's buffers: 4 gate-sized (5 for the GRU) and 5 state-sized arrays
+    per layer (engine.recurrent.network.Buffers)."""
+    per_t = sum((4 + s.gru) * s.G * s.H + 5 * s.H for s in net.shapes)
     return T * B * per_t * net.dtype.itemsize
 
 
