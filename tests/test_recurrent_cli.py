@@ -155,3 +155,14 @@ def test_classic_result_short_version():
     assert test["cell=lstm"] < 0.05
     ratio = {name: r.vanishing("final") for name, r in results.items()}
     assert ratio["cell=rnn"] < 1e-3 * min(ratio["cell=gru"], ratio["cell=lstm"])
+
+
+def test_check_builds_a_recurrent_preset_without_training():
+    done = vglab("check", "recurrent_adding_lengths")
+    assert done.returncode == 0, done.stderr
+    assert "rnn (tanh) x1, 2-32-read-out, mse" in done.stdout
+    assert "backpropagation through 50 steps" in done.stdout
+    assert (
+        "compare   recurrent.cell=rnn,lstm,gru, recurrent.seq_len=10,20,50,100 (12 variants)"
+        in done.stdout
+    )
