@@ -223,3 +223,18 @@ def test_divergence_quantities_read_as_words():
         "diverged at step 7: pre-activation of the forget gate f of layer 1 at time step 41 "
         "became NaN/Inf during the forward phase"
     )
+
+
+@pytest.mark.parametrize(
+    ("task", "loss"), [("memory", "mse"), ("memory", "softmax_ce"), ("adding", "mse")]
+)
+def test_correct_answers_are_argmax_hits_or_within_the_adding_tolerance(task, loss):
+    s = RecurrentSession(config(**{"recurrent.task": task, "model.loss": loss}))
+    s.step_phase()  # forward
+    s.step_phase()  # loss
+    P, Tgt = s._bufs.P, s._pending[3]
+    if task == "memory":
+        hits = np.sum(P.argmax(axis=1) == Tgt.argmax(axis=1))
+    else:
+        hits = np.sum(np.abs(P - Tgt)[:, 0] < 0.04)
+    assert s.passes.out[1] == hits

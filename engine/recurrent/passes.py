@@ -13,7 +13,6 @@ import math
 import numpy as np
 
 from engine import kernels as K
-from engine.codes import LossCode
 from engine.recurrent import kernels as R
 from engine.recurrent.network import Buffers, RecurrentNet
 
@@ -29,8 +28,9 @@ class Passes:
     (4,) int64: (Phase, layer, time step, quantity), see :mod:`engine.recurrent.kernels`.
     """
 
-    def __init__(self, net: RecurrentNet, opt, ip: np.ndarray):
+    def __init__(self, net: RecurrentNet, opt, ip: np.ndarray, regression: bool = False):
         self.net, self.opt, self.ip = net, opt, ip
+        self.regression = regression  # "correct" = within ADDING_TOLERANCE of the target
         self.out = np.zeros(3)  # loss, correct examples, global gradient norm
         self.status = np.zeros(4, dtype=np.int64)
         self._status3 = np.zeros(3, dtype=np.int64)  # engine.kernels.update's layout
@@ -62,7 +62,7 @@ class Passes:
             h, net.V, net.c, Tgt, bufs.P, bufs.dZ, self.ip[K.I_LOSS], self.out, self.status,
             net.depth,
         )  # fmt: skip
-        if self.ip[K.I_LOSS] == LossCode.MSE:  # regression: within the tolerance counts
+        if self.regression:  # the adding problem: an answer within the tolerance counts
             self.out[1] = float(np.sum(np.all(np.abs(bufs.P - Tgt) < ADDING_TOLERANCE, axis=1)))
         wd = self.opt.hp[K.H_WD]
         if wd > 0:

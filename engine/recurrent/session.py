@@ -66,7 +66,7 @@ class RecurrentSession(SessionState):
         self.T_test = losses.targets(m.loss, self.data.y_test, n_out, dt)
         self.opt = Optimizer(t, self.net.n_params, dt)
         ip = np.array([losses.code(m.loss), self.opt.code, 1, 1], dtype=np.int64)
-        self.passes = Passes(self.net, self.opt, ip)
+        self.passes = Passes(self.net, self.opt, ip, self.data.task == "regression")
         self.batch_size = min(t.batch_size, len(self.X))
         _check_memory(self, self.batch_size)
         self.steps_per_epoch = math.ceil(len(self.X) / self.batch_size)
