@@ -33,7 +33,7 @@ def make_session(cell, depth, act, loss, T=6, width=5, dtype="float64", **more):
             "recurrent.task": task,
             "recurrent.seq_len": T,
             "recurrent.n_symbols": 3,
-            "recurrent.activation": act,
+            "recurrent.rnn_activation": act,
             "recurrent.forget_bias": 0.5,
             "model.loss": loss,
             "model.depth": depth,

@@ -126,7 +126,7 @@ def test_divergence_names_step_layer_time_step_and_quantity():
         config(
             "rnn",
             **{
-                "recurrent.activation": "relu",
+                "recurrent.rnn_activation": "relu",
                 "model.init": "normal",
                 "model.init_scale": 3.0,
                 "recurrent.seq_len": 600,

@@ -108,7 +108,7 @@ def test_a_divergence_is_reported_with_its_time_step(qtbot):
         bad = spec(
             **{
                 "recurrent.cell": "rnn",
-                "recurrent.activation": "relu",  # h_t grows ~10x per step and overflows
+                "recurrent.rnn_activation": "relu",  # h_t grows ~10x per step and overflows
                 "model.init": "normal",
                 "model.init_scale": 3.0,
                 "model.width": 32,

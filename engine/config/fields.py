@@ -202,7 +202,7 @@ def _recurrent() -> tuple[Field, ...]:
             names={"none": "none (MLP)", "rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"},
         ),
         Field(
-            "recurrent.activation",
+            "recurrent.rnn_activation",
             "activation",
             "Vanilla RNN: h_t = f(x_t W_x + h_{t-1} W_h + b)",
             choices=tuple(ACTIVATIONS),

@@ -154,7 +154,7 @@ class RecurrentConfig:
     """
 
     cell: str = "none"  # one of CELLS
-    activation: str = "tanh"  # the vanilla RNN's f (LSTM / GRU: sigmoid gates, tanh)
+    rnn_activation: str = "tanh"  # the vanilla RNN's f (LSTM / GRU: sigmoid gates, tanh)
     task: str = "adding"  # one of TASKS
     seq_len: int = 50  # time steps per sequence: how far the gradient must travel
     n_symbols: int = 8  # memory task: symbols to remember (chance = 1 / n_symbols)

@@ -49,7 +49,7 @@ def baseline(config: ExperimentConfig) -> tuple[str, float]:
 def describe(config: ExperimentConfig, data: SequenceData) -> tuple[str, str]:
     """(data line, model line) for the CLI's header."""
     m, r = config.model, config.recurrent
-    act = f" ({r.activation})" if r.cell == "rnn" else ""
+    act = f" ({r.rnn_activation})" if r.cell == "rnn" else ""
     return (
         f"{data.description}; {len(data.X_train)} train / {len(data.X_test)} test sequences",
         f"{r.cell}{act} x{m.depth}, {data.n_features}-{m.width}-read-out, {m.loss}, init {m.init}",

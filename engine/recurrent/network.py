@@ -68,7 +68,7 @@ class RecurrentNet:
         self.cell = r.cell
         self.code, self.gate_names = CELLS[r.cell]
         self.dtype = np.dtype(m.dtype)
-        act = get_activation(r.activation if r.cell == "rnn" else "tanh")
+        act = get_activation(r.rnn_activation if r.cell == "rnn" else "tanh")
         self.activation = act.name
         self.act_code, self.act_param = act.code, float(param_value(act, m))
         G = len(self.gate_names)
