@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"PyTorch {torch.__version__}, CPU, float32, 1 thread")
     print("steps/s, 1 layer, 2 inputs, MSE read-out, SGD; 1 BLAS thread everywhere")
     head = f"{'cell':>5} {'T':>4} {'B':>3} {'H':>4}"
-    cols = [f"engine {d}" for d in args.dtype] + ["numpy f64", f"{args.dtype[0][5:]}/numpy"]
+    cols = [f"engine {d}" for d in args.dtype] + ["numpy f64", f"{args.dtype[0]}/numpy"]
     if torch is not None:
         cols += ["torch f32", "engine f32/torch"]
     print(head + "".join(f"{c:>18}" for c in cols))
