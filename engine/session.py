@@ -181,12 +181,9 @@ class Session(ManyStep, SessionState):
 
         Returns False once the run has diverged (see :attr:`divergence`).
         """
-        if self.divergence is not None:
-            return False
-        if self._pending is not None:
-            while self._pending is not None and self.divergence is None:
-                self.step_phase()
-            return self.divergence is None
+        finished = self._finish_pending()
+        if finished is not None:
+            return finished
         X, T, ws = self._next_batch()
         bns, hp = self.net.bns, self.opt.hp
         ok = K.train_step(X, T, *self._trained(), ws.ws, bns, self.mtab, hp, *self._io())

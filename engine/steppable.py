@@ -56,12 +56,24 @@ class SessionState:
     """The properties a single-run session derives from its state (mixin of
     :class:`engine.session.Session` and :class:`engine.recurrent.RecurrentSession`).
 
-    Expects ``step_count``, ``steps_per_epoch``, ``divergence``, ``config`` and ``opt``.
+    Expects ``step_count``, ``steps_per_epoch``, ``divergence``, ``config``, ``opt``, the
+    step-through in progress ``_pending`` (None between steps) and ``step_phase()``.
     """
 
     @property
     def epoch(self) -> int:
         return self.step_count // self.steps_per_epoch
+
+    def _finish_pending(self) -> bool | None:
+        """Before a whole step: False once diverged; finish a half-done step-through
+        (``_pending``) and say whether it went through; None when there is nothing to do."""
+        if self.divergence is not None:
+            return False
+        if self._pending is None:
+            return None
+        while self._pending is not None and self.divergence is None:
+            self.step_phase()
+        return self.divergence is None
 
     @property
     def diverged(self) -> bool:

@@ -122,12 +122,9 @@ class RecurrentSession(SessionState):
     # --- advancing -----------------------------------------------------------------------------
     def step(self) -> bool:
         """One fused mini-batch step (finishing a half-done step-through first)."""
-        if self.divergence is not None:
-            return False
-        if self._pending is not None:
-            while self._pending is not None and self.divergence is None:
-                self.step_phase()
-            return self.divergence is None
+        finished = self._finish_pending()
+        if finished is not None:
+            return finished
         X, Tgt, bufs = self._next_batch()
         ok = self.passes.step(bufs, X, Tgt)
         self._finish_step(ok)
