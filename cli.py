@@ -142,9 +142,37 @@ def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
     from gui.figures import FigureData, build_figures, save_figures
 
     _app = QApplication.instance() or QApplication([PROG])  # widgets need one alive
-    runs = {name: FigureData.from_snapshot(name, r.snapshot) for name, r in results.items()}
+    recurrent = all(hasattr(r, "figure_data") for r in results.values())
+    runs = {
+        name: r.figure_data() if recurrent else FigureData.from_snapshot(name, r.snapshot)
+        for name, r in results.items()
+    }
     figures = build_figures(runs)
+    if recurrent:  # the "layers" of a recurrent run's figures are its time steps
+        _through_time(figures, list(results))
     return list(save_figures(figures, out_dir, formats=("png", "svg")))
+
+
+def _through_time(figures: Mapping, names: list[str]) -> None:
+    """Titles and axes of recurrent runs' figures: ||dL/dh_t|| over the time steps."""
+    from gui import theme
+    from gui.figures import file_stem
+
+    by_stem = {f"heatmap_{file_stem(n)}": f"{n}: " for n in names} | {"heatmap": ""}
+    grad = "||dL/dh_t||"
+    for stem, fig in figures.items():
+        item = fig.plot.getPlotItem()
+        if stem == "gradient_norms":
+            fig.set_title(f"{grad} through time at the end of training (top layer)")
+            fig.set_y_label(grad)
+            theme.set_axis_label(item, "bottom", "time step t (the loss reads t = T)")
+        elif stem in by_stem:
+            fig.set_title(f"{by_stem[stem]}{grad} per time step over training (top layer)")
+            theme.set_axis_label(item, "left", "time step t")
+            fig.bar.getAxis("right").setLabel(
+                f"log\u2081\u2080 {grad}",
+                **{"font-size": f"{theme.LABEL_PT}pt", "color": theme.foreground()},
+            )
 
 
 def _plots(args, results: Mapping, out_dir: Path) -> int:
@@ -184,7 +212,14 @@ def cmd_run(args) -> int:
     config = with_length(config, args.steps, args.epochs)
     if vary:
         expand(config, vary)  # a broken [compare] table is an error even when not used
-    dataset = load_dataset(config.data, config.model.dtype)
+    if config.recurrent.cell != "none":
+        from engine.recurrent.experiment import describe, load_data
+
+        dataset = load_data(config)
+        data_line, model_line = describe(config, dataset)
+    else:
+        dataset = load_dataset(config.data, config.model.dtype)
+        data_line, model_line = describe_data(dataset), describe_model(config, dataset)
     if vary and not args.quiet:
         _warn(
             f"note: {args.target} is a comparison; `{PROG} compare {args.target}` runs all "
@@ -193,8 +228,8 @@ def cmd_run(args) -> int:
     out = _out_dir(args, config.name)
     _say(
         args,
-        f"{config.name}: {describe_data(dataset)}",
-        f"  model {describe_model(config, dataset)}",
+        f"{config.name}: {data_line}",
+        f"  model {model_line}",
         f"  output {out}",
     )
     reporter = _reporter(args.quiet)
@@ -240,11 +275,17 @@ def cmd_compare(args) -> int:
     config = with_length(config, args.steps, args.epochs)
     todo = expand(config, vary)  # every variant checked before anything runs
     out = _out_dir(args, config.name)
+    r = config.recurrent
+    data_line = (
+        f"{r.task}, {r.seq_len} steps"
+        if r.cell != "none"
+        else f"{config.data.name}, scaling "
+        f"{describe_scaling(config.data.name, config.data.scaling)}"
+    )
     _say(
         args,
         f"{config.name}: {len(todo)} variants of {', '.join(vary)}",
-        f"  data {config.data.name}, scaling "
-        f"{describe_scaling(config.data.name, config.data.scaling)}",
+        f"  data {data_line}",
         f"  output {out}",
     )
     reporter = _reporter(args.quiet)
@@ -353,6 +394,8 @@ def cmd_check(args) -> int:
 
     config, vary = _load(args)
     todo = expand(config, vary) if vary else {}  # counted and checked before any build
+    if config.recurrent.cell != "none":
+        return _check_recurrent(config, vary, todo)
     session = Session(config)
     data = session.dataset
     memory = estimate_memory(
@@ -374,6 +417,28 @@ def cmd_check(args) -> int:
     every = session.eval_every
     print(f"  evaluate  {f'every {every} steps' if every else 'never'}{auto}")
     print(f"  memory    about {format_bytes(memory.total)} (limit {format_bytes(memory_limit())})")
+    if todo:
+        print(f"  compare   {', '.join(vary)} ({len(todo)} variants)")
+    return EXIT_OK
+
+
+def _check_recurrent(config, vary, todo) -> int:
+    """``vglab check`` of a recurrent config: build it, say what would run."""
+    from engine.experiments import planned_steps
+    from engine.recurrent import RecurrentSession
+    from engine.recurrent.experiment import describe
+
+    session = RecurrentSession(config)
+    data_line, model_line = describe(config, session.data)
+    t = config.training
+    print(f"OK  {config.name}")
+    print(f"  data      {data_line}")
+    print(f"  model     {model_line}, {session.net.n_params:,} parameters")
+    print(
+        f"  training  {t.optimizer} lr {t.learning_rate:g}, batch {session.batch_size}, "
+        f"{planned_steps(config, session.steps_per_epoch)} steps "
+        f"({session.steps_per_epoch} per epoch), backpropagation through {session.seq_len} steps"
+    )
     if todo:
         print(f"  compare   {', '.join(vary)} ({len(todo)} variants)")
     return EXIT_OK

@@ -10,6 +10,7 @@ No Qt here: the command line (``cli.py``) and the tests use this module directly
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import threads
-from engine.config import ExperimentConfig, to_dict, updated
+from engine.config import ConfigError, ExperimentConfig, to_dict, updated
 from engine.io import write_atomic, write_csv
 from engine.labels import metric_column
 from engine.report import Progress, ProgressCallback
@@ -206,6 +207,13 @@ def run_experiment(
     Raises ConfigError / DataError for a bad config or data set.
     """
     name = name or config.name
+    if config.recurrent.cell != "none":
+        from engine.recurrent.experiment import run_recurrent
+
+        total_of = functools.partial(planned_steps, config, steps=steps, epochs=epochs)
+        return run_recurrent(
+            config, total_of, progress, name=name, data=dataset, index=index, count=count
+        )
     session = Session(config, dataset)
     warm_up(config, session.dataset, notice)
     total = planned_steps(config, session.steps_per_epoch, steps, epochs)
@@ -290,22 +298,18 @@ def compare(
     distinct ``data`` table (and ``model.dtype``), so variants that do not vary the data share
     the very same split.
     """
-    from engine.datasets import load_dataset
-
     todo = list(expand(config, vary).items())
+    _same_kind([cfg for _, cfg in todo])
     datasets = {}
     results: dict[str, RunResult] = {}
     for i, (name, cfg) in enumerate(todo):
-        key = (cfg.data, cfg.model.dtype)  # in the engine's dtype: no per-session copy
-        if key not in datasets:
-            datasets[key] = load_dataset(cfg.data, cfg.model.dtype)
         results[name] = run_experiment(
             cfg,
             steps,
             epochs,
             progress,
             name=name,
-            dataset=datasets[key],
+            dataset=_data_for(cfg, datasets),
             index=i,
             count=len(todo),
             notice=notice,
@@ -313,6 +317,35 @@ def compare(
         if results[name].interrupted:
             break
     return results
+
+
+def _data_for(cfg: ExperimentConfig, cache: dict):
+    """The data of ``cfg``, loaded once per distinct data table (and dtype) in ``cache``."""
+    if cfg.recurrent.cell != "none":
+        from engine.recurrent.experiment import load_data
+
+        return load_data(cfg, cache)
+    from engine.datasets import load_dataset
+
+    key = (cfg.data, cfg.model.dtype)  # in the engine's dtype: no per-session copy
+    if key not in cache:
+        cache[key] = load_dataset(cfg.data, cfg.model.dtype)
+    return cache[key]
+
+
+def _same_kind(configs: list[ExperimentConfig]) -> None:
+    """A comparison is all MLP or all recurrent: their summaries have different columns."""
+    kinds = {c.recurrent.cell == "none" for c in configs}
+    if len(kinds) > 1:
+        raise ConfigError(
+            ['recurrent.cell: a comparison cannot mix "none" (the MLP) with rnn / lstm / gru']
+        )
+
+
+def _recurrent_results(results) -> list | None:
+    """The runs as a list when they are recurrent (engine.recurrent.experiment), else None."""
+    runs = [results] if not isinstance(results, Mapping) else list(results.values())
+    return runs if runs and runs[0].config.recurrent.cell != "none" else None
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -355,6 +388,8 @@ def _divergence_dict(d: Divergence | None, labels: tuple[str, ...]) -> dict | No
 
 def summary(result: RunResult) -> dict:
     """Plain (JSON-ready) summary of one run: final figures, gradient profile, divergence."""
+    if _recurrent_results(result):
+        return result.summary()
     snap, labels, row = result.snapshot, result.layer_labels, result.summary()
     return {
         "name": result.name,
@@ -400,7 +435,7 @@ def write_summary_json(
     results: RunResult | Mapping[str, RunResult], path: str | os.PathLike
 ) -> Path:
     """``summary(result)`` as JSON; for a comparison ``{"variants": {name: summary}}``."""
-    if isinstance(results, RunResult):
+    if not isinstance(results, Mapping):  # one run (an MLP's or a recurrent one)
         doc = summary(results)
     else:
         doc = {"variants": {name: summary(r) for name, r in results.items()}}
@@ -410,12 +445,23 @@ def write_summary_json(
 def write_summary_csv(results: Mapping[str, RunResult], path: str | os.PathLike) -> Path:
     """One row per variant (:func:`engine.summary.summary_rows`): final figures, gradient
     ratios, vanishing and divergence steps, per-layer final gradient norms."""
-    header, rows = summary_rows(r.summary() for r in results.values())
+    recurrent = _recurrent_results(results)
+    if recurrent:
+        from engine.recurrent.experiment import summary_rows as recurrent_rows
+
+        header, rows = recurrent_rows(recurrent)
+    else:
+        header, rows = summary_rows(r.summary() for r in results.values())
     return write_csv(path, header, rows)
 
 
 def summary_table(results: RunResult | Mapping[str, RunResult]) -> str:
     """Plain-text end-of-run report: one line per run, then gradient norms per layer."""
+    recurrent = _recurrent_results(results)
+    if recurrent:
+        from engine.recurrent.experiment import summary_table as recurrent_table
+
+        return recurrent_table(recurrent)
     if isinstance(results, RunResult):
         results = {results.name: results}
     return _summary_table(r.summary() for r in results.values())

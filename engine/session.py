@@ -38,6 +38,7 @@ from engine.snapshot import (  # noqa: F401
     norm,
     readonly,
 )
+from engine.steppable import SessionState
 from engine.stepper import ComputedMask, ManualStep, RateMeter
 from engine.warmup import (  # noqa: F401
     COMPILE_NOTICE,
@@ -47,6 +48,8 @@ from engine.warmup import (  # noqa: F401
 )
 
 _EVAL_CHUNK = 1024
+#: why an MLP session refuses a recurrent config (engine.recurrent.RecurrentSession trains it)
+RECURRENT_ONLY = 'is a recurrent net: vglab run trains it; an MLP needs recurrent.cell = "none"'
 #: ``training.eval_every = "auto"``: evaluate as often as keeps the examples evaluated within
 #: this share of the examples trained on.  An evaluated example costs one forward pass, a
 #: trained one a forward and a backward pass, so evaluation stays under ~10% of the time.
@@ -70,11 +73,13 @@ def eval_interval(eval_every: int | str, n_train: int, n_test: int, batch_size: 
     return max(1, math.ceil(n_test / (EVAL_BUDGET * mean_batch)))
 
 
-class Session(ManyStep):
+class Session(ManyStep, SessionState):
     """Owns one experiment: data, network, optimiser, batch order and history."""
 
     def __init__(self, config: ExperimentConfig, dataset=None):
         self.config = validate(config)
+        if config.recurrent.cell != "none":  # trained by engine.recurrent, not as an MLP
+            raise ConfigError([f"recurrent.cell: {config.recurrent.cell!r} {RECURRENT_ONLY}"])
         if dataset is None:
             from engine.datasets import load_dataset
 
@@ -131,28 +136,6 @@ class Session(ManyStep):
         return self.net.depth
 
     @property
-    def epoch(self) -> int:
-        return self.step_count // self.steps_per_epoch
-
-    @property
-    def diverged(self) -> bool:
-        return self.divergence is not None
-
-    @property
-    def divergences(self) -> dict[str, Divergence]:
-        """{config name: divergence} once diverged, else {} (engine.steppable)."""
-        return {} if self.divergence is None else {self.config.name: self.divergence}
-
-    @property
-    def learning_rate(self) -> float:
-        return self.opt.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, lr: float) -> None:
-        """Live setting: applies from the next update on."""
-        self.opt.learning_rate = lr
-
-    @property
     def is_regression(self) -> bool:
         return self.loss_name == "mse" and self.dataset.task == "regression"
 
@@ -198,12 +181,9 @@ class Session(ManyStep):
 
         Returns False once the run has diverged (see :attr:`divergence`).
         """
-        if self.divergence is not None:
-            return False
-        if self._pending is not None:
-            while self._pending is not None and self.divergence is None:
-                self.step_phase()
-            return self.divergence is None
+        finished = self._finish_pending()
+        if finished is not None:
+            return finished
         X, T, ws = self._next_batch()
         bns, hp = self.net.bns, self.opt.hp
         ok = K.train_step(X, T, *self._trained(), ws.ws, bns, self.mtab, hp, *self._io())

@@ -50,3 +50,45 @@ class Steppable(Protocol):
     def run(self, n_steps: int, *, seconds: float | None = None) -> int:
         """Up to ``n_steps`` steps, for about ``seconds`` at most; returns how many ran."""
         ...
+
+
+class SessionState:
+    """The properties a single-run session derives from its state (mixin of
+    :class:`engine.session.Session` and :class:`engine.recurrent.RecurrentSession`).
+
+    Expects ``step_count``, ``steps_per_epoch``, ``divergence``, ``config``, ``opt``, the
+    step-through in progress ``_pending`` (None between steps) and ``step_phase()``.
+    """
+
+    @property
+    def epoch(self) -> int:
+        return self.step_count // self.steps_per_epoch
+
+    def _finish_pending(self) -> bool | None:
+        """Before a whole step: False once diverged; finish a half-done step-through
+        (``_pending``) and say whether it went through; None when there is nothing to do."""
+        if self.divergence is not None:
+            return False
+        if self._pending is None:
+            return None
+        while self._pending is not None and self.divergence is None:
+            self.step_phase()
+        return self.divergence is None
+
+    @property
+    def diverged(self) -> bool:
+        return self.divergence is not None
+
+    @property
+    def divergences(self) -> dict[str, Any]:
+        """{config name: divergence} once diverged, else {} (engine.steppable)."""
+        return {} if self.divergence is None else {self.config.name: self.divergence}
+
+    @property
+    def learning_rate(self) -> float:
+        return self.opt.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, lr: float) -> None:
+        """Live setting: applies from the next update on."""
+        self.opt.learning_rate = lr

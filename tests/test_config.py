@@ -355,7 +355,8 @@ def test_all_errors_are_reported_at_once_in_a_fixed_order():
     )
     assert e.errors == [
         "model.actvation: unknown key; did you mean 'activation'?",
-        "extra: unknown key; expected one of name, description, data, model, training, logging",
+        "extra: unknown key; expected one of name, description, data, model, training, logging, "
+        "recurrent",
         "model.width: expected an integer, got string 'wide'",
         "model.hidden[1]: expected a table of width, activation, got string 'x'",
         "training.batch_size: expected an integer, got float 2.5",

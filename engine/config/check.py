@@ -87,10 +87,34 @@ def _check_fields(config: ExperimentConfig, errors: list[str]) -> None:
 def _check_combination(config: ExperimentConfig, errors: list[str]) -> None:
     """Rules across fields: residual widths, and the loss must suit the data."""
     _check_residual(config.model, errors)
+    _check_recurrent(config, errors)
     if config.data.name == "surface" and config.model.loss != "mse":
         errors.append(
             f'model.loss: data.name = "surface" is a regression set and needs '
             f'"mse", got {shown(config.model.loss)}'
+        )
+
+
+def _check_recurrent(config: ExperimentConfig, errors: list[str]) -> None:
+    """A recurrent cell trains one stack of cells: no MLP-only options; adding needs mse."""
+    cell = config.recurrent.cell
+    if cell not in ("rnn", "lstm", "gru"):  # "none", or a bad name reported by its field
+        return
+    m = config.model
+    why = f"with recurrent.cell = {cell!r}"
+    mlp_only = (
+        ("model.batch_norm", m.batch_norm != "none", "'none'"),
+        ("model.residual", m.residual, "false"),
+        ("model.dropout", m.dropout != 0, "0"),
+        ("model.hidden", bool(m.hidden), "[] (model.width and model.depth set the layers)"),
+    )
+    for key, used, expected in mlp_only:
+        if used:
+            errors.append(f"{key}: not available {why}; expected {expected}")
+    if config.recurrent.task == "adding" and m.loss != "mse":
+        errors.append(
+            f'model.loss: recurrent.task = "adding" is a regression task and needs "mse", '
+            f"got {shown(m.loss)}"
         )
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "BATCH_NORM",
     "BN_NAMES",
     "BUNDLED",
+    "CELLS",
     "DATASETS",
     "DATASET_NAMES",
     "DTYPES",
@@ -26,6 +27,7 @@ __all__ = [
     "SCALING_HELP",
     "SCALING_NAMES",
     "SYNTHETIC",
+    "TASKS",
 ]
 
 INITIALIZERS = (
@@ -44,6 +46,10 @@ LOSSES = names(LossCode)  # ("softmax_ce", "sigmoid_bce", "mse"): the kernels' c
 OPTIMIZERS = names(OptCode)
 BATCH_NORM = names(BnCode)
 DTYPES = ("float64", "float32")
+#: recurrent.cell: "none" is the MLP; the others run engine.recurrent
+CELLS = ("none", "rnn", "lstm", "gru")
+#: recurrent.task: the synthetic sequence tasks (engine.recurrent.tasks)
+TASKS = ("adding", "memory")
 SCALINGS = ("auto", "unit", "standardize", "minmax", "raw")
 #: TensorFlow-Playground-like 2-D sets generated from a seed
 SYNTHETIC = ("spiral", "circles", "xor", "moons", "blobs", "surface")

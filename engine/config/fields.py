@@ -20,6 +20,7 @@ from engine.activations import ACTIVATIONS
 from engine.config.choices import (
     BATCH_NORM,
     BN_NAMES,
+    CELLS,
     DATASET_NAMES,
     DATASETS,
     DTYPES,
@@ -34,6 +35,7 @@ from engine.config.choices import (
     SCALING_NAMES,
     SCALINGS,
     SYNTHETIC,
+    TASKS,
 )
 from engine.config.types import (
     EVAL_AUTO,
@@ -179,6 +181,68 @@ def _clips() -> tuple[Field, ...]:
     view = _view(0.0, 1000.0, 0.5, 3, "off")
     return tuple(
         Field(f"training.{n}", n.replace("_", " "), text, lo=0, **view) for n, text in rows
+    )
+
+
+_RECURRENT = ("recurrent.cell", CELLS[1:])
+#: longest sequence a recurrent config may ask for (backpropagation through time stores every
+#: step); the app's control stops at 500
+MAX_SEQ_LEN = 5000
+
+
+def _recurrent() -> tuple[Field, ...]:
+    """The recurrent section: the cell, the sequence task and its length (engine.recurrent)."""
+    return (
+        Field(
+            "recurrent.cell",
+            "cell",
+            "none = the MLP; rnn / lstm / gru: a recurrent net trained through time on "
+            "recurrent.task",
+            choices=CELLS,
+            names={"none": "none (MLP)", "rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"},
+        ),
+        Field(
+            "recurrent.rnn_activation",
+            "activation",
+            "Vanilla RNN: h_t = f(x_t W_x + h_{t-1} W_h + b)",
+            choices=tuple(ACTIVATIONS),
+            names={n: a.display for n, a in ACTIVATIONS.items()},
+            when=("recurrent.cell", ("rnn",)),
+        ),
+        Field(
+            "recurrent.task",
+            "task",
+            "adding: the sum of the two marked numbers (mse); memory: recall the first symbol",
+            choices=TASKS,
+            names={"adding": "adding problem", "memory": "memory (recall)"},
+            when=_RECURRENT,
+        ),
+        Field(
+            "recurrent.seq_len",
+            "sequence length",
+            "Time steps per sequence: how far back the gradient must carry the signal",
+            unit="steps",
+            lo=2,
+            hi=MAX_SEQ_LEN,
+            view=(2, 500),
+            when=_RECURRENT,
+        ),
+        Field(
+            "recurrent.n_symbols",
+            "symbols",
+            "Memory task: number of symbols to recall (chance = 1 / symbols)",
+            lo=2,
+            hi=64,
+            view=(2, 32),
+            when=("recurrent.task", ("memory",)),
+        ),
+        Field(
+            "recurrent.forget_bias",
+            "forget-gate bias",
+            "LSTM: initial bias of the forget gate (1 keeps the cell state at the start)",
+            **_view(-5.0, 5.0, 0.5, 2),
+            when=("recurrent.cell", ("lstm",)),
+        ),
     )
 
 
@@ -428,6 +492,7 @@ _TABLE = (
         lo=16,
         even=True,
     ),
+    *_recurrent(),
 )
 
 #: every config field by dotted key, in the order of the dataclasses

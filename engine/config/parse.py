@@ -27,7 +27,7 @@ from engine.config.types import (
 
 __all__ = ["apply_overrides", "from_dict", "parse_document", "parse_value"]
 
-_SECTIONS = ("data", "model", "training", "logging")
+_SECTIONS = ("data", "model", "training", "logging", "recurrent")
 _TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
 _LAYER_HINT = 'an array of layer tables like [{ width = 32 }, { width = 16, activation = "relu" }]'
 

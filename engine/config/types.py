@@ -21,6 +21,7 @@ __all__ = [
     "LayerConfig",
     "LoggingConfig",
     "ModelConfig",
+    "RecurrentConfig",
     "TrainingConfig",
     "cut",
     "did_you_mean",
@@ -146,6 +147,23 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class RecurrentConfig:
+    """A recurrent net instead of the MLP (engine.recurrent): ``cell = "none"`` is the MLP.
+
+    With a cell, ``task`` generates ``data.n_samples`` sequences (``data.seed``,
+    ``data.test_fraction``) in place of ``data.name``; ``model.width`` is the hidden size,
+    ``model.depth`` the number of stacked layers.
+    """
+
+    cell: str = "none"  # one of CELLS
+    rnn_activation: str = "tanh"  # the vanilla RNN's f (LSTM / GRU: sigmoid gates, tanh)
+    task: str = "adding"  # one of TASKS
+    seq_len: int = 50  # time steps per sequence: how far the gradient must travel
+    n_symbols: int = 8  # memory task: symbols to remember (chance = 1 / n_symbols)
+    forget_bias: float = 1.0  # LSTM: initial forget-gate bias (Gers et al. 2000)
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """Everything that defines an experiment."""
 
@@ -155,6 +173,7 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    recurrent: RecurrentConfig = field(default_factory=RecurrentConfig)
 
 
 #: longest value repr an error message shows (a 100 kB value is cut, not repeated)
