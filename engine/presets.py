@@ -42,10 +42,16 @@ class Preset:
     description: str
     path: Path
     vary: tuple[str, ...] = ()  # ``key=v1,v2`` options when the preset is a comparison
+    cell: str = "none"  # recurrent.cell: "none" is the MLP
 
     @property
     def is_comparison(self) -> bool:
         return bool(self.vary)
+
+    @property
+    def is_recurrent(self) -> bool:
+        """A recurrent net (or a comparison of them): the CLI runs it, the MLP window not."""
+        return self.cell != "none" or any(v.startswith("recurrent.cell=") for v in self.vary)
 
     def config(self) -> ExperimentConfig:
         """The preset's experiment (re-read from its file)."""
@@ -109,7 +115,16 @@ def list_presets() -> list[Preset]:
     presets = []
     for path in preset_paths():
         config, vary, title = read_preset(path)
-        presets.append(Preset(path.stem, title or config.name, config.description, path, vary))
+        presets.append(
+            Preset(
+                path.stem,
+                title or config.name,
+                config.description,
+                path,
+                vary,
+                config.recurrent.cell,
+            )
+        )
     return presets
 
 

@@ -142,7 +142,7 @@ class CompareWindow(parts.PacedWindow, CompareLayout, QMainWindow):
             return
         for p in presets:
             # every comparison preset that fits the rows: engine.variants judges its fields
-            if p.vary and len(p.vary) <= len(self.rows):
+            if p.vary and len(p.vary) <= len(self.rows) and not p.is_recurrent:
                 self.preset_box.addItem(p.title, p.name)
 
     def _build_toolbar(self) -> None:

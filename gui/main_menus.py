@@ -84,7 +84,11 @@ def fill_presets(window: QMainWindow, menu: QMenu) -> None:
     if not presets:
         menu.addAction("(no presets)").setEnabled(False)
     for p in presets:
-        if p.is_comparison:
+        if p.is_recurrent:  # engine.recurrent has no window yet: say where it runs
+            a = menu.addAction(f"{p.title} (recurrent: command line only)")
+            a.setEnabled(False)
+            a.setToolTip(f"vglab run {p.name} --plots  (or vglab compare)")
+        elif p.is_comparison:
             _comparison_menu(window, menu.addMenu(p.title), p)
         else:
             menu.addAction(_preset_action(window, p, p.title, ()))

@@ -96,18 +96,23 @@ class RecurrentNet:
 
     def _init_params(self, config: ExperimentConfig, rng) -> None:
         """``model.init`` per gate block (fans of one gate), ``model.bias_init`` for the
-        biases but the LSTM forget gate's (``recurrent.forget_bias``) and the GRU's b_hn (0)."""
+        biases but the LSTM forget gate's (``recurrent.forget_bias``) and the GRU's b_hn (0),
+        plus N(0, ``model.sigma_b2``) noise on every gate bias when sigma_b2 > 0."""
         m = config.model
         for k, s in enumerate(self.shapes):
             for g in range(s.G):
                 cols = slice(g * s.H, (g + 1) * s.H)
-                self.Wx(k)[:, cols] = init_weights(m.init, s.n_in, s.H, rng, m.init_scale)
-                self.Wh(k)[:, cols] = init_weights(m.init, s.H, s.H, rng, m.init_scale)
+                self.Wx(k)[:, cols] = init_weights(
+                    m.init, s.n_in, s.H, rng, m.init_scale, m.sigma_w2
+                )
+                self.Wh(k)[:, cols] = init_weights(m.init, s.H, s.H, rng, m.init_scale, m.sigma_w2)
             b = self.b(k)
             b[: s.G * s.H] = m.bias_init
             if self.cell == "lstm":
                 b[s.H : 2 * s.H] = config.recurrent.forget_bias
-        self.V[:] = init_weights(m.init, self.width, self.n_out, rng, m.init_scale)
+            if m.sigma_b2 > 0.0:  # drawn only then, as for the MLP: seeds stay as they were
+                b[: s.G * s.H] += rng.normal(0.0, np.sqrt(m.sigma_b2), size=s.G * s.H)
+        self.V[:] = init_weights(m.init, self.width, self.n_out, rng, m.init_scale, m.sigma_w2)
 
     # --- shape ---------------------------------------------------------------------------------
     @property
