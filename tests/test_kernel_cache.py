@@ -36,6 +36,25 @@ def test_every_cached_kernel_is_stamped_with_the_whole_package():
         assert isinstance(disp._cache._impl._locator, _cache._PackageStamp), disp
 
 
+def test_recurrent_kernels_are_stamped_with_their_package_and_the_mlp_kernels():
+    """engine.recurrent links the MLP's activation and loss kernels into its own: its stamp
+    must cover both packages, and the MLP kernels keep theirs."""
+    import engine.recurrent.kernels as rk
+    from engine.recurrent import _cache as rcache
+
+    locators = [
+        obj._cache._impl._locator
+        for obj in vars(rk).values()
+        if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == rk.__name__
+    ]
+    assert len(locators) > 5
+    want = _cache.stamp(sorted(rcache._PACKAGE.glob("*.py")) + _cache.sources())
+    for loc in locators:
+        assert isinstance(loc, _cache._PackageStamp)
+        assert loc._package == rcache._PACKAGE and loc._stamp == want
+    assert kernels.train_steps._cache._impl._locator._stamp == _cache.stamp(_cache.sources())
+
+
 def test_the_stamp_changes_with_any_source_file(tmp_path):
     package = tmp_path / "engine" / "kernels"
     shutil.copytree(ROOT / "engine" / "kernels", package, ignore=shutil.ignore_patterns("__*__"))

@@ -38,52 +38,58 @@ def stamp(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
-_STAMP = stamp(sources())
-
-
 class _PackageStamp:
-    """Locator mixin: applies to this package's functions; their stamp covers every source."""
+    """Locator mixin: applies to the functions defined in ``_package``; their stamp adds
+    ``_stamp``, the hash of every file they are built from.  Subclassed per package."""
+
+    _package: Path
+    _stamp: str
 
     @classmethod
     def from_function(cls, py_func, py_file):
-        if Path(py_file).resolve().parent != _PACKAGE:
+        if Path(py_file).resolve().parent != cls._package:
             return None
         return super().from_function(py_func, py_file)
 
     def get_source_stamp(self):
-        return super().get_source_stamp(), _STAMP
+        return super().get_source_stamp(), self._stamp
 
 
-def _register() -> None:
-    """Put a package-stamp variant of each source-file locator ahead of Numba's own.
+def register(package: Path, paths: list[Path]) -> None:
+    """Stamp every cached kernel defined in ``package`` with a hash of ``paths``: put a
+    stamped variant of each of Numba's source-file locators ahead of Numba's own.
 
-    This reaches into Numba internals (``CacheImpl._locator_classes``); a Numba release that
-    renames them leaves Numba's per-file stamps in place, with a warning.  Those are still
-    right for an installed copy (an upgrade rewrites every file, so every stamp changes);
-    only an edit to one file of a source checkout could then leave another file's cache
-    stale.
+    Call it before the package's first ``@njit(cache=True)``.  This reaches into Numba
+    internals (``CacheImpl._locator_classes``); a Numba release that renames them leaves
+    Numba's per-file stamps in place, with a warning.  Those are still right for an installed
+    copy (an upgrade rewrites every file, so every stamp changes); only an edit to one file
+    of a source checkout could then leave another file's cache stale.
     """
     try:
-        _add_locators()
+        _add_locators(package.resolve(), stamp(paths))
     except (AttributeError, TypeError) as e:  # pragma: no cover -- depends on Numba's version
         warnings.warn(
-            f"engine.kernels: cannot extend Numba's cache stamps ({e}); an edit to one kernel "
+            f"engine: cannot extend Numba's cache stamps ({e}); an edit to one kernel "
             "file may leave another's cache stale (delete __pycache__ after editing)",
             RuntimeWarning,
             stacklevel=2,
         )
 
 
-def _add_locators() -> None:
+def _add_locators(package: Path, package_stamp: str) -> None:
     impl = caching.CacheImpl
-    if any(issubclass(c, _PackageStamp) for c in impl._locator_classes):
+    ours = [c for c in impl._locator_classes if issubclass(c, _PackageStamp)]
+    if any(c._package == package for c in ours):
         return
-    ours = [
-        type(f"Package{base.__name__}", (_PackageStamp, base), {})
+    numba_own = [
+        base
         for base in impl._locator_classes
         if issubclass(base, caching._SourceFileBackedLocatorMixin)
+        and not issubclass(base, _PackageStamp)
     ]
-    impl._locator_classes = ours + list(impl._locator_classes)
+    attrs = {"_package": package, "_stamp": package_stamp}
+    new = [type(f"Package{base.__name__}", (_PackageStamp, base), attrs) for base in numba_own]
+    impl._locator_classes = new + list(impl._locator_classes)
 
 
-_register()
+register(_PACKAGE, sources())

@@ -61,20 +61,13 @@ def _l2_penalty(params, itab):
 
 
 @jit
-def loss_phase(T, params, itab, ws, hp, ip, out, status):
-    """Phase ``loss``: out[0] = mean loss (+ L2 term), out[1] = number of correct examples.
-
-    ``ip[I_LOSS]`` is a :class:`~engine.codes.LossCode`; any other value raises ``ValueError``.
-    """
-    B = T.shape[0]
-    L = itab.shape[0] - 1
-    z = view(ws, K_Z, L, itab, B)
-    p = view(ws, K_Y, L, itab, B)
-    d = view(ws, K_DZ, L, itab, B)
-    n = z.shape[1]
+def loss_rows(z, T, p, d, code):
+    """(summed loss, correct rows) of the batch ``z`` (B, n) against targets ``T`` for the
+    loss ``code`` (a :class:`~engine.codes.LossCode`); fills the outputs ``p`` and dL/dz
+    ``d``, each row already divided by the batch (and, per unit, by n)."""
+    B, n = z.shape
     loss = 0.0
     correct = 0.0
-    code = ip[I_LOSS]
     for i in range(B):
         if code == LossCode.SOFTMAX_CE:
             li, ci = _softmax_ce_row(z[i], T[i], p[i], d[i], 1.0 / B)
@@ -86,6 +79,21 @@ def loss_phase(T, params, itab, ws, hp, ip, out, status):
             raise ValueError("unknown loss code (not a member of engine.codes.LossCode)")
         loss += li
         correct += ci
+    return loss, correct
+
+
+@jit
+def loss_phase(T, params, itab, ws, hp, ip, out, status):
+    """Phase ``loss``: out[0] = mean loss (+ L2 term), out[1] = number of correct examples.
+
+    ``ip[I_LOSS]`` is a :class:`~engine.codes.LossCode`; any other value raises ``ValueError``.
+    """
+    B = T.shape[0]
+    L = itab.shape[0] - 1
+    z = view(ws, K_Z, L, itab, B)
+    p = view(ws, K_Y, L, itab, B)
+    d = view(ws, K_DZ, L, itab, B)
+    loss, correct = loss_rows(z, T, p, d, ip[I_LOSS])
     loss /= B
     if hp[H_WD] > 0.0:
         loss += 0.5 * hp[H_WD] * _l2_penalty(params, itab)

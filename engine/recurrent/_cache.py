@@ -12,40 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from numba.core import caching
-
-from engine.kernels._cache import sources, stamp
+from engine.kernels._cache import register, sources
 
 _PACKAGE = Path(__file__).resolve().parent
-_STAMP = stamp(sorted(_PACKAGE.glob("*.py")) + sources())
-
-
-class _RecurrentStamp:
-    """Locator mixin: applies to this package's functions; their stamp covers every source."""
-
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        if Path(py_file).resolve().parent != _PACKAGE:
-            return None
-        return super().from_function(py_func, py_file)
-
-    def get_source_stamp(self):
-        return super().get_source_stamp(), _STAMP
-
-
-def _register() -> None:
-    """Put a stamped variant of each source-file locator ahead of the others (once)."""
-    impl = caching.CacheImpl
-    if any(issubclass(c, _RecurrentStamp) for c in impl._locator_classes):
-        return
-    bases = [
-        c
-        for c in impl._locator_classes
-        if issubclass(c, caching._SourceFileBackedLocatorMixin)
-        and not getattr(c, "__name__", "").startswith("Package")
-    ]
-    ours = [type(f"Recurrent{b.__name__}", (_RecurrentStamp, b), {}) for b in bases]
-    impl._locator_classes = ours + list(impl._locator_classes)
-
-
-_register()
+register(_PACKAGE, sorted(_PACKAGE.glob("*.py")) + sources())

@@ -31,10 +31,10 @@ import math
 
 import numpy as np
 
-from engine.codes import ActCode, LossCode, Phase
+from engine.codes import ActCode, Phase
 from engine.kernels.activation import apply_activation
 from engine.kernels.layout import jit, l2_norm
-from engine.kernels.loss import _mse_row, _sigmoid_bce_row, _softmax_ce_row
+from engine.kernels.loss import loss_rows
 from engine.recurrent import _cache  # noqa: F401  (before the first @jit: see its docstring)
 
 CELL_RNN, CELL_LSTM, CELL_GRU = range(3)
@@ -298,21 +298,9 @@ def readout_loss(h, V, c, Tgt, P, dZ, code, out, status, layer):
 
     out[0] = mean loss, out[1] = correct examples.  ``P`` gets the outputs (probabilities).
     """
-    B, n = Tgt.shape[0], Tgt.shape[1]
+    B = Tgt.shape[0]
     Z = np.dot(h, V) + c
-    loss = 0.0
-    correct = 0.0
-    for i in range(B):
-        if code == LossCode.SOFTMAX_CE:
-            li, ci = _softmax_ce_row(Z[i], Tgt[i], P[i], dZ[i], 1.0 / B)
-        elif code == LossCode.SIGMOID_BCE:
-            li, ci = _sigmoid_bce_row(Z[i], Tgt[i], P[i], dZ[i], 1.0 / (B * n))
-        elif code == LossCode.MSE:
-            li, ci = _mse_row(Z[i], Tgt[i], P[i], dZ[i], 1.0 / (B * n))
-        else:
-            raise ValueError("unknown loss code (not a member of engine.codes.LossCode)")
-        loss += li
-        correct += ci
+    loss, correct = loss_rows(Z, Tgt, P, dZ, code)
     out[0] = loss / B
     out[1] = correct
     if not math.isfinite(out[0]):
