@@ -131,11 +131,11 @@ def model_prediction(model, widths, q_in: float, step: int = 0) -> SpectrumPredi
     mean, var = predict(acts, params, sw2, sb2, q_in, widths[:-1], weights == "orthogonal")
     notes = []
     if step > 0:
-        notes.append(f"training has moved the weights (step {step}): the prediction is for init")
+        notes.append(f"training has moved the weights (step {step}): predicted for init")
     hidden = widths[1:-1]
     if len(set(hidden)) > 1:
         notes.append("unequal widths: mean predicted, variance not")
     if min(hidden) < NARROW:
-        notes.append(f"narrow layers (N = {min(hidden)}): expect finite-width deviations")
+        notes.append(f"narrow layers (N = {min(hidden)}): finite-width deviations")
     chi = layer_terms(acts, params, sw2, sb2, q_in)[0]
     return SpectrumPrediction(mean, var, weights, chi, "", tuple(notes))

@@ -29,6 +29,7 @@ DOCK_TITLES = {
     "delta_hist": ("|\u03b4|", "\u03b4 histogram: |dL/dz| of the selected layer"),
     "fprime_hist": ("f'(z)", "f'(z) histogram of the selected layer"),
     "activation": ("Activation", "Activation function and the layer's pre-activations"),
+    "jacobian": ("Jacobian σ", "Jacobian spectrum: singular values of d a_L-1 / d a_0"),
 }
 
 
@@ -64,6 +65,7 @@ class DockLayout:
             ("delta_hist", self.delta_hist),
             ("fprime_hist", self.fprime_hist),
             ("activation", self.activation_view),
+            ("jacobian", self.jacobian_spectrum),
         ):
             self._dock(name, widget)
         self.docks["controls"].setMinimumWidth(280)
@@ -106,6 +108,7 @@ class DockLayout:
             ("inspector", "boundary"),
             ("delta_hist", "fprime_hist"),
             ("fprime_hist", "activation"),
+            ("activation", "jacobian"),
         ):
             d[then].setFloating(False)
             self.tabifyDockWidget(d[first], d[then])

@@ -30,6 +30,7 @@ PANELS = (
     "fprime_hist",
     "activation",
     "boundary",
+    "jacobian",
 )
 #: while playing, seconds between redraws of each panel (absent: every frame).  Qt paints
 #: in the GUI thread holding the GIL (PySide6 does not release it around QPainter calls), and
@@ -46,6 +47,7 @@ PANEL_INTERVALS = {
     "fprime_hist": 0.5,
     "activation": 0.5,
     "boundary": 0.5,
+    "jacobian": 0.5,
 }
 #: names of the gradient chart's two measured series
 GRAD_SERIES = ("||dL/dW_k||", "||\u03b4_k||")
@@ -69,6 +71,8 @@ def content_key(name: str, frame):
         return (frame.generation, frame.selected, frame.arrays_step, len(frame.layer_arrays))
     if name == "boundary":
         return (frame.generation, id(frame.boundary))
+    if name == "jacobian":
+        return (frame.generation, id(frame.jacobian))
     return None
 
 

@@ -50,6 +50,7 @@ from gui.panels.gradient_chart import GradientChart
 from gui.panels.heatmap import LayerHeatmap
 from gui.panels.histogram import HistogramPanel
 from gui.panels.inspector import Inspector
+from gui.panels.jacobian_spectrum import JacobianSpectrum
 from gui.panels.network_diagram import NetworkDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
 from gui.transport import transport_actions
@@ -145,6 +146,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self.fprime_hist = HistogramPanel("f'(z_k) of the selected layer", "f'(z)")
         self.activation_view = ActivationView()
         self.boundary = DecisionBoundary()
+        self.jacobian_spectrum = JacobianSpectrum()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -297,6 +299,8 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self.controls.editing_done.connect(self.diagram.canvas.setFocus)
         self.diagram.layer_clicked.connect(self.select_layer)
         self.diagram.edge_mode_changed.connect(self._on_edge_mode)
+        # J is computed (in the worker) only while its panel is on screen
+        self.docks["jacobian"].visibilityChanged.connect(c.want_jacobian)
 
     # --- controller -> window ----------------------------------------------------------------
     @Slot(bool)
@@ -398,6 +402,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
             "fprime_histogram": self.fprime_hist,
             "activation": self.activation_view,
             "decision_boundary": self.boundary,
+            "jacobian_spectrum": self.jacobian_spectrum,
         }
 
     def export_plots(self, folder: str | os.PathLike) -> list[Path]:
