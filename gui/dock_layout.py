@@ -80,6 +80,7 @@ class DockLayout:
         of the network.  Every tab group is narrow enough for its titles::
 
             | settings | network diagram                       | inspector / boundary    |
+            |          |                                       | (Jacobian, once opened) |
             |          | gradient | heatmap | loss / accuracy | |d| / f'(z) / activation |
         """
         L, R, B = (
@@ -108,7 +109,6 @@ class DockLayout:
             ("inspector", "boundary"),
             ("delta_hist", "fprime_hist"),
             ("fprime_hist", "activation"),
-            ("activation", "jacobian"),
         ):
             d[then].setFloating(False)
             self.tabifyDockWidget(d[first], d[then])
@@ -117,8 +117,12 @@ class DockLayout:
             lesson.setFloating(False)
             self.addDockWidget(R, lesson)
             self.tabifyDockWidget(d["inspector"], lesson)
+        # the Jacobian spectrum (computed while shown) starts closed; View opens it as a tab
+        # of the right column, the one tall enough for its histogram and its words
+        d["jacobian"].setFloating(False)
+        self.tabifyDockWidget(d["inspector"], d["jacobian"])
         for dock in d.values():
-            dock.show()
+            dock.setVisible(dock is not d["jacobian"])
         self._raise_start_tabs()
         self._fix_tabs()
 

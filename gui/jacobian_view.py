@@ -149,7 +149,9 @@ def spectrum_view(spectrum: JacobianSpectrum | None, bins: int = 40) -> Spectrum
     count = f"J = d a_L-1 / d a_0 of {s.n_examples} example{'s' * (s.n_examples > 1)}"
     lines = [count] + _moments(s, p) + ([spectrum.mode] if spectrum.mode else [])
     if n_zero:
-        lines.append(f"{n_zero} of {s.sv.size} \u03c3 are ~0 (< {ZERO:g} x max: f' = 0 units)")
+        lines.append(
+            f"{n_zero} of {s.sv.size} \u03c3 < {ZERO:g} x the largest: numerically 0, not drawn"
+        )
     rms, band = math.nan, nan2
     if p is None or p.reason:
         lines.append(f"no prediction: {p.reason if p is not None else 'no sample'}")

@@ -100,6 +100,7 @@ def test_every_panel_fits_in_a_small_window(small):
                     "fprime_histogram": "fprime_hist",
                     "activation": "activation",
                     "decision_boundary": "boundary",
+                    "jacobian_spectrum": "jacobian",
                 }[name]
             ]
         ):
