@@ -17,29 +17,18 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 
 from gui import theme
+from gui.panels.histogram import HistogramPanel
 
 TITLE = "Singular values of d a_L-1 / d a_0"
 
 
-class JacobianSpectrum(theme.PlotPanel):
-    """Bars of singular-value counts on log bins, the predicted RMS line and band, a note."""
+class JacobianSpectrum(HistogramPanel):
+    """Bars of singular-value counts on log bins (the histogram panel's, binned by the view
+    model), the predicted RMS line and band, and a note below."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(TITLE, "\u03c3 (log scale)", parent)
         item = self.plot_item
-        item.showGrid(x=True, y=True, alpha=0.15)
-        theme.style_plot(item, TITLE, "\u03c3 (log scale)", "count")
-        item.setLogMode(x=True, y=False)
-        c = pg.mkColor(theme.color(0))
-        c.setAlpha(110)
-        self.bars = pg.PlotDataItem(
-            stepMode="center",
-            fillLevel=0,
-            fillOutline=True,
-            brush=c,
-            pen=theme.mkpen(theme.color(0), 1.0),
-        )
-        item.addItem(self.bars)
         band = pg.mkColor(theme.color(1))
         band.setAlpha(45)
         self.band = pg.LinearRegionItem(movable=False, brush=band, pen=pg.mkPen(None))
@@ -99,10 +88,10 @@ class JacobianSpectrum(theme.PlotPanel):
         self.band.hide()
 
     def reset(self) -> None:
-        """No bars, no prediction, the first title and a unit view."""
-        self.bars.clear()
+        """No bars, no prediction, the first title, a unit view on the log axis."""
+        super().reset()
         self._hide_prediction()
         self.text = ""
         self.note.setText("")
-        self.set_title(TITLE)
-        self.reset_view()
+        self.log_x = True
+        self.plot_item.setLogMode(x=True, y=False)
