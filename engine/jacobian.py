@@ -29,8 +29,10 @@ import numpy as np
 from engine import kernels as K
 from engine.activations import get as get_activation
 
-#: floating-point operations one live computation may take (~0.1-0.5 s on one core)
-FLOP_BUDGET = 1e9
+#: multiply-adds one live computation aims at (~0.5 s on the busy 2-core test machine)
+FLOP_BUDGET = 5e8
+#: one example's J beyond this many multiply-adds is not computed live
+MAX_FLOPS = 4 * FLOP_BUDGET
 #: most examples one computation uses
 MAX_EXAMPLES = 8
 
@@ -97,11 +99,13 @@ def jacobian(net, X: np.ndarray, bn_eps: float = 1e-3, start: str = "hidden") ->
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     d = layer_derivatives(net, X, bn_eps)
     n0 = net.specs[first].n_in
-    J = np.broadcast_to(np.eye(n0), (len(X), n0, n0))
+    B = len(X)
+    J = np.tile(np.eye(n0), (B, 1))  # (B n0, n0): the examples' J stacked, one GEMM per layer
     for k in range(first, net.depth):
-        step = (J @ np.asarray(net.W(k), dtype=np.float64)) * d[k][:, None, :]
+        W = np.asarray(net.W(k), dtype=np.float64)
+        step = ((J @ W).reshape(B, n0, -1) * d[k][:, None, :]).reshape(B * n0, -1)
         J = step + J if net.specs[k].residual else step
-    return np.ascontiguousarray(J)
+    return J.reshape(B, n0, -1)
 
 
 def singular_values(J: np.ndarray) -> np.ndarray:
@@ -128,12 +132,13 @@ class JacobianSample:
 
 def sample(net, X: np.ndarray, step: int, bn_eps: float = 1e-3) -> JacobianSample:
     """J's singular values for the first examples of ``X`` that fit :data:`FLOP_BUDGET`
-    (at most :data:`MAX_EXAMPLES`, at least 1), or an empty sample and the reason."""
+    (at most :data:`MAX_EXAMPLES`, at least 1), or an empty sample and the reason (one
+    example over :data:`MAX_FLOPS`)."""
     empty = np.zeros((0, 0))
     if net.depth < 2:
         return JacobianSample(step, empty, np.nan, "needs >= 2 hidden layers (J maps a_0 to a_L-1)")
     cost = flops(net)
-    if cost > FLOP_BUDGET:
+    if cost > MAX_FLOPS:
         msg = f"one example's J takes {cost / 1e9:.1f} GFLOP: too costly to follow live"
         return JacobianSample(step, empty, np.nan, msg)
     n = int(min(MAX_EXAMPLES, len(X), max(1, FLOP_BUDGET // max(cost, 1.0))))

@@ -11,7 +11,7 @@ import pytest
 
 from engine import kernels as K
 from engine.config import LayerConfig, ModelConfig
-from engine.jacobian import FLOP_BUDGET, jacobian, sample, singular_values
+from engine.jacobian import MAX_FLOPS, flops, jacobian, sample, singular_values
 from engine.jacobian_theory import model_prediction
 from engine.meanfield import edge_of_chaos, mean_field
 from engine.network import Workspace, build_network
@@ -115,11 +115,13 @@ def test_jacobian_refuses_what_it_cannot_compute():
     with pytest.raises(ValueError, match="needs >= 2 hidden layers"):
         jacobian(shallow, X[:, :3])
     assert "needs >= 2" in sample(shallow, X[:, :3], 0).reason
-    big = build_network(ModelConfig(depth=12, width=500), 3, 2, 0)
+    big = build_network(ModelConfig(depth=30, width=500), 3, 2, 0)
+    assert flops(big) == 29 * 500**3 > MAX_FLOPS
     s = sample(big, np.ones((2, 3)), 5)
     assert s.n_examples == 0
     assert "GFLOP" in s.reason
-    assert FLOP_BUDGET < 12 * 500**3
+    mid = build_network(ModelConfig(depth=10, width=300), 3, 2, 0)  # 0.24 GFLOP each: 2 fit
+    assert sample(mid, np.ones((5, 3)), 0).n_examples == 2
 
 
 # --- predictions against Monte-Carlo ---------------------------------------------------------
