@@ -137,11 +137,14 @@ def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
     _ensure_display()
     from PySide6.QtWidgets import QApplication
 
-    from gui.figures import FigureData, build_figures, save_figures
+    from gui.figures import FigureData, build_figures, jacobian_figure, save_figures
 
     _app = QApplication.instance() or QApplication([PROG])  # widgets need one alive
     runs = {name: FigureData.from_snapshot(name, r.snapshot) for name, r in results.items()}
     figures = build_figures(runs)
+    spectra = [r.extra["jacobian"] for r in results.values() if "jacobian" in r.extra]
+    if len(results) == 1 and spectra and not spectra[0].sample.reason:
+        figures["jacobian_spectrum"] = jacobian_figure(spectra[0])
     return list(save_figures(figures, out_dir, formats=("png", "svg")))
 
 
@@ -206,7 +209,13 @@ def cmd_run(args) -> int:
     )
     reporter = _reporter(args.quiet)
     try:
-        result = run_experiment(config, progress=reporter, dataset=dataset, notice=_notice(args))
+        result = run_experiment(
+            config,
+            progress=reporter,
+            dataset=dataset,
+            notice=_notice(args),
+            jacobian=not args.no_plots,
+        )
     finally:
         reporter.end()
     save(config, out / "config.toml")

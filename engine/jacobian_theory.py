@@ -31,12 +31,14 @@ needs equal widths (a rectangular W^T W is Marchenko-Pastur at another ratio).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.activations import get as get_activation
 from engine.activations import param_value
+from engine.jacobian import JacobianSample, session_sample
 from engine.meanfield import length_terms, normal_rule
 from engine.meanfield_net import model_points
 
@@ -139,3 +141,28 @@ def model_prediction(model, widths, q_in: float, step: int = 0) -> SpectrumPredi
         notes.append(f"narrow layers (N = {min(hidden)}): finite-width deviations")
     chi = layer_terms(acts, params, sw2, sb2, q_in)[0]
     return SpectrumPrediction(mean, var, weights, chi, "", tuple(notes))
+
+
+@dataclass(frozen=True)
+class JacobianSpectrum:
+    """One computation: the measured singular values and the prediction at init."""
+
+    sample: JacobianSample
+    prediction: SpectrumPrediction | None
+    seconds: float  # how long the computation took (worker thread)
+    mode: str = ""  # how batch norm / dropout enter J, in words ("" without them)
+
+
+def session_spectrum(session) -> JacobianSpectrum:
+    """J's singular values of ``session`` now, and the prediction for its init."""
+    t0 = time.perf_counter()
+    sample = session_sample(session)
+    prediction = None
+    if not sample.reason:
+        widths = [session.X.shape[1]] + [sp.n_out for sp in session.net.specs]
+        prediction = model_prediction(session.config.model, widths, sample.q_in, sample.step)
+    m = session.config.model
+    mode = ""
+    if m.batch_norm != "none" or m.dropout > 0:
+        mode = "J in evaluation mode: batch norm with its running statistics, no dropout"
+    return JacobianSpectrum(sample, prediction, time.perf_counter() - t0, mode)

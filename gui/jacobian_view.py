@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.jacobian import JacobianSample, session_sample
-from engine.jacobian_theory import LABEL, SpectrumPrediction, model_prediction
+from engine.jacobian import JacobianSample
+from engine.jacobian_theory import LABEL, JacobianSpectrum, SpectrumPrediction, session_spectrum
 
 #: seconds between two computations while playing (at least)
 JACOBIAN_INTERVAL = 0.4
@@ -40,16 +39,6 @@ class JacobianRequest:
 
     def __repr__(self) -> str:
         return f"JacobianRequest(wanted={self.wanted})"
-
-
-@dataclass(frozen=True)
-class JacobianSpectrum:
-    """One computation: the measured singular values and the prediction at init."""
-
-    sample: JacobianSample
-    prediction: SpectrumPrediction | None
-    seconds: float  # how long the computation took (worker thread)
-    mode: str = ""  # how batch norm / dropout enter J, in words ("" without them)
 
 
 class JacobianSampler:
@@ -75,26 +64,11 @@ class JacobianSampler:
         wait = max(JACOBIAN_INTERVAL, seconds / COST_SHARE)
         if playing and self.last is not None and now - self._time < wait:
             return self.last
-        self.last = compute(session)
+        self.last = session_spectrum(session)
         self._step, self._time = session.step_count, now
         self.computed += 1
         self.threads.add(threading.get_ident())
         return self.last
-
-
-def compute(session) -> JacobianSpectrum:
-    """J's singular values of ``session`` now, and the prediction for its init."""
-    t0 = time.perf_counter()
-    sample = session_sample(session)
-    prediction = None
-    if not sample.reason:
-        widths = [session.X.shape[1]] + [sp.n_out for sp in session.net.specs]
-        prediction = model_prediction(session.config.model, widths, sample.q_in, sample.step)
-    m = session.config.model
-    mode = ""
-    if m.batch_norm != "none" or m.dropout > 0:
-        mode = "J in evaluation mode: batch norm with its running statistics, no dropout"
-    return JacobianSpectrum(sample, prediction, time.perf_counter() - t0, mode)
 
 
 # --- what the panel draws ----------------------------------------------------------------------

@@ -5,13 +5,18 @@ reset on a rebuild, exported with the other plots; and its Qt-free view model.""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 from gui_helpers import TIMEOUT, open_window, tiny
 
+from engine.jacobian_theory import session_spectrum as compute
 from engine.session import Session
-from gui.jacobian_view import JacobianSampler, compute, spectrum_view
+from gui.jacobian_view import JacobianSampler, spectrum_view
 
 
 def _open_from_view_menu(qtbot, w):
@@ -116,3 +121,29 @@ def test_sampler_computes_once_per_step_and_only_when_wanted():
     assert sampler.latest(s, 0.1, True) is first  # playing, too soon: kept
     assert sampler.latest(s, 5.0, True) is not first
     assert sampler.computed == 2
+
+
+# --- the CLI ----------------------------------------------------------------------------------
+def _vglab_run(out, *extra):
+    root = Path(__file__).resolve().parents[1]
+    argv = [sys.executable, str(root / "main.py"), "run", "seed000_deep_activations"]
+    argv += ["--set", "model.activation=tanh", "--steps", "5", "--out", str(out), "--quiet"]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(argv + list(extra), cwd=root, env=env, capture_output=True, timeout=300)
+
+
+def test_vglab_run_writes_the_jacobian_figure_when_the_net_has_one(tmp_path):
+    from PySide6.QtGui import QImage
+
+    proc = _vglab_run(tmp_path / "deep", "--set", "model.depth=4")
+    assert proc.returncode == 0, proc.stderr
+    png = tmp_path / "deep" / "jacobian_spectrum.png"
+    assert (tmp_path / "deep" / "jacobian_spectrum.svg").is_file()
+    image = QImage(str(png))
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, 600, 7)}
+    assert len(colours) > 3  # drawn, not blank
+    # one hidden layer: no hidden-to-hidden J, no figure (and no error)
+    proc = _vglab_run(tmp_path / "shallow", "--set", "model.depth=1")
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "shallow" / "jacobian_spectrum.png").exists()
+    assert (tmp_path / "shallow" / "loss.png").is_file()

@@ -20,6 +20,7 @@ from gui import theme
 from gui.panels.histogram import HistogramPanel
 
 TITLE = "Singular values of d a_L-1 / d a_0"
+KEY = "dashed, band: prediction at init (wide-net limit)"
 
 
 class JacobianSpectrum(HistogramPanel):
@@ -36,6 +37,10 @@ class JacobianSpectrum(HistogramPanel):
         item.addItem(self.band)
         self.rms = pg.PlotDataItem(pen=theme.mkpen(theme.color(1), 2.0, "dash"))
         item.addItem(self.rms)
+        # names the dashed line and band inside the plot, so an exported image says it too
+        self.key = pg.TextItem(KEY, color=theme.color(1), anchor=(0, 0))
+        self.key.setParentItem(item.vb)
+        self.key.setPos(4, 2)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setContentsMargins(6, 2, 6, 4)
@@ -71,6 +76,7 @@ class JacobianSpectrum(HistogramPanel):
             self._hide_prediction()
             return
         self.rms.setData([rms, rms], [0.0, 1.05 * max(top, 1.0)])
+        self.key.show()
         lo, hi = band
         if math.isfinite(hi):
             lo = lo if lo > 0 else float(edges[0])  # mean - sd < 0: the band runs off the left
@@ -85,6 +91,7 @@ class JacobianSpectrum(HistogramPanel):
 
     def _hide_prediction(self) -> None:
         self.rms.clear()
+        self.key.hide()
         self.band.hide()
 
     def reset(self) -> None:
