@@ -139,7 +139,7 @@ def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
     _ensure_display()
     from PySide6.QtWidgets import QApplication
 
-    from gui.figures import FigureData, build_figures, save_figures
+    from gui.figures import FigureData, build_figures, jacobian_figure, save_figures
 
     _app = QApplication.instance() or QApplication([PROG])  # widgets need one alive
     recurrent = all(hasattr(r, "figure_data") for r in results.values())
@@ -150,6 +150,9 @@ def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
     figures = build_figures(runs)
     if recurrent:  # the "layers" of a recurrent run's figures are its time steps
         _through_time(figures, list(results))
+    spectra = [r.extra["jacobian"] for r in results.values() if "jacobian" in r.extra]
+    if len(results) == 1 and spectra and not spectra[0].sample.reason:
+        figures["jacobian_spectrum"] = jacobian_figure(spectra[0])
     return list(save_figures(figures, out_dir, formats=("png", "svg")))
 
 
@@ -234,7 +237,13 @@ def cmd_run(args) -> int:
     )
     reporter = _reporter(args.quiet)
     try:
-        result = run_experiment(config, progress=reporter, dataset=dataset, notice=_notice(args))
+        result = run_experiment(
+            config,
+            progress=reporter,
+            dataset=dataset,
+            notice=_notice(args),
+            jacobian=not args.no_plots,
+        )
     finally:
         reporter.end()
     save(config, out / "config.toml")

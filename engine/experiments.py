@@ -197,13 +197,15 @@ def run_experiment(
     index: int = 0,
     count: int = 1,
     notice: Callable[[str], None] | None = None,
+    jacobian: bool = False,
 ) -> RunResult:
     """Train ``config`` for ``steps`` / ``epochs`` (default: the config's own) and collect.
 
     Stops early when the run diverges (the result says where).  ``dataset`` skips loading
     (``compare`` shares one); ``progress`` gets a :class:`Progress` about every 0.1 s.
     ``notice`` is told, in one line, when the kernels compile first (a cold Numba cache);
-    the clock for the rate and the ETA starts after that.
+    the clock for the rate and the ETA starts after that.  ``jacobian``: keep the final
+    Jacobian spectrum in ``extra["jacobian"]`` (engine.jacobian_theory, bounded cost).
     Raises ConfigError / DataError for a bad config or data set.
     """
     name = name or config.name
@@ -231,8 +233,22 @@ def run_experiment(
         session.evaluate("test")  # the summary's test figures are for the final weights
     snap = session.snapshot(with_history=True)
     columns, rows = logged_rows(session, snap)
+    extra = {}
+    if jacobian and not session.diverged:
+        from engine.jacobian_theory import session_spectrum
+
+        extra["jacobian"] = session_spectrum(session)
     return RunResult(
-        name, config, snap, columns, rows, total, wall, session.dataset.description, interrupted
+        name,
+        config,
+        snap,
+        columns,
+        rows,
+        total,
+        wall,
+        session.dataset.description,
+        interrupted,
+        extra,
     )
 
 

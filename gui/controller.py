@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from engine.config import ExperimentConfig, fields, updated, validate
 from gui.adapter import Adapter
 from gui.frames import Frame, FrameInfo, FramePacker  # Frame: imported from here too
+from gui.jacobian_view import JacobianRequest
 from gui.worker import Command, WorkerController
 
 #: seconds between captures of the selected layer's batch arrays while playing
@@ -80,6 +81,7 @@ class SessionAdapter(Adapter):
 
     def __init__(self):
         self.packer: FramePacker | None = None
+        self.jacobian = JacobianRequest()  # the Jacobian panel is on screen (GUI sets it)
         self.selected = 0
         self._last_sample = -math.inf
 
@@ -92,7 +94,7 @@ class SessionAdapter(Adapter):
         return Session(cfg, dataset)
 
     def built(self, session, cfg: ExperimentConfig) -> ExperimentConfig:
-        self.packer = FramePacker(session, self.selected)
+        self.packer = FramePacker(session, self.selected, self.jacobian)
         self.selected = self.packer.selected
         self._last_sample = -math.inf
         return cfg
@@ -236,6 +238,12 @@ class Controller(WorkerController):
     def select_layer(self, layer: int) -> None:
         """Which layer's batch arrays (histograms, activation view) the frames carry."""
         self._send(Command.SELECT, int(layer))
+
+    def want_jacobian(self, on: bool) -> None:
+        """Whether the frames carry J's spectrum (computed in the worker while wanted)."""
+        self._worker.worker.adapter.jacobian.wanted = bool(on)
+        if on:
+            self.request_frame()
 
     # --- worker -> GUI -------------------------------------------------------------------------
     def _publish(self, frame: Frame) -> None:

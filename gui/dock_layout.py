@@ -33,6 +33,7 @@ DOCK_TITLES = {
         "Phase diagram",
         "Phase diagram: mean-field \u03c3w\u00b2 \u00d7 \u03c3b\u00b2 plane",
     ),
+    "jacobian": ("Jacobian σ", "Jacobian spectrum: singular values of d a_L-1 / d a_0"),
 }
 
 
@@ -69,6 +70,7 @@ class DockLayout:
             ("fprime_hist", self.fprime_hist),
             ("activation", self.activation_view),
             ("phase", self.phase_diagram),
+            ("jacobian", self.jacobian_spectrum),
         ):
             self._dock(name, widget)
         self.docks["controls"].setMinimumWidth(280)
@@ -83,6 +85,7 @@ class DockLayout:
         of the network.  Every tab group is narrow enough for its titles::
 
             | settings | network diagram                       | inspector / boundary    |
+            |          |                                       | (Jacobian, once opened) |
             |          | gradient | heatmap | loss / accuracy | |d| / f'(z) / activation |
         """
         L, R, B = (
@@ -120,8 +123,12 @@ class DockLayout:
             lesson.setFloating(False)
             self.addDockWidget(R, lesson)
             self.tabifyDockWidget(d["inspector"], lesson)
+        # the Jacobian spectrum (computed while shown) starts closed; View opens it as a tab
+        # of the right column, the one tall enough for its histogram and its words
+        d["jacobian"].setFloating(False)
+        self.tabifyDockWidget(d["inspector"], d["jacobian"])
         for dock in d.values():
-            dock.show()
+            dock.setVisible(dock is not d["jacobian"])
         self._raise_start_tabs()
         self._fix_tabs()
 

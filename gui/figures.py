@@ -160,3 +160,18 @@ def save_figures(
             path = out_dir / f"{name}.{fmt.lower().lstrip('.')}"
             written.append(export.export_plot(fig.plot, path, width=width))
     return written
+
+
+def jacobian_figure(spectrum, size: tuple[int, int] = (1000, 600)) -> QWidget:
+    """The Jacobian spectrum panel of a run's final ``engine.jacobian_theory.JacobianSpectrum``
+    (``vglab run --plots``: the histogram, the prediction's line and band and their key; the
+    measured-vs-predicted words are the panel's note, which the exported plot leaves out)."""
+    from gui.jacobian_view import spectrum_view
+    from gui.panels.jacobian_spectrum import JacobianSpectrum
+
+    ensure_app()
+    v = spectrum_view(spectrum)
+    panel = JacobianSpectrum()
+    _sized(panel, size)
+    panel.set_data(v.title, v.edges, v.counts, v.rms, v.band, v.text)
+    return panel

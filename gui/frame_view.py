@@ -31,6 +31,7 @@ PANELS = (
     "activation",
     "boundary",
     "phase",
+    "jacobian",
 )
 #: while playing, seconds between redraws of each panel (absent: every frame).  Qt paints
 #: in the GUI thread holding the GIL (PySide6 does not release it around QPainter calls), and
@@ -47,6 +48,7 @@ PANEL_INTERVALS = {
     "fprime_hist": 0.5,
     "activation": 0.5,
     "boundary": 0.5,
+    "jacobian": 0.5,
 }
 #: names of the gradient chart's two measured series
 GRAD_SERIES = ("||dL/dW_k||", "||\u03b4_k||")
@@ -72,6 +74,8 @@ def content_key(name: str, frame):
         return (frame.generation, id(frame.boundary))
     if name == "phase":  # a property of the init: once per build
         return (frame.generation,)
+    if name == "jacobian":
+        return (frame.generation, id(frame.jacobian))
     return None
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.config import ExperimentConfig
 from engine.theory_lines import TheoryLines, session_lines
+from gui.jacobian_view import JacobianRequest, JacobianSampler
 
 #: most units per layer the network diagram draws (the rest are "+N more")
 MAX_DRAWN = 16
@@ -108,6 +109,7 @@ class Frame:
     boundary: Boundary | None = None
     overlays: TheoryLines = field(default_factory=TheoryLines)  # the gradient chart's theory
     activation_params: tuple[float, ...] = ()  # (L+1,) f parameter per layer
+    jacobian: object = None  # gui.jacobian_view.JacobianSpectrum while its panel is shown
 
     @property
     def depth(self) -> int:
@@ -129,8 +131,9 @@ class FramePacker:
     step-through) live here.
     """
 
-    def __init__(self, session, selected: int = 0):
+    def __init__(self, session, selected: int = 0, jacobian: JacobianRequest | None = None):
         self.session = session
+        self.jacobian = JacobianSampler(jacobian)  # J's spectrum, computed here when wanted
         widths = [session.X.shape[1]] + [sp.n_out for sp in session.net.specs]
         self.drawn = tuple(drawn_units(w) for w in widths)
         self.selected = min(selected, session.depth)
@@ -175,6 +178,7 @@ class FramePacker:
             boundary=self.decision_boundary(info.running, info.now),
             overlays=session_lines(s, snap),
             activation_params=self.activation_params(),
+            jacobian=self.jacobian.latest(s, info.now, info.running),
         )
 
     def snapshot(self, playing: bool, now: float):

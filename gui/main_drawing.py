@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer
 from gui import frame_view as fv
 from gui.frame_view import PANELS
 from gui.inspector_model import inspector_data
+from gui.jacobian_view import spectrum_view
 from gui.panels.curves import CurvePlot
 from gui.panels.histogram import HistogramPanel
 
@@ -48,6 +49,7 @@ class FrameDrawing:
             self.phase_diagram,
             self.inspector,
             self.diagram,
+            self.jacobian_spectrum,
         ):
             panel.reset()
         self.schedule.clear()
@@ -163,3 +165,7 @@ class FrameDrawing:
         b = frame.boundary
         if b is not None:
             self.boundary.set_data(b.xx, b.yy, b.scores, b.X, b.y)
+
+    def _draw_jacobian(self, frame) -> None:
+        v = spectrum_view(frame.jacobian)
+        self.jacobian_spectrum.set_data(v.title, v.edges, v.counts, v.rms, v.band, v.text)

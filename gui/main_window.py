@@ -50,6 +50,7 @@ from gui.panels.gradient_chart import GradientChart
 from gui.panels.heatmap import LayerHeatmap
 from gui.panels.histogram import HistogramPanel
 from gui.panels.inspector import Inspector
+from gui.panels.jacobian_spectrum import JacobianSpectrum
 from gui.panels.network_diagram import NetworkDiagram
 from gui.panels.phase_diagram import PhaseDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
@@ -149,6 +150,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self.boundary = DecisionBoundary()
         self.phase_diagram = PhaseDiagram()
         self.phase_link = PhaseLink(self.phase_diagram, self)
+        self.jacobian_spectrum = JacobianSpectrum()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -304,6 +306,8 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self.controls.editing_done.connect(self.diagram.canvas.setFocus)
         self.diagram.layer_clicked.connect(self.select_layer)
         self.diagram.edge_mode_changed.connect(self._on_edge_mode)
+        # J is computed (in the worker) only while its panel is on screen
+        self.docks["jacobian"].visibilityChanged.connect(c.want_jacobian)
 
     # --- controller -> window ----------------------------------------------------------------
     @Slot(bool)
@@ -406,6 +410,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
             "activation": self.activation_view,
             "decision_boundary": self.boundary,
             "phase_diagram": self.phase_diagram,
+            "jacobian_spectrum": self.jacobian_spectrum,
         }
 
     def export_plots(self, folder: str | os.PathLike) -> list[Path]:

@@ -51,7 +51,8 @@ def test_recurrent_kernels_are_stamped_with_their_package_and_the_mlp_kernels():
     want = _cache.stamp(sorted(rcache._PACKAGE.glob("*.py")) + _cache.sources())
     for loc in locators:
         assert isinstance(loc, _cache._PackageStamp)
-        assert loc._package == rcache._PACKAGE and loc._stamp == want
+        assert loc._package == rcache._PACKAGE
+        assert loc._stamp == want
     assert kernels.train_steps._cache._impl._locator._stamp == _cache.stamp(_cache.sources())
 
 

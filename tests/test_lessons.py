@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QMainWindow
 
 from engine.compare import expand_variants
 from engine.config import ConfigError, apply_overrides
+from engine.jacobian import session_sample
+from engine.jacobian_theory import model_prediction
 from engine.lessons import LESSONS_PATH, Lesson, load_lessons
 from engine.presets import load_preset
 from engine.session import LAYER_METRICS, Session
@@ -95,6 +97,7 @@ def test_the_lessons_in_the_order_of_the_issues():
         "exploding",
         "dying_relu",
         "edge_of_chaos",
+        "orthogonal",
         "trainable_depth",
     ]
 
@@ -360,6 +363,36 @@ def test_lesson_trainable_depth_follows_6_xi_c():
     assert accuracy() == pytest.approx(0.10, abs=0.02)
     assert accuracy(**{"model.depth": 15}) == pytest.approx(0.78, abs=0.02)
     assert accuracy(**{"model.sigma_w2": 1.75}) == pytest.approx(0.86, abs=0.02)
+def test_lesson_orthogonal_isometry_not_the_gradient_norm():
+    says(
+        "orthogonal",
+        "0.8-1.1 of hidden 40's gradient",
+        "more than 15 decades",
+        "over about 1.3",
+        "predicted 0.033, measured 0.036",
+        "passes 0.9 within three epochs",
+        "below 0.35 for ten",
+    )
+    lesson = LESSONS["orthogonal"]
+    spread = {}
+    for init in ("fan_in_normal", "orthogonal"):
+        s = Session(apply_overrides(lesson.config(), (f"model.init={init}",)))
+        j = session_sample(s)
+        lo, hi = np.percentile(j.sv, [2, 98])
+        spread[init] = np.log10(hi / lo)
+        if init == "orthogonal":
+            widths = [s.X.shape[1]] + [sp.n_out for sp in s.net.specs]
+            p = model_prediction(s.config.model, widths, j.q_in)
+            assert round(p.sd, 3) == 0.033
+            assert round(float(np.sqrt(np.mean((j.sv**2).var(axis=1)))), 3) == 0.036
+        r = run(lesson.preset, (*lesson.overrides, f"model.init={init}"))
+        assert 0.8 <= r.ratio(1) <= 1.15, init
+        if init == "orthogonal":
+            assert max(r.test_at_epoch(e) for e in (1, 2, 3)) > 0.9
+        else:
+            assert max(r.test_acc) < 0.35
+    assert spread["fan_in_normal"] > 15
+    assert 1.2 <= spread["orthogonal"] <= 1.45
 
 
 def test_panel_steps_through_the_lessons(qtbot):
@@ -374,6 +407,7 @@ def test_panel_steps_through_the_lessons(qtbot):
     assert panel.next_button.isEnabled()
     assert configs[-1] == lessons[0].config()
     assert f"Lesson 1 of {len(lessons)}" in panel.counter.text()
+    assert f"Lesson 1 of {len(LESSONS)}" in panel.counter.text()
     assert lessons[1].title in panel.next_label.text()
     panel.next_button.click()
     assert panel.index == 1

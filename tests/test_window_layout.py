@@ -101,6 +101,7 @@ def test_every_panel_fits_in_a_small_window(small):
                     "activation": "activation",
                     "decision_boundary": "boundary",
                     "phase_diagram": "phase",
+                    "jacobian_spectrum": "jacobian",
                 }[name]
             ]
         ):
