@@ -280,7 +280,8 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self._compile_banner.setInterval(1500)  # a warm start loads cached kernels in ~0.6 s
         self._compile_banner.timeout.connect(
             lambda: self.banner.show_message(
-                "info", "Compiling kernels (first run only) \u2014 running on NumPy meanwhile",
+                "info",
+                "Compiling kernels (first run only) \u2014 running on NumPy meanwhile",
                 COMPILE_NOTE,
             )
         )

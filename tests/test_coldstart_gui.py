@@ -67,7 +67,8 @@ def test_first_frame_comes_from_numpy_then_training_goes_on_with_the_kernels(
     frames = drawn_frames(w)
     qtbot.waitUntil(lambda: len(frames) > 0, timeout=TIMEOUT)
     assert frames[0].snapshot.backend == "numpy"
-    assert frames[0].snapshot.depth == 3 and frames[0].boundary is not None
+    assert frames[0].snapshot.depth == 3
+    assert frames[0].boundary is not None
     w.act_play.trigger()  # trains on NumPy until the kernels are in
     qtbot.waitUntil(lambda: frames[-1].snapshot.backend == "numba", timeout=TIMEOUT)
     qtbot.waitUntil(lambda: frames[-1].snapshot.step > 200, timeout=TIMEOUT)

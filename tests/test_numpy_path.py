@@ -141,7 +141,8 @@ def test_switching_backend_mid_step_continues_the_same_run():
         for _ in range(5):
             x.step_phase()
     s.use_backend("numba")
-    assert s.backend == "numba" and s.snapshot().backend == "numba"
+    assert s.backend == "numba"
+    assert s.snapshot().backend == "numba"
     for x in (ref, s):
         x.run(20)  # finishes the step-through, then compiled chunks
     assert s.step_count == ref.step_count == 23  # the half-done step counts as one of 20

@@ -37,7 +37,11 @@ class Stages:
 
 
 def test_keys_round_trip_and_bad_ones_are_refused():
-    assert precompile.decode(precompile.encode(("float32", True, False))) == ("float32", True, False)
+    assert precompile.decode(precompile.encode(("float32", True, False))) == (
+        "float32",
+        True,
+        False,
+    )
     with pytest.raises(ValueError, match="expected a key like float64:1:1"):
         precompile.decode("float16:1:1")
 

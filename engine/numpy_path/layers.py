@@ -66,7 +66,7 @@ def view(ws, kind, k, itab, B):
 
 def weights(buf, itab, k):
     """W_k (n_in, n_out) as a view of ``params`` or ``grads``."""
-    n_in, n_out, off = (int(v) for v in itab[k, [N_IN, N_OUT, W_OFF]])
+    n_in, n_out, off = int(itab[k, N_IN]), int(itab[k, N_OUT]), int(itab[k, W_OFF])
     return buf[off : off + n_in * n_out].reshape(n_in, n_out)
 
 
