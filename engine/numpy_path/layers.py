@@ -79,8 +79,10 @@ def layer_input(X, ws, itab, k, B):
 
 
 def sum_sq(a) -> float:
+    """Sum of squares in float64 (not np.dot: a BLAS call per tiny vector, threaded at that,
+    costs ~100x more on a busy machine)."""
     f = a.ravel().astype(_F64, copy=False)
-    return float(np.dot(f, f))
+    return float((f * f).sum())
 
 
 def l2_norm(a) -> float:
@@ -104,7 +106,7 @@ def mean_std(a) -> tuple[float, float, bool]:
     with np.errstate(all="ignore"):
         shift = float(f[0])
         d = f - shift
-        s, s2 = float(d.sum()), float(np.dot(d, d))
+        s, s2 = float(d.sum()), float((d * d).sum())
         m = s / f.size
         var = max(s2 / f.size - m * m, 0.0)
     return shift + m, math.sqrt(var), bool(np.isfinite(f).all())
