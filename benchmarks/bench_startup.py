@@ -8,7 +8,8 @@ was started:
   * first frame   -- the window has drawn the network and the plots of step 0;
   * compiled      -- the session steps on the compiled kernels (the frames say so);
   * steps         -- steps trained by then (on the NumPy path while the kernels compiled);
-  * GUI stall     -- the longest the GUI thread did not run a 20 ms timer (a frozen window).
+  * GUI stall     -- from the first frame on, the longest the GUI thread did not run a 20 ms
+                     timer (a frozen window).
 
 Then the seconds a cold process takes to compile every kernel of both dtypes
 (``python -m engine.precompile``), which is what the first launch waits for in the
@@ -45,7 +46,7 @@ from gui.main_window import MainWindow
 w = MainWindow()
 w.show()
 marks = {"first": None, "compiled": None, "steps": 0}
-stall = [0.0, time.perf_counter()]
+stall = [0.0, None]
 draw = w.pacer.draw
 
 def drawn(frame):
@@ -59,10 +60,11 @@ def drawn(frame):
 
 w.pacer.draw = drawn
 
-def tick():
+def tick():  # stalls counted from the first frame on (not the window's own start-up)
     now = time.perf_counter()
-    stall[0] = max(stall[0], now - stall[1])
-    stall[1] = now
+    if marks["first"] is not None and stall[1] is not None:
+        stall[0] = max(stall[0], now - stall[1])
+    stall[1] = now if marks["first"] is not None else None
     if marks["compiled"] is not None:
         print(f"{marks['first']:.3f} {marks['compiled']:.3f} {marks['steps']} {stall[0]:.3f}")
         w.close()

@@ -234,6 +234,8 @@ class _Worker(QObject):
         mine = [s for s in self._waiting if precompile.warm_key(s.config, s.dataset) == key]
         if not mine:
             return
+        if self._dirty:
+            self._emit()  # the frame due (the first one, say) goes out before a ~1 s load
         if stage in ("compiling", precompile.FAILED):
             self._set_compiling(True)  # a failed process: compiled here, the old way
         if precompile.adopt(stage, key, mine):
