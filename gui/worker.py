@@ -236,6 +236,11 @@ class _Worker(QObject):
             return
         if self._dirty:
             self._emit()  # the frame due (the first one, say) goes out before a ~1 s load
+        # loading holds the GIL in long stretches: let the GUI take (and draw) that frame
+        until = time.perf_counter() + 2.0
+        while self.in_flight.is_set() and time.perf_counter() < until:
+            time.sleep(0.01)
+        time.sleep(0.2)
         if stage in ("compiling", precompile.FAILED):
             self._set_compiling(True)  # a failed process: compiled here, the old way
         if precompile.adopt(stage, key, mine):
