@@ -8,8 +8,8 @@ was started:
   * first frame   -- the window has drawn the network and the plots of step 0;
   * compiled      -- the session steps on the compiled kernels (the frames say so);
   * steps         -- steps trained by then (on the NumPy path while the kernels compiled);
-  * GUI stall     -- from the first frame on, the longest the GUI thread did not run a 20 ms
-                     timer (a frozen window).
+  * GUI stall     -- once the event loop runs, the longest the GUI thread did not run a
+                     20 ms timer (a frozen window), until the kernels are in.
 
 Then the seconds a cold process takes to compile every kernel of both dtypes
 (``python -m engine.precompile``), which is what the first launch waits for in the
@@ -46,7 +46,7 @@ from gui.main_window import MainWindow
 w = MainWindow()
 w.show()
 marks = {"first": None, "compiled": None, "steps": 0}
-stall = [0.0, None]
+stall = [0.0, None, 0.0]  # longest stall, last tick, when the longest one ended
 draw = w.pacer.draw
 
 def drawn(frame):
@@ -60,13 +60,14 @@ def drawn(frame):
 
 w.pacer.draw = drawn
 
-def tick():  # stalls counted from the first frame on (not the window's own start-up)
+def tick():  # stalls counted from the first tick on (not the window's own start-up)
     now = time.perf_counter()
-    if marks["first"] is not None and stall[1] is not None:
-        stall[0] = max(stall[0], now - stall[1])
-    stall[1] = now if marks["first"] is not None else None
+    if stall[1] is not None and now - stall[1] > stall[0]:
+        stall[0], stall[2] = now - stall[1], time.time() - T0
+    stall[1] = now
     if marks["compiled"] is not None:
-        print(f"{marks['first']:.3f} {marks['compiled']:.3f} {marks['steps']} {stall[0]:.3f}")
+        m = marks
+        print(f"{m['first']:.3f} {m['compiled']:.3f} {m['steps']} {stall[0]:.3f} {stall[2]:.3f}")
         w.close()
         app.quit()
 
@@ -79,8 +80,8 @@ os._exit(0)
 """
 
 
-def launch(cache: str, timeout: float) -> tuple[float, float, int, float]:
-    """(first frame, compiled, steps by then, longest GUI stall) of one launch."""
+def launch(cache: str, timeout: float) -> tuple[float, float, int, float, float]:
+    """(first frame, compiled, steps by then, longest GUI stall, when it ended) of a launch."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, QT_QPA_PLATFORM="offscreen")
     t0 = time.time()
     out = subprocess.run(
@@ -94,8 +95,8 @@ def launch(cache: str, timeout: float) -> tuple[float, float, int, float]:
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:
         raise SystemExit(f"the app did not start:\n{out.stderr[-2000:]}")
-    first, compiled, steps, stall = lines[-1].split()
-    return float(first), float(compiled), int(steps), float(stall)
+    first, compiled, steps, stall, at = lines[-1].split()
+    return float(first), float(compiled), int(steps), float(stall), float(at)
 
 
 def compile_all(cache: str, timeout: float) -> list[tuple[str, float]]:
@@ -122,11 +123,14 @@ def main(argv=None) -> int:
     ap.add_argument("--no-compile-all", action="store_true", help="skip the compile-all run")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per launch")
     args = ap.parse_args(argv)
-    print(f"{'launch':<7}{'first frame':>13}{'compiled':>10}{'steps':>7}{'GUI stall':>11}")
+    print(f"{'launch':<7}{'first frame':>13}{'compiled':>10}{'steps':>7}{'GUI stall':>11}{'at':>8}")
     with tempfile.TemporaryDirectory(prefix="vglab-numba-") as cache:
         for label in ("cold", "warm"):
-            first, compiled, steps, stall = launch(cache, args.timeout)
-            print(f"{label:<7}{first:>12.1f}s{compiled:>9.1f}s{steps:>7}{1000 * stall:>9.0f}ms")
+            first, compiled, steps, stall, at = launch(cache, args.timeout)
+            print(
+                f"{label:<7}{first:>12.1f}s{compiled:>9.1f}s{steps:>7}{1000 * stall:>9.0f}ms"
+                f"{at:>7.1f}s"
+            )
     if not args.no_compile_all:
         print("cold compile of every kernel (python -m engine.precompile --all), seconds:")
         with tempfile.TemporaryDirectory(prefix="vglab-numba-") as cache:
