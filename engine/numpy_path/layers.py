@@ -11,45 +11,7 @@ import math
 import numpy as np
 
 from engine.codes import BnCode, Phase, Quantity
-from engine.kernels.layout import (
-    ACT,
-    ACT_P,
-    B_OFF,
-    BE_OFF,
-    BN,
-    BN_INV,
-    BN_MEAN,
-    COL,
-    DROP,
-    DROP_P,
-    G_OFF,
-    H_BN_EPS,
-    H_BN_MOM,
-    H_WD,
-    I_RECORD,
-    I_TRAIN,
-    K_A,
-    K_DH,
-    K_DU,
-    K_DY,
-    K_DZ,
-    K_FP,
-    K_GA,
-    K_H,
-    K_MASK,
-    K_U,
-    K_XH,
-    K_Y,
-    K_Z,
-    MAX_GRAD,
-    N_IN,
-    N_OUT,
-    P_OFF,
-    RES,
-    RUN_MEAN,
-    RUN_VAR,
-    W_OFF,
-)
+from engine.kernels import layout as lay  # the kernels' buffer layout
 from engine.metrics import Metric
 from engine.numpy_path.activation import apply_activation
 
@@ -59,14 +21,14 @@ _F64 = np.float64
 # --- layout helpers (engine/kernels/layout.py) -------------------------------------------
 def view(ws, kind, k, itab, B):
     """The (B, n_k) block of workspace ``kind`` for layer k."""
-    n = int(itab[k, N_OUT])
-    off = B * int(itab[k, COL])
+    n = int(itab[k, lay.N_OUT])
+    off = B * int(itab[k, lay.COL])
     return ws[kind, off : off + B * n].reshape(B, n)
 
 
 def weights(buf, itab, k):
     """W_k (n_in, n_out) as a view of ``params`` or ``grads``."""
-    n_in, n_out, off = int(itab[k, N_IN]), int(itab[k, N_OUT]), int(itab[k, W_OFF])
+    n_in, n_out, off = int(itab[k, lay.N_IN]), int(itab[k, lay.N_OUT]), int(itab[k, lay.W_OFF])
     return buf[off : off + n_in * n_out].reshape(n_in, n_out)
 
 
@@ -75,7 +37,7 @@ def vec(buf, off, n):
 
 
 def layer_input(X, ws, itab, k, B):
-    return X if k == 0 else view(ws, K_A, k - 1, itab, B)
+    return X if k == 0 else view(ws, lay.K_A, k - 1, itab, B)
 
 
 def sum_sq(a) -> float:
@@ -127,12 +89,12 @@ def bn_forward(x, out, xh, gamma, beta, bns, col, train, momentum, eps):
         d = x - m0
         c = d.sum(axis=0) / B
         mean, var = m0 + c, np.maximum((d * d).sum(axis=0) / B - c * c, 0.0)
-        bns[RUN_MEAN, cols] = momentum * bns[RUN_MEAN, cols] + (1 - momentum) * mean
-        bns[RUN_VAR, cols] = momentum * bns[RUN_VAR, cols] + (1 - momentum) * var
+        bns[lay.RUN_MEAN, cols] = momentum * bns[lay.RUN_MEAN, cols] + (1 - momentum) * mean
+        bns[lay.RUN_VAR, cols] = momentum * bns[lay.RUN_VAR, cols] + (1 - momentum) * var
     else:
-        mean, var = bns[RUN_MEAN, cols].astype(_F64), bns[RUN_VAR, cols].astype(_F64)
+        mean, var = bns[lay.RUN_MEAN, cols].astype(_F64), bns[lay.RUN_VAR, cols].astype(_F64)
     inv = 1.0 / np.sqrt(var + eps)
-    bns[BN_MEAN, cols], bns[BN_INV, cols] = mean, inv
+    bns[lay.BN_MEAN, cols], bns[lay.BN_INV, cols] = mean, inv
     xh[...] = (x - mean) * inv
     out[...] = gamma * xh + beta
 
@@ -143,21 +105,32 @@ def bn_backward(dout, xh, gamma, bns, col, dx, dgamma, dbeta):
     sg = dout.sum(axis=0, dtype=_F64)
     sgx = (dout * xh).sum(axis=0, dtype=_F64)
     dgamma[...], dbeta[...] = sgx, sg
-    scale = gamma * bns[BN_INV, col : col + n] / B
+    scale = gamma * bns[lay.BN_INV, col : col + n] / B
     dx[...] = scale * (B * dout - sg - xh * sgx)
 
 
 def _layer_bn(x, out, k, params, itab, ws, bns, hp, train, B):
-    n = itab[k, N_OUT]
-    gamma, beta = vec(params, itab[k, G_OFF], n), vec(params, itab[k, BE_OFF], n)
-    xh = view(ws, K_XH, k, itab, B)
-    bn_forward(x, out, xh, gamma, beta, bns, int(itab[k, COL]), train, hp[H_BN_MOM], hp[H_BN_EPS])
+    n = itab[k, lay.N_OUT]
+    gamma, beta = vec(params, itab[k, lay.G_OFF], n), vec(params, itab[k, lay.BE_OFF], n)
+    xh = view(ws, lay.K_XH, k, itab, B)
+    bn_forward(
+        x,
+        out,
+        xh,
+        gamma,
+        beta,
+        bns,
+        int(itab[k, lay.COL]),
+        train,
+        hp[lay.H_BN_MOM],
+        hp[lay.H_BN_EPS],
+    )
 
 
 def _layer_bn_back(dout, dx, k, params, grads, itab, ws, bns, B):
-    n, g_off, be_off = itab[k, N_OUT], itab[k, G_OFF], itab[k, BE_OFF]
-    xh, gamma = view(ws, K_XH, k, itab, B), vec(params, g_off, n)
-    col = int(itab[k, COL])
+    n, g_off, be_off = itab[k, lay.N_OUT], itab[k, lay.G_OFF], itab[k, lay.BE_OFF]
+    xh, gamma = view(ws, lay.K_XH, k, itab, B), vec(params, g_off, n)
+    col = int(itab[k, lay.COL])
     bn_backward(dout, xh, gamma, bns, col, dx, vec(grads, g_off, n), vec(grads, be_off, n))
 
 
@@ -183,18 +156,18 @@ def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status) -> bo
     B = X.shape[0]
     L = itab.shape[0] - 1
     a_prev = layer_input(X, ws, itab, k, B)
-    W, b = weights(params, itab, k), vec(params, itab[k, B_OFF], itab[k, N_OUT])
-    bn, train = itab[k, BN], ip[I_TRAIN] != 0
-    z = view(ws, K_Z, k, itab, B)
+    W, b = weights(params, itab, k), vec(params, itab[k, lay.B_OFF], itab[k, lay.N_OUT])
+    bn, train = itab[k, lay.BN], ip[lay.I_TRAIN] != 0
+    z = view(ws, lay.K_Z, k, itab, B)
     with np.errstate(all="ignore"):
         if bn == BnCode.PRE:
-            u = view(ws, K_U, k, itab, B)
+            u = view(ws, lay.K_U, k, itab, B)
             _linear(a_prev, W, b, u)
             _layer_bn(u, z, k, params, itab, ws, bns, hp, train, B)
         else:
             _linear(a_prev, W, b, z)
         if k == L:  # output logits; the loss phase applies softmax / sigmoid
-            if not ip[I_RECORD]:
+            if not ip[lay.I_RECORD]:
                 return True
             mean, std, z_ok = mean_std(z)
             mtab[k, [Metric.Z_MEAN, Metric.Z_STD, Metric.ACT_MEAN, Metric.ACT_STD]] = (
@@ -204,22 +177,22 @@ def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status) -> bo
                 std,
             )
             return z_ok or flag(status, Phase.FORWARD, k, Quantity.Z)
-        y, fp = view(ws, K_Y, k, itab, B), view(ws, K_FP, k, itab, B)
-        p = params[itab[k, P_OFF]] if itab[k, P_OFF] >= 0 else ftab[k, ACT_P]
-        apply_activation(itab[k, ACT], float(p), z, y, fp)
+        y, fp = view(ws, lay.K_Y, k, itab, B), view(ws, lay.K_FP, k, itab, B)
+        p = params[itab[k, lay.P_OFF]] if itab[k, lay.P_OFF] >= 0 else ftab[k, lay.ACT_P]
+        apply_activation(itab[k, lay.ACT], float(p), z, y, fp)
         h = y
         if bn == BnCode.POST:
-            h = view(ws, K_H, k, itab, B)
+            h = view(ws, lay.K_H, k, itab, B)
             _layer_bn(y, h, k, params, itab, ws, bns, hp, train, B)
-        a = view(ws, K_A, k, itab, B)
-        if itab[k, DROP] != 0 and train:  # inverted dropout keeps E[a] unchanged
-            a[...] = h * view(ws, K_MASK, k, itab, B) * (1.0 / (1.0 - ftab[k, DROP_P]))
+        a = view(ws, lay.K_A, k, itab, B)
+        if itab[k, lay.DROP] != 0 and train:  # inverted dropout keeps E[a] unchanged
+            a[...] = h * view(ws, lay.K_MASK, k, itab, B) * (1.0 / (1.0 - ftab[k, lay.DROP_P]))
         else:
             a[...] = h
-        if itab[k, RES]:
+        if itab[k, lay.RES]:
             a += a_prev
-        if ip[I_RECORD]:
-            bad = _forward_metrics(k, y, a, z, fp, ftab[k, MAX_GRAD], mtab)
+        if ip[lay.I_RECORD]:
+            bad = _forward_metrics(k, y, a, z, fp, ftab[k, lay.MAX_GRAD], mtab)
             if bad:
                 return flag(status, Phase.FORWARD, k, bad)
     return True
@@ -227,21 +200,21 @@ def forward_layer(k, X, params, itab, ftab, ws, bns, mtab, hp, ip, status) -> bo
 
 # --- backward --------------------------------------------------------------------------------
 def _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B):
-    """delta_k = dL/dz_k from dL/da_k; fills the BN-post and PReLU gradients on the way."""
-    dh = view(ws, K_GA, k, itab, B)
-    if itab[k, DROP]:
-        ga, dh = dh, view(ws, K_DH, k, itab, B)
-        dh[...] = ga * view(ws, K_MASK, k, itab, B) * (1.0 / (1.0 - ftab[k, DROP_P]))
+    """delta_k = dL/dz_k from dL/da_k; fills the lay.BN-post and PReLU gradients on the way."""
+    dh = view(ws, lay.K_GA, k, itab, B)
+    if itab[k, lay.DROP]:
+        ga, dh = dh, view(ws, lay.K_DH, k, itab, B)
+        dh[...] = ga * view(ws, lay.K_MASK, k, itab, B) * (1.0 / (1.0 - ftab[k, lay.DROP_P]))
     dy = dh
-    if itab[k, BN] == BnCode.POST:
-        dy = view(ws, K_DY, k, itab, B)
+    if itab[k, lay.BN] == BnCode.POST:
+        dy = view(ws, lay.K_DY, k, itab, B)
         _layer_bn_back(dh, dy, k, params, grads, itab, ws, bns, B)
-    dz = view(ws, K_DZ, k, itab, B)
-    np.multiply(dy, view(ws, K_FP, k, itab, B), dz)
-    if itab[k, P_OFF] >= 0:  # dL/dalpha = sum over z <= 0 of dL/dy * z
-        z = view(ws, K_Z, k, itab, B)
+    dz = view(ws, lay.K_DZ, k, itab, B)
+    np.multiply(dy, view(ws, lay.K_FP, k, itab, B), dz)
+    if itab[k, lay.P_OFF] >= 0:  # dL/dalpha = sum over z <= 0 of dL/dy * z
+        z = view(ws, lay.K_Z, k, itab, B)
         g = float(np.sum(np.where(z <= 0.0, dy * z, 0.0), dtype=_F64))
-        grads[itab[k, P_OFF]] = g
+        grads[itab[k, lay.P_OFF]] = g
         mtab[k, Metric.PRELU_GRAD] = g
     return dz
 
@@ -250,31 +223,31 @@ def backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status) -
     """Phase ``backward(k)``: delta_k, dL/dW_k, dL/db_k and dL/da_{k-1} = delta_k W_k^T."""
     B = X.shape[0]
     L = itab.shape[0] - 1
-    n = itab[k, N_OUT]
+    n = itab[k, lay.N_OUT]
     with np.errstate(all="ignore"):
         if k == L:
-            dz = view(ws, K_DZ, k, itab, B)
+            dz = view(ws, lay.K_DZ, k, itab, B)
         else:
             dz = _hidden_delta(k, params, grads, itab, ftab, ws, bns, mtab, B)
         du = dz
-        if itab[k, BN] == BnCode.PRE:
-            du = view(ws, K_DU, k, itab, B)
+        if itab[k, lay.BN] == BnCode.PRE:
+            du = view(ws, lay.K_DU, k, itab, B)
             _layer_bn_back(dz, du, k, params, grads, itab, ws, bns, B)
         W, dW = weights(params, itab, k), weights(grads, itab, k)
         np.dot(layer_input(X, ws, itab, k, B).T, du, dW)
-        if hp[H_WD] > 0.0:
-            dW += hp[H_WD] * W
-        db = vec(grads, itab[k, B_OFF], n)
+        if hp[lay.H_WD] > 0.0:
+            dW += hp[lay.H_WD] * W
+        db = vec(grads, itab[k, lay.B_OFF], n)
         db[...] = du.sum(axis=0)
         if k > 0:  # hand dL/da_{k-1} to the layer below; the skip path adds dL/da_k unchanged
-            ga_prev = view(ws, K_GA, k - 1, itab, B)
+            ga_prev = view(ws, lay.K_GA, k - 1, itab, B)
             np.dot(du, W.T, ga_prev)
-            if itab[k, RES]:
-                ga_prev += view(ws, K_GA, k, itab, B)
+            if itab[k, lay.RES]:
+                ga_prev += view(ws, lay.K_GA, k, itab, B)
     delta = l2_norm(dz)
     mtab[k, Metric.DELTA_NORM] = delta
     mtab[k, Metric.DELTA_RMS] = delta / math.sqrt(dz.size)
-    mtab[k, Metric.INCOMING_NORM] = l2_norm(view(ws, K_GA, k, itab, B)) if k < L else delta
+    mtab[k, Metric.INCOMING_NORM] = l2_norm(view(ws, lay.K_GA, k, itab, B)) if k < L else delta
     mtab[k, Metric.GRAD_NORM] = l2_norm(dW)
     mtab[k, Metric.BIAS_GRAD_NORM] = l2_norm(db)
     if not math.isfinite(delta):

@@ -8,27 +8,7 @@ import math
 import numpy as np
 
 from engine.codes import LossCode, OptCode, Phase, Quantity
-from engine.kernels.layout import (
-    END,
-    H_B1,
-    H_B2,
-    H_CLIP_NORM,
-    H_CLIP_VALUE,
-    H_EPS,
-    H_LR,
-    H_MOM,
-    H_RHO,
-    H_T,
-    H_WD,
-    I_LOSS,
-    I_OPT,
-    K_DZ,
-    K_Y,
-    K_Z,
-    N_IN,
-    N_OUT,
-    W_OFF,
-)
+from engine.kernels import layout as lay  # the kernels' buffer layout
 from engine.metrics import Metric
 from engine.numpy_path.activation import sigmoid_parts
 from engine.numpy_path.layers import (
@@ -78,15 +58,15 @@ def loss_phase(T, params, itab, ws, hp, ip, out, status) -> bool:
     """Phase ``loss``: out[0] = mean loss (+ L2 term), out[1] = number of correct examples."""
     B = T.shape[0]
     L = itab.shape[0] - 1
-    fn = _LOSSES.get(int(ip[I_LOSS]))
+    fn = _LOSSES.get(int(ip[lay.I_LOSS]))
     if fn is None:
         raise ValueError("unknown loss code (not a member of engine.codes.LossCode)")
-    z, p, d = (view(ws, kind, L, itab, B) for kind in (K_Z, K_Y, K_DZ))
+    z, p, d = (view(ws, kind, L, itab, B) for kind in (lay.K_Z, lay.K_Y, lay.K_DZ))
     with np.errstate(all="ignore"):
         loss, correct = fn(z, T, p, d)
         loss /= B
-        if hp[H_WD] > 0.0:
-            loss += 0.5 * hp[H_WD] * sum(sum_sq(weights(params, itab, k)) for k in range(L + 1))
+        if hp[lay.H_WD] > 0.0:
+            loss += 0.5 * hp[lay.H_WD] * sum(sum_sq(weights(params, itab, k)) for k in range(L + 1))
     out[0], out[1] = loss, correct
     return math.isfinite(loss) or flag(status, Phase.LOSS, L, Quantity.LOSS)
 
@@ -95,10 +75,10 @@ def loss_phase(T, params, itab, ws, hp, ip, out, status) -> bool:
 def _clip(grads, hp) -> float:
     """Clip by value, then by global norm; returns the raw global norm."""
     norm = l2_norm(grads)
-    v = hp[H_CLIP_VALUE]
+    v = hp[lay.H_CLIP_VALUE]
     if v > 0.0:
         np.clip(grads, -v, v, out=grads)
-    c = hp[H_CLIP_NORM]
+    c = hp[lay.H_CLIP_NORM]
     if c > 0.0:
         clipped = l2_norm(grads)
         if clipped > c:
@@ -108,23 +88,23 @@ def _clip(grads, hp) -> float:
 
 def _step(code, g, m, v, hp):
     """The optimiser's step for gradients g, updating the moments m, v in place."""
-    lr = hp[H_LR]
+    lr = hp[lay.H_LR]
     if code == OptCode.SGD:
         return -lr * g
     if code in (OptCode.MOMENTUM, OptCode.NESTEROV):
-        mu = hp[H_MOM]
+        mu = hp[lay.H_MOM]
         m[...] = mu * m - lr * g
         return mu * m - lr * g if code == OptCode.NESTEROV else m.astype(np.float64)
     if code == OptCode.RMSPROP:
-        rho = hp[H_RHO]
+        rho = hp[lay.H_RHO]
         v[...] = rho * v + (1.0 - rho) * g * g
-        return -lr * g / (np.sqrt(v) + hp[H_EPS])
+        return -lr * g / (np.sqrt(v) + hp[lay.H_EPS])
     if code == OptCode.ADAM:
-        b1, b2, t = hp[H_B1], hp[H_B2], hp[H_T]
+        b1, b2, t = hp[lay.H_B1], hp[lay.H_B2], hp[lay.H_T]
         alpha = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)  # Keras' bias correction
         v[...] = b2 * v + (1.0 - b2) * g * g
         m[...] = b1 * m + (1.0 - b1) * g
-        return -alpha * m / (np.sqrt(v) + hp[H_EPS])
+        return -alpha * m / (np.sqrt(v) + hp[lay.H_EPS])
     raise ValueError("unknown optimiser code (not a member of engine.codes.OptCode)")
 
 
@@ -137,22 +117,26 @@ def _apply(params, grads, m, v, lo, hi, code, hp) -> tuple[float, float]:
     return sum_sq(d), s_old
 
 
+def _weight_metrics(mtab, k, w, s_step: float, s_old: float) -> float:
+    """||W_k|| and ||Delta W_k|| / ||W_k|| into the metric table; returns ||W_k||."""
+    w_norm = l2_norm(w)
+    ratio = math.sqrt(s_step) / math.sqrt(s_old) if s_old > 0.0 else math.inf
+    mtab[k, [Metric.WEIGHT_NORM, Metric.UPDATE_RATIO]] = w_norm, ratio
+    return w_norm
+
+
 def update(params, grads, m, v, itab, mtab, hp, ip, out, status) -> bool:
-    """Phase ``update``: clip, step every parameter, record ||W_k|| and ||dW_k|| / ||W_k||."""
+    """Phase ``update``: clip, step every parameter, record ||W_k|| and ||dW_k|| / ||W_k||;
+    stops at the first layer whose weights turn NaN/Inf, as the kernel does."""
     with np.errstate(all="ignore"):
         out[2] = _clip(grads, hp)
-        code = int(ip[I_OPT])
-        for k in range(itab.shape[0]):
-            w0 = int(itab[k, W_OFF])
-            w1 = w0 + int(itab[k, N_IN] * itab[k, N_OUT])
-            s_step, s_old = _apply(params, grads, m, v, w0, w1, code, hp)
-            _apply(params, grads, m, v, w1, int(itab[k, END]), code, hp)
-            w_norm = l2_norm(params[w0:w1])
-            mtab[k, Metric.WEIGHT_NORM] = w_norm
-            mtab[k, Metric.UPDATE_RATIO] = (
-                math.sqrt(s_step) / math.sqrt(s_old) if s_old > 0.0 else math.inf
-            )
-            if not math.isfinite(w_norm):
+        code = int(ip[lay.I_OPT])
+        for k, row in enumerate(itab):
+            w0 = int(row[lay.W_OFF])
+            w1 = w0 + int(row[lay.N_IN] * row[lay.N_OUT])
+            steps = _apply(params, grads, m, v, w0, w1, code, hp)  # weights, then the rest
+            _apply(params, grads, m, v, w1, int(row[lay.END]), code, hp)
+            if not math.isfinite(_weight_metrics(mtab, k, params[w0:w1], *steps)):
                 return flag(status, Phase.UPDATE, k, Quantity.WEIGHTS)
     return True
 
