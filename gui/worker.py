@@ -234,15 +234,15 @@ class _Worker(QObject):
         mine = [s for s in self._waiting if precompile.warm_key(s.config, s.dataset) == key]
         if not mine:
             return
-        if self._dirty:
-            self._emit()  # the frame due (the first one, say) goes out before a ~1 s load
-        # loading holds the GIL in long stretches: let the GUI take (and draw) that frame
-        until = time.perf_counter() + 2.0
-        while self.in_flight.is_set() and time.perf_counter() < until:
-            time.sleep(0.01)
-        time.sleep(0.2)
         if stage in ("compiling", precompile.FAILED):
             self._set_compiling(True)  # a failed process: compiled here, the old way
+        if stage in ("phases", precompile.FAILED):
+            if self._dirty:  # the frame due (the first, say) goes out before a ~1 s load,
+                self._emit()  # and the GUI takes and draws it: loading holds the GIL long
+            until = time.perf_counter() + 2.0
+            while self.in_flight.is_set() and time.perf_counter() < until:
+                time.sleep(0.01)
+            time.sleep(0.2)
         if precompile.adopt(stage, key, mine):
             self._waiting = [s for s in self._waiting if s.backend != "numba"]
             self._mark("kernels")
