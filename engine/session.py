@@ -73,10 +73,31 @@ def eval_interval(eval_every: int | str, n_train: int, n_test: int, batch_size: 
     return max(1, math.ceil(n_test / (EVAL_BUDGET * mean_batch)))
 
 
-class Session(ManyStep, SessionState):
-    """Owns one experiment: data, network, optimiser, batch order and history."""
+#: the backends a Session computes with: the compiled kernels, or the same maths in NumPy
+BACKENDS = ("numba", "numpy")
 
-    def __init__(self, config: ExperimentConfig, dataset=None):
+
+def _kernels(backend: str):
+    """The module whose functions compute the phases for ``backend`` (see :data:`BACKENDS`)."""
+    if backend == "numba":
+        return K
+    if backend == "numpy":
+        from engine import numpy_path
+
+        return numpy_path
+    raise ValueError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+
+
+class Session(ManyStep, SessionState):
+    """Owns one experiment: data, network, optimiser, batch order and history.
+
+    ``backend``: ``"numba"`` (the compiled kernels) or ``"numpy"`` (the same maths in NumPy,
+    for the seconds before the kernels are compiled); :meth:`use_backend` switches.
+    """
+
+    def __init__(self, config: ExperimentConfig, dataset=None, backend: str = "numba"):
+        self.kernels = _kernels(backend)
+        self.backend = backend
         self.config = validate(config)
         if config.recurrent.cell != "none":  # trained by engine.recurrent, not as an MLP
             raise ConfigError([f"recurrent.cell: {config.recurrent.cell!r} {RECURRENT_ONLY}"])
@@ -129,6 +150,17 @@ class Session(ManyStep, SessionState):
         self._res = np.zeros(K.N_RES, dtype=np.int64)
         self._last = np.zeros(K.N_LAST)
         self._step_seconds = math.inf  # unknown: the first timed chunk is one step
+
+    def use_backend(self, backend: str) -> None:
+        """Compute from now on with ``backend``, even between two phases of a step-through.
+
+        Both backends read and write the same buffers (parameters, gradients, optimiser
+        moments, batch-norm statistics, workspace, metrics) and the session keeps the batch
+        order, the random generators and the step count, so training goes on exactly where
+        it was: a switch is invisible except for the speed.
+        """
+        self.kernels = _kernels(backend)
+        self.backend = backend
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -186,7 +218,7 @@ class Session(ManyStep, SessionState):
             return finished
         X, T, ws = self._next_batch()
         bns, hp = self.net.bns, self.opt.hp
-        ok = K.train_step(X, T, *self._trained(), ws.ws, bns, self.mtab, hp, *self._io())
+        ok = self.kernels.train_step(X, T, *self._trained(), ws.ws, bns, self.mtab, hp, *self._io())
         self.computed.mark_step(None if ok else tuple(int(v) for v in self.status))
         self._finish_step(ok)
         return ok
@@ -216,7 +248,8 @@ class Session(ManyStep, SessionState):
                 done += 1
                 callback(self)
             return done
-        chunked = many_step_ready(self.config, self.dataset)
+        # the NumPy backend has no many-step kernel: it takes single steps
+        chunked = self.backend == "numba" and many_step_ready(self.config, self.dataset)
         done = 0
         t0 = time.perf_counter()
         while done < n_steps and self.divergence is None:
@@ -300,7 +333,7 @@ class Session(ManyStep, SessionState):
         for lo in range(0, len(X), _EVAL_CHUNK):
             Xc, Tc = X[lo : lo + _EVAL_CHUNK], T[lo : lo + _EVAL_CHUNK]
             ws = Workspace(net, len(Xc)) if len(Xc) != _EVAL_CHUNK else self._eval_ws()
-            K.forward_loss(
+            self.kernels.forward_loss(
                 Xc,
                 Tc,
                 net.params,
@@ -336,7 +369,7 @@ class Session(ManyStep, SessionState):
         ws = Workspace(self.net, len(X))
         ip = self.ip.copy()
         ip[K.I_TRAIN] = ip[K.I_RECORD] = 0
-        K.forward_loss(
+        self.kernels.forward_loss(
             X,
             T,
             self.net.params,
@@ -410,6 +443,7 @@ class Session(ManyStep, SessionState):
             widths=tuple(s.n_out for s in specs),
             layers=self.layer_metrics(),
             divergence=self.divergence,
+            backend=self.backend,
             computed=self.computed.by_metric(),
             phase_result=phase if self._pending else None,
             batch_size=len(self._batch_x),

@@ -115,6 +115,7 @@ class Snapshot:
     phase_result: PhaseResult | None = None
     batch_size: int = 0  # examples in the last mini-batch
     input_norm: float = math.nan  # ||x||_F of the last mini-batch (theory overlay)
+    backend: str = "numba"  # what computed it: "numba" kernels, or "numpy" while they compile
     extra: dict = field(default_factory=dict)
     #: metric -> (L+1,) bool: True where a phase has computed the value.  Entries no phase has
     #: written yet (before the first step, layers a step-through has not reached, metrics a

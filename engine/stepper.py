@@ -130,6 +130,7 @@ class ManualStep:
     def advance(self) -> tuple[bool, PhaseResult]:
         kind, k = self.phases[self.index]
         s, net, o = self.s, self.s.net, self.s.opt
+        K = s.kernels  # the session's backend: compiled, or NumPy until it is compiled
         # the arguments every per-layer kernel shares, after the layer, input and weights
         tables = (net.itab, net.ftab, self.ws.ws, net.bns, s.mtab, o.hp)
         if kind == "forward":

@@ -2,6 +2,8 @@
 
 On a cold Numba cache the first step would wait ~20 s; :func:`warm_up` runs each kernel once
 on a throwaway 1-layer net instead, and compiles the many-step kernel in the background.
+The app does not wait at all: it trains on the NumPy backend while another process compiles
+(:mod:`engine.precompile`), then calls :func:`warm_up` to load what that process cached.
 """
 
 from __future__ import annotations
@@ -17,34 +19,64 @@ COMPILE_NOTICE = "compiling kernels (first run only) ..."
 _warmed: set[tuple] = set()
 #: warm key -> set once train_steps is compiled for it in the background (warm_up starts it)
 _many_step: dict[tuple, threading.Event] = {}
+_loading: set[tuple] = set()  # keys whose train_steps a thread compiles or loads
 
 
-def _warm_key(config: ExperimentConfig, dataset) -> tuple:
+def warm_key(config: ExperimentConfig, dataset) -> tuple:
     """What the compiled kernels depend on: the dtype and the arrays' writeable flags."""
     return (config.model.dtype, dataset.X_train.flags.writeable, dataset.X_test.flags.writeable)
 
 
 def is_warm(config: ExperimentConfig, dataset) -> bool:
     """True when :func:`warm_up` has nothing left to do for ``config`` on ``dataset``."""
-    return _warm_key(config, dataset) in _warmed
+    return warm_key(config, dataset) in _warmed
 
 
 def many_step_ready(config: ExperimentConfig, dataset) -> bool:
     """False while :func:`engine.kernels.train_steps` compiles in the background for this
     dtype and data layout (``Session.run`` takes single steps meanwhile); True once it is
     compiled, or when nothing compiles it in the background (the first run compiles it)."""
-    ready = _many_step.get(_warm_key(config, dataset))
+    ready = _many_step.get(warm_key(config, dataset))
     return ready is None or ready.is_set()
 
 
-def _compile_many_step(tiny: ExperimentConfig, dataset) -> None:
+def tiny_config(config: ExperimentConfig) -> ExperimentConfig:
+    """A 1-layer, 2-unit version of ``config``: what the warm-up runs, in milliseconds."""
+    from engine.config import updated
+
+    return updated(
+        config,
+        **{
+            "model.depth": 1,
+            "model.width": 2,
+            "model.hidden": (),
+            "model.residual": False,
+            "training.eval_every": 0,
+        },
+    )
+
+
+def defer_many_step(config: ExperimentConfig, dataset) -> None:
+    """Sessions on ``config``'s key take single steps until :func:`load_many_step` (the many-
+    step kernel is still compiling in another process)."""
+    _many_step.setdefault(warm_key(config, dataset), threading.Event())
+
+
+def load_many_step(config: ExperimentConfig, dataset) -> None:
+    """Load (or compile) train_steps for ``config``'s key in a thread, once."""
+    _compile_many_step(tiny_config(config), dataset, force=True)
+
+
+def _compile_many_step(tiny: ExperimentConfig, dataset, force: bool = False) -> None:
     """Compile (or load from the cache) train_steps in a thread: on a cold cache it takes
     as long again as every other kernel, and nothing needs it for the first frame.  Not a
-    daemon: the interpreter waits for it rather than exiting mid-compile."""
-    key = _warm_key(tiny, dataset)
-    if key in _many_step:
+    daemon: the interpreter waits for it rather than exiting mid-compile.  ``force``: also
+    when :func:`defer_many_step` put it off."""
+    key = warm_key(tiny, dataset)
+    if key in _many_step and not (force and key not in _loading):
         return
-    ready = _many_step[key] = threading.Event()
+    _loading.add(key)
+    ready = _many_step.setdefault(key, threading.Event())
 
     def work() -> None:
         try:
@@ -57,17 +89,19 @@ def _compile_many_step(tiny: ExperimentConfig, dataset) -> None:
     threading.Thread(target=work, name="vglab-compile-many-step").start()
 
 
-def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 3.0) -> float:
+def warm_up(
+    config: ExperimentConfig, dataset, notice=None, after: float = 3.0, many_step: bool = True
+) -> float:
     """Compile every kernel ``config`` needs (or load it from Numba's on-disk cache).
 
     Runs each kernel once on a throwaway 1-layer net of the same dtype and data layout, so
     the first real step is not the one that waits ~20 s on a cold cache; then starts
     compiling the many-step kernel in the background (:func:`many_step_ready`).  ``notice`` (a
     callable taking one line) is told :data:`COMPILE_NOTICE` once if this takes longer than
-    ``after`` seconds, i.e. when it compiles rather than loads.  Returns the seconds spent;
-    0 when these kernels are already loaded in this process.
+    ``after`` seconds, i.e. when it compiles rather than loads.  ``many_step=False``: leave
+    the many-step kernel to :func:`load_many_step`.  Returns the seconds spent; 0 when these
+    kernels are already loaded in this process.
     """
-    from engine.config import updated
     from engine.session import Session
 
     if is_warm(config, dataset):
@@ -78,16 +112,7 @@ def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 3.0) 
         timer.daemon = True
         timer.start()
     try:
-        tiny = updated(
-            config,
-            **{
-                "model.depth": 1,
-                "model.width": 2,
-                "model.hidden": (),
-                "model.residual": False,
-                "training.eval_every": 0,
-            },
-        )
+        tiny = tiny_config(config)
         s = Session(tiny, dataset)
         s.step()
         s.step_phase()
@@ -96,8 +121,11 @@ def warm_up(config: ExperimentConfig, dataset, notice=None, after: float = 3.0) 
         if len(dataset.X_test):
             s.evaluate("test")
         s.predict(np.asarray(dataset.X_train[:2]))
-        _warmed.add(_warm_key(config, dataset))
-        _compile_many_step(tiny, dataset)
+        _warmed.add(warm_key(config, dataset))
+        if many_step:
+            _compile_many_step(tiny, dataset)
+        else:
+            defer_many_step(config, dataset)
     finally:
         if timer is not None:
             timer.cancel()

@@ -30,7 +30,8 @@ class Adapter:
     """What a worker trains and shows.  Runs in the worker thread; override what differs.
 
     ``build(spec, load, warm)`` makes the steppable (``load(cfg)`` returns the cached data
-    set, ``warm(cfg, dataset)`` compiles the kernels behind the "compiling" notice);
+    set, ``warm(cfg, dataset)`` has the kernels compiled in another process; the worker
+    runs the sessions on NumPy until they are in);
     ``frame(target, spec, info)`` packs one frame.
     """
 

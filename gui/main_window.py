@@ -80,8 +80,9 @@ TRANSPORT_TIPS = {
     "act_reset": "New random weights, empty history (R)",
 }
 COMPILE_NOTE = (
-    "Numba compiles the training kernels on the very first start (about 20 s) and "
-    "caches them on disk; the window stays usable meanwhile."
+    "Numba compiles the training kernels on the very first start (under a minute, in another "
+    "process) and caches them on disk; training runs on NumPy meanwhile (the same numbers, "
+    "slower) and switches to the kernels by itself."
 )
 
 
@@ -285,7 +286,11 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self._compile_banner.setSingleShot(True)
         self._compile_banner.setInterval(1500)  # a warm start loads cached kernels in ~0.6 s
         self._compile_banner.timeout.connect(
-            lambda: self.banner.show_message("info", "Compiling kernels\u2026", COMPILE_NOTE)
+            lambda: self.banner.show_message(
+                "info",
+                "Compiling kernels (first run only) \u2014 running on NumPy meanwhile",
+                COMPILE_NOTE,
+            )
         )
 
     def _connect(self) -> None:

@@ -61,6 +61,7 @@ class Command(enum.Enum):
     ADVANCE = enum.auto()  # (n): play n steps
     STEP = enum.auto()  # one mini-batch
     PHASE = enum.auto()  # one phase of the step-through
+    KERNELS = enum.auto()  # (stage, key): the compile process reached a stage (precompile)
 
 
 class _Worker(QObject):
@@ -94,6 +95,8 @@ class _Worker(QObject):
         self._datasets: dict = {}
         self._reported: set[str] = set()
         self._blas_threads = 1  # BLAS threads while playing (engine.threads)
+        self._waiting: list = []  # sessions on NumPy until their kernels are compiled
+        self._compiling = False  # the "compiling kernels" notice is on
 
     def __repr__(self) -> str:
         return f"_Worker({self.adapter!r}, gen={self.generation}, playing={self.playing})"
@@ -211,17 +214,50 @@ class _Worker(QObject):
         return self._datasets[key]
 
     def _warm_up(self, cfg, dataset) -> None:
-        """Compile the kernels here, behind the "compiling kernels" indicator, not on the
-        first Play (engine.session.warm_up)."""
-        from engine.session import is_warm, warm_up
+        """Have another process compile the kernels ``cfg`` needs, unless they are loaded
+        (the model trains on NumPy meanwhile: engine.precompile, :meth:`_kernels`) or a
+        previous run cached them (then loading them here takes ~1 s, no process)."""
+        from engine import precompile
+        from engine.warmup import warm_up
 
-        if is_warm(cfg, dataset):
+        if precompile.is_warm(cfg, dataset):
             return
-        self.compiling.emit(True)
-        try:
+        key = precompile.warm_key(cfg, dataset)
+        if precompile.cached(key):
             warm_up(cfg, dataset)
-        finally:
-            self.compiling.emit(False)
+        else:
+            precompile.shared().request(key, self.kernels_reached)
+
+    def kernels_reached(self, stage: str, key: tuple) -> None:
+        """Called by the compile process's reader thread: queued like any command."""
+        self.commands.put((Command.KERNELS, stage, key))
+
+    def _kernels(self, stage: str, key: tuple) -> None:
+        """Tell the user while the kernels compile; switch to them, between two steps (or
+        phases), once they are in the cache."""
+        from engine import precompile
+
+        mine = [s for s in self._waiting if precompile.warm_key(s.config, s.dataset) == key]
+        if not mine:
+            return
+        if stage in ("compiling", precompile.FAILED):
+            self._set_compiling(True)  # a failed process: compiled here, the old way
+        if stage in ("phases", precompile.FAILED):
+            if self._dirty:  # the frame due (the first, say) goes out before a ~1 s load,
+                self._emit()  # and the GUI takes and draws it: loading holds the GIL long
+            until = time.perf_counter() + 2.0
+            while self.in_flight.is_set() and time.perf_counter() < until:
+                time.sleep(0.01)
+            time.sleep(0.2)
+        if precompile.adopt(stage, key, mine):
+            self._waiting = [s for s in self._waiting if s.backend != "numba"]
+            self._mark("kernels")
+            self._set_compiling(bool(self._waiting) and self._compiling)
+
+    def _set_compiling(self, on: bool) -> None:
+        if on != self._compiling:
+            self._compiling = on
+            self.compiling.emit(on)
 
     def _build(self, spec) -> None:
         self.busy.emit(True)
@@ -238,6 +274,11 @@ class _Worker(QObject):
         finally:
             self.busy.emit(False)
         self.target, self.spec = target, spec
+        from engine.precompile import on_numpy_until_compiled
+
+        self._waiting = on_numpy_until_compiled(self.adapter.sessions(target))
+        if not self._waiting:
+            self._set_compiling(False)
         self._blas_threads = threads.threads_for(self.adapter.sessions(target), "gui")
         self.generation += 1
         self._reported = set()
@@ -300,6 +341,7 @@ _SETUP = {
     Command.SPEED: _Worker._set_speed,
     Command.SELECT: _Worker._select,
     Command.FRAME: lambda w: w._mark("idle"),
+    Command.KERNELS: _Worker._kernels,
 }
 _TRANSPORT = {
     Command.PLAY: _Worker._play,

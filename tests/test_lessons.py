@@ -363,6 +363,8 @@ def test_lesson_trainable_depth_follows_6_xi_c():
     assert accuracy() == pytest.approx(0.10, abs=0.02)
     assert accuracy(**{"model.depth": 15}) == pytest.approx(0.78, abs=0.02)
     assert accuracy(**{"model.sigma_w2": 1.75}) == pytest.approx(0.86, abs=0.02)
+
+
 def test_lesson_orthogonal_isometry_not_the_gradient_norm():
     says(
         "orthogonal",

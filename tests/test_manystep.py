@@ -222,7 +222,7 @@ def test_single_steps_while_the_many_step_kernel_compiles_in_the_background(
     frame otherwise); until it is ready run takes the same steps one at a time."""
     data = toy_dataset()
     cfg = config()
-    key = warmup_module._warm_key(cfg, data)
+    key = warmup_module.warm_key(cfg, data)
     compiling = warmup_module.threading.Event()
     monkeypatch.setitem(warmup_module._many_step, key, compiling)
     single, many = _pair(data)
@@ -241,7 +241,7 @@ def test_warm_up_compiles_the_many_step_kernel_in_a_thread(monkeypatch):
     monkeypatch.setattr(warmup_module, "_many_step", {})
     data = toy_dataset()
     warmup_module.warm_up(config(), data)
-    ready = warmup_module._many_step[warmup_module._warm_key(config(), data)]
+    ready = warmup_module._many_step[warmup_module.warm_key(config(), data)]
     assert ready.wait(60)
     assert warmup_module.many_step_ready(config(), data)
 

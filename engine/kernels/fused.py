@@ -103,7 +103,10 @@ def _record(j, step, b, plan, mtab, hp, out, last, rec_steps, rec_rows, rec_scal
         return
     r = plan[S_ROW0] + res[R_ROWS]
     rec_steps[r] = step
-    rec_rows[r] = mtab
+    rows = rec_rows[r]
+    for k in range(mtab.shape[0]):  # not rec_rows[r] = mtab: an array assignment compiles
+        for c in range(mtab.shape[1]):  # Numba's shape-mismatch message (~7 s, cold)
+            rows[k, c] = mtab[k, c]
     rec_scalars[r, 0], rec_scalars[r, 1] = out[0], acc
     rec_scalars[r, 2], rec_scalars[r, 3] = out[2], hp[H_LR]
     res[R_ROWS] += 1

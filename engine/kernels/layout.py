@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from engine.codes import WORKSPACE_KINDS
@@ -29,7 +30,11 @@ ACT_P, DROP_P, MAX_GRAD = range(3)
 N_FTAB = 3
 # --- workspace kinds: (B, n_k) per layer, named in engine.codes.WORKSPACE_KINDS ----------------
 N_KINDS = len(WORKSPACE_KINDS)
-K_U, K_XH, K_Z, K_FP, K_Y, K_H, K_A, K_GA, K_DH, K_DY, K_DZ, K_DU, K_MASK = range(N_KINDS)
+# int64 scalars, not ints: Numba types an int global as a literal and would compile view()
+# once per kind (13 times, ~4 s of a cold compile per dtype)
+K_U, K_XH, K_Z, K_FP, K_Y, K_H, K_A, K_GA, K_DH, K_DY, K_DZ, K_DU, K_MASK = (
+    np.int64(kind) for kind in range(N_KINDS)
+)
 # --- bns rows -----------------------------------------------------------------------------
 BN_MEAN, BN_INV, RUN_MEAN, RUN_VAR = range(4)
 # --- hyper-parameters (hp, float64) and integer settings (ip, int64) --------------------------
