@@ -91,7 +91,8 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
         [
             str(python),
             "-c",
-            "import engine, engine.resources as r; print(engine.__file__); print(r.ASSETS_DIR)",
+            "import engine, engine.resources as r, engine.recurrent, engine.numpy_path; "
+            "print(engine.__file__); print(r.ASSETS_DIR)",
         ],
         cwd=elsewhere,
     )
@@ -134,6 +135,22 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
     assert all(int(h) == 0 and int(m) < 1 for h, m, _ in etas), run.stderr
     for name in ("config.toml", "metrics.csv", "summary.json", "gradient_norms.png"):
         assert (elsewhere / "out" / name).is_file(), name
+
+
+def test_every_package_of_the_tree_ships_in_the_wheel():
+    """A package missing from pyproject's list imports from a checkout but not once
+    installed (engine.recurrent and engine.numpy_path once were)."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("engine", "gui")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found - listed == set()
 
 
 def _third_party_imports() -> set[str]:
