@@ -126,6 +126,9 @@ def model_prediction(model, widths, q_in: float, step: int = 0) -> SpectrumPredi
         return SpectrumPrediction(math.nan, math.nan, weights, none, "needs >= 2 hidden layers")
     if sb2 is None:
         return SpectrumPrediction(math.nan, math.nan, weights, none, why)
+    if model.residual:  # model_points covers them (the gradient line); these products not
+        why = "residual connections: J is a product of (I + D W), not of D W"
+        return SpectrumPrediction(math.nan, math.nan, weights, none, why)
     if model.init == "zeros":
         return SpectrumPrediction(math.nan, math.nan, weights, none, "zero weights: J = 0")
     if not math.isfinite(q_in):

@@ -64,6 +64,8 @@ def _xi_c(config: ExperimentConfig) -> tuple[float, str]:
     sw2, sb2, reason = model_points(m, (m.width, m.width, m.width, 1))
     if reason:
         return math.nan, reason
+    if m.residual:  # the skips keep correlations apart at any depth: no 6 xi_c boundary
+        return math.nan, "residual connections: the 6 xi_c depth is for plain nets"
     if m.activation == "step":
         return math.nan, "step passes no gradient"
     param = param_value(get_activation(m.activation), m)

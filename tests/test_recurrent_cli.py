@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from engine.config import ConfigError, ExperimentConfig, load, updated
-from engine.experiments import compare, run_experiment
+from engine.experiments import BASE_COLUMNS, compare, run_experiment
 from engine.presets import resolve
 from engine.recurrent import ADDING_BASELINE_MSE
 from engine.session import Session
@@ -61,15 +61,7 @@ def test_run_writes_config_metrics_summary_and_the_time_plots(tmp_path):
     assert load(out / "config.toml") == load(path)
     with open(out / "metrics.csv", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0][:7] == [
-        "step",
-        "epoch",
-        "loss",
-        "accuracy",
-        "test_loss",
-        "test_accuracy",
-        "grad_global_norm",
-    ]
+    assert rows[0][:7] == list(BASE_COLUMNS)  # the MLP's leading columns, then through time
     assert rows[0][7:] == [f"grad_h[t={t}]" for t in range(1, 10)]
     assert [int(r[0]) for r in rows[1:]] == list(range(1, 13))
     summary = json.loads((out / "summary.json").read_text())
