@@ -278,8 +278,11 @@ def shared() -> Precompiler:
 # --- switching sessions ----------------------------------------------------------------------
 def on_numpy_until_compiled(sessions: Iterable) -> list:
     """Put each session whose kernels are not loaded in this process on the NumPy backend;
-    returns those sessions (empty: everything is compiled and loaded)."""
-    waiting = [s for s in sessions if not is_warm(s.config, s.dataset)]
+    returns those sessions (empty: everything is compiled and loaded).  Sessions without a
+    NumPy backend (engine.recurrent's) compile their kernels where they run, as before."""
+    waiting = [
+        s for s in sessions if hasattr(s, "use_backend") and not is_warm(s.config, s.dataset)
+    ]
     for s in waiting:
         s.use_backend("numpy")
     return waiting
