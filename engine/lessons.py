@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.config import ConfigError, ExperimentConfig, apply_overrides, did_you_mean
+from engine.config.text import config_changes
 from engine.resources import asset
 
 LESSONS_PATH = asset("lessons.toml")
@@ -50,9 +51,16 @@ class Lesson:
         from engine.presets import load_preset
 
         try:
-            return apply_overrides(load_preset(self.preset), self.overrides)
+            base = load_preset(self.preset)
+            config = apply_overrides(base, self.overrides)
         except ConfigError as e:
             raise ConfigError(e.errors, f"lesson {self.id!r}") from None
+        # the preset's own description would describe the preset's net, not the lesson's
+        changed = "; ".join(config_changes(base, config))
+        description = f"Lesson \u201c{self.title}\u201d: preset {base.name}" + (
+            f" with {changed}." if changed else "."
+        )
+        return replace(config, description=description)
 
     def __repr__(self) -> str:
         return f"Lesson({self.id!r}, preset={self.preset!r}, overrides={list(self.overrides)})"

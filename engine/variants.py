@@ -111,11 +111,12 @@ def split_values(text: str) -> list[str]:
 _RANGE = re.compile(r"^\s*([-+]?[\d.eE+-]+)\s*:\s*([-+]?[\d.eE+-]+)\s*:\s*(\d+)\s*$")
 
 
-def _range_values(text: str) -> list[str] | None:
+def _range_values(text: str, integer: bool = False) -> list[str] | None:
     """``"10:100:10"`` -> ``["10", "20", ..., "100"]``; None when ``text`` is no range.
 
     Integers stay integers when both ends are written as integers and every step lands on
-    one (a depth range); otherwise the values are floats.
+    one (a depth range); otherwise the values are floats.  ``integer`` (an integer field):
+    every value rounded to the nearest whole number ("5:30:3" -> 5, 18, 30).
     """
     m = _RANGE.match(text)
     if m is None:
@@ -127,17 +128,20 @@ def _range_values(text: str) -> list[str] | None:
     if n < 1 or not (math.isfinite(lo) and math.isfinite(hi)):
         return None
     values = [lo] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    if integer:
+        return [str(round(v)) for v in values]
     whole = all(re.fullmatch(r"[-+]?\d+", g) for g in (m[1], m[2]))
     if whole and all(v == round(v) for v in values):
         return [str(round(v)) for v in values]
     return [repr(round(v, 12)) for v in values]
 
 
-def split_range(text: str) -> list[str]:
-    """:func:`split_values`, with each ``lo:hi:n`` item spelled out as its n values."""
+def split_range(text: str, integer: bool = False) -> list[str]:
+    """:func:`split_values`, with each ``lo:hi:n`` item spelled out as its n values (whole
+    numbers for an ``integer`` field)."""
     out = []
     for value in split_values(text):
-        out += _range_values(value) or [value]
+        out += _range_values(value, integer) or [value]
     return out
 
 
@@ -149,7 +153,7 @@ def parse_vary(vary: Iterable[str]) -> list[tuple[str, list[str]]]:
     options, errors = [], []
     for item in vary:
         key, sep, text = item.partition("=")
-        values = split_range(text) if sep else []
+        values = split_range(text, _is_integer_field(key)) if sep else []
         if not key.strip() or not values or any(not v for v in values):
             errors.append(
                 f"{item!r}: expected key=v1,v2,... or key=lo:hi:n, e.g. "
@@ -170,6 +174,16 @@ def parse_vary(vary: Iterable[str]) -> list[tuple[str, list[str]]]:
     if errors:
         raise ConfigError(errors, SOURCE)
     return options
+
+
+def _is_integer_field(key: str) -> bool:
+    """True for a field declared ``int`` (depth, width, seed): its ranges round."""
+    from engine.config import fields
+
+    try:
+        return fields.kind(resolve_key(key)) is int
+    except (ConfigError, KeyError):
+        return False  # parse_vary names the unknown field
 
 
 def _short_keys(keys: list[str]) -> list[str]:

@@ -33,12 +33,14 @@ from gui.background import Background
 from gui.export_controller import ExportController
 from gui.panels.sweep_map import SweepMap
 from gui.sweep_view import smooth_prediction, sweep_view
+from gui.window_parts import start_size
 
 #: most redraws of the heatmap per second while results arrive
 DRAW_HZ = 4
 #: the grid a new window offers (Schoenholz et al.'s plane; see the trainable_depth preset)
 DEFAULT_AXES = (("model.sigma_w2", "0.5:4:8"), ("model.depth", "5:60:6"))
 DEFAULT_STEPS = 300
+START_SIZE = (1100, 760)
 
 
 class SweepWindow(QMainWindow):
@@ -59,7 +61,7 @@ class SweepWindow(QMainWindow):
         self.exports.install_menu("sweep", self.map)
         self._build()
         self._timer = QTimer(self, interval=1000 // DRAW_HZ, timeout=self._draw)
-        self.resize(1100, 760)
+        self.resize(start_size(self, START_SIZE))  # never taller than a 720-pixel screen
 
     def __repr__(self) -> str:
         return f"SweepWindow({self.base.name!r}, running={self.running})"
@@ -126,7 +128,8 @@ class SweepWindow(QMainWindow):
         try:
             plan = plan_sweep(self.base, self.axes(), self.steps.value())
         except ConfigError as e:
-            self.note.setText("Cannot start: " + "; ".join(e.messages))
+            # the errors as the fields name them, without the CLI flag they would have there
+            self.note.setText("Cannot start: " + "; ".join(e.errors))
             return False
         self.result = SweepResult(plan)
         self.prediction = None

@@ -130,6 +130,15 @@ def test_a_click_sets_a_valid_fan_in_normal_init():
     validate(updated(tiny(), **pv.init_values(0.0, -1.0)))  # clamped into the fields' ranges
 
 
+def test_every_point_of_the_sigmoid_plane_is_a_value_the_controls_take():
+    """Sigmoid's plane is the widest (its edge of chaos lies far right): a click anywhere
+    on it must set that sigma_w^2, not the control's maximum (it was capped at 25)."""
+    m = pv.phase_map("sigmoid", 0.0)
+    assert m.x_max > 25
+    for x in (0.5 * m.x_max, m.x_max):
+        assert pv.init_values(x, 0.1)["model.sigma_w2"] == pytest.approx(x, abs=1e-3)
+
+
 # --- the panel in the main window ----------------------------------------------------------
 def phase_window(qtbot, **changes):
     """A window on a 3-layer tanh net with the phase diagram in front and its map drawn."""

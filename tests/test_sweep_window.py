@@ -98,7 +98,18 @@ def test_bad_field_is_reported_and_nothing_runs(qtbot):
     set_grid(w, "model.sigma_w3=1,2", "model.depth=2,3", 10)
     assert not w.start()
     assert "sigma_w3" in w.note.text()
+    assert "--grid" not in w.note.text()  # the window has fields, not the CLI's flag
     assert not w.running
+
+
+def test_a_depth_range_with_uneven_steps_rounds_to_whole_layers(qtbot):
+    """"5:30:3" gives 17.5 in the middle: refused as "expected an integer" before."""
+    w = sweep_window(qtbot)
+    set_grid(w, "model.sigma_w2=1,2", "model.depth=2:5:3", 5)
+    assert w.start(), w.note.text()
+    assert w.result.plan.grid.values[1] == ("2", "4", "5")  # 3.5 rounds to 4
+    w.cancel()
+    qtbot.waitUntil(lambda: not w.running, timeout=TIMEOUT)
 
 
 def test_screenshot(qtbot):
@@ -110,3 +121,13 @@ def test_screenshot(qtbot):
     qtbot.waitUntil(lambda: not w.running, timeout=120_000)
     w.grab().save("/tmp/sw/sweep_window.png")
     export.export_plot(w.map, "/tmp/sw/sweep_export.png")
+
+
+def test_the_window_fits_a_720_pixel_screen(qtbot):
+    """It opened 760 px tall: on a 1280x720 screen the export buttons were cut off."""
+    w = SweepWindow(tiny())
+    qtbot.addWidget(w)
+    avail = w.screen().availableGeometry()
+    assert w.height() <= avail.height()
+    assert w.width() <= avail.width()
+    assert w.minimumSizeHint().height() <= 720 - 60  # room for a title bar and a panel

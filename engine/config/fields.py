@@ -360,7 +360,8 @@ _TABLE = (
         " or an orthogonal matrix times √σw²",
         **_POSITIVE,
         hi=1e4,
-        **_view(0.01, 25.0, 0.05, 3),
+        # sigmoid's edge of chaos lies near 16-100: the phase diagram's whole x range fits
+        **_view(0.01, 1000.0, 0.05, 3),
         when=("model.init", ("fan_in_normal", "orthogonal")),
     ),
     Field(
