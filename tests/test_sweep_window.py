@@ -103,7 +103,7 @@ def test_bad_field_is_reported_and_nothing_runs(qtbot):
 
 
 def test_a_depth_range_with_uneven_steps_rounds_to_whole_layers(qtbot):
-    """"5:30:3" gives 17.5 in the middle: refused as "expected an integer" before."""
+    """ "5:30:3" gives 17.5 in the middle: refused as "expected an integer" before."""
     w = sweep_window(qtbot)
     set_grid(w, "model.sigma_w2=1,2", "model.depth=2:5:3", 5)
     assert w.start(), w.note.text()
