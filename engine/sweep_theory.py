@@ -184,6 +184,8 @@ def agreement_text(a: Agreement) -> str:
             f"deepest trainable depth / 6 xi_c: median {a.median:.2f}, range {lo:.2f}-{hi:.2f} "
             f"over {len(r)} column{'s' * (len(r) != 1)} with the boundary inside the grid"
         )
+    elif kinds and all(k == "incomplete" for k in kinds):
+        parts.append("no column finished yet: the factor comes with the first whole column")
     else:
         parts.append("no column has its trainable boundary inside the grid: no factor")
     extra = []

@@ -116,7 +116,8 @@ def sweep_view(result: SweepResult, prediction: Prediction | None = None) -> Swe
         xi = _to_cells(pred.xi_c, depths)
     bad = [(p.i, p.j) for p in result.diverged()]
     diverged = (np.array([b[0] for b in bad], float), np.array([b[1] for b in bad], float))
-    note = agreement_text(agreement(result))
+    # the CLI prints ASCII (xi_c); the window has the Greek letter of its legend and axes
+    note = agreement_text(agreement(result)).replace("xi_c", "\u03bec")
     if result.cancelled and not result.complete:
         note = f"{len(result.points)} of {acc.size} nets so far\n{note}"
     return SweepView(

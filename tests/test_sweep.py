@@ -95,6 +95,12 @@ def test_he_init_maps_to_its_sigma_w2_and_uncovered_nets_say_why():
 # ----------------------------------------------------------------------------- agreement
 
 
+def test_before_any_column_is_whole_the_text_says_so_not_no_factor():
+    plan = plan_sweep(base(), ["model.sigma_w2=1,2", "depth=2,3"], 5)
+    text = agreement_text(agreement(SweepResult(plan)))
+    assert text.startswith("no column finished yet")
+
+
 def _point(i, j, acc, status="ok"):
     return PointResult(i, j, f"{i},{j}", status, 5, 1.0, acc, 1.0, acc, 0.1)
 

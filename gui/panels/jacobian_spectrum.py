@@ -14,13 +14,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 
 from gui import theme
 from gui.panels.histogram import HistogramPanel
 
 TITLE = "Singular values of d a_L-1 / d a_0"
-KEY = "dashed, band: prediction at init (wide-net limit)"
+KEY = "prediction at init (wide nets):\ndashed RMS \u03c3, band \u00b11 sd"  # fits ~250 px
 
 
 class JacobianSpectrum(HistogramPanel):
@@ -41,6 +42,9 @@ class JacobianSpectrum(HistogramPanel):
         self.key = pg.TextItem(KEY, color=theme.color(1), anchor=(0, 0))
         self.key.setParentItem(item.vb)
         self.key.setPos(4, 2)
+        key_font = QFont()
+        key_font.setPointSizeF(theme.TICK_PT)  # the axes' size: a key, not a title
+        self.key.setFont(key_font)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setContentsMargins(6, 2, 6, 4)

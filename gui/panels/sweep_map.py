@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui import theme
 from gui.sweep_view import (
+    AXIS_NAMES,
     BOUNDARY_NAME,
     DEEPEST_NAME,
     DIVERGED_NAME,
@@ -29,7 +30,9 @@ class SweepMap(theme.PlotPanel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         item = self.plot_item
-        theme.style_plot(item, "Trainability", "model.sigma_w2", "depth (hidden layers)")
+        theme.style_plot(
+            item, "Trainability", AXIS_NAMES["model.sigma_w2"], AXIS_NAMES["model.depth"]
+        )
         self.image = pg.ImageItem(axisOrder="col-major")  # image[x cell, y cell]
         item.addItem(self.image)
         self.bar = theme.colour_bar(item, self.image, (0.0, 1.0), BAR_LABEL)
