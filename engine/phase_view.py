@@ -37,7 +37,13 @@ X_MIN = 5.0  # sigma_w^2 range: at least this, or 1.5 x the edge's largest sigma
 EDGE_TOL = 1e-3  # |chi_1 - 1| an edge point must meet to be drawn as chi_1 = 1
 XI_CAP = 1e3  # xi_c at or beyond this takes the top colour ("edge of chaos")
 REFERENCES = (("He", "he_normal"), ("Xavier", "xavier_normal"), ("LeCun", "lecun_normal"))
-WORDS = {"ordered": "ordered: vanishing", "chaotic": "chaotic: exploding"}
+WORDS = {
+    "ordered": "ordered: vanishing",
+    "chaotic": "chaotic: exploding",
+    # ReLU-like, sigma_w^2 above the edge: the length map has no fixed point, so xi_c (the
+    # correlations' depth scale, infinite there) says nothing of how the net trains
+    "unbounded": "unbounded: exploding",  # hover: q* = inf
+}
 
 
 @dataclass(frozen=True)
@@ -144,8 +150,10 @@ def _compute_map(activation: str, param: float, y_max: float) -> PhaseMap:
     b = (np.arange(N_B) + 0.5) * y_max / N_B
     grid = mf.phase_grid(activation, w, b, param)
     log_xi = np.log10(np.clip(grid.xi_c, 1e-12, XI_CAP))
+    unbounded = ~np.isfinite(grid.q_star)
+    log_xi[unbounded] = np.nan  # left blank: no fixed point, no depth scale to colour
     edge_w = _checked_edge(activation, param, edge_w, edge_b)
-    labels = _region_labels(grid.chi_1, w, b, x_max)
+    labels = _region_labels(grid.chi_1, unbounded, w, b, x_max)
     return PhaseMap(
         activation, param, w, b, x_max, y_max, log_xi, grid.chi_1, edge_w, edge_b, labels
     )
@@ -162,12 +170,17 @@ def _checked_edge(activation, param, edge_w, edge_b) -> np.ndarray:
     return np.where(ok, edge_w, np.nan)
 
 
-def _region_labels(chi_1, w, b, x_max) -> tuple[tuple[str, float, float], ...]:
+def _region_labels(chi_1, unbounded, w, b, x_max) -> tuple[tuple[str, float, float], ...]:
     """Each phase's name at the middle of its longest run of cells in the row at 3/4 of the
     height (only where the run spans a fifth of the width: the text must fit)."""
     row = int(0.75 * (len(b) - 1))
     labels = []
-    for phase, mask in (("ordered", chi_1[row] < 1.0), ("chaotic", chi_1[row] > 1.0)):
+    free = ~unbounded[row]
+    for phase, mask in (
+        ("ordered", (chi_1[row] < 1.0) & free),
+        ("chaotic", (chi_1[row] > 1.0) & free),
+        ("unbounded", unbounded[row]),
+    ):
         best, start = (0, 0), None
         for i, on in enumerate([*mask, False]):
             if on and start is None:

@@ -130,6 +130,17 @@ def test_a_click_sets_a_valid_fan_in_normal_init():
     validate(updated(tiny(), **pv.init_values(0.0, -1.0)))  # clamped into the fields' ranges
 
 
+def test_relu_beyond_the_edge_is_blank_and_named_unbounded_not_coloured_as_deep():
+    """Above sigma_w^2 = 2 a ReLU net's q* is infinite: xi_c (infinite too) was drawn in the
+    colour of 'trains at any depth'."""
+    m = pv.phase_map("relu", 0.0)
+    q_star = mf.phase_grid("relu", m.sigma_w2, m.sigma_b2).q_star
+    np.testing.assert_array_equal(np.isnan(m.log_xi), ~np.isfinite(q_star))
+    assert np.isnan(m.log_xi[:, m.sigma_w2 > 2.05]).all()
+    assert np.isfinite(m.log_xi[:, m.sigma_w2 < 1.95]).all()
+    assert any(text.startswith("unbounded") and x > 2 for text, x, _ in m.labels)
+
+
 def test_every_point_of_the_sigmoid_plane_is_a_value_the_controls_take():
     """Sigmoid's plane is the widest (its edge of chaos lies far right): a click anywhere
     on it must set that sigma_w^2, not the control's maximum (it was capped at 25)."""
