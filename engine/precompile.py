@@ -276,13 +276,17 @@ def shared() -> Precompiler:
 
 
 # --- switching sessions ----------------------------------------------------------------------
+def backend_sessions(sessions: Iterable) -> list:
+    """The sessions that can switch backend (the MLP's); engine.recurrent's compile their
+    kernels where they run."""
+    return [s for s in sessions if hasattr(s, "use_backend")]
+
+
 def on_numpy_until_compiled(sessions: Iterable) -> list:
     """Put each session whose kernels are not loaded in this process on the NumPy backend;
     returns those sessions (empty: everything is compiled and loaded).  Sessions without a
     NumPy backend (engine.recurrent's) compile their kernels where they run, as before."""
-    waiting = [
-        s for s in sessions if hasattr(s, "use_backend") and not is_warm(s.config, s.dataset)
-    ]
+    waiting = [s for s in backend_sessions(sessions) if not is_warm(s.config, s.dataset)]
     for s in waiting:
         s.use_backend("numpy")
     return waiting

@@ -237,6 +237,10 @@ class _Worker(QObject):
         phases), once they are in the cache."""
         from engine import precompile
 
+        if stage == "many":  # sessions switched at "phases" left _waiting: load it for them
+            running = self.adapter.sessions(self.target) if self.target is not None else []
+            precompile.adopt(stage, key, precompile.backend_sessions(running))
+            return
         mine = [s for s in self._waiting if precompile.warm_key(s.config, s.dataset) == key]
         if not mine:
             return

@@ -77,6 +77,10 @@ def test_first_frame_comes_from_numpy_then_training_goes_on_with_the_kernels(
     assert frames[0].boundary is not None
     w.act_play.trigger()  # trains on NumPy until the kernels are in
     qtbot.waitUntil(lambda: frames[-1].snapshot.backend == "numba", timeout=LOAD_TIMEOUT)
+    dataset = w.controller._worker.worker.target.dataset
+    # the many-step kernel comes after the switch: it was never loaded, so the session took
+    # single steps for good
+    qtbot.waitUntil(lambda: warmup.many_step_ready(cfg, dataset), timeout=LOAD_TIMEOUT)
     qtbot.waitUntil(lambda: frames[-1].snapshot.step > 200, timeout=TIMEOUT)
     w.act_play.trigger()
     steps = [f.snapshot.step for f in frames]
