@@ -248,7 +248,7 @@ class Precompiler:
             self._covered -= set(unfinished)
             if self._queue:
                 self._start()
-        self._fail([k for k in unfinished if k in keys])
+        self._fail(unfinished)  # the --rest keys too: a session may wait on one of them
 
     def _fail(self, keys: Iterable[tuple]) -> None:
         for key in keys:
