@@ -100,8 +100,10 @@ def _profile(acts, params, sw2, sb2, skips, widths, q_in) -> np.ndarray:
 RESIDUAL_BATCH = "residual net of a non-centred activation at batch > 1 (cross-example terms)"
 
 
+@functools.lru_cache(maxsize=64)
 def _centred(acts, params) -> bool:
-    """E[f(z)] = 0 for z ~ N(0, 1) for every hidden activation (tanh yes, ReLU no)."""
+    """E[f(z)] = 0 for z ~ N(0, 1) for every hidden activation (tanh yes, ReLU no); cached:
+    the chart asks at every frame."""
     return all(
         abs(float(mean_f(_fns(a, p)[0], 1.0))) < 1e-9 for a, p in zip(acts, params, strict=True)
     )
