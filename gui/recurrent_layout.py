@@ -1,0 +1,147 @@
+"""The Recurrent window's widgets and their layout (a mixin of
+:class:`gui.recurrent_window.RecurrentWindow`).
+
+Top to bottom: the unrolled diagram (one row per cell, one box per time step); the headline
+chart ||dL/dh_t|| through time beside tabs with the gate carrier, the time x step heatmaps
+(one per cell, one colour scale), the loss and the test metric; the summary table.  The
+setup sits in a dock on the left, the step inspector in a dock on the right.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import theme
+from gui.compare_view import SMOOTH
+from gui.panels.curves import CurvePlot
+from gui.panels.forms import fill_with_scroll
+from gui.panels.heatmap import LayerHeatmap
+from gui.panels.recurrent_setup import RecurrentSetup
+from gui.panels.status import Banner
+from gui.panels.step_inspector import StepInspector
+from gui.panels.summary_table import SummaryTable
+from gui.panels.unrolled_diagram import UnrolledDiagram
+
+HEAT_BAR = "log\u2081\u2080 ||dL/dh_t||"
+
+
+class RecurrentLayout:
+    """Builds and arranges the Recurrent window's widgets."""
+
+    def _build_panels(self) -> None:
+        self.banner = Banner()
+        self.base_label = QLabel(wordWrap=True)
+        self.diagram = UnrolledDiagram()
+        self.time_plot = CurvePlot(
+            "||dL/dh_t|| through time (latest step)", "||dL/dh_t||", log_y=True,
+            x_label="time step t",
+        )  # fmt: skip
+        self.gate_plot = CurvePlot(
+            "What carries the gradient back, per time step", "batch mean", x_label="time step t"
+        )
+        self.loss_plot = CurvePlot("Training loss", f"loss (mean of {SMOOTH} logged steps)", True)
+        self.metric_plot = CurvePlot("Test MSE", "test loss")
+        self.heat_box = QWidget()
+        self.heat_row = QHBoxLayout(self.heat_box)
+        self.heat_row.setContentsMargins(0, 0, 0, 0)
+        self.heat_row.setSpacing(2)
+        self.tabs = QTabWidget()
+        for widget, text in (
+            (self.gate_plot, "Gates"),
+            (self.heat_box, "Time \u00d7 step"),
+            (self.loss_plot, "Loss"),
+            (self.metric_plot, "Test"),
+        ):
+            self.tabs.addTab(widget, text)
+        middle = QSplitter(Qt.Orientation.Horizontal)
+        middle.addWidget(self.time_plot)
+        middle.addWidget(self.tabs)
+        middle.setSizes([560, 480])
+        self.table = SummaryTable()
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.diagram)
+        split.addWidget(middle)
+        split.addWidget(self.table)
+        split.setSizes([230, 360, 110])
+        split.setChildrenCollapsible(False)
+        self.splitter = split
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 4, 6, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.base_label)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+    def _build_docks(self) -> None:
+        self.setup = RecurrentSetup()
+        holder = QWidget()
+        fill_with_scroll(holder, self.setup)
+        self.setup_dock = self._dock("Setup", "recurrent-setup", holder)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.setup_dock)
+        self.inspector = StepInspector()
+        self.inspect_box = QComboBox()
+        self.inspect_box.setToolTip("The cell whose step-through the inspector explains")
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(4, 4, 4, 4)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Inspect"))
+        row.addWidget(self.inspect_box, 1)
+        col.addLayout(row)
+        col.addWidget(self.inspector, 1)
+        self.inspector_dock = self._dock("Step inspector", "recurrent-inspector", box)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
+        self.resizeDocks([self.setup_dock, self.inspector_dock], [250, 300], Qt.Horizontal)
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        return dock
+
+    def _build_status(self) -> None:
+        self.step_label = QLabel("not built")
+        self.busy_label = QLabel("")
+        self.statusBar().addWidget(self.step_label, 1)
+        self.statusBar().addPermanentWidget(self.busy_label)
+
+    def _set_heatmaps(self, names: tuple[str, ...]) -> None:
+        """One heatmap per cell, side by side (reused across runs, each with the plot menu)."""
+        for heat in self.heatmaps.values():
+            self.heat_row.removeWidget(heat)
+            heat.hide()
+            heat.reset()
+            self._spare_heatmaps.append(heat)
+        self.heatmaps = {}
+        for name in names:
+            heat = self._spare_heatmaps.pop() if self._spare_heatmaps else self._new_heatmap()
+            heat.set_title(name)
+            self.heat_row.addWidget(heat)
+            heat.show()
+            self.heatmaps[name] = heat
+
+    def _new_heatmap(self) -> LayerHeatmap:
+        heat = LayerHeatmap(title="", bar_label=HEAT_BAR)
+        theme.set_axis_label(heat.plot_item, "left", "time step t")
+        self.exports.install_menu(lambda: self._heat_stem(heat), heat)
+        return heat
+
+    def _heat_stem(self, heat: LayerHeatmap) -> str:
+        name = next((n for n, h in self.heatmaps.items() if h is heat), "cell")
+        return f"heatmap_{name.lower()}"
