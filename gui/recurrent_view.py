@@ -26,6 +26,7 @@ from engine.recurrent.experiment import (
     time_labels,  # noqa: F401 (the heatmap's rows: t=1 .. t=T)
 )
 from engine.recurrent.snapshot import RecurrentSnapshot, layer_name
+from engine.snapshot import SCALARS
 from gui.compare_view import SMOOTH, curve_series, smooth  # noqa: F401 (re-exported)
 
 #: the cells the window offers, in colour and table order
@@ -100,7 +101,7 @@ def result_of(
     its history, the vanishing ratio at step 1 from the history's first row (the history
     always keeps it: engine.history.Trace drops every other row, never the first)."""
     steps = np.asarray(snap.history_steps, dtype=np.float64)
-    scalars = np.asarray(snap.history_scalars, dtype=np.float64).reshape(len(steps), -1)
+    scalars = np.asarray(snap.history_scalars, dtype=np.float64).reshape(len(steps), len(SCALARS))
     rows = (
         np.column_stack([steps, scalars[:, 0], scalars[:, 1]]) if len(steps) else np.zeros((0, 3))
     )
@@ -272,3 +273,29 @@ def base_text(base: ExperimentConfig) -> str:
         f"units (RNN: {r.rnn_activation}), {t.optimizer} lr {t.learning_rate:g}, {clip}, "
         f"seed {t.seed}, {base.data.n_samples} sequences"
     )
+
+
+def preset_cells(config: ExperimentConfig, vary: Iterable[str]) -> tuple[tuple[str, ...], str]:
+    """(cells, what else the preset varies) of a recurrent preset or file for the window.
+
+    The window runs the cells of ``recurrent.cell=...`` (else the config's own cell) at one
+    setting of everything else; any other varied field (``recurrent.seq_len=10,20,50,100``)
+    is named with the value it runs at, so the window says what it runs."""
+    from engine.variants import parse_vary
+
+    cells, others = (config.recurrent.cell,), []
+    for key, values in parse_vary(vary):
+        if key == VARY_KEY:
+            cells = tuple(c for c in CELLS if c in values)
+        else:
+            from engine.config import fields
+
+            now = fields.value_at(config, key)
+            others.append(f"{key} over {', '.join(values)} (here: {now})")
+    note = ""
+    if others:
+        note = (
+            "This preset also varies " + "; ".join(others) + ". The window runs one setting "
+            "at a time (change it in the setup); vglab compare runs every combination."
+        )
+    return cells, note
