@@ -33,6 +33,20 @@ from gui.panels.summary_table import SummaryTable
 from gui.panels.unrolled_diagram import UnrolledDiagram
 
 HEAT_BAR = "log\u2081\u2080 ||dL/dh_t||"
+#: window width (px) from which the setup and the inspector docks sit side by side
+WIDE = 1600
+
+
+def _show_bar(heat: LayerHeatmap, on: bool) -> None:
+    """Put the heatmap's colour bar in its plot's layout, or take it out (its column then
+    takes no room: small multiples on one scale need one bar)."""
+    layout = heat.plot_item.layout
+    inside = any(layout.itemAt(i) is heat.bar for i in range(layout.count()))
+    if on and not inside:
+        layout.addItem(heat.bar, 2, 5)
+    elif not on and inside:
+        layout.removeItem(heat.bar)
+    heat.bar.setVisible(on)
 
 
 class RecurrentLayout:
@@ -105,6 +119,29 @@ class RecurrentLayout:
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
         self.resizeDocks([self.setup_dock, self.inspector_dock], [250, 300], Qt.Horizontal)
 
+    def _arrange_docks(self) -> None:
+        """Below :data:`WIDE` pixels the setup and the inspector share the left side as tabs
+        (the charts keep their width); the inspector comes up in a step-through."""
+        if self.width() < WIDE:
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.inspector_dock)
+            self.tabifyDockWidget(self.setup_dock, self.inspector_dock)
+            self.setup_dock.raise_()
+            self.resizeDocks([self.setup_dock], [250], Qt.Horizontal)
+
+    @property
+    def docks_tabbed(self) -> bool:
+        return bool(self.tabifiedDockWidgets(self.setup_dock))
+
+    def _size_table(self) -> None:
+        """The table gets the height of its rows; the diagram 40% of the rest, the charts
+        60%."""
+        t = self.table.table
+        want = t.verticalHeader().length() + t.horizontalHeader().height() + 2 * t.frameWidth()
+        total = sum(self.splitter.sizes())
+        want = min(want + 4, total // 3)
+        rest = total - want
+        self.splitter.setSizes([int(rest * 0.4), rest - int(rest * 0.4), want])
+
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -129,16 +166,18 @@ class RecurrentLayout:
             heat.reset()
             self._spare_heatmaps.append(heat)
         self.heatmaps = {}
-        for name in names:
+        for i, name in enumerate(names):
             heat = self._spare_heatmaps.pop() if self._spare_heatmaps else self._new_heatmap()
             heat.set_title(name)
+            # one colour scale: its bar once, on the right; the axis label once, on the left
+            _show_bar(heat, i == len(names) - 1)
+            theme.set_axis_label(heat.plot_item, "left", "time step t" if i == 0 else "")
             self.heat_row.addWidget(heat)
             heat.show()
             self.heatmaps[name] = heat
 
     def _new_heatmap(self) -> LayerHeatmap:
         heat = LayerHeatmap(title="", bar_label=HEAT_BAR)
-        theme.set_axis_label(heat.plot_item, "left", "time step t")
         self.exports.install_menu(lambda: self._heat_stem(heat), heat)
         return heat
 

@@ -194,9 +194,13 @@ def metric_series(frame: RecurrentFrame) -> tuple[str, dict[str, tuple], tuple[s
         snap = frame.snapshots[n]
         if snap.eval_steps is not None and len(snap.eval_steps):
             series[n] = (snap.eval_steps, snap.eval_scalars[:, col])
-    if adding:
-        return "Test MSE", series, (f"baseline (answer 1): {value:.3f}", value)
-    return "Test accuracy", series, (f"chance: {value:.3f}", value)
+    title = "Test MSE" if adding else "Test accuracy"
+    line = (f"baseline (answer 1): {value:.3f}" if adding else f"chance: {value:.3f}", value)
+    if not series:  # say why the chart is empty
+        every = base.training.eval_every
+        when = f"every {every} steps" if isinstance(every, int) and every > 0 else "now and then"
+        title += f" (not evaluated yet: {when})"
+    return title, series, line
 
 
 def loss_series(frame: RecurrentFrame) -> dict[str, tuple]:

@@ -104,6 +104,8 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         self._connect()
         self.exports.install_context_menus()
         self.resize(parts.start_size(self, DEFAULT_SIZE))
+        self._arranged = False
+        self._table_sized = False
         if start:
             self.load(self.config, self.cells)
 
@@ -250,6 +252,8 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
             self._draw_heatmaps(frame)
             self._draw_curves(frame)
             self._draw_table(frame)
+        if frame.reason == "phase" and self.docks_tabbed:
+            self.inspector_dock.raise_()  # a step-through is what the inspector explains
         self.step_label.setText(rv.status_text(frame))
 
     def _new_run(self, frame: RecurrentFrame) -> None:
@@ -258,6 +262,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         for plot in (self.time_plot, self.gate_plot, self.loss_plot, self.metric_plot):
             plot.reset()
         self.table.reset()
+        self._table_sized = False
         self._set_heatmaps(frame.names)
         with QSignalBlocker(self.inspect_box):
             current = self.inspect_box.currentText()
@@ -296,7 +301,8 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
             series[label] = ([0.0, max(last, 1.0)], [value, value])
             styles[label] = {"color": theme.foreground(), "dash": True, "width": 1.2}
         self.metric_plot.set_title(title)
-        theme.set_axis_label(self.metric_plot.plot_item, "left", title.lower())
+        axis = "test MSE" if frame.base.recurrent.task == "adding" else "test accuracy"
+        theme.set_axis_label(self.metric_plot.plot_item, "left", axis)
         self.metric_plot.set_data(series, styles)
 
     def _draw_heatmaps(self, frame: RecurrentFrame) -> None:
@@ -321,6 +327,9 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
             header_tips=rv.HEADER_TIPS,
             highlight=[n in frame.divergences for n in frame.names],
         )  # fmt: skip
+        if not self._table_sized:
+            self._table_sized = True
+            self._size_table()
 
     def _phase_result(self, frame: RecurrentFrame):
         """The step-through phase of the inspected cell (None between steps)."""
@@ -392,6 +401,12 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
 
     def show_fitted(self) -> None:
         parts.show_fitted(self, DEFAULT_SIZE)
+
+    def showEvent(self, event) -> None:
+        if not self._arranged:  # at the size it is first shown
+            self._arranged = True
+            self._arrange_docks()
+        super().showEvent(event)
 
     def closeEvent(self, event) -> None:
         self.pacer.stop()
