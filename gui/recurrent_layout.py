@@ -126,7 +126,7 @@ class RecurrentLayout:
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.inspector_dock)
             self.tabifyDockWidget(self.setup_dock, self.inspector_dock)
             self.setup_dock.raise_()
-            self.resizeDocks([self.setup_dock], [250], Qt.Horizontal)
+            self.resizeDocks([self.setup_dock], [280], Qt.Horizontal)
 
     @property
     def docks_tabbed(self) -> bool:

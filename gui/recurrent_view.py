@@ -37,7 +37,10 @@ CELL_LABELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 VARY_KEY = "recurrent.cell"
 #: what a value not computed yet shows as (never "nan")
 DASH = "\u2014"
-#: the table's header tips, in TABLE_HEADER order
+#: the table's header: the CLI's (engine.recurrent.experiment.TABLE_HEADER), its last two
+#: columns named for a window that is still training
+DISPLAY_HEADER = (*TABLE_HEADER[:6], "dh1/dhT step 1", "dh1/dhT now")
+#: the table's header tips, in DISPLAY_HEADER order
 HEADER_TIPS = (
     "Cell (its colour in every chart)",
     "Mini-batches trained (the cells step together; a diverged one stops)",
@@ -46,7 +49,8 @@ HEADER_TIPS = (
     "Test accuracy (adding: share of answers within 0.04; memory: share recalled)",
     "What a model that learnt nothing scores: MSE 0.167 (adding) or 1 / symbols (memory)",
     "||dL/dh_1|| / ||dL/dh_T|| of the top layer at step 1",
-    "||dL/dh_1|| / ||dL/dh_T|| of the top layer at the last step",
+    "||dL/dh_1|| / ||dL/dh_T|| of the top layer at the last step (a dash while a "
+    "step-through has not reached t=1)",
 )
 
 
@@ -216,13 +220,13 @@ def number(x: float, spec: str = ".3g") -> str:
 
 def table(frame: RecurrentFrame) -> tuple[tuple[str, ...], list[list[str]]]:
     """(header, rows as text) of the summary table: the CLI's recurrent table
-    (:data:`engine.recurrent.experiment.TABLE_HEADER`); a dash where nothing is measured."""
+    (:data:`DISPLAY_HEADER`); a dash where nothing is measured yet."""
     specs = (None, "d", ".4g", ".4g", ".3f", ".3g", ".2g", ".2g")
     rows = []
     for n in frame.names:
         row = frame.results[n].table_row()
         rows.append([row[0]] + [number(v, s) for v, s in zip(row[1:], specs[1:], strict=True)])
-    return TABLE_HEADER, rows
+    return DISPLAY_HEADER, rows
 
 
 def summary_csv(frame: RecurrentFrame) -> tuple[list[str], list[list]]:

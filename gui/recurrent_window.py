@@ -91,7 +91,6 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         self._generation = -1
         self._slow_time = -math.inf
         self._last_error = ""
-        self.unrolled = None  # the diagram's UnrolledView on screen
         self.heatmaps: dict = {}
         self._spare_heatmaps: list = []
         self.setWindowTitle("Recurrent nets: RNN vs LSTM vs GRU \u2014 Vanishing Gradient Lab")
@@ -244,8 +243,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
             self._new_run(frame)
         slow = not frame.running or frame.reason != "play" or now - self._slow_time >= SLOW_INTERVAL
         self._draw_through_time(frame)
-        self.unrolled = unrolled_view(frame.snapshots, self._phase_result(frame))
-        self.diagram.set_data(self.unrolled)
+        self.diagram.set_data(unrolled_view(frame.snapshots, self._phase_result(frame)))
         self._redraw_inspector()
         if slow:
             self._slow_time = now

@@ -13,6 +13,7 @@ import csv
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from engine.compare import CompareSession, expand_variants
@@ -22,6 +23,7 @@ from engine.recurrent.experiment import run_recurrent
 from gui import recurrent_view as rv
 from gui.frames import FrameInfo
 from gui.recurrent_window import RecurrentWindow
+from gui.unrolled_view import step_explanation
 
 TIMEOUT = 60_000  # ms: a cold machine compiles the recurrent kernels at the first build
 T = 12
@@ -185,11 +187,18 @@ def test_step_phase_walks_back_one_time_step_at_a_time(window, qtbot):
             ref.step_phase()
         np.testing.assert_array_equal(g, ref.snapshot().grad_h[-1])
     assert w.time_plot.event == (t + 1, f"t={t + 1}")
-    assert w.unrolled.time == t
-    assert w.unrolled.rows == frame.names
+    assert w.diagram.view.time == t  # the diagram marks the step just computed
+    assert w.diagram.view.rows == frame.names
     assert f"t={t + 1}" in w.step_label.text()
-    w.inspect_box.setCurrentText("LSTM")
-    assert w.inspector.cell == "LSTM"
+    lstm = frame.snapshots["LSTM"]
+    w.inspect_box.setCurrentText("LSTM")  # the inspector explains the LSTM's step
+    shown, expected = w.inspector.explanation, step_explanation(lstm.phase_result, "LSTM", lstm)
+    assert (shown.title, shown.rows) == (expected.title, expected.rows)
+    np.testing.assert_array_equal(shown.chart_data, expected.chart_data)
+    box = w.diagram.box_rect(0, 2).center().toPoint()
+    qtbot.mouseClick(w.diagram, Qt.MouseButton.LeftButton, pos=box)  # a click on t=3
+    assert w.time_plot.event == (3, "t=3")
+    assert rv.number(frame.snapshots["RNN"].grad_h[-1][2]) in w.statusBar().currentMessage()
     w.act_step.trigger()  # the half-done step ends: the whole curve again
     qtbot.waitUntil(lambda: w.controller.latest.phase == "idle", timeout=TIMEOUT)
     assert w.controller.latest.step == 3
