@@ -139,20 +139,27 @@ def add_tools(window: QMainWindow, bar) -> QMenu:
     Compare and the gallery to the same menu); the actions are ``window.act_sweep`` and
     ``window.act_recurrent``."""
     tools = bar.addMenu("&Tools")
-    window.act_recurrent = QAction("&Recurrent nets: RNN vs LSTM vs GRU\u2026", window)
-    window.act_recurrent.setStatusTip(
-        "Train a vanilla RNN, an LSTM and a GRU in lock-step on the adding problem and watch "
-        "||dL/dh_t|| through time"
-    )
-    window.act_recurrent.triggered.connect(lambda: window.open_recurrent())
-    tools.addAction(window.act_recurrent)
-    window.act_sweep = QAction("Trainability &sweep\u2026", window)
-    window.act_sweep.setStatusTip(
-        "Train a grid of nets (sigma_w^2 x depth) on every core and compare the trainable "
-        "region with the mean-field depth 6 xi_c"
-    )
-    window.act_sweep.triggered.connect(lambda: window.open_sweep())
-    tools.addAction(window.act_sweep)
+    for attr, text, tip, opener in (
+        (
+            "act_recurrent",
+            "&Recurrent nets: RNN vs LSTM vs GRU\u2026",
+            "Train a vanilla RNN, an LSTM and a GRU in lock-step on the adding problem and "
+            "watch ||dL/dh_t|| through time",
+            "open_recurrent",
+        ),
+        (
+            "act_sweep",
+            "Trainability &sweep\u2026",
+            "Train a grid of nets (sigma_w^2 x depth) on every core and compare the trainable "
+            "region with the mean-field depth 6 xi_c",
+            "open_sweep",
+        ),
+    ):
+        action = QAction(text, window)
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _=False, o=opener: getattr(window, o)())
+        tools.addAction(action)
+        setattr(window, attr, action)
     return tools
 
 

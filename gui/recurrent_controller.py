@@ -13,10 +13,10 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.compare import CompareSession
 from engine.config import ExperimentConfig, updated
-from gui.compare_controller import CompareAdapter
+from gui.compare_controller import CompareAdapter, CompareController
 from gui.frames import FrameInfo
 from gui.recurrent_view import RecurrentFrame, recurrent_frame, vary_item
-from gui.worker import Command, WorkerController
+from gui.worker import Command
 
 __all__ = ["RecurrentAdapter", "RecurrentController", "RecurrentFrame"]
 
@@ -49,45 +49,23 @@ class RecurrentAdapter(CompareAdapter):
         return updated(base, **{"training.learning_rate": lr}), cells
 
 
-class RecurrentController(WorkerController):
-    """The Recurrent window's worker, reported with Qt signals.
+class RecurrentController(CompareController):
+    """The Recurrent window's worker: the comparison's controller and signals
+    (``frame_ready`` carries a :class:`RecurrentFrame`; ``build(config, cells)``), plus
+    ``reverted(spec)`` -- a build failed and this one (or None) keeps running -- and the live
+    learning rate."""
 
-    * ``frame_ready(RecurrentFrame)`` -- at most ``fps`` times a second while playing, and
-      once after every command;
-    * ``running_changed(bool)``, ``error(str)``, ``busy(bool)`` (building / compiling);
-    * ``built(tuple[str, ...])`` -- the cells of a new build; ``reverted(spec)`` -- a build
-      failed and this one (or None) keeps running;
-    * ``diverged(str, RecurrentDivergence)`` -- one cell diverged (the others keep training).
-    """
-
-    frame_ready = Signal(object)
-    busy = Signal(bool)
-    built = Signal(object)
     reverted = Signal(object)
-    diverged = Signal(str, object)
+    adapter = RecurrentAdapter
+    thread_name = "vglab-recurrent"
 
     def __init__(self, fps: float = 30.0, parent: QObject | None = None):
-        super().__init__(RecurrentAdapter(), fps, "vglab-recurrent", parent)
-        w = self._worker.worker
-        w.busy.connect(self.busy)
-        w.built.connect(self.built)
-        w.reverted.connect(self.reverted)
-        w.diverged.connect(self.diverged)
+        super().__init__(fps, parent)
+        self._worker.worker.reverted.connect(self.reverted)
 
     def __repr__(self) -> str:
         return f"RecurrentController(running={self._running}, latest={self._latest!r})"
 
-    def build(self, config: ExperimentConfig, cells: tuple[str, ...]) -> None:
-        """Build ``cells`` of ``config`` (in the worker; ``error`` reports a bad one)."""
-        self._send(Command.BUILD, (config, tuple(cells)))
-
     def set_learning_rate(self, lr: float) -> None:
         """Live: every cell trains on with ``lr``."""
         self._send(Command.LEARNING_RATE, float(lr))
-
-    def advance(self, n_steps: int) -> None:
-        """Play ``n_steps`` lock-steps, then stop."""
-        self._send(Command.ADVANCE, int(n_steps))
-
-    def _publish(self, frame: RecurrentFrame) -> None:
-        self.frame_ready.emit(frame)

@@ -31,6 +31,7 @@ from gui.panels.status import Banner
 from gui.panels.step_inspector import StepInspector
 from gui.panels.summary_table import SummaryTable
 from gui.panels.unrolled_diagram import UnrolledDiagram
+from gui.recurrent_view import CELL_LABELS, CELLS
 
 HEAT_BAR = "log\u2081\u2080 ||dL/dh_t||"
 #: window width (px) from which the setup and the inspector docks sit side by side
@@ -69,6 +70,7 @@ class RecurrentLayout:
         self.heat_row = QHBoxLayout(self.heat_box)
         self.heat_row.setContentsMargins(0, 0, 0, 0)
         self.heat_row.setSpacing(2)
+        self._build_heatmaps()
         self.tabs = QTabWidget()
         for widget, text in (
             (self.gate_plot, "Gates"),
@@ -82,20 +84,15 @@ class RecurrentLayout:
         middle.addWidget(self.tabs)
         middle.setSizes([560, 480])
         self.table = SummaryTable()
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.diagram)
-        split.addWidget(middle)
-        split.addWidget(self.table)
-        split.setSizes([230, 360, 110])
-        split.setChildrenCollapsible(False)
-        self.splitter = split
+        self.splitter = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
+        for widget in (self.diagram, middle, self.table):
+            self.splitter.addWidget(widget)
+        self.splitter.setSizes([230, 360, 110])
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(6, 4, 6, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.base_label)
-        layout.addWidget(self.banner)
-        layout.addWidget(split, 1)
+        column = QVBoxLayout(central, spacing=4)
+        column.setContentsMargins(6, 4, 6, 0)
+        for widget, stretch in ((self.base_label, 0), (self.banner, 0), (self.splitter, 1)):
+            column.addWidget(widget, stretch)
         self.setCentralWidget(central)
 
     def _build_docks(self) -> None:
@@ -158,29 +155,25 @@ class RecurrentLayout:
         self.statusBar().addWidget(self.step_label, 1)
         self.statusBar().addPermanentWidget(self.busy_label)
 
+    def _build_heatmaps(self) -> None:
+        """One heatmap per cell, side by side in :data:`CELLS` order (shown while it runs),
+        each with the plot menu."""
+        self.all_heatmaps: dict[str, LayerHeatmap] = {}
+        for cell in CELLS:
+            name = CELL_LABELS[cell]
+            heat = LayerHeatmap(title=name, bar_label=HEAT_BAR)
+            self.exports.install_menu(f"heatmap_{name.lower()}", heat)
+            self.heat_row.addWidget(heat)
+            self.all_heatmaps[name] = heat
+        self.heatmaps: dict[str, LayerHeatmap] = {}
+
     def _set_heatmaps(self, names: tuple[str, ...]) -> None:
-        """One heatmap per cell, side by side (reused across runs, each with the plot menu)."""
-        for heat in self.heatmaps.values():
-            self.heat_row.removeWidget(heat)
-            heat.hide()
+        """Show the heatmaps of ``names``, empty; one colour bar (on the right) and one
+        axis label (on the left) for the one colour scale."""
+        self.heatmaps = {n: self.all_heatmaps[n] for n in names}
+        for name, heat in self.all_heatmaps.items():
             heat.reset()
-            self._spare_heatmaps.append(heat)
-        self.heatmaps = {}
-        for i, name in enumerate(names):
-            heat = self._spare_heatmaps.pop() if self._spare_heatmaps else self._new_heatmap()
-            heat.set_title(name)
-            # one colour scale: its bar once, on the right; the axis label once, on the left
+            heat.setVisible(name in names)
+        for i, heat in enumerate(self.heatmaps.values()):
             _show_bar(heat, i == len(names) - 1)
             theme.set_axis_label(heat.plot_item, "left", "time step t" if i == 0 else "")
-            self.heat_row.addWidget(heat)
-            heat.show()
-            self.heatmaps[name] = heat
-
-    def _new_heatmap(self) -> LayerHeatmap:
-        heat = LayerHeatmap(title="", bar_label=HEAT_BAR)
-        self.exports.install_menu(lambda: self._heat_stem(heat), heat)
-        return heat
-
-    def _heat_stem(self, heat: LayerHeatmap) -> str:
-        name = next((n for n, h in self.heatmaps.items() if h is heat), "cell")
-        return f"heatmap_{name.lower()}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -81,11 +81,6 @@ class RecurrentFrame:
     divergences: dict  # name -> RecurrentDivergence
     phase: str = "idle"  # "backward layer 1 t=7 (15/40)" during a step-through
     base: ExperimentConfig | None = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def epoch(self) -> float:
-        return self.step / max(self.steps_per_epoch, 1)
 
     @property
     def seq_len(self) -> int:
@@ -127,23 +122,12 @@ def recurrent_frame(cs, info, phase: str) -> RecurrentFrame:
         names.append(name)
         cells[name], snaps[name] = cell, snap
         results[name] = result_of(name, cs.configs[key], snap, s.data.description)
+    labelled = {CELL_LABELS[cs.configs[k].recurrent.cell]: d for k, d in cs.divergences.items()}
     return RecurrentFrame(
-        generation=info.generation,
-        serial=info.serial,
-        reason=info.reason,
-        running=info.running,
-        step=cs.step_count,
-        steps_per_epoch=cs.steps_per_epoch,
-        names=tuple(names),
-        cells=cells,
-        snapshots=snaps,
-        results=results,
-        divergences={
-            CELL_LABELS[cs.configs[k].recurrent.cell]: d for k, d in cs.divergences.items()
-        },
-        phase=phase,
-        base=cs.base,
-    )
+        info.generation, info.serial, info.reason, info.running,
+        cs.step_count, cs.steps_per_epoch, tuple(names), cells, snaps, results, labelled,
+        phase, cs.base,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- panels
@@ -251,15 +235,15 @@ def grad_h_table(frame: RecurrentFrame) -> tuple[list[str], list[list]]:
 
 def status_text(frame: RecurrentFrame) -> str:
     """The status line: step, epoch, cells, sequence length, the phase, who diverged."""
-    text = (
-        f"step {frame.step}  \u00b7  epoch {frame.epoch:.2f}  \u00b7  "
-        f"{', '.join(frame.names)}  \u00b7  T = {frame.seq_len}"
-    )
-    if frame.phase != "idle":
-        text += f"  \u00b7  phase: {frame.phase}"
-    if frame.divergences:
-        text += f"  \u00b7  diverged: {', '.join(frame.divergences)}"
-    return text
+    parts = [
+        f"step {frame.step}",
+        f"epoch {frame.step / max(frame.steps_per_epoch, 1):.2f}",
+        ", ".join(frame.names),
+        f"T = {frame.seq_len}",
+    ]
+    parts += [f"phase: {frame.phase}"] if frame.phase != "idle" else []
+    parts += [f"diverged: {', '.join(frame.divergences)}"] if frame.divergences else []
+    return "  \u00b7  ".join(parts)
 
 
 def phase_time(frame: RecurrentFrame) -> int | None:

@@ -91,8 +91,6 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         self._generation = -1
         self._slow_time = -math.inf
         self._last_error = ""
-        self.heatmaps: dict = {}
-        self._spare_heatmaps: list = []
         self.setWindowTitle("Recurrent nets: RNN vs LSTM vs GRU \u2014 Vanishing Gradient Lab")
         self.exports = ExportController(self, self.plot_panels)
         self._build_panels()
@@ -114,13 +112,16 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
     # --- building ----------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
         acts = transport_actions(partial(parts.add_action, self), self.controller, TRANSPORT_TIPS)
-        actions = list(acts.values())
-        self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset = actions
+        for attr, action in acts.items():
+            setattr(self, attr, action)  # act_play, act_step, act_phase, act_epoch, act_reset
         tb, self.speed_box = parts.transport_toolbar(
-            self, "Recurrent", "recurrent-transport", actions, SPEEDS
+            self, "Recurrent", "recurrent-transport", list(acts.values()), SPEEDS
         )
         self.act_export = parts.add_action(
-            self, "Export all\u2026", self.export_dialog, QKeySequence("Ctrl+E"),
+            self, "Export all\u2026", partial(
+                self.exports.folder_dialog, "Export the recurrent nets into a folder",
+                "the recurrent nets", self.export_all, 6000,
+            ), QKeySequence("Ctrl+E"),
             "Every chart as PNG and SVG, the diagram and the window as PNG, ||dL/dh_t|| and "
             "the summary as CSV, into one folder", parts.SP.SP_DialogSaveButton,
         )  # fmt: skip
@@ -391,11 +392,6 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         written.append(export.export_csv(folder / "grad_h.csv", *grad))
         written.append(export.export_csv(folder / "summary.csv", *summary))
         return written
-
-    def export_dialog(self) -> None:
-        self.exports.folder_dialog(
-            "Export the recurrent nets into a folder", "the recurrent nets", self.export_all, 6000
-        )
 
     def show_fitted(self) -> None:
         parts.show_fitted(self, DEFAULT_SIZE)
