@@ -230,7 +230,7 @@ class ExperimentFiles:
         except ConfigError as e:
             file_error(self, "Cannot load the preset", str(preset.path), e)
             return None
-        text = "\n\n".join(t for t in (preset.description.strip(), note) if t)
+        text = "\n\n".join(t for t in (note, preset.description.strip()) if t)  # what runs first
         return self.open_recurrent(config, cells, text)
 
     def open_config(self, path: str | os.PathLike | None = None) -> bool:

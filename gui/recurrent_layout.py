@@ -64,7 +64,7 @@ class RecurrentLayout:
         self.gate_plot = CurvePlot(
             "What carries the gradient back, per time step", "batch mean", x_label="time step t"
         )
-        self.loss_plot = CurvePlot("Training loss", f"loss (mean of {SMOOTH} logged steps)", True)
+        self.loss_plot = CurvePlot("Training loss", f"loss (mean of {SMOOTH})", True)
         self.metric_plot = CurvePlot("Test MSE", "test loss")
         self.heat_box = QWidget()
         self.heat_row = QHBoxLayout(self.heat_box)
