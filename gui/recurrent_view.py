@@ -59,6 +59,11 @@ def vary_item(cells: Iterable[str]) -> str:
     return f"{VARY_KEY}={','.join(cells)}"
 
 
+def label_of(variant: str) -> str:
+    """The window's name of a comparison variant: ``cell=lstm`` -> ``LSTM``."""
+    return CELL_LABELS.get(variant.rpartition("=")[2], variant)
+
+
 def cell_color_index(cell: str) -> int:
     """Palette index of ``cell``: the same colour whichever cells run."""
     return CELLS.index(cell)
@@ -164,8 +169,8 @@ def gate_series(frame: RecurrentFrame, layer: int = -1) -> dict[str, tuple]:
     out = {}
     for n in frame.names:
         snap = frame.snapshots[n]
-        if snap.step == 0 and snap.phase == "idle":
-            continue  # no forward pass yet: the buffers hold nothing measured
+        if (snap.step == 0 and snap.phase == "idle") or n in frame.divergences:
+            continue  # no forward pass yet, or one that overflowed: nothing to trust
         out[f"{n}: {snap.carrier}"] = (time_axis(snap.seq_len), snap.gate_mean[layer])
     return out
 

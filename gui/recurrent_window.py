@@ -230,7 +230,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
     @Slot(str, object)
     def _on_diverged(self, name: str, divergence) -> None:
         self.banner.show_message(
-            "warning", f"{html.escape(name)} diverged",
+            "warning", f"{html.escape(rv.label_of(name))} diverged",
             f"{html.escape(divergence.message)}. It stops there; the other cells keep "
             f"training.<br>{html.escape(divergence.advice)}",
         )  # fmt: skip

@@ -281,6 +281,24 @@ def test_one_cell_and_the_memory_task(qtbot):
     assert w.setup.error_label.isVisible()
 
 
+def test_a_diverged_cell_stops_and_the_others_train_on(qtbot):
+    blow_up = {  # a ReLU RNN with large weights overflows in its first forward pass
+        "recurrent.rnn_activation": "relu", "model.init": "normal", "model.init_scale": 3.0,
+        "model.width": 32, "recurrent.seq_len": 200,
+    }  # fmt: skip
+    w = open_window(qtbot, small(**blow_up), cells=("rnn", "gru"))
+    advance(qtbot, w, 2)
+    frame = w.controller.latest
+    d = frame.divergences["RNN"]
+    assert d == alone("rnn", 1, **blow_up).divergence  # where the RNN alone diverges
+    assert frame.snapshots["GRU"].step == 2
+    assert "RNN diverged" in w.banner.title.text()
+    assert f"RNN \u2014 diverged at step {d.step}" in w.time_plot.series
+    assert [k.split(":")[0] for k in drawn(w.gate_plot)] == ["GRU"]
+    assert w.table.rows()[0][0] == "RNN"
+    assert w.table.table.item(0, 0).toolTip() == d.message
+
+
 # --- entry points: the main window ---------------------------------------------------------------
 @pytest.fixture
 def main(qtbot):
