@@ -255,6 +255,7 @@ class CompareSession:
         return {n: s.snapshot(with_history) for n, s in self.sessions.items()}
 
     def summaries(self, snapshots: Mapping[str, Snapshot] | None = None) -> dict[str, RunSummary]:
-        """name -> the row of the comparison table (from ``snapshots`` if given)."""
+        """name -> the row of the comparison table (from ``snapshots`` if given); MLP variants
+        only (a recurrent comparison's rows: engine.recurrent.experiment.RecurrentResult)."""
         snaps = snapshots if snapshots is not None else self.snapshots()
         return {n: summarize(n, snaps[n], vanish_step=self.vanish_steps[n]) for n in snaps}
