@@ -11,13 +11,15 @@ shrinks.  A dumb widget: :meth:`Inspector.set_data` takes plain numbers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from gui.inspector_model import format_value
 from gui.panels.forms import fill_with_scroll
+
+__all__ = ["ROWS", "Inspector", "format_value"]
 
 # key, symbol (rich text), one-line meaning, phase that computes it, format
 ROWS = (
@@ -81,24 +83,6 @@ ROWS = (
     ),
 )
 _PHASE_COLOR = {"forward": "#e8f5e9", "backward": "#fdecea", "update": "#e3f0fb", "loss": "#f1eaf7"}
-
-
-def format_value(value: float | None, kind: str) -> str:
-    """Numbers the way the inspector shows them: 3.2e-06, 0.184, 37.5 %.
-
-    None (not computed yet) is a dash; NaN is printed as NaN: a computation produced it.
-    """
-    if value is None:
-        return "\u2014"
-    if math.isnan(value):
-        return "NaN"
-    if not math.isfinite(value):
-        return "inf" if value > 0 else "-inf"
-    if kind == "%":
-        return f"{100 * value:.1f} %"
-    if kind == "f":
-        return f"{value:.3g}"
-    return f"{value:.2e}"
 
 
 class Inspector(QWidget):
