@@ -56,8 +56,13 @@ class UnrolledView:
     gate_levels: tuple[float, float]
     below_scale: bool  # some value (or a zero) is below levels[0]: drawn in the lowest colour
     layer_label: str  # "layer 1"
+    readout: bool = True  # the shown layer is the top one: the loss reads its last h
     legend: str = "||dL/dh\u209c||, log\u2081\u2080"
     not_computed_text: str = NOT_COMPUTED_TEXT
+
+    def strip_name(self, row: int) -> str:
+        """The gate strip's short name: "forget gate f_t" (the carrier without "mean")."""
+        return self.carriers[row].removeprefix("mean ")
 
     @property
     def n_rows(self) -> int:
@@ -107,7 +112,7 @@ def _padded(row: np.ndarray, T: int) -> np.ndarray:
     return out
 
 
-def _caption(phase: TimePhase | None, time: int, empty: bool) -> str:
+def _caption(phase: TimePhase | None, empty: bool) -> str:
     if phase is None:
         return (
             f"{NOT_COMPUTED_TEXT}: train or step through to fill in dL/dh\u209c"
@@ -115,8 +120,7 @@ def _caption(phase: TimePhase | None, time: int, empty: bool) -> str:
             else "last training step: ||dL/dh\u209c|| at every time step"
         )
     if phase.phase == "backward":
-        t = f" t={time + 1}" if time >= 0 else ""
-        return f"\u2190 backward{t}: {phase.where}"
+        return f"\u2190 backward: {phase.where}"
     if phase.phase == "forward":
         return f"forward \u2192 {phase.where}: h\u2081 \u2026 h_T"
     if phase.phase == "loss":
@@ -155,13 +159,14 @@ def unrolled_view(
         time=int(time),
         direction=_DIRECTIONS.get(phase.phase, "idle") if phase is not None else "idle",
         phase=phase.phase if phase is not None else "",
-        caption=_caption(phase, time, finite.size == 0),
+        caption=_caption(phase, finite.size == 0),
         diverged=tuple(s.divergence is not None for s in snaps),
         messages=tuple(s.divergence.message if s.divergence else "" for s in snaps),
         levels=(lo, hi),
         gate_levels=(0.0, max(1.0, float(gfin.max()) if gfin.size else 1.0)),
         below_scale=bool(finite.size and finite.min() < 10.0**lo),
         layer_label=snaps[0].layer_labels[ks[0]] if snaps else "",
+        readout=all(k == s.depth - 1 for s, k in zip(snaps, ks, strict=True)),
     )
 
 
