@@ -196,7 +196,7 @@ class StepExplanation:
     text: str  # rich text: why the numbers are what they are, or what comes next
     chart: str = ""  # "matrix" (the RNN's factor), "gates" (per-unit gate), "" for none
     chart_data: np.ndarray | None = None  # (H, H) factor or (H,) gate batch mean per unit
-    chart_title: str = ""
+    chart_title: str = ""  # plain text (a plot title)
 
     def values(self) -> dict[str, str]:
         """Row key -> the text shown."""
@@ -206,6 +206,8 @@ class StepExplanation:
 _TS = "<sub>t</sub>"
 _TP = "<sub>t\u22121</sub>"
 _FACTOR = f"diag(f'(z{_TS})) W<sub>hh</sub><sup>T</sup>"
+#: the factor image's title (plain text: plot titles are not rich text)
+FACTOR_TITLE = "diag(f\u2032(z\u209c)) W\u2095\u2095\u1d40, batch-mean slopes"
 #: backward gate per cell: (array key, symbol, name)
 _GATES = {
     "lstm": ("forget_gate", f"f{_TS}", "forget gate"),
@@ -351,9 +353,7 @@ def step_explanation(
         return StepExplanation(title, (), f"<b>{phase.phase}</b> done. {following}")
     if kind == "rnn":
         rows, why, M = _rnn(phase)
-        return StepExplanation(
-            title, tuple(rows), why, "matrix", M, f"{_FACTOR} (batch-mean slopes)"
-        )
+        return StepExplanation(title, tuple(rows), why, "matrix", M, FACTOR_TITLE)
     rows, why, per_unit = _gated(phase, kind)
     gate = _GATES[kind][2]
     return StepExplanation(
