@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 from gui.inspector_model import format_value
 from gui.panels.forms import fill_with_scroll
 
-__all__ = ["ROWS", "Inspector", "format_value"]
+__all__ = ["ROWS", "Inspector", "format_value", "value_row"]
 
 # key, symbol (rich text), one-line meaning, phase that computes it, format
 ROWS = (
@@ -85,6 +85,28 @@ ROWS = (
 _PHASE_COLOR = {"forward": "#e8f5e9", "backward": "#fdecea", "update": "#e3f0fb", "loss": "#f1eaf7"}
 
 
+def value_row(symbol: str = "", meaning: str = "") -> tuple[QFrame, QLabel, QLabel, QLabel]:
+    """One row of numbers: (frame, symbol, value, meaning); the symbol and the meaning are
+    rich text, the value is right-aligned, monospace and selectable."""
+    frame = QFrame()
+    inner = QGridLayout(frame)
+    inner.setContentsMargins(6, 3, 6, 3)
+    inner.setVerticalSpacing(0)
+    name, value, note = QLabel(symbol), QLabel(), QLabel(meaning)
+    name.setTextFormat(Qt.TextFormat.RichText)
+    value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    value.setStyleSheet("font-family: monospace; font-weight: 600;")
+    value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    note.setTextFormat(Qt.TextFormat.RichText)
+    note.setWordWrap(True)
+    note.setStyleSheet("color: #6b6b6b; font-size: 85%;")
+    inner.addWidget(name, 0, 0)
+    inner.addWidget(value, 0, 1)
+    inner.addWidget(note, 1, 0, 1, 2)
+    inner.setColumnStretch(0, 1)
+    return frame, name, value, note
+
+
 class Inspector(QWidget):
     """The selected layer's shapes and chain-rule factors at the current phase."""
 
@@ -104,25 +126,9 @@ class Inspector(QWidget):
         grid.setVerticalSpacing(0)
         self._rows: dict[str, tuple[QFrame, QLabel]] = {}
         for i, (key, symbol, meaning, _, _) in enumerate(ROWS):
-            frame = QFrame()
+            frame, _, value, _ = value_row(symbol, meaning)
             frame.setObjectName("row")
-            inner = QGridLayout(frame)
-            inner.setContentsMargins(6, 3, 6, 3)
-            inner.setVerticalSpacing(0)
-            name = QLabel(symbol)
-            name.setTextFormat(Qt.TextFormat.RichText)
-            value = QLabel("\u2014")
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            value.setStyleSheet("font-family: monospace; font-weight: 600;")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            note = QLabel(meaning)
-            note.setTextFormat(Qt.TextFormat.RichText)
-            note.setWordWrap(True)
-            note.setStyleSheet("color: #6b6b6b; font-size: 85%;")
-            inner.addWidget(name, 0, 0)
-            inner.addWidget(value, 0, 1)
-            inner.addWidget(note, 1, 0, 1, 2)
-            inner.setColumnStretch(0, 1)
+            value.setText("\u2014")
             grid.addWidget(frame, i, 0)
             self._rows[key] = (frame, value)
         body = QWidget()

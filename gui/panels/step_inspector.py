@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from engine.recurrent.snapshot import RecurrentSnapshot, TimePhase
 from gui import theme
 from gui.panels.forms import fill_with_scroll
+from gui.panels.inspector import value_row
 from gui.unrolled_view import StepExplanation, StepRow, step_explanation
 
 __all__ = ["StepInspector"]
@@ -88,7 +89,9 @@ class StepInspector(QWidget):
         grid = QGridLayout(grid_host)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(0)
-        self._rows = [self._make_row(grid, i) for i in range(MAX_ROWS)]
+        self._rows = [value_row() for _ in range(MAX_ROWS)]
+        for i, (frame, *_) in enumerate(self._rows):
+            grid.addWidget(frame, i, 0)
         self.matrix = _MatrixChart()
         self.gates = _GateChart()
         self.charts = QStackedWidget()
@@ -98,10 +101,8 @@ class StepInspector(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.header)
-        layout.addWidget(grid_host)
-        layout.addWidget(self.text)
-        layout.addWidget(self.charts)
+        for part in (self.header, grid_host, self.text, self.charts):
+            layout.addWidget(part)
         layout.addStretch(1)  # the text stays on top when there is no chart
         fill_with_scroll(self, body)
         self._explanation = step_explanation(None, "", None)
@@ -109,27 +110,6 @@ class StepInspector(QWidget):
 
     def __repr__(self) -> str:
         return f"StepInspector({self._explanation.title[:40]!r})"
-
-    @staticmethod
-    def _make_row(grid: QGridLayout, i: int) -> tuple[QFrame, QLabel, QLabel, QLabel]:
-        frame = QFrame()
-        inner = QGridLayout(frame)
-        inner.setContentsMargins(6, 2, 6, 2)
-        inner.setVerticalSpacing(0)
-        name, value, note = QLabel(), QLabel(), QLabel()
-        name.setTextFormat(Qt.TextFormat.RichText)
-        note.setTextFormat(Qt.TextFormat.RichText)
-        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        value.setStyleSheet("font-family: monospace; font-weight: 600;")
-        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        note.setWordWrap(True)
-        note.setStyleSheet("color: #6b6b6b; font-size: 85%;")
-        inner.addWidget(name, 0, 0)
-        inner.addWidget(value, 0, 1)
-        inner.addWidget(note, 1, 0, 1, 2)
-        inner.setColumnStretch(0, 1)
-        grid.addWidget(frame, i, 0)
-        return frame, name, value, note
 
     # --- API ---------------------------------------------------------------------------------
     def set_data(
