@@ -72,13 +72,18 @@ class UnrolledView:
     def seq_len(self) -> int:
         return int(self.grad_h.shape[1]) if self.grad_h.ndim == 2 else 0
 
+    def states(self, row: int) -> np.ndarray:
+        """(T,) :data:`VALUE`, :data:`NOT_COMPUTED` or :data:`NON_FINITE` (NaN/inf in a
+        diverged row, or an overflow to inf) per time step of ``row``."""
+        g = self.grad_h[row]
+        out = np.full(g.shape, NOT_COMPUTED, dtype=object)
+        out[np.isfinite(g)] = VALUE
+        out[~np.isfinite(g) & (self.diverged[row] | np.isinf(g))] = NON_FINITE
+        return out
+
     def state(self, row: int, t: int) -> str:
-        """:data:`VALUE`, :data:`NOT_COMPUTED` or :data:`NON_FINITE` (NaN/inf in a diverged
-        row, or an overflow to inf)."""
-        v = self.grad_h[row, t]
-        if np.isfinite(v):
-            return VALUE
-        return NON_FINITE if (self.diverged[row] or np.isinf(v)) else NOT_COMPUTED
+        """The state of one box (see :meth:`states`)."""
+        return str(self.states(row)[t])
 
     def tooltip(self, row: int, t: int) -> str:
         """Rich text for the box of ``row`` at 0-based ``t``: t, ||dL/dh_t||, the gate."""

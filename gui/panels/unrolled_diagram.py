@@ -23,29 +23,39 @@ from gui import theme
 from gui.panels.network_canvas import _DIRECTION
 from gui.panels.network_geometry import normalise
 from gui.panels.unrolled_layout import PAD, UnrolledLayout
-from gui.unrolled_view import NON_FINITE, NOT_COMPUTED, VALUE, UnrolledView, unrolled_view
+from gui.unrolled_view import NON_FINITE, NOT_COMPUTED, UnrolledView, unrolled_view
 
 __all__ = ["UnrolledDiagram"]
 
 N_COLOURS = 64
 _GATE_RAMP = ("#f4f2f8", "#3f007d")  # light -> dark purple: apart from the gradient's viridis
 _GREY, _HATCH, _BAD = QColor("#ececec"), QColor("#a0a0a0"), QColor("#d62728")
+_PALE_RED = QColor("#fbe3e3")
 _TEXT, _MUTED = QColor("#222222"), QColor("#666666")
 
 
-def _colour_table() -> list[QColor]:
-    """The theme's colour map (:data:`gui.theme.LAYER_COLORMAP`) in ``N_COLOURS`` steps."""
-    lut = pg.colormap.get(theme.LAYER_COLORMAP).getLookupTable(0.0, 1.0, N_COLOURS, alpha=False)
-    return [QColor(int(r), int(g), int(b)) for r, g, b in lut]
+def _colour_table() -> np.ndarray:
+    """(N_COLOURS, 3) uint8: the theme's colour map (:data:`gui.theme.LAYER_COLORMAP`)."""
+    cmap = pg.colormap.get(theme.LAYER_COLORMAP)
+    return np.asarray(cmap.getLookupTable(0.0, 1.0, N_COLOURS, alpha=False), dtype=np.uint8)
 
 
-def _gate_colour(v: float, lo: float, hi: float) -> QColor:
-    if not np.isfinite(v):
-        return _GREY
-    a = float(np.clip((v - lo) / max(hi - lo, 1e-12), 0.0, 1.0))
-    c0, c1 = QColor(_GATE_RAMP[0]), QColor(_GATE_RAMP[1])
-    mix = [x0 + a * (x1 - x0) for x0, x1 in zip(c0.getRgbF()[:3], c1.getRgbF()[:3], strict=True)]
-    return QColor.fromRgbF(*mix)
+def _gate_table() -> np.ndarray:
+    """(N_COLOURS, 3) uint8: the gate strip's ramp from light (0) to dark (1)."""
+    ends = np.array([QColor(c).getRgb()[:3] for c in _GATE_RAMP], dtype=np.float64)
+    a = np.linspace(0.0, 1.0, N_COLOURS)[:, None]
+    return np.round(ends[0] + a * (ends[1] - ends[0])).astype(np.uint8)
+
+
+def _rgb(c: QColor) -> np.ndarray:
+    return np.array(c.getRgb()[:3], dtype=np.uint8)
+
+
+def _row_image(rgb: np.ndarray) -> QImage:
+    """A (T, 3) uint8 row of colours as a T x 1 image (drawn scaled to the row)."""
+    a = rgb.astype(np.uint32)
+    argb = (0xFF000000 | (a[:, 0] << 16) | (a[:, 1] << 8) | a[:, 2]).astype(np.uint32)
+    return QImage(argb.tobytes(), len(argb), 1, 4 * len(argb), QImage.Format.Format_RGB32).copy()
 
 
 class UnrolledDiagram(QWidget):
@@ -63,6 +73,8 @@ class UnrolledDiagram(QWidget):
         self._bold = QFont(self._font)
         self._bold.setBold(True)
         self._colours = _colour_table()
+        self._gates = _gate_table()
+        self._qcolours = [QColor(int(r), int(g), int(b)) for r, g, b in self._colours]
         self._view = unrolled_view({}, None)
         self._layout: UnrolledLayout | None = None
 
@@ -191,34 +203,40 @@ class UnrolledDiagram(QWidget):
     def _paint_strip(self, p: QPainter, lay: UnrolledLayout, r: int) -> None:
         """The gate strip: one pixel per step in an image scaled to the row's width."""
         v, row = self._view, lay.rows[r]
-        img = QImage(v.seq_len, 1, QImage.Format.Format_RGB32)
+        g = v.gate[r]
         lo, hi = v.gate_levels
-        for t in range(v.seq_len):
-            img.setPixelColor(t, 0, _gate_colour(float(v.gate[r, t]), lo, hi))
+        with np.errstate(invalid="ignore"):
+            a = np.clip(np.nan_to_num((g - lo) / max(hi - lo, 1e-12)), 0.0, 1.0)
+        rgb = self._gates[np.round(a * (N_COLOURS - 1)).astype(np.int64)]
+        rgb[~np.isfinite(g)] = _rgb(_GREY)
         target = QRectF(lay.x0, row["strip"], lay.x1 - lay.x0, row["strip_h"])
-        p.drawImage(target, img)
-
-    def _box_colours(self, r: int) -> list[QColor]:
-        idx = normalise(self._view.grad_h[r], *self._view.levels) * (N_COLOURS - 1)
-        return [self._colours[int(round(i))] for i in idx]
+        p.drawImage(target, _row_image(rgb))
 
     def _paint_boxes(self, p: QPainter, lay: UnrolledLayout, r: int) -> None:
         """Boxes h_t: colour by log10 ||dL/dh_t||, hatched grey where not computed yet,
-        red cross-hatched where NaN/inf; the current t outlined."""
+        red cross-hatched where NaN/inf; the current t outlined.  Narrow strips (no gap
+        between them) are one image scaled to the row."""
         v = self._view
-        colours = self._box_colours(r)
-        states = [v.state(r, t) for t in range(v.seq_len)]
-        p.setPen(Qt.PenStyle.NoPen)
-        for t, state in enumerate(states):
-            fill = {VALUE: colours[t], NOT_COMPUTED: _GREY}.get(state, QColor("#fbe3e3"))
-            p.fillRect(lay.box(r, t), fill)
+        states = v.states(r)
+        idx = np.round(normalise(v.grad_h[r], *v.levels) * (N_COLOURS - 1)).astype(np.int64)
+        rgb = self._colours[idx]
+        rgb[states == NOT_COMPUTED] = _rgb(_GREY)
+        rgb[states == NON_FINITE] = _rgb(_PALE_RED)
+        if lay.gap == 0:
+            first, last = lay.box(r, 0), lay.box(r, v.seq_len - 1)
+            p.drawImage(first.united(last), _row_image(rgb))
+        else:
+            fills = self._qcolours + [_GREY, _PALE_RED]
+            idx[states == NOT_COMPUTED], idx[states == NON_FINITE] = N_COLOURS, N_COLOURS + 1
+            for t in range(v.seq_len):
+                p.fillRect(lay.box(r, t), fills[idx[t]])
         # hatching: per box when boxes are wide, else over each run of equal states (strips
         # narrower than the pattern would show none of it)
         for state, colour, style in (
             (NOT_COMPUTED, _HATCH, Qt.BrushStyle.BDiagPattern),
             (NON_FINITE, _BAD, Qt.BrushStyle.DiagCrossPattern),
         ):
-            for t0, t1 in _runs([s == state for s in states], per_item=lay.pitch >= 8):
+            for t0, t1 in _runs(list(states == state), per_item=lay.pitch >= 8):
                 p.fillRect(lay.box(r, t0).united(lay.box(r, t1)), QBrush(colour, style))
         if lay.pitch >= 10:  # outlines on narrow strips would hide their colour
             p.setPen(QPen(QColor("#555555"), 0.8))
@@ -269,12 +287,7 @@ class UnrolledDiagram(QWidget):
     def _paint_bar(self, p: QPainter, lay: UnrolledLayout) -> None:
         """The shared colour scale, the gate strip's scale and the "not computed" sample."""
         for ramp, kind in zip(lay.ramps, lay.ramp_kinds, strict=True):
-            n = N_COLOURS if kind == "bar" else 16
-            img = QImage(n, 1, QImage.Format.Format_RGB32)
-            for i in range(n):
-                c = self._colours[i] if kind == "bar" else _gate_colour(i / (n - 1), 0.0, 1.0)
-                img.setPixelColor(i, 0, c)
-            p.drawImage(ramp, img)
+            p.drawImage(ramp, _row_image(self._colours if kind == "bar" else self._gates))
             p.setPen(QPen(QColor("#888888"), 0.8))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(ramp)

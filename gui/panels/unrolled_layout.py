@@ -44,7 +44,7 @@ class UnrolledLayout:
         self.x1 = w - PAD - (self.rw + 12 if view.readout else 0.0)
         self.pitch = max(self.x1 - self.x0, 1.0) / max(self.T, 1)
         p = self.pitch
-        self.gap = 0.0 if p < 3 else 1.0 if p < 8 else min(0.3 * p, 28.0)
+        self.gap = 0.0 if p < 6 else 1.0 if p < 10 else min(0.3 * p, 28.0)
         self.rows = [self._row(i) for i in range(V)]
         self._header()
         self._row_labels()
@@ -86,10 +86,11 @@ class UnrolledLayout:
         return int((y - self.top) // self.rh) if self.top <= y <= self.bottom else -1
 
     # --- texts -----------------------------------------------------------------------------
-    def _free(self, rect: QRectF, margin: float = 2.0) -> bool:
+    def _free(self, rect: QRectF, margin: float, placed: list[QRectF]) -> bool:
+        """Inside the widget and ``margin`` px clear of every rect in ``placed``."""
         grown = rect.adjusted(-margin, 0, margin, 0)
         inside = rect.left() >= 0 and rect.right() <= self.w
-        return inside and not any(grown.intersects(r) for r, _, _ in self.texts)
+        return inside and not any(grown.intersects(r) for r in placed)
 
     def _add(self, rect: QRectF, text: str, role: str) -> None:
         self.texts.append((rect, text, role))
@@ -175,6 +176,8 @@ class UnrolledLayout:
         k = theme.nice_step(T, max(1, int((self.x1 - self.x0) // widest)))
         order = [self.view.time] if self.view.time >= 0 else []
         order += [0, T - 1] + list(range(k - 1, T - 1, k))
+        # the axis line lies below every row: its labels can only meet each other
+        placed: list[QRectF] = []
         for t in dict.fromkeys(order):  # unique, in order of priority
             text = "t=1" if t == 0 else str(t + 1)
             tw = fm.horizontalAdvance(text) + 2
@@ -182,7 +185,8 @@ class UnrolledLayout:
             rect = QRectF(cx - tw / 2, self.bottom + 2, tw, self.fh)
             if rect.left() < PAD / 2:
                 rect.moveLeft(PAD / 2)
-            if self._free(rect, 4.0):
+            if self._free(rect, 4.0, placed):
+                placed.append(rect)
                 self._add(rect, text, "now" if t == self.view.time else "axis")
 
     def _readout_labels(self) -> None:
@@ -207,8 +211,9 @@ class UnrolledLayout:
         for r in range(self.view.n_rows):
             if self.view.diverged[r] or self.rows[r]["box_h"] < self.fh + 2:
                 continue
+            states = self.view.states(r)
             for t in range(self.T):
-                if self.view.state(r, t) == VALUE:
+                if states[t] == VALUE:
                     text = fmt_norm(float(self.view.grad_h[r, t]))
                     role = "value" if shade[r, t] > 0.6 else "value-light"  # viridis: dark low
                     b = self.box(r, t)
