@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.recurrent.snapshot import RecurrentSnapshot, TimePhase
+from engine.snapshot import readonly
 from gui.inspector_model import format_value
 from gui.panels.network_geometry import log_levels
 
@@ -32,7 +33,7 @@ VALUE, NOT_COMPUTED, NON_FINITE = "value", "not computed", "non-finite"
 _DIRECTIONS = {"forward": "forward", "loss": "forward", "backward": "backward"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class UnrolledView:
     """The unrolled diagram's data: one row per cell, one column per time step.
 
@@ -158,8 +159,8 @@ def unrolled_view(
     gfin = gate[np.isfinite(gate)]
     return UnrolledView(
         rows=rows,
-        grad_h=grad,
-        gate=gate,
+        grad_h=readonly(grad),
+        gate=readonly(gate),
         carriers=tuple(s.carrier for s in snaps),
         time=int(time),
         direction=_DIRECTIONS.get(phase.phase, "idle") if phase is not None else "idle",
@@ -192,7 +193,7 @@ class StepRow:
         return format_value(self.value, self.kind)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StepExplanation:
     """What :class:`gui.panels.step_inspector.StepInspector` shows for one phase."""
 
@@ -212,7 +213,7 @@ _TS = "<sub>t</sub>"
 _TP = "<sub>t\u22121</sub>"
 _FACTOR = f"diag(f'(z{_TS})) W<sub>hh</sub><sup>T</sup>"
 #: the factor image's title (plain text: plot titles are not rich text)
-FACTOR_TITLE = "diag(f\u2032(z\u209c)) W\u2095\u2095\u1d40, batch-mean slopes"
+FACTOR_TITLE = "M = diag(mean f\u2032(z\u209c)) W\u2095\u2095\u1d40"
 #: backward gate per cell: (array key, symbol, name)
 _GATES = {
     "lstm": ("forget_gate", f"f{_TS}", "forget gate"),

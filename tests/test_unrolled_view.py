@@ -30,11 +30,12 @@ NAMES = {"rnn": "RNN (tanh)", "lstm": "LSTM", "gru": "GRU"}
 T = 10
 
 
-def session(cell: str, depth: int = 1, seq_len: int = T) -> RecurrentSession:
+def session(cell: str, depth: int = 1, seq_len: int = T, act: str = "tanh") -> RecurrentSession:
     config = updated(
         ExperimentConfig(name=cell),
         **{
             "recurrent.cell": cell,
+            "recurrent.rnn_activation": act,
             "recurrent.seq_len": seq_len,
             "model.width": 8,
             "model.depth": depth,
@@ -166,9 +167,9 @@ def test_a_stacked_net_shows_the_chosen_layer_and_marks_t_only_in_that_layer():
         np.testing.assert_array_equal(top.grad_h[r], snap.grad_h[1])
 
 
-def backward_phase(cell: str, steps_back: int = 3):
+def backward_phase(cell: str, steps_back: int = 3, act: str = "tanh"):
     """A session in its step-through, ``steps_back`` backward steps done, and the phase."""
-    s = session(cell)
+    s = session(cell, act=act)
     s.run(2)
     for _ in range(2 + steps_back):
         phase = s.step_phase()
@@ -184,16 +185,28 @@ def reference_forward(s: RecurrentSession):
     return ref._layer_forward(net.cell, net.activation, net.act_param, W, X)
 
 
-def test_the_rnn_explanation_shows_the_phase_norms_and_an_independent_spectral_norm():
-    s, phase = backward_phase("rnn")
-    e = step_explanation(phase, "RNN (tanh)", s.snapshot())
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+#: the RNN's activation and its slope in closed form (sigmoid' <= 1/4: a factor below 1)
+SLOPES = {
+    "tanh": lambda z: 1.0 - np.tanh(z) ** 2,
+    "sigmoid": lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)),
+}
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid"])
+def test_the_rnn_explanation_shows_the_phase_norms_and_an_independent_spectral_norm(act):
+    s, phase = backward_phase("rnn", act=act)
+    e = step_explanation(phase, f"RNN ({act})", s.snapshot())
     values = {r.key: r.value for r in e.rows}
     for key in ("dh_norm", "dh_prev_norm", "gain", "factor_spectral", "factor_fro"):
         assert values[key] == phase.norms[key]
         assert e.values()[key] == format_value(phase.norms[key], "e" if "dh" in key else "f")
-    # the factor rebuilt from the reference forward: f'(z_t) = 1 - tanh(z_t)^2, batch mean
+    # the factor rebuilt from the reference forward: f'(z_t) in closed form, batch mean
     _, cache = reference_forward(s)
-    fp = (1.0 - np.tanh(cache[phase.time]["z"]) ** 2).mean(axis=0)
+    fp = SLOPES[act](cache[phase.time]["z"]).mean(axis=0)
     M = np.diag(fp) @ s.net.Wh(0).T
     assert values["factor_spectral"] == pytest.approx(np.linalg.norm(M, 2), rel=1e-10)
     assert values["factor_fro"] == pytest.approx(np.linalg.norm(M), rel=1e-10)
@@ -201,9 +214,16 @@ def test_the_rnn_explanation_shows_the_phase_norms_and_an_independent_spectral_n
     assert e.chart == "matrix"
     np.testing.assert_allclose(e.chart_data, M, rtol=1e-10)
     sigma = values["factor_spectral"]
+    assert (sigma < 1) == (act == "sigmoid")  # both sentences are exercised
     assert format_value(sigma, "f") in e.text
     assert ("&lt; 1" in e.text) == (sigma < 1)
     assert "batch-mean" in e.text
+    if sigma < 1:  # the bound over the steps still to go: sigma ** t
+        assert format_value(sigma**phase.time, "e") in e.text
+        g = np.random.default_rng(0).normal(size=(50, len(fp)))  # any gradient shrinks
+        assert (
+            np.linalg.norm(g @ M, axis=1) <= sigma * np.linalg.norm(g, axis=1) * (1 + 1e-12)
+        ).all()
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ class _MatrixChart(theme.PlotPanel):
         theme.style_plot(item, "", "unit j of h\u209c\u208b\u2081", "unit i of h\u209c")
         self.image = pg.ImageItem(axisOrder="row-major")  # image[i, j] = M[i, j]
         item.addItem(self.image)
-        self.bar = theme.colour_bar(item, self.image, (-1.0, 1.0), "M[i, j]")
+        self.bar = theme.colour_bar(item, self.image, (-1.0, 1.0), "")  # named in the title
         self.bar.setColorMap(pg.colormap.get(DIVERGING_COLORMAP))
         item.invertY(True)  # row 0 on top, as a matrix is written
         item.setAspectLocked(True)  # square cells

@@ -250,7 +250,7 @@ class UnrolledDiagram(QWidget):
             p.drawRect(lay.box(r, v.time).adjusted(-1, -1, 1, 1))
 
     def _paint_links(self, p: QPainter, lay: UnrolledLayout, r: int) -> None:
-        """Arrows h_(t-1) -> h_t (or one line behind narrow strips), inputs x_t, read-out."""
+        """Arrows h_(t-1) -> h_t (where boxes have gaps for them), inputs x_t, the read-out."""
         v, row = self._view, lay.rows[r]
         mid = row["box"] + row["box_h"] / 2
         grey = QColor("#555555")
