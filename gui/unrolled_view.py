@@ -58,7 +58,7 @@ class UnrolledView:
     below_scale: bool  # some value (or a zero) is below levels[0]: drawn in the lowest colour
     layer_label: str  # "layer 1"
     readout: bool = True  # the shown layer is the top one: the loss reads its last h
-    legend: str = "||dL/dh\u209c||, log\u2081\u2080"
+    legend: str = "||dL/dh\u209c||, log scale"
     not_computed_text: str = NOT_COMPUTED_TEXT
 
     def strip_name(self, row: int) -> str:
