@@ -118,12 +118,12 @@ def _padded(row: np.ndarray, T: int) -> np.ndarray:
     return out
 
 
-def _caption(phase: TimePhase | None, empty: bool) -> str:
+def _caption(phase: TimePhase | None, empty: bool, layer: str) -> str:
     if phase is None:
         return (
             f"{NOT_COMPUTED_TEXT}: train or step through to fill in dL/dh\u209c"
             if empty
-            else "last training step: ||dL/dh\u209c|| at every time step"
+            else f"last training step: ||dL/dh\u209c|| of {layer} at every time step"
         )
     if phase.phase == "backward":
         return f"\u2190 backward: {phase.where}"
@@ -157,6 +157,7 @@ def unrolled_view(
         shown = _layer_index(layer, phase.depth)
         time = phase.time if phase.layer == shown else -1
     gfin = gate[np.isfinite(gate)]
+    label = snaps[0].layer_labels[ks[0]] if snaps else ""
     return UnrolledView(
         rows=rows,
         grad_h=readonly(grad),
@@ -165,13 +166,13 @@ def unrolled_view(
         time=int(time),
         direction=_DIRECTIONS.get(phase.phase, "idle") if phase is not None else "idle",
         phase=phase.phase if phase is not None else "",
-        caption=_caption(phase, finite.size == 0),
+        caption=_caption(phase, finite.size == 0, label),
         diverged=tuple(s.divergence is not None for s in snaps),
         messages=tuple(s.divergence.message if s.divergence else "" for s in snaps),
         levels=(lo, hi),
         gate_levels=(0.0, max(1.0, float(gfin.max()) if gfin.size else 1.0)),
         below_scale=bool(finite.size and finite.min() < 10.0**lo),
-        layer_label=snaps[0].layer_labels[ks[0]] if snaps else "",
+        layer_label=label,
         readout=all(k == s.depth - 1 for s, k in zip(snaps, ks, strict=True)),
     )
 

@@ -196,3 +196,12 @@ def test_the_inspector_shows_the_lstm_forget_gate_per_unit_then_forgets_it(qtbot
     assert not any(v in w.text.text() for v in old.values())
     w.set_data(None, "", None)
     assert "forward layer 1" in w.text.text()
+
+
+def test_the_diagram_renders_for_export_at_twice_the_pixels(qtbot, views):
+    d = diagram(qtbot, views[200], (640, 260))
+    pix = d.render_pixmap(2.0)
+    assert (pix.width(), pix.height()) == (1280, 520)
+    image = pix.toImage()
+    last = d.box_rect(2, 199).center() * 2  # computed: a colour of the scale
+    assert image.pixelColor(int(last.x()), int(last.y())).saturation() > 40

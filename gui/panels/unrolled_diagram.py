@@ -16,7 +16,17 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from gui import theme
@@ -123,6 +133,24 @@ class UnrolledDiagram(QWidget):
         if t < 0 or not 0 <= r < self._view.n_rows:
             return ""
         return self._view.tooltip(r, t)
+
+    # --- export (as gui.panels.network_diagram.NetworkDiagram) ---------------------------------
+    def render_pixmap(self, scale: float = 2.0) -> QPixmap:
+        """The diagram at its current size, ``scale`` times the pixels (for PNG export)."""
+        pix = QPixmap(int(self.width() * scale), int(self.height() * scale))
+        pix.setDevicePixelRatio(scale)
+        pix.fill(QColor("white"))
+        painter = QPainter(pix)
+        try:
+            self.paint(painter)
+        finally:
+            painter.end()
+        return pix
+
+    def render_to(self, painter: QPainter) -> QSize:
+        """Paint the diagram on ``painter`` (e.g. a QSvgGenerator's); returns its size."""
+        self.paint(painter)
+        return self.size()
 
     # --- Qt ----------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:
