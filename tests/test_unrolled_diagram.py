@@ -178,6 +178,7 @@ def test_the_inspector_shows_the_lstm_forget_gate_per_unit_then_forgets_it(qtbot
     s, phase = backward_phase("lstm")
     w = inspector(qtbot)
     w.set_data(phase, "LSTM", s.snapshot())
+    assert w.cell == "LSTM"
     _, cache = reference_forward(s)
     np.testing.assert_allclose(
         w.gates.bars.opts["height"], cache[phase.time]["f"].mean(axis=0), rtol=1e-10

@@ -106,6 +106,7 @@ class StepInspector(QWidget):
         layout.addStretch(1)  # the text stays on top when there is no chart
         fill_with_scroll(self, body)
         self._explanation = step_explanation(None, "", None)
+        self.cell = ""  # the row name last shown ("RNN (tanh)", "LSTM", ...)
         self.set_data(None, "", None)
 
     def __repr__(self) -> str:
@@ -117,6 +118,7 @@ class StepInspector(QWidget):
     ) -> None:
         """Explain ``phase`` (the step-through's last phase, None between steps) of the row
         named ``cell`` ("RNN (tanh)", "LSTM", ...); ``snapshot`` names the next phase."""
+        self.cell = cell
         self.show_explanation(step_explanation(phase, cell, snapshot))
 
     def show_explanation(self, e: StepExplanation) -> None:
