@@ -56,18 +56,13 @@ def expand_variants(
     return expand(base, variants, minimum=minimum, maximum=MAX_VARIANTS)
 
 
-def is_recurrent(config: ExperimentConfig) -> bool:
-    """True for a recurrent net (engine.recurrent), False for an MLP."""
-    return config.recurrent.cell != "none"
-
-
 def _recurrent_sessions(configs: Mapping[str, ExperimentConfig]) -> dict:
     """name -> RecurrentSession of each variant; variants of the same task settings share
     one set of sequences (:func:`engine.recurrent.experiment.load_data`)."""
     from engine.recurrent import RecurrentSession
     from engine.recurrent.experiment import load_data
 
-    if not all(is_recurrent(c) for c in configs.values()):
+    if not all(c.is_recurrent for c in configs.values()):
         raise ConfigError(
             ['recurrent.cell: a comparison runs recurrent nets or MLPs, not both ("none")']
         )
@@ -86,7 +81,7 @@ class CompareSession:
 
     def __init__(self, base_config: ExperimentConfig, variants: Variants, dataset=None):
         self.base = base_config
-        self.recurrent = is_recurrent(base_config)
+        self.recurrent = base_config.is_recurrent
         self.configs = expand_variants(base_config, variants, 1 if self.recurrent else MIN_VARIANTS)
         self.step_count = 0  # lock-steps: every variant has taken (or diverged in) this many
         #: first step at which each variant's first-layer gradient fell below the threshold
