@@ -36,6 +36,8 @@ strings are marked with ``QT_TRANSLATE_NOOP("Ctx", "text")`` and passed through
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QSettings, QTranslator
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMenu
@@ -152,6 +154,11 @@ def use_fonts(app: QApplication, lang: str) -> None:
     family = cjk_family() if lang == "ja" else None
     if family is not None:
         font.setFamilies([_default_font.family(), family])
+    elif lang == "ja":  # every Japanese character would be a box: say which package helps
+        print(
+            "vglab: no Japanese font found: install fonts-noto-cjk (README, System packages)",
+            file=sys.stderr,
+        )
     app.setFont(font)
 
 

@@ -70,6 +70,7 @@ class StatusReadout(Retranslatable, QWidget):
             self.labels[key] = label
         layout.addStretch(1)
         self.reset()
+        self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
         for key, tip in self.TIPS.items():
