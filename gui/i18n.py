@@ -29,7 +29,10 @@ widget; the mixin's ``changeEvent`` calls ``retranslate_ui``.  QActions are no w
 the window that owns them re-sets their texts in its own ``retranslate_ui``.  A text built
 from numbers (the status readout) keeps its last numbers and redraws them.  Tables of
 strings are marked with ``QT_TRANSLATE_NOOP("Ctx", "text")`` and passed through
-``translate("Ctx", row_text)`` when shown.  After marking strings, run
+``translate("Ctx", row_text)`` when shown.  Qt-free modules (the engine, the CLI,
+``gui.adapter``, ``gui.frame_view``) call :func:`engine.i18n.translate` the same way; it
+follows the language set here.  lupdate copies a ``#:`` comment into the ``.ts`` as a note
+for the translator of the next marked string.  After marking strings, run
 ``python tools/translations.py``, translate the new ``type="unfinished"`` entries in the
 ``.ts`` and run it again (README, "Language / 言語").
 """

@@ -99,6 +99,25 @@ def test_catalog_holds_every_marked_string_and_the_qm_is_it_compiled():
     assert _tool().problems("ja") == []
 
 
+def test_the_check_names_a_new_untranslated_string(tmp_path):
+    """--check over sources with one more marked string reports it (the tree is untouched)."""
+    import shutil
+
+    (tmp_path / "gui").mkdir()
+    (tmp_path / "engine").mkdir()
+    for name in ("cli.py", "main.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "gui" / "probe.py").write_text(
+        'from gui.i18n import translate\ntranslate("Probe", "a brand-new string")\n',
+        encoding="utf-8",
+    )
+    before = TS.read_bytes()
+    found = _tool().problems("ja", tmp_path)
+    assert any("unfinished: Probe: a brand-new string" in line for line in found), found
+    assert any("not up to date" in line for line in found)
+    assert TS.read_bytes() == before
+
+
 def test_qt_translator_and_the_qt_free_reader_agree(qapp):
     """The .qm through QTranslator and the .ts through engine.i18n give the same words."""
     translator = QTranslator()
@@ -358,6 +377,9 @@ def test_main_window_in_japanese_screenshot(qtbot, settings_dir):
     w.controller.run_epoch()
     qtbot.waitUntil(lambda: w.controller.latest.snapshot.step > 0, timeout=60_000)
     qtbot.waitUntil(lambda: not w.controller.running, timeout=60_000)
+    steps = w.controller.latest.snapshot.step
+    w.controller.step()  # one single step: every layer's gradient is in the last frame
+    qtbot.waitUntil(lambda: w.controller.latest.snapshot.step > steps, timeout=10_000)
     qtbot.waitUntil(lambda: w.drawn_serial == w.controller.latest.serial, timeout=10_000)
     qtbot.wait(300)
     assert "エポック 1" in w.readout.text()
