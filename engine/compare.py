@@ -11,7 +11,12 @@ and batch size they see the same mini-batch at every step::
     table = cs.summaries()           # name -> engine.summary.RunSummary
 
 Variants may differ in depth: a lock-step is one mini-batch for every variant, and in a
-step-through a shallower variant waits at the end of its step for the deeper ones.  No Qt.
+step-through a shallower variant waits at the end of its step for the deeper ones.
+
+A recurrent base (``recurrent.cell`` not "none") makes one
+:class:`~engine.recurrent.RecurrentSession` per variant instead (``recurrent.cell=rnn,lstm,gru``:
+the app's Recurrent mode), on one shared set of sequences; it may run a single variant, and
+the first-layer vanishing watch, an MLP measure, is left out.  No Qt.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import math
 import time
 from collections.abc import Mapping
 
-from engine.config import ExperimentConfig
+from engine.config import ConfigError, ExperimentConfig
 from engine.session import LAYER_METRICS, Divergence, PhaseResult, Session, Snapshot
 
 # re-exported: the windows and the worker import these from here
@@ -42,12 +47,27 @@ VARIABLE_FIELDS = SUGGESTED_FIELDS  # the fields the compare window offers first
 _GRAD = LAYER_METRICS.index("grad_norm")
 
 
-def expand_variants(base: ExperimentConfig, variants: Variants) -> dict[str, ExperimentConfig]:
-    """name -> config of every variant (:func:`engine.variants.expand`), 2 to 8 of them.
-
-    Raises :class:`~engine.config.ConfigError` naming every problem.
+def expand_variants(
+    base: ExperimentConfig, variants: Variants, minimum: int = MIN_VARIANTS
+) -> dict[str, ExperimentConfig]:
+    """name -> config of every variant (:func:`engine.variants.expand`), ``minimum`` (2) to 8
+    of them.  Raises :class:`~engine.config.ConfigError` naming every problem.
     """
-    return expand(base, variants, minimum=MIN_VARIANTS, maximum=MAX_VARIANTS)
+    return expand(base, variants, minimum=minimum, maximum=MAX_VARIANTS)
+
+
+def _recurrent_sessions(configs: Mapping[str, ExperimentConfig]) -> dict:
+    """name -> RecurrentSession of each variant; variants of the same task settings share
+    one set of sequences (:func:`engine.recurrent.experiment.load_data`)."""
+    from engine.recurrent import RecurrentSession
+    from engine.recurrent.experiment import load_data
+
+    if not all(c.is_recurrent for c in configs.values()):
+        raise ConfigError(
+            ['recurrent.cell: a comparison runs recurrent nets or MLPs, not both ("none")']
+        )
+    cache: dict = {}
+    return {name: RecurrentSession(cfg, load_data(cfg, cache)) for name, cfg in configs.items()}
 
 
 class CompareSession:
@@ -55,26 +75,36 @@ class CompareSession:
 
     A variant that diverges stops where it is; the others go on, and :attr:`divergences`
     reports it.  ``dataset``: the loaded data of ``base_config`` (variants with other data
-    load their own, once per distinct data table).
+    load their own, once per distinct data table).  A recurrent base runs 1 to 8
+    :class:`~engine.recurrent.RecurrentSession` variants and loads its sequences itself.
     """
 
     def __init__(self, base_config: ExperimentConfig, variants: Variants, dataset=None):
+        self.base = base_config
+        self.recurrent = base_config.is_recurrent
+        self.configs = expand_variants(base_config, variants, 1 if self.recurrent else MIN_VARIANTS)
+        self.step_count = 0  # lock-steps: every variant has taken (or diverged in) this many
+        #: first step at which each variant's first-layer gradient fell below the threshold
+        self.vanish_steps: dict[str, int | None] = dict.fromkeys(self.configs)
+        self._step_seconds = math.inf  # seconds per lock-step, measured by run
+        if self.recurrent:
+            self.sessions = _recurrent_sessions(self.configs)
+            self.dataset = next(iter(self.sessions.values())).data
+        else:
+            self._mlp_sessions(dataset)
+
+    def _mlp_sessions(self, dataset) -> None:
+        """One Session per variant; one loaded data set per distinct data table."""
         from engine.datasets import load_dataset
 
-        self.base = base_config
-        self.configs = expand_variants(base_config, variants)
-        loaded = {} if dataset is None else {self._data_key(base_config): dataset}
+        loaded = {} if dataset is None else {self._data_key(self.base): dataset}
         self.sessions: dict[str, Session] = {}
         for name, cfg in self.configs.items():
             key = self._data_key(cfg)
             if key not in loaded:
                 loaded[key] = load_dataset(*key)
             self.sessions[name] = Session(cfg, loaded[key])
-        self.dataset = loaded.get(self._data_key(base_config)) or next(iter(loaded.values()))
-        self.step_count = 0  # lock-steps: every variant has taken (or diverged in) this many
-        #: first step at which each variant's first-layer gradient fell below the threshold
-        self.vanish_steps: dict[str, int | None] = dict.fromkeys(self.sessions)
-        self._step_seconds = math.inf  # seconds per lock-step, measured by run
+        self.dataset = loaded.get(self._data_key(self.base)) or next(iter(loaded.values()))
 
     @staticmethod
     def _data_key(config: ExperimentConfig) -> tuple:
@@ -126,6 +156,8 @@ class CompareSession:
         return s.divergence is not None or s.step_count > self.step_count
 
     def _after_step(self, name: str, s: Session) -> None:
+        if self.recurrent:  # the first-layer watch is an MLP measure (s.mtab)
+            return
         if self.vanish_steps[name] is None and s.divergence is None:
             g = s.mtab[0, _GRAD]
             if g < VANISH_THRESHOLD:  # NaN compares False: a divergence is not vanishing
@@ -174,6 +206,8 @@ class CompareSession:
     def _run_variant(self, name: str, s: Session, target: int) -> int:
         """Steps of one variant up to step ``target``, stopping once at its vanishing step to
         note it; returns its step count afterwards (a diverging step included)."""
+        while self.recurrent and s.divergence is None and s.step_count < target:
+            s.run(target - s.step_count)
         while s.divergence is None and s.step_count < target:
             watching = self.vanish_steps[name] is None
             watch = (0, "grad_norm", VANISH_THRESHOLD) if watching else None
@@ -216,6 +250,7 @@ class CompareSession:
         return {n: s.snapshot(with_history) for n, s in self.sessions.items()}
 
     def summaries(self, snapshots: Mapping[str, Snapshot] | None = None) -> dict[str, RunSummary]:
-        """name -> the row of the comparison table (from ``snapshots`` if given)."""
+        """name -> the row of the comparison table (from ``snapshots`` if given); MLP variants
+        only (a recurrent comparison's rows: engine.recurrent.experiment.RecurrentResult)."""
         snaps = snapshots if snapshots is not None else self.snapshots()
         return {n: summarize(n, snaps[n], vanish_step=self.vanish_steps[n]) for n in snaps}

@@ -209,7 +209,7 @@ def run_experiment(
     Raises ConfigError / DataError for a bad config or data set.
     """
     name = name or config.name
-    if config.recurrent.cell != "none":
+    if config.is_recurrent:
         from engine.recurrent.experiment import run_recurrent
 
         total_of = functools.partial(planned_steps, config, steps=steps, epochs=epochs)
@@ -337,7 +337,7 @@ def compare(
 
 def _data_for(cfg: ExperimentConfig, cache: dict):
     """The data of ``cfg``, loaded once per distinct data table (and dtype) in ``cache``."""
-    if cfg.recurrent.cell != "none":
+    if cfg.is_recurrent:
         from engine.recurrent.experiment import load_data
 
         return load_data(cfg, cache)
@@ -351,7 +351,7 @@ def _data_for(cfg: ExperimentConfig, cache: dict):
 
 def _same_kind(configs: list[ExperimentConfig]) -> None:
     """A comparison is all MLP or all recurrent: their summaries have different columns."""
-    kinds = {c.recurrent.cell == "none" for c in configs}
+    kinds = {c.is_recurrent for c in configs}
     if len(kinds) > 1:
         raise ConfigError(
             ['recurrent.cell: a comparison cannot mix "none" (the MLP) with rnn / lstm / gru']
@@ -361,7 +361,7 @@ def _same_kind(configs: list[ExperimentConfig]) -> None:
 def _recurrent_results(results) -> list | None:
     """The runs as a list when they are recurrent (engine.recurrent.experiment), else None."""
     runs = [results] if not isinstance(results, Mapping) else list(results.values())
-    return runs if runs and runs[0].config.recurrent.cell != "none" else None
+    return runs if runs and runs[0].config.is_recurrent else None
 
 
 # ----------------------------------------------------------------------------- summaries

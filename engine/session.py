@@ -99,7 +99,7 @@ class Session(ManyStep, SessionState):
         self.kernels = _kernels(backend)
         self.backend = backend
         self.config = validate(config)
-        if config.recurrent.cell != "none":  # trained by engine.recurrent, not as an MLP
+        if config.is_recurrent:  # trained by engine.recurrent, not as an MLP
             raise ConfigError([f"recurrent.cell: {config.recurrent.cell!r} {RECURRENT_ONLY}"])
         if dataset is None:
             from engine.datasets import load_dataset

@@ -82,9 +82,11 @@ class CompareController(WorkerController):
     busy = Signal(bool)
     built = Signal(object)
     diverged = Signal(str, object)
+    adapter = CompareAdapter  # what the worker trains (gui.recurrent_controller: its cells)
+    thread_name = "vglab-compare"
 
     def __init__(self, fps: float = 30.0, parent: QObject | None = None):
-        super().__init__(CompareAdapter(), fps, "vglab-compare", parent)
+        super().__init__(self.adapter(), fps, self.thread_name, parent)
         w = self._worker.worker
         w.busy.connect(self.busy)
         w.built.connect(self.built)

@@ -8,6 +8,7 @@ inspector panel decides which rows to show.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: the output layer has no activation of its own: the loss applies it
@@ -19,6 +20,24 @@ PHASE_NORMS = {
     "dW": "grad_norm",
     "fprime_mean": "fprime_mean",
 }
+
+
+def format_value(value: float | None, kind: str) -> str:
+    """Numbers the way the inspector shows them: 3.2e-06, 0.184, 37.5 %.
+
+    None (not computed yet) is a dash; NaN is printed as NaN: a computation produced it.
+    """
+    if value is None:
+        return "\u2014"
+    if math.isnan(value):
+        return "NaN"
+    if not math.isfinite(value):
+        return "inf" if value > 0 else "-inf"
+    if kind == "%":
+        return f"{100 * value:.1f} %"
+    if kind == "f":
+        return f"{value:.3g}"
+    return f"{value:.2e}"
 
 
 @dataclass(frozen=True)

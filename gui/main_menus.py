@@ -1,8 +1,9 @@
-"""The main window's File (open, save), Presets, Tools (trainability sweep) and Help menus.
+"""The main window's File (open, save), Presets, Tools (trainability sweep, recurrent nets)
+and Help menus.
 
 The Presets menu lists every preset; a comparison preset becomes a submenu with each of its
-variants and "Compare all side by side".  The texts of the Help menu say how to read the
-window.
+variants and "Compare all side by side"; a recurrent preset opens the Recurrent window.
+The texts of the Help menu say how to read the window.
 """
 
 from __future__ import annotations
@@ -111,10 +112,11 @@ def fill_presets(window: QMainWindow, menu: QMenu) -> None:
     if not presets:
         menu.addAction("(no presets)").setEnabled(False)
     for p in presets:
-        if p.is_recurrent:  # engine.recurrent has no window yet: say where it runs
-            a = menu.addAction(f"{p.title} (recurrent: command line only)")
-            a.setEnabled(False)
-            a.setToolTip(f"vglab run {p.name} --plots  (or vglab compare)")
+        if p.is_recurrent:  # the Recurrent window runs it (gui.recurrent_window)
+            a = menu.addAction(p.title)
+            a.setToolTip(_tooltip(p.description))
+            a.setStatusTip(_first_sentence(p.description))
+            a.triggered.connect(lambda _=False, p=p: window.open_recurrent_preset(p))
         elif p.is_comparison:
             _comparison_menu(window, menu.addMenu(p.title), p)
         else:
@@ -160,16 +162,31 @@ def _preset_action(window: QMainWindow, preset, text: str, overrides: tuple[str,
 
 
 def add_tools(window: QMainWindow, bar) -> QMenu:
-    """The Tools menu with "Trainability sweep..." (gui.teaching adds Compare and the
-    gallery to the same menu); the action is ``window.act_sweep``."""
+    """The Tools menu with "Trainability sweep..." and "Recurrent nets..." (gui.teaching adds
+    Compare and the gallery to the same menu); the actions are ``window.act_sweep`` and
+    ``window.act_recurrent``."""
     tools = add_menu(bar, "Tools")
-    window.act_sweep = QAction("Trainability &sweep\u2026", window)
-    window.act_sweep.setStatusTip(
-        "Train a grid of nets (sigma_w^2 x depth) on every core and compare the trainable "
-        "region with the mean-field depth 6 xi_c"
-    )
-    window.act_sweep.triggered.connect(lambda: window.open_sweep())
-    tools.addAction(window.act_sweep)
+    for attr, text, tip, opener in (
+        (
+            "act_recurrent",
+            "&Recurrent nets: RNN vs LSTM vs GRU\u2026",
+            "Train a vanilla RNN, an LSTM and a GRU in lock-step on the adding problem and "
+            "watch ||dL/dh_t|| through time",
+            "open_recurrent",
+        ),
+        (
+            "act_sweep",
+            "Trainability &sweep\u2026",
+            "Train a grid of nets (sigma_w^2 x depth) on every core and compare the trainable "
+            "region with the mean-field depth 6 xi_c",
+            "open_sweep",
+        ),
+    ):
+        action = QAction(text, window)
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _=False, o=opener: getattr(window, o)())
+        tools.addAction(action)
+        setattr(window, attr, action)
     return tools
 
 
@@ -211,6 +228,38 @@ class ExperimentFiles:
         window.raise_()
         return window
 
+    def open_recurrent(self, config=None, cells=None, note: str = ""):
+        """Show the Recurrent window (one per main window, raised if open); with ``config``
+        it runs that config's ``cells`` (all three by default)."""
+        from gui.recurrent_view import CELLS
+        from gui.recurrent_window import RecurrentWindow
+
+        window = getattr(self, "recurrent_window", None)
+        first = window is None
+        if first:
+            window = RecurrentWindow(config, parent=self, start=False)
+            window.setWindowFlag(Qt.WindowType.Window, True)
+            self.recurrent_window = window
+        if first or config is not None:
+            window.load(config or window.config, cells or CELLS, note)
+        window.show_fitted()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def open_recurrent_preset(self, preset):
+        """Open a recurrent preset in the Recurrent window, saying what it runs."""
+        from gui.recurrent_view import preset_cells
+
+        try:
+            config = preset.config()
+            cells, note = preset_cells(config, preset.vary)
+        except ConfigError as e:
+            file_error(self, "Cannot load the preset", str(preset.path), e)
+            return None
+        text = "\n\n".join(t for t in (note, preset.description.strip()) if t)  # what runs first
+        return self.open_recurrent(config, cells, text)
+
     def open_config(self, path: str | os.PathLike | None = None) -> bool:
         """Load an experiment file (asks for one when ``path`` is None); True if loaded.
 
@@ -235,6 +284,12 @@ class ExperimentFiles:
         except ConfigError as e:
             file_error(self, "Cannot open the experiment", str(path), e)
             return False
+        if cfg.recurrent.cell != "none":  # a recurrent net runs in the Recurrent window
+            from gui.recurrent_view import preset_cells
+
+            cells, note = preset_cells(cfg, vary)
+            self.open_recurrent(cfg, cells, f"Opened {path}" + (f"\n\n{note}" if note else ""))
+            return True
         self.apply_config(cfg)
         note = f"Opened {path}"
         if vary:  # this window runs one network: say where the others are

@@ -472,6 +472,8 @@ class MainWindow(
     # --- misc --------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.pacer.stop()
+        if getattr(self, "recurrent_window", None) is not None:
+            self.recurrent_window.close()  # its worker thread stops with it
         # False when the worker is stuck in a cold Numba compilation; app.main then exits hard
         self.worker_stopped = self.controller.shutdown(timeout_ms=3000)
         super().closeEvent(event)

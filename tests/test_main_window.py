@@ -226,19 +226,19 @@ def test_load_preset_rebuilds_and_shows_it(qtbot, window):
     assert preset.title in titles
 
 
-def test_recurrent_presets_are_named_but_point_to_the_command_line(window):
-    """The MLP window cannot run engine.recurrent yet: its presets are listed, disabled,
-    with the command that runs them, instead of failing with "invalid settings"."""
+def test_recurrent_presets_are_listed_and_enabled(window):
+    """The recurrent presets open the Recurrent window (tests/test_recurrent_window.py runs
+    them): each is listed under its title, enabled, with its description as tooltip."""
     from engine.presets import list_presets
 
     recurrent = [p for p in list_presets() if p.is_recurrent]
     assert recurrent, "the recurrent presets are bundled"
     actions = {a.text(): a for a in window.presets_menu.actions()}
     for p in recurrent:
-        action = actions[f"{p.title} (recurrent: command line only)"]
-        assert not action.isEnabled()
-        assert f"vglab run {p.name}" in action.toolTip()
-    assert all(not p.is_recurrent for p in list_presets() if p.title in actions)
+        action = actions[p.title]
+        assert action.isEnabled()
+        assert p.description.split()[0] in action.toolTip()
+    assert not any("command line only" in text for text in actions)
 
 
 def test_save_and_reopen_a_config(qtbot, window, tmp_path):

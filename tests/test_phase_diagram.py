@@ -3,6 +3,7 @@ user does with it (open it, read the marker, hover, click to set the init)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -25,9 +26,14 @@ MAP_TIMEOUT = 60_000  # ms: a map takes 0.1-2 s, longer on a busy machine
 
 
 # --- independent oracle: plain Gauss-Hermite (smooth activations converge spectrally) --------
+@functools.cache
+def _nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return hermegauss(n)  # an eigenproblem: once, not at every step of the oracle's iteration
+
+
 def gh_mean(g, q: float, n: int = 160) -> float:
     """E[g(sqrt(q) z)], z ~ N(0, 1), by probabilists' Gauss-Hermite with ``n`` nodes."""
-    z, w = hermegauss(n)
+    z, w = _nodes(n)
     return float(np.sum(w * g(math.sqrt(q) * z)) / math.sqrt(2 * math.pi))
 
 

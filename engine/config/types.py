@@ -175,6 +175,12 @@ class ExperimentConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     recurrent: RecurrentConfig = field(default_factory=RecurrentConfig)
 
+    @property
+    def is_recurrent(self) -> bool:
+        """True for a recurrent net (engine.recurrent: ``recurrent.cell`` rnn / lstm / gru),
+        False for the MLP (``"none"``)."""
+        return self.recurrent.cell != "none"
+
 
 #: longest value repr an error message shows (a 100 kB value is cut, not repeated)
 MAX_SHOWN = 80

@@ -30,10 +30,6 @@ from engine.snapshot import SCALARS
 FINAL_SHARE = 0.1
 
 
-def is_recurrent(config: ExperimentConfig) -> bool:
-    return config.recurrent.cell != "none"
-
-
 def time_labels(T: int) -> tuple[str, ...]:
     """``t=1`` .. ``t=T``: the axis of the curves through time (1-based, as the text says)."""
     return tuple(f"t={t + 1}" for t in range(T))

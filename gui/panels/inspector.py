@@ -11,13 +11,15 @@ shrinks.  A dumb widget: :meth:`Inspector.set_data` takes plain numbers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from gui.inspector_model import format_value
 from gui.panels.forms import fill_with_scroll
+
+__all__ = ["ROWS", "Inspector", "format_value", "value_row"]
 
 # key, symbol (rich text), one-line meaning, phase that computes it, format
 ROWS = (
@@ -83,22 +85,26 @@ ROWS = (
 _PHASE_COLOR = {"forward": "#e8f5e9", "backward": "#fdecea", "update": "#e3f0fb", "loss": "#f1eaf7"}
 
 
-def format_value(value: float | None, kind: str) -> str:
-    """Numbers the way the inspector shows them: 3.2e-06, 0.184, 37.5 %.
-
-    None (not computed yet) is a dash; NaN is printed as NaN: a computation produced it.
-    """
-    if value is None:
-        return "\u2014"
-    if math.isnan(value):
-        return "NaN"
-    if not math.isfinite(value):
-        return "inf" if value > 0 else "-inf"
-    if kind == "%":
-        return f"{100 * value:.1f} %"
-    if kind == "f":
-        return f"{value:.3g}"
-    return f"{value:.2e}"
+def value_row(symbol: str = "", meaning: str = "") -> tuple[QFrame, QLabel, QLabel, QLabel]:
+    """One row of numbers: (frame, symbol, value, meaning); the symbol and the meaning are
+    rich text, the value is right-aligned, monospace and selectable."""
+    frame = QFrame()
+    inner = QGridLayout(frame)
+    inner.setContentsMargins(6, 3, 6, 3)
+    inner.setVerticalSpacing(0)
+    name, value, note = QLabel(symbol), QLabel(), QLabel(meaning)
+    name.setTextFormat(Qt.TextFormat.RichText)
+    value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    value.setStyleSheet("font-family: monospace; font-weight: 600;")
+    value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    note.setTextFormat(Qt.TextFormat.RichText)
+    note.setWordWrap(True)
+    note.setStyleSheet("color: #6b6b6b; font-size: 85%;")
+    inner.addWidget(name, 0, 0)
+    inner.addWidget(value, 0, 1)
+    inner.addWidget(note, 1, 0, 1, 2)
+    inner.setColumnStretch(0, 1)
+    return frame, name, value, note
 
 
 class Inspector(QWidget):
@@ -120,25 +126,9 @@ class Inspector(QWidget):
         grid.setVerticalSpacing(0)
         self._rows: dict[str, tuple[QFrame, QLabel]] = {}
         for i, (key, symbol, meaning, _, _) in enumerate(ROWS):
-            frame = QFrame()
+            frame, _, value, _ = value_row(symbol, meaning)
             frame.setObjectName("row")
-            inner = QGridLayout(frame)
-            inner.setContentsMargins(6, 3, 6, 3)
-            inner.setVerticalSpacing(0)
-            name = QLabel(symbol)
-            name.setTextFormat(Qt.TextFormat.RichText)
-            value = QLabel("\u2014")
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            value.setStyleSheet("font-family: monospace; font-weight: 600;")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            note = QLabel(meaning)
-            note.setTextFormat(Qt.TextFormat.RichText)
-            note.setWordWrap(True)
-            note.setStyleSheet("color: #6b6b6b; font-size: 85%;")
-            inner.addWidget(name, 0, 0)
-            inner.addWidget(value, 0, 1)
-            inner.addWidget(note, 1, 0, 1, 2)
-            inner.setColumnStretch(0, 1)
+            value.setText("\u2014")
             grid.addWidget(frame, i, 0)
             self._rows[key] = (frame, value)
         body = QWidget()
