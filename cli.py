@@ -22,6 +22,15 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from engine.i18n import (
+    LANGUAGES,
+    QT_TRANSLATE_NOOP,
+    language,
+    requested,
+    set_language,
+    translate,
+)
+from engine.i18n import language_from_env as _env_language
 from engine.io import safe_name
 from engine.report import ProgressReporter, describe_data, describe_model
 
@@ -522,8 +531,10 @@ examples:
   vglab presets --long
   vglab presets dying_relu
 """
-MAIN_EPILOG = """\
-commands:
+# (no backslash after the opening quotes: lupdate would keep the newline it escapes)
+MAIN_EPILOG = QT_TRANSLATE_NOOP(
+    "cli",
+    """commands:
   run      train one experiment, write its metrics, summary and plots
   compare  run variants side by side (cartesian product of --vary options)
   check    validate a config file or preset without training
@@ -540,7 +551,38 @@ examples:
   vglab run seed000_deep_activations --epochs 10
   vglab compare seed002_depth_16_units --steps 300
   vglab check my_experiment.toml
-"""
+""",
+)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's layout, with its "usage: " in the language in use."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        prefix = translate("cli", "usage: ") if prefix is None else prefix
+        super().add_usage(usage, actions, groups, prefix)
+
+
+def _localize(p: argparse.ArgumentParser, top: bool) -> None:
+    """argparse's own words (group titles, -h) and --lang, in the language in use; the
+    subcommands' --lang does not override the one given before the command."""
+    p._positionals.title = translate("cli", "positional arguments")
+    p._optionals.title = translate("cli", "options")
+    p.add_argument(
+        "-h", "--help", action="help", help=translate("cli", "show this help message and exit")
+    )
+    p.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        default=None if top else argparse.SUPPRESS,
+        help=translate("cli", "language of the messages (default: from LANG, e.g. ja_JP.UTF-8)"),
+    )
+
+
+def requested_language(argv: list[str]) -> str:
+    """--lang anywhere in ``argv`` (the parser checks its value), else the environment's
+    (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else English."""
+    return requested(argv) or _env_language() or "en"
 
 
 def _common(p: argparse.ArgumentParser, length: bool = True) -> None:
@@ -585,29 +627,57 @@ LISTS = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``vglab`` argument parser with its subcommands."""
-    fmt = argparse.RawDescriptionHelpFormatter
+    fmt = _Formatter
     parser = argparse.ArgumentParser(
         prog=PROG,
         formatter_class=fmt,
-        epilog=MAIN_EPILOG,
-        description="Vanishing Gradient Lab: watch gradients shrink layer by layer.",
+        epilog=translate("cli", MAIN_EPILOG),
+        description=translate(
+            "cli", "Vanishing Gradient Lab: watch gradients shrink layer by layer."
+        ),
+        add_help=False,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    _localize(parser, top=True)
     parser.add_argument(
-        "--debug", action="store_true", help="show a traceback for runtime failures"
+        "--version",
+        action="version",
+        version=f"%(prog)s {version()}",
+        help=translate("cli", "show the version and exit"),
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=translate("cli", "show a traceback for runtime failures"),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.title = translate("cli", "positional arguments")
     commands = (
-        ("run", "train one experiment", RUN_EXAMPLES, cmd_run),
-        ("compare", "run variants side by side", COMPARE_EXAMPLES, cmd_compare),
-        ("check", "validate a config", CHECK_EXAMPLES, cmd_check),
-        ("sweep", "train a grid of nets, compare with 6 xi_c", SWEEP_EXAMPLES, cmd_sweep),
-        ("presets", "list the presets", PRESETS_EXAMPLES, cmd_presets),
+        ("run", QT_TRANSLATE_NOOP("cli", "train one experiment"), RUN_EXAMPLES, cmd_run),
+        (
+            "compare",
+            QT_TRANSLATE_NOOP("cli", "run variants side by side"),
+            COMPARE_EXAMPLES,
+            cmd_compare,
+        ),
+        ("check", QT_TRANSLATE_NOOP("cli", "validate a config"), CHECK_EXAMPLES, cmd_check),
+        (
+            "sweep",
+            QT_TRANSLATE_NOOP("cli", "train a grid of nets, compare with 6 xi_c"),
+            SWEEP_EXAMPLES,
+            cmd_sweep,
+        ),
+        ("presets", QT_TRANSLATE_NOOP("cli", "list the presets"), PRESETS_EXAMPLES, cmd_presets),
     )
     for name, summary, examples, func in commands:
         p = sub.add_parser(
-            name, help=summary, formatter_class=fmt, epilog=examples, description=func.__doc__
+            name,
+            help=translate("cli", summary),
+            formatter_class=fmt,
+            epilog=examples,
+            description=func.__doc__,
+            add_help=False,
         )
+        _localize(p, top=False)
         p.set_defaults(func=func)
         if name == "presets":
             p.add_argument("name", nargs="?", metavar="NAME", help="show this preset in full")
@@ -624,15 +694,29 @@ def _print_invalid(e: ValueError) -> None:
     """One readable message for a ConfigError / DataError: no traceback."""
     lines = getattr(e, "messages", None) or str(e).splitlines() or [type(e).__name__]
     if len(lines) == 1:
-        _warn(f"error: {lines[0]}")
+        _warn(translate("cli", "error: {0}").format(lines[0]))
     else:
-        _warn(f"error: {len(lines)} problems:")
+        _warn(translate("cli", "error: {0} problems:").format(len(lines)))
         for line in lines:
             print(f"  {line}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` and run the command; returns the exit code (never raises SystemExit)."""
+    """Parse ``argv`` and run the command; returns the exit code (never raises SystemExit).
+
+    Messages are in the language of ``--lang``, else of LANG & co (engine.i18n); the
+    language in use before the call is restored after it.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    previous = language()
+    set_language(requested_language(argv))
+    try:
+        return _main(argv)
+    finally:
+        set_language(previous)
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -647,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_invalid(e)
         return EXIT_USAGE
     except UsageError as e:
-        _warn(f"error: {e}")
+        _warn(translate("cli", "error: {0}").format(e))
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into `head`: nothing left to tell
         return EXIT_FAILURE
@@ -655,15 +739,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         where = f"{e.filename}: " if e.filename else ""
-        _warn(f"error: {where}{e.strerror or e}")
+        _warn(translate("cli", "error: {0}").format(f"{where}{e.strerror or e}"))
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        _warn("interrupted")
+        _warn(translate("cli", "interrupted"))
         return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 -- the command line's last line of defence
         if args.debug:
             raise
-        _warn(f"runtime failure: {type(e).__name__}: {e} (--debug shows the traceback)")
+        _warn(
+            translate("cli", "runtime failure: {0}: {1} (--debug shows the traceback)").format(
+                type(e).__name__, e
+            )
+        )
         return EXIT_FAILURE
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from engine.config import ConfigError
+from engine.i18n import QT_TRANSLATE_NOOP, translate
 from gui.frames import FrameInfo
 
 
@@ -17,12 +18,15 @@ def build_error_message(e: BaseException, invalid: str, noun: str) -> str | None
     """The user's message for an exception raised while building, None for a bug."""
     from engine.datasets import DataError
 
+    # Qt-free (the worker thread): engine.i18n, which follows gui.i18n's language
     if isinstance(e, ConfigError):
-        return f"{invalid}:\n" + "\n".join(e.messages)
+        return f"{translate('Adapter', invalid)}:\n" + "\n".join(e.messages)
     if isinstance(e, DataError):
-        return f"Cannot load the data set: {e}"
+        return translate("Adapter", "Cannot load the data set: {0}").format(e)
     if isinstance(e, (ValueError, OSError, MemoryError)):
-        return f"Cannot build the {noun}: {e}"
+        return translate("Adapter", "Cannot build the {0}: {1}").format(
+            translate("Adapter", noun), e
+        )
     return None
 
 
@@ -35,8 +39,9 @@ class Adapter:
     ``frame(target, spec, info)`` packs one frame.
     """
 
-    noun = "experiment"  # "Cannot build the experiment: ..."
-    invalid = "Invalid experiment settings"  # title of a ConfigError's messages
+    noun = QT_TRANSLATE_NOOP("Adapter", "experiment")  # "Cannot build the experiment: ..."
+    #: title of a ConfigError's messages
+    invalid = QT_TRANSLATE_NOOP("Adapter", "Invalid experiment settings")
     thread = "training"  # "Internal error in the training thread: ..."
 
     def __repr__(self) -> str:

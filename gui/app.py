@@ -92,8 +92,11 @@ def startup_problem(plugin: Path | None = None) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Open the main window and run the Qt event loop; returns the exit code."""
+def main(argv: list[str] | None = None, lang: str | None = None) -> int:
+    """Open the main window and run the Qt event loop; returns the exit code.
+
+    ``lang`` (``--lang``) overrides the remembered and the system language (gui.i18n).
+    """
     argv = sys.argv if argv is None else argv
     # a short GIL switch interval lets the training thread run between short bursts of
     # GUI work instead of waiting the default 5 ms each time the GUI thread holds the GIL
@@ -111,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(list(argv))
     app.setApplicationName("Vanishing Gradient Lab")
     app.setOrganizationName("vglab")
-    from gui import theme
+    from gui import i18n, theme
+
+    i18n.set_language(i18n.startup_language(lang))  # before any text is made
 
     theme.configure_pyqtgraph(light=True)
     from gui.main_window import MainWindow

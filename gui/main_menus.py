@@ -12,15 +12,28 @@ import html
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from engine import config as config_io
 from engine.config import ConfigError
 from gui.export_controller import file_error
+from gui.i18n import translate
 from gui.window_parts import html_lines
 
+#: the main window's menus: name (the menu's objectName, the same in every language, which
+#: gui.teaching finds its menus by) -> title, translated in context ``MainWindow``
+MENU_TITLES = {
+    "File": QT_TRANSLATE_NOOP("MainWindow", "&File"),
+    "Run": QT_TRANSLATE_NOOP("MainWindow", "&Run"),
+    "Speed": QT_TRANSLATE_NOOP("MainWindow", "Spee&d"),
+    "Presets": QT_TRANSLATE_NOOP("MainWindow", "Pre&sets"),
+    "Tools": QT_TRANSLATE_NOOP("MainWindow", "&Tools"),
+    "Lessons": QT_TRANSLATE_NOOP("MainWindow", "&Lessons"),
+    "View": QT_TRANSLATE_NOOP("MainWindow", "&View"),
+    "Help": QT_TRANSLATE_NOOP("MainWindow", "&Help"),
+}
 ABOUT = (
     "<b>Vanishing Gradient Lab</b><br>Watch, layer by layer, why deep "
     "networks stop learning: the backward pass multiplies one factor "
@@ -36,6 +49,20 @@ GUIDE = (
     "numbers.<br><br><b>Step phase</b> (Shift+\u2192) runs one layer of the forward "
     "or backward pass at a time."
 )
+
+
+def add_menu(parent, name: str) -> QMenu:
+    """A menu of :data:`MENU_TITLES` in ``parent`` (the menu bar or a menu)."""
+    menu = parent.addMenu(translate("MainWindow", MENU_TITLES[name]))
+    menu.setObjectName(name)
+    return menu
+
+
+def retranslate_menus(window: QMainWindow) -> None:
+    """The titles of the window's menus (:data:`MENU_TITLES`) in the current language."""
+    for menu in window.menuBar().findChildren(QMenu):
+        if menu.objectName() in MENU_TITLES:
+            menu.setTitle(translate("MainWindow", MENU_TITLES[menu.objectName()]))
 
 
 def about(window: QMainWindow) -> None:
@@ -138,7 +165,7 @@ def add_tools(window: QMainWindow, bar) -> QMenu:
     """The Tools menu with "Trainability sweep..." and "Recurrent nets..." (gui.teaching adds
     Compare and the gallery to the same menu); the actions are ``window.act_sweep`` and
     ``window.act_recurrent``."""
-    tools = bar.addMenu("&Tools")
+    tools = add_menu(bar, "Tools")
     for attr, text, tip, opener in (
         (
             "act_recurrent",

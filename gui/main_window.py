@@ -24,7 +24,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -40,6 +40,7 @@ from gui.controller import Controller, default_config
 from gui.dock_layout import DockLayout
 from gui.export_controller import ExportController, file_error
 from gui.frame_view import RedrawSchedule, phase_text
+from gui.i18n import LanguageMenu, Retranslatable, translate
 from gui.main_drawing import FrameDrawing
 from gui.main_menus import ExperimentFiles
 from gui.panels.activation_view import ActivationView
@@ -55,7 +56,7 @@ from gui.panels.network_diagram import NetworkDiagram
 from gui.panels.phase_diagram import PhaseDiagram
 from gui.panels.status import Banner, BusyIndicator, StatusReadout
 from gui.phase_link import PhaseLink
-from gui.transport import transport_actions
+from gui.transport import retranslate_transport, transport_actions
 from gui.window_parts import (
     FramePacer,
     PacedWindow,
@@ -72,12 +73,19 @@ FPS = 30  # frames the controller sends per second (it sends 20% more: gui.pacin
 MAX_FPS = 40  # hard cap on redraws per second, whatever arrives
 #: what the transport commands do in this window (see gui.transport.TRANSPORT)
 TRANSPORT_TIPS = {
-    "act_play": "Play / pause training (Space)",
-    "act_step": "One mini-batch: forward, backward, update (\u2192)",
-    "act_phase": "One phase: forward through a layer, the loss, backward through a layer, or "
-    "the update (Shift+\u2192)",
-    "act_epoch": "Train to the end of the current epoch (Ctrl+\u2192)",
-    "act_reset": "New random weights, empty history (R)",
+    "act_play": QT_TRANSLATE_NOOP("MainWindow", "Play / pause training (Space)"),
+    "act_step": QT_TRANSLATE_NOOP(
+        "MainWindow", "One mini-batch: forward, backward, update (\u2192)"
+    ),
+    "act_phase": QT_TRANSLATE_NOOP(
+        "MainWindow",
+        "One phase: forward through a layer, the loss, backward through a layer, or "
+        "the update (Shift+\u2192)",
+    ),
+    "act_epoch": QT_TRANSLATE_NOOP(
+        "MainWindow", "Train to the end of the current epoch (Ctrl+\u2192)"
+    ),
+    "act_reset": QT_TRANSLATE_NOOP("MainWindow", "New random weights, empty history (R)"),
 }
 COMPILE_NOTE = (
     "Numba compiles the training kernels on the very first start (under a minute, in another "
@@ -86,7 +94,9 @@ COMPILE_NOTE = (
 )
 
 
-class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWindow):
+class MainWindow(
+    PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, Retranslatable, QMainWindow
+):
     """Vanishing Gradient Lab: the network, its gradients, and the controls to change both."""
 
     def __init__(
@@ -125,6 +135,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self._build_toolbar()
         self._build_status()
         self._connect()
+        self.retranslate_ui()
         self.exports.install_context_menus()
         self.resize(self.start_size())
         if start:
@@ -214,16 +225,16 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        m = bar.addMenu("&File")
+        m = main_menus.add_menu(bar, "File")
         m.addActions([self.act_open, self.act_save])
         m.addSeparator()
         m.addActions([self.act_export_plots, self.act_export_window, self.act_export_csv])
         m.addSeparator()
         m.addAction(self.act_quit)
-        m = bar.addMenu("&Run")
+        m = main_menus.add_menu(bar, "Run")
         m.addActions([self.act_play, self.act_step, self.act_phase, self.act_epoch, self.act_reset])
         m.addSeparator()
-        speed_menu = m.addMenu("Spee&d")
+        speed_menu = main_menus.add_menu(m, "Speed")
         self._speed_actions = QActionGroup(self)
         for i, (label, _) in enumerate(SPEEDS):
             a = speed_menu.addAction(label)
@@ -231,7 +242,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
             a.setData(i)
             self._speed_actions.addAction(a)
         self._speed_actions.triggered.connect(lambda a: self.set_speed_index(a.data()))
-        self.presets_menu = bar.addMenu("Pre&sets")
+        self.presets_menu = main_menus.add_menu(bar, "Presets")
         main_menus.fill_presets(self, self.presets_menu)
         main_menus.add_tools(self, bar)
         self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
@@ -239,12 +250,26 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         self.act_edge_weight.toggled.connect(
             lambda on: self.diagram.set_edge_mode("weight" if on else "grad")
         )
-        self.view_menu = bar.addMenu("&View")
+        self.view_menu = main_menus.add_menu(bar, "View")
         # filled when opened: docks added later (the Lesson dock) are listed too
         self.view_menu.aboutToShow.connect(self._fill_view_menu)
         self._fill_view_menu()
-        m = bar.addMenu("&Help")
+        self.language_menu = LanguageMenu(bar)  # in front of Help
+        bar.addMenu(self.language_menu)
+        m = main_menus.add_menu(bar, "Help")
         m.addActions([self.act_guide, self.act_about])
+
+    def retranslate_ui(self) -> None:
+        """The menu titles, the transport and its keys hint in the current language (the
+        pattern of :mod:`gui.i18n`; the panels retranslate themselves)."""
+        main_menus.retranslate_menus(self)
+        retranslate_transport(self, TRANSPORT_TIPS, "MainWindow")
+        self.keys_hint.setText(
+            translate(
+                "MainWindow",
+                "  Space play/pause \u00b7 \u2192 step \u00b7 Shift+\u2192 phase \u00b7 R reset",
+            )
+        )
 
     def compare_preset(self, preset) -> None:
         """Open the compare window on a comparison preset's variants."""
@@ -267,9 +292,7 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
         )
         self.speed_box.currentIndexChanged.connect(self.set_speed_index)
         tb.addSeparator()
-        hint = QLabel(
-            "  Space play/pause \u00b7 \u2192 step \u00b7 Shift+\u2192 phase \u00b7 R reset"
-        )
+        self.keys_hint = hint = QLabel()  # its text: retranslate_ui
         hint.setStyleSheet("color: #777;")
         tb.addWidget(hint)
         self.toolbar = tb

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -215,16 +215,28 @@ def _add_dock(window: QMainWindow, panel: QWidget) -> QDockWidget:
     return dock
 
 
+def _menu_action(bar, title: str):
+    """The menu bar's entry of menu ``title``: its English title or its objectName (the
+    same in every language, gui.main_menus.MENU_TITLES), None if missing."""
+    plain = title.replace("&", "")
+    return next(
+        (
+            a
+            for a in bar.actions()
+            if a.menu() is not None and plain in (a.text().replace("&", ""), a.menu().objectName())
+        ),
+        None,
+    )
+
+
 def _menu(bar, title: str, before: str = "&Help") -> QMenu:
     """The menu bar's ``title`` menu, created (in front of ``before`` if present) if missing."""
-    plain = title.replace("&", "")
-    for action in bar.actions():
-        if action.menu() is not None and action.text().replace("&", "") == plain:
-            return action.menu()
-    menu = QMenu(title, bar)
-    anchor = next(
-        (a for a in bar.actions() if a.text().replace("&", "") == before.replace("&", "")), None
-    )
+    found = _menu_action(bar, title)
+    if found is not None:
+        return found.menu()
+    menu = QMenu(QCoreApplication.translate("MainWindow", title), bar)
+    menu.setObjectName(title.replace("&", ""))
+    anchor = _menu_action(bar, before)
     if anchor is not None:
         bar.insertMenu(anchor, menu)
     else:

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.transport import play_label, retranslate_speed
+
 SP = QStyle.StandardPixmap
 
 
@@ -79,7 +81,8 @@ def add_action(
 
 def show_running(action: QAction, running: bool) -> None:
     """The play action says what a press does next: pause a run, or play."""
-    action.setText("&Pause" if running else "&Play")
+    action.setText(play_label(running))
+    action.setProperty("running", running)  # for a retranslation (gui.transport)
     icon = SP.SP_MediaPause if running else SP.SP_MediaPlay
     action.setIcon(action.parent().style().standardIcon(icon))
 
@@ -95,14 +98,14 @@ def transport_toolbar(
     tb.setIconSize(QSize(18, 18))
     tb.addActions(actions)
     tb.addSeparator()
-    tb.addWidget(QLabel(" speed "))
-    box = QComboBox()
+    tb.addWidget(QLabel(objectName="speed_label"))
+    box = QComboBox(objectName="speed_box")
     for label, _ in speeds:
         box.addItem(label)
     # the worker starts as fast as possible: the box shows it, whatever the order of speeds
     box.setCurrentIndex(next((i for i, (_, v) in enumerate(speeds) if v is None), 0))
-    box.setToolTip("Cap on training steps per second (live)")
     tb.addWidget(box)
+    retranslate_speed(tb)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     return tb, box
 

@@ -55,6 +55,8 @@ def test_wheel_holds_the_presets_lessons_data_and_licence(wheel):
         assert f"vglab_assets/presets/{stem}.toml" in names
     for name in ("lessons.toml", "data/digits.npz", "data/breast_cancer.npz", "data/PROVENANCE.md"):
         assert f"vglab_assets/{name}" in names
+    for suffix in (".ts", ".qm"):  # the Japanese catalog: the CLI reads one, Qt the other
+        assert f"engine/translations/vglab_ja{suffix}" in names
     (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "License-Expression: MIT" in text
@@ -104,6 +106,21 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
     assert listed.returncode == 0, listed.stderr
     for stem in PRESETS:
         assert stem in listed.stdout
+
+    # Japanese from the installed catalog: the CLI reads the .ts, Qt loads the .qm
+    japanese = _run([str(vglab), "--lang", "ja", "--help"], cwd=elsewhere)
+    assert japanese.returncode == 0, japanese.stderr
+    assert "\u52fe\u914d" in japanese.stdout  # 勾配
+    qm = _run(
+        [
+            str(python),
+            "-c",
+            "from PySide6.QtCore import QTranslator; from engine.i18n import catalog_path; "
+            "print(QTranslator().load(str(catalog_path('ja', '.qm'))))",
+        ],
+        cwd=elsewhere,
+    )
+    assert qm.stdout.strip() == "True", qm.stderr
 
     lessons = _run(
         [str(python), "-c", "from gui.lessons import load_lessons; print(len(load_lessons()))"],

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QSignalBlocker,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -21,6 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from gui.i18n import Retranslatable, translate
 
 
 def _num(value: float, fmt: str = ".4f") -> str:
@@ -33,30 +41,42 @@ def _num(value: float, fmt: str = ".4f") -> str:
     return format(value, fmt)
 
 
-class StatusReadout(QWidget):
+class StatusReadout(Retranslatable, QWidget):
     """Permanent status-bar text: step, epoch, phase, loss, accuracy, steps/s."""
+
+    #: field -> its tooltip (context ``StatusReadout``)
+    TIPS = {
+        "step": QT_TRANSLATE_NOOP("StatusReadout", "mini-batches done"),
+        "epoch": QT_TRANSLATE_NOOP("StatusReadout", "passes over the training set"),
+        "phase": QT_TRANSLATE_NOOP("StatusReadout", "where the step-through is"),
+        "loss": QT_TRANSLATE_NOOP("StatusReadout", "training loss of the last mini-batch"),
+        "accuracy": QT_TRANSLATE_NOOP(
+            "StatusReadout", "training accuracy of the last mini-batch / test accuracy"
+        ),
+        "speed": QT_TRANSLATE_NOOP("StatusReadout", "training steps per second"),
+    }
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.labels: dict[str, QLabel] = {}
+        self._shown: tuple = ()  # the last set_data arguments, redrawn in a new language
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(14)
-        for key, tip in (
-            ("step", "mini-batches done"),
-            ("epoch", "passes over the training set"),
-            ("phase", "where the step-through is"),
-            ("loss", "training loss of the last mini-batch"),
-            ("accuracy", "training accuracy of the last mini-batch / test accuracy"),
-            ("speed", "training steps per second"),
-        ):
+        for key in self.TIPS:
             label = QLabel()
-            label.setToolTip(tip)
             label.setTextFormat(Qt.TextFormat.RichText)
             layout.addWidget(label)
             self.labels[key] = label
         layout.addStretch(1)
         self.reset()
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        for key, tip in self.TIPS.items():
+            self.labels[key].setToolTip(translate("StatusReadout", tip))
+        if self._shown:
+            self.set_data(*self._shown)
 
     def __repr__(self) -> str:
         return f"StatusReadout({self.text()!r})"
@@ -80,24 +100,34 @@ class StatusReadout(QWidget):
         steps_per_second: float,
         running: bool,
     ) -> None:
-        """Update every field; ``phase`` is already a human text ("backward hidden 3")."""
+        """Update every field; ``phase`` is already a human text ("backward hidden 3"),
+        "idle" (or "") between steps."""
+        self._shown = (step, epoch, phase, loss, accuracy, test_accuracy, steps_per_second, running)
         L = self.labels
-        L["step"].setText(f"step <b>{step}</b>")
-        L["epoch"].setText(f"epoch <b>{epoch}</b>")
-        L["phase"].setText(f"phase <b>{phase}</b>")
-        L["loss"].setText(f"loss <b>{_num(loss)}</b>")
+        L["step"].setText(translate("StatusReadout", "step <b>{0}</b>").format(step))
+        L["epoch"].setText(translate("StatusReadout", "epoch <b>{0}</b>").format(epoch))
+        if phase in ("", "idle"):  # the frames' word for "between steps"
+            phase = translate("StatusReadout", "idle")
+        L["phase"].setText(translate("StatusReadout", "phase <b>{0}</b>").format(phase))
+        L["loss"].setText(translate("StatusReadout", "loss <b>{0}</b>").format(_num(loss)))
         L["accuracy"].setText(
-            f"acc <b>{_num(accuracy, '.3f')}</b> / test <b>{_num(test_accuracy, '.3f')}</b>"
+            translate("StatusReadout", "acc <b>{0}</b> / test <b>{1}</b>").format(
+                _num(accuracy, ".3f"), _num(test_accuracy, ".3f")
+            )
         )
         rate = (
-            f"{steps_per_second:,.0f} steps/s"
+            translate("StatusReadout", "{0} steps/s").format(f"{steps_per_second:,.0f}")
             if running and steps_per_second > 0
-            else ("running" if running else "paused")
+            else (
+                translate("StatusReadout", "running")
+                if running
+                else translate("StatusReadout", "paused")
+            )
         )
         L["speed"].setText(rate)
 
     def reset(self) -> None:
-        self.set_data(0, 0, "idle", math.nan, math.nan, math.nan, 0.0, False)
+        self.set_data(0, 0, "", math.nan, math.nan, math.nan, 0.0, False)
 
 
 class BusyIndicator(QWidget):
