@@ -359,9 +359,10 @@ def test_cli_help_top_lines_in_japanese():
 # ----------------------------------------------------------------------------- screenshot
 
 
-def test_main_window_in_japanese_screenshot(qtbot, settings_dir):
-    """The main window in Japanese after one epoch, saved as docs/screenshots/main_window_ja.png
-    (looked at: menus, toolbar, status bar in Japanese, nothing clipped, no tofu)."""
+def test_main_window_in_japanese_screenshot(qtbot, settings_dir, tmp_path):
+    """The main window in Japanese after one epoch renders (docs/screenshots/main_window_ja.png,
+    looked at: menus, toolbar, status bar in Japanese, nothing clipped, no tofu, is made by
+    tools/screenshots.py the same way; the test writes into tmp_path, never into the repo)."""
     from gui import i18n, teaching, theme
     from gui.controller import default_config
     from gui.main_window import MainWindow
@@ -383,5 +384,6 @@ def test_main_window_in_japanese_screenshot(qtbot, settings_dir):
     qtbot.waitUntil(lambda: w.drawn_serial == w.controller.latest.serial, timeout=10_000)
     qtbot.wait(300)
     assert "エポック 1" in w.readout.text()
-    assert w.grab().save(str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 50_000
+    shot = tmp_path / SCREENSHOT.name
+    assert w.grab().save(str(shot))
+    assert shot.stat().st_size > 50_000
