@@ -366,6 +366,9 @@ def cmd_sweep(args) -> int:
     for p in result.diverged():
         _warn(f"{p.name}: {p.status}: {p.message}")
     _say(args, agreement_text(agreement(result)), f"wrote {out}")
+    if result.failure:
+        _warn(f"{result.failure}: sweep.csv holds those nets, 'not run' for the others")
+        return EXIT_FAILURE
     if result.cancelled:
         _warn(f"interrupted: {len(result.points)} of {nx * ny} nets written")
         return EXIT_INTERRUPTED

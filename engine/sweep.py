@@ -33,6 +33,9 @@ import multiprocessing as mp
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +55,8 @@ MAX_POINTS = 600
 DEPTH = "model.depth"
 #: seconds between two looks at ``cancel`` while waiting for a result
 _POLL = 0.1
+#: seconds to wait for a terminated worker to go
+_JOIN = 5.0
 SOURCE = "--grid"
 
 
@@ -207,37 +212,55 @@ def iter_sweep(
     plan: SweepPlan, cancel: Callable[[], bool] | None = None, workers: int | None = None
 ) -> Iterator[PointResult]:
     """Yield every point's :class:`PointResult` as it arrives from a pool of ``workers``
-    processes (default: every core).  Stops, terminating the pool, when ``cancel()`` turns
-    true, when the consumer stops iterating, or on KeyboardInterrupt (re-raised)."""
+    processes (default: every core).  Stops, killing the pool, when ``cancel()`` turns
+    true, when the consumer stops iterating, or on KeyboardInterrupt (re-raised).
+
+    A worker that dies (the OOM killer, a crash in compiled code) breaks the pool: the
+    results that arrived before are yielded, then ``BrokenProcessPool`` is raised (a
+    ``multiprocessing.Pool`` waited for good on the net that worker held).
+    """
     todo = tasks(plan)
     n = max(1, min(workers or threads.cores(), len(todo)))
-    pool = mp.get_context("spawn").Pool(n, initializer=_init_worker)
+    pool = ProcessPoolExecutor(n, mp.get_context("spawn"), initializer=_init_worker)
+    whole = False
     try:
-        results = pool.imap_unordered(train_point, todo, chunksize=1)
-        for _ in todo:
-            while True:
-                if cancel is not None and cancel():
-                    return
-                try:
-                    item = results.next(timeout=_POLL)
-                except mp.TimeoutError:
-                    continue
-                break
-            yield item
-        pool.close()
+        pending = {pool.submit(train_point, t) for t in todo}  # queued in order: costly first
+        while pending:
+            if cancel is not None and cancel():
+                return
+            done, pending = futures.wait(pending, _POLL, futures.FIRST_COMPLETED)
+            # what arrived before a break is yielded before the break is raised
+            for f in sorted(done, key=lambda f: f.exception() is not None):
+                yield f.result()
+        whole = True
     finally:
-        pool.terminate()
-        pool.join()
+        _stop(pool, whole)
+
+
+def _stop(pool: ProcessPoolExecutor, whole: bool) -> None:
+    """Shut the pool down; unless every net is done, kill the nets still training first
+    (``shutdown`` alone would wait for them)."""
+    if not whole:
+        # the executor has no public way to end running calls before Python 3.14
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(_JOIN)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
 class SweepResult:
-    """The points of a sweep so far (all of them unless ``cancelled``)."""
+    """The points of a sweep so far (all of them unless ``cancelled``); ``failure`` says why
+    the pool stopped early when it was not asked to (a worker process died)."""
 
     plan: SweepPlan
     points: dict[tuple[int, int], PointResult] = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
+    failure: str = ""
 
     @property
     def complete(self) -> bool:
@@ -276,7 +299,8 @@ def run_sweep(
     :class:`~engine.report.Progress` in steps (finished nets x steps) after each.
 
     ``cancel()`` true or Ctrl-C: the pool stops and the result holds what had arrived
-    (``cancelled`` set); the KeyboardInterrupt is not re-raised.
+    (``cancelled`` set); the KeyboardInterrupt is not re-raised.  A worker process that
+    died: the same, and ``failure`` names it and how many nets had finished.
     """
     out = SweepResult(plan)
     count = plan.shape[0] * plan.shape[1]
@@ -298,6 +322,11 @@ def run_sweep(
             report(p.train_loss)
     except KeyboardInterrupt:
         out.cancelled = True
+    except BrokenProcessPool:
+        out.failure = (
+            f"a worker process died (killed, e.g. out of memory, or crashed) after "
+            f"{len(out.points)} of {count} nets had finished; the sweep stopped there"
+        )
     out.cancelled = out.cancelled or not out.complete
     out.seconds = time.perf_counter() - t0
     return out

@@ -191,6 +191,10 @@ class SweepWindow(QMainWindow):
         self.progress.setValue(len(outcome.points))
         self._dirty = True
         self._draw()
+        if outcome.failure:  # the map keeps the nets that finished; the note says why no more
+            self.note.setText(f"The sweep stopped: {outcome.failure}.\n{self.note.text()}")
+            self.statusBar().showMessage("Sweep stopped: a worker process died")
+            return
         done = "cancelled" if outcome.cancelled else "finished"
         self.statusBar().showMessage(f"Sweep {done} in {outcome.seconds:.0f} s", 8000)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -107,4 +108,53 @@ def test_ctrl_c_writes_the_nets_that_finished_and_exits_130(tmp_path):
     statuses = [r["status"] for r in rows]
     assert len(rows) == 10
     assert 1 <= statuses.count("ok") < 10
+    assert "not run" in statuses
+
+
+def pool_workers(pid: int) -> list[int]:
+    """The pids of the spawned pool processes of process ``pid`` (not its resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if ppid == pid and b"spawn_main" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_worker_ends_the_sweep_with_a_message_and_the_nets_that_finished(tmp_path):
+    """A pool worker killed as the OOM killer would (SIGKILL): multiprocessing.Pool waited for
+    its net for good; now the CLI says so, writes what finished and exits 1."""
+    out = tmp_path / "out"
+    cfg = _config(tmp_path, **{"model.width": 64})
+    argv = ["--grid", "model.sigma_w2=1,2", "--grid", "depth=20:60:5", "--steps", "300"]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "sweep", cfg, *argv, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=ENV,
+    )
+    try:
+        for line in proc.stderr:
+            if "[1/10 nets]" in line or "[2/10 nets]" in line:
+                break
+        workers = pool_workers(proc.pid)
+        assert workers, "no pool process found"
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=90)  # it hung here for good
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    match = re.search(r"a worker process died .* after (\d+) of 10 nets had finished", err)
+    assert match, err
+    rows = _rows(out / "sweep.csv")
+    assert len(rows) == 10
+    statuses = [r["status"] for r in rows]
+    assert 10 - statuses.count("not run") == int(match.group(1)) >= 1
     assert "not run" in statuses

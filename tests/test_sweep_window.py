@@ -4,6 +4,9 @@ grid, partial results drawn while the pool runs, cancel, export PNG / SVG / CSV.
 from __future__ import annotations
 
 import csv
+import multiprocessing as mp
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -91,6 +94,31 @@ def test_partial_results_are_drawn_and_cancel_keeps_them(qtbot):
     assert len(rows) == 8
     assert sum(r[2] == "not run" for r in rows) >= 1
     assert w.start_button.isEnabled()
+
+
+def pool_processes() -> list:
+    """The sweep pool's worker processes (children of this test process)."""
+    return [p for p in mp.active_children() if p.name.startswith("SpawnProcess")]
+
+
+def test_a_killed_worker_stops_the_sweep_with_a_message_and_keeps_the_map(qtbot):
+    """A worker killed as the OOM killer would: the window waited for its net for good."""
+    w = sweep_window(qtbot)
+    w.workers = 1
+    set_grid(w, *SLOW_NETS, 300)
+    qtbot.mouseClick(w.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(w.result.points) >= 1 and bool(pool_processes()), timeout=TIMEOUT * 6
+    )
+    os.kill(pool_processes()[0].pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not w.running, timeout=TIMEOUT)
+    finished = len(w.result.points)
+    assert 1 <= finished < 8
+    assert f"after {finished} of 8 nets had finished" in w.result.failure
+    assert "worker process died" in w.note.text()
+    assert np.isfinite(w.map.view.accuracy).sum() == finished  # the partial map stays
+    assert w.start_button.isEnabled()
+    assert not pool_processes()
 
 
 def test_bad_field_is_reported_and_nothing_runs(qtbot):
