@@ -449,6 +449,9 @@ class MainWindow(PacedWindow, DockLayout, FrameDrawing, ExperimentFiles, QMainWi
     # --- misc --------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.pacer.stop()
+        sweep = getattr(self, "sweep_window", None)
+        if sweep is not None:  # its closeEvent stops the pool; hidden with us, it would not
+            sweep.close()
         # False when the worker is stuck in a cold Numba compilation; app.main then exits hard
         self.worker_stopped = self.controller.shutdown(timeout_ms=3000)
         super().closeEvent(event)

@@ -121,6 +121,27 @@ def test_a_killed_worker_stops_the_sweep_with_a_message_and_keeps_the_map(qtbot)
     assert not pool_processes()
 
 
+def _gone(pids: list[int]) -> bool:
+    """True once none of ``pids`` is a live process (a reaped child is no longer a process)."""
+    alive = {p.pid for p in mp.active_children()}  # reaps the children that ended
+    return not alive.intersection(pids)
+
+
+@pytest.mark.parametrize("closed", ["main window", "sweep window"])
+def test_closing_the_window_stops_the_sweep_and_its_processes(qtbot, closed):
+    """Closing the main window left the pool training in the background."""
+    w = sweep_window(qtbot)
+    main = w.parent()
+    set_grid(w, *SLOW_NETS, 300)
+    qtbot.mouseClick(w.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(pool_processes()), timeout=TIMEOUT * 3)
+    pids = [p.pid for p in pool_processes()]
+    (main if closed == "main window" else w).close()
+    qtbot.waitUntil(lambda: _gone(pids), timeout=5_000)
+    qtbot.waitUntil(lambda: not w.running, timeout=5_000)
+    assert w.result.cancelled
+
+
 def test_bad_field_is_reported_and_nothing_runs(qtbot):
     w = sweep_window(qtbot)
     set_grid(w, "model.sigma_w3=1,2", "model.depth=2,3", 10)
