@@ -335,9 +335,7 @@ def cmd_sweep(args) -> int:
     """Train a grid of networks (two --grid fields, e.g. sigma_w2 x depth) for a fixed number
     of steps on every core; write sweep.csv, the heatmap with the mean-field boundary
     6 xi_c, and the agreement between the two.  A diverged net is a result (named here)."""
-    from engine.datasets import load_dataset
     from engine.experiments import with_length
-    from engine.session import warm_up
     from engine.sweep import plan_sweep, run_sweep
     from engine.sweep_theory import agreement, agreement_text, write_sweep_csv
 
@@ -355,10 +353,9 @@ def cmd_sweep(args) -> int:
         f"  trainable: train accuracy >= {plan.threshold:.3f} (chance {plan.chance:.3f})",
         f"  output {out}",
     )
-    warm_up(config, load_dataset(config.data, config.model.dtype), _notice(args))
     reporter = _reporter(args.quiet)
-    try:
-        result = run_sweep(plan, progress=reporter)
+    try:  # a cold cache is filled by one compile process, not by every worker (notice)
+        result = run_sweep(plan, progress=reporter, notice=_notice(args))
     finally:
         reporter.end()
     write_sweep_csv(result, out / "sweep.csv")

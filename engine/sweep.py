@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import threads
+from engine import precompile, threads
 from engine.config import ConfigError, ExperimentConfig, updated
 from engine.report import Progress
 from engine.variants import Grid, expand_grid, parse_vary
@@ -208,17 +208,33 @@ def tasks(plan: SweepPlan) -> list[tuple[int, int, ExperimentConfig]]:
     return sorted(todo, key=lambda t: -_cost(t[2]))
 
 
+def warm_keys(plan: SweepPlan) -> set[tuple]:
+    """The kernels' warm keys of the grid's nets (their dtypes on the data's layout)."""
+    from engine.warmup import warm_key
+
+    configs = [c for row in plan.grid.configs for c in row]
+    return {warm_key(c, _dataset(plan.base.data, c.model.dtype)) for c in configs}
+
+
 def iter_sweep(
-    plan: SweepPlan, cancel: Callable[[], bool] | None = None, workers: int | None = None
+    plan: SweepPlan,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[PointResult]:
     """Yield every point's :class:`PointResult` as it arrives from a pool of ``workers``
     processes (default: every core).  Stops, killing the pool, when ``cancel()`` turns
     true, when the consumer stops iterating, or on KeyboardInterrupt (re-raised).
 
+    On a cold Numba cache one compile process fills it first (``notice`` is told), rather
+    than every worker compiling the same kernels at once.
+
     A worker that dies (the OOM killer, a crash in compiled code) breaks the pool: the
     results that arrived before are yielded, then ``BrokenProcessPool`` is raised (a
     ``multiprocessing.Pool`` waited for good on the net that worker held).
     """
+    if not precompile.wait_cached(warm_keys(plan), cancel, notice):
+        return
     todo = tasks(plan)
     n = max(1, min(workers or threads.cores(), len(todo)))
     pool = ProcessPoolExecutor(n, mp.get_context("spawn"), initializer=_init_worker)
@@ -294,9 +310,11 @@ def run_sweep(
     on_result: Callable[[PointResult], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     workers: int | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Train the whole grid; ``on_result`` gets each point as it arrives, ``progress`` a
-    :class:`~engine.report.Progress` in steps (finished nets x steps) after each.
+    :class:`~engine.report.Progress` in steps (finished nets x steps) after each;
+    ``notice`` a line when the kernels must be compiled first.
 
     ``cancel()`` true or Ctrl-C: the pool stops and the result holds what had arrived
     (``cancelled`` set); the KeyboardInterrupt is not re-raised.  A worker process that
@@ -315,7 +333,7 @@ def run_sweep(
 
     report(math.nan)
     try:
-        for p in iter_sweep(plan, cancel, workers):
+        for p in iter_sweep(plan, cancel, workers, notice):
             out.points[(p.i, p.j)] = p
             if on_result is not None:
                 on_result(p)

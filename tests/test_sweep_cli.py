@@ -158,3 +158,28 @@ def test_a_killed_worker_ends_the_sweep_with_a_message_and_the_nets_that_finishe
     statuses = [r["status"] for r in rows]
     assert 10 - statuses.count("not run") == int(match.group(1)) >= 1
     assert "not run" in statuses
+
+
+def test_a_cold_cache_is_compiled_once_not_by_every_worker(tmp_path):
+    """On a cold Numba cache each pool worker compiled the same kernels at once (and the
+    CLI compiled them a third time in-process); now one compile process fills the cache
+    and every worker loads from it."""
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    env = {**ENV, "NUMBA_CACHE_DIR": str(cache), "NUMBA_DEBUG_CACHE": "1"}
+    argv = ["--grid", "model.sigma_w2=1,2", "--grid", "depth=2,3", "--steps", "5", "--no-plots"]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "sweep", _config(tmp_path), *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("compiling kernels") == 1
+    # Numba logs "[cache] data saved to ..." where it compiles; the compile process's log
+    # goes to the app's reader, the workers' (and this process's) to this output
+    assert "[cache] data saved" not in proc.stdout + proc.stderr
+    assert "[cache] data loaded" in proc.stdout
+    assert list(cache.rglob("vglab-warm-float64:1:1-*"))
