@@ -142,6 +142,31 @@ def test_closing_the_window_stops_the_sweep_and_its_processes(qtbot, closed):
     assert w.result.cancelled
 
 
+def test_the_agreement_is_computed_once_per_whole_column_not_at_every_redraw(qtbot, monkeypatch):
+    """It ran (a quadrature per column) on the GUI thread at every redraw, 4 times a second."""
+    import gui.sweep_view
+    from engine.sweep import PointResult, SweepResult, plan_sweep
+    from engine.sweep_theory import agreement
+
+    calls = []
+    monkeypatch.setattr(gui.sweep_view, "agreement", lambda r: (calls.append(1), agreement(r))[1])
+    w = SweepWindow(base())
+    qtbot.addWidget(w)
+    plan = plan_sweep(w.base, ["model.sigma_w2=1,2,3", "model.depth=2,3"], 5)
+    w.result, w.prediction = SweepResult(plan), gui.sweep_view.smooth_prediction(plan)
+    draws = 0
+    for i in range(3):
+        for j, acc in enumerate((1.0, 0.0)):  # column i is whole after its second net
+            w._arrived(("point", PointResult(i, j, f"{i},{j}", "ok", 5, 1.0, acc, 1.0, acc, 0.1)))
+            for _ in range(3):  # the timer redraws; nothing new arrives in between
+                w._dirty = True
+                w._draw()
+                draws += 1
+    assert draws == 18
+    assert len(calls) == 1 + 3  # no column whole yet, then one per column made whole
+    assert "median" in w.note.text()  # the note still follows the columns
+
+
 def test_bad_field_is_reported_and_nothing_runs(qtbot):
     w = sweep_window(qtbot)
     set_grid(w, "model.sigma_w3=1,2", "model.depth=2,3", 10)
