@@ -513,8 +513,9 @@ examples:
 --grid key=v1,v2,... or key=lo:hi:n (n evenly spaced values, ends included).  A net is
 trainable when its training accuracy is at least half-way from chance to 1.  A diverged
 net is a result (status "diverged" in sweep.csv, named on stderr), not an error.
-exit codes: 0 ok, 1 runtime failure, 2 invalid config or --grid, 130 interrupted (Ctrl-C:
-sweep.csv holds the nets that finished, "not run" for the others)
+exit codes: 0 ok, 1 runtime failure (a worker process died, e.g. out of memory: sweep.csv
+holds the nets that finished), 2 invalid config or --grid, 130 interrupted (Ctrl-C: sweep.csv
+holds the nets that finished, "not run" for the others)
 """
 PRESETS_EXAMPLES = """\
 examples:

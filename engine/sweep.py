@@ -22,7 +22,10 @@ the mean field (:mod:`engine.meanfield`); this module measures that on the lab's
   app and the README quote; the ``sweep.csv`` table.
 
 No Qt here.  Workers are *spawned* (never forked: the app's process has Qt threads) and
-ignore SIGINT: Ctrl-C reaches the parent, which stops the pool and keeps what arrived.
+ignore SIGINT: Ctrl-C reaches the parent, which stops the pool and keeps what arrived.  A
+worker that dies (the OOM killer, a crash in a kernel) stops the sweep the same way, named
+in :attr:`SweepResult.failure`.  On a cold Numba cache one compile process
+(:func:`engine.precompile.wait_cached`) fills it before the pool starts.
 """
 
 from __future__ import annotations
