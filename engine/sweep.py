@@ -346,7 +346,7 @@ def run_sweep(
     except BrokenProcessPool:
         out.failure = (
             f"a worker process died (killed, e.g. out of memory, or crashed) after "
-            f"{len(out.points)} of {count} nets had finished; the sweep stopped there"
+            f"{len(out.points)} of {count} nets had finished"
         )
     out.cancelled = out.cancelled or not out.complete
     out.seconds = time.perf_counter() - t0

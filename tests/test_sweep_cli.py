@@ -81,8 +81,8 @@ def test_bad_grid_exits_2_naming_it_and_writes_nothing(tmp_path, grid, words):
     assert not out.exists()
 
 
-def test_ctrl_c_writes_the_nets_that_finished_and_exits_130(tmp_path):
-    out = tmp_path / "out"
+def _slow_sweep(tmp_path: Path, out: Path) -> subprocess.Popen:
+    """A sweep of 10 nets that take a while, once the first one or two have finished."""
     cfg = _config(tmp_path, **{"model.width": 64})
     argv = ["--grid", "model.sigma_w2=1,2", "--grid", "depth=20:60:5", "--steps", "300"]
     proc = subprocess.Popen(
@@ -93,10 +93,16 @@ def test_ctrl_c_writes_the_nets_that_finished_and_exits_130(tmp_path):
         cwd=tmp_path,
         env=ENV,
     )
+    for line in proc.stderr:  # the log: one line per net (10% each)
+        if "[1/10 nets]" in line or "[2/10 nets]" in line:
+            break
+    return proc
+
+
+def test_ctrl_c_writes_the_nets_that_finished_and_exits_130(tmp_path):
+    out = tmp_path / "out"
+    proc = _slow_sweep(tmp_path, out)
     try:
-        for line in proc.stderr:  # the log: one line per net (10% each)
-            if "[1/10 nets]" in line or "[2/10 nets]" in line:
-                break
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -129,20 +135,8 @@ def test_a_killed_worker_ends_the_sweep_with_a_message_and_the_nets_that_finishe
     """A pool worker killed as the OOM killer would (SIGKILL): multiprocessing.Pool waited for
     its net for good; now the CLI says so, writes what finished and exits 1."""
     out = tmp_path / "out"
-    cfg = _config(tmp_path, **{"model.width": 64})
-    argv = ["--grid", "model.sigma_w2=1,2", "--grid", "depth=20:60:5", "--steps", "300"]
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "sweep", cfg, *argv, "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=ENV,
-    )
+    proc = _slow_sweep(tmp_path, out)
     try:
-        for line in proc.stderr:
-            if "[1/10 nets]" in line or "[2/10 nets]" in line:
-                break
         workers = pool_workers(proc.pid)
         assert workers, "no pool process found"
         os.kill(workers[0], signal.SIGKILL)
