@@ -344,9 +344,7 @@ def cmd_sweep(args) -> int:
     """Train a grid of networks (two --grid fields, e.g. sigma_w2 x depth) for a fixed number
     of steps on every core; write sweep.csv, the heatmap with the mean-field boundary
     6 xi_c, and the agreement between the two.  A diverged net is a result (named here)."""
-    from engine.datasets import load_dataset
     from engine.experiments import with_length
-    from engine.session import warm_up
     from engine.sweep import plan_sweep, run_sweep
     from engine.sweep_theory import agreement, agreement_text, write_sweep_csv
 
@@ -364,10 +362,9 @@ def cmd_sweep(args) -> int:
         f"  trainable: train accuracy >= {plan.threshold:.3f} (chance {plan.chance:.3f})",
         f"  output {out}",
     )
-    warm_up(config, load_dataset(config.data, config.model.dtype), _notice(args))
     reporter = _reporter(args.quiet)
-    try:
-        result = run_sweep(plan, progress=reporter)
+    try:  # a cold cache is filled by one compile process, not by every worker (notice)
+        result = run_sweep(plan, progress=reporter, notice=_notice(args))
     finally:
         reporter.end()
     write_sweep_csv(result, out / "sweep.csv")
@@ -375,6 +372,9 @@ def cmd_sweep(args) -> int:
     for p in result.diverged():
         _warn(f"{p.name}: {p.status}: {p.message}")
     _say(args, agreement_text(agreement(result)), f"wrote {out}")
+    if result.failure:
+        _warn(f"{result.failure}: sweep.csv holds those nets, 'not run' for the others")
+        return EXIT_FAILURE
     if result.cancelled:
         _warn(f"interrupted: {len(result.points)} of {nx * ny} nets written")
         return EXIT_INTERRUPTED
@@ -522,8 +522,9 @@ examples:
 --grid key=v1,v2,... or key=lo:hi:n (n evenly spaced values, ends included).  A net is
 trainable when its training accuracy is at least half-way from chance to 1.  A diverged
 net is a result (status "diverged" in sweep.csv, named on stderr), not an error.
-exit codes: 0 ok, 1 runtime failure, 2 invalid config or --grid, 130 interrupted (Ctrl-C:
-sweep.csv holds the nets that finished, "not run" for the others)
+exit codes: 0 ok, 1 runtime failure (a worker process died, e.g. out of memory: sweep.csv
+holds the nets that finished), 2 invalid config or --grid, 130 interrupted (Ctrl-C: sweep.csv
+holds the nets that finished, "not run" for the others)
 """
 PRESETS_EXAMPLES = """\
 examples:

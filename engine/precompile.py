@@ -21,10 +21,12 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import inspect
 import os
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -37,6 +39,8 @@ FAILED = "failed"
 STANDARD_KEYS = (("float64", True, True), ("float32", True, True))
 #: a warm-up slower than this compiles: the process says so (a cache load takes ~0.5 s)
 COMPILING_AFTER = 1.0
+#: seconds between two looks at ``cancel`` while waiting for a compile process
+_POLL = 0.1
 _ROOT = Path(__file__).resolve().parent.parent  # the tree whose engine the child imports
 
 Listener = Callable[[str, tuple], None]
@@ -105,15 +109,23 @@ def compile_key(key: tuple, say: Callable[[str], None]) -> None:
 def marker(key: tuple) -> Path | None:
     """The file :func:`compile_key` leaves beside Numba's cache once every kernel of ``key``
     (the per-phase ones and the many-step one) is cached, named by the kernels' source stamp
-    (an edit makes it stale); None where the cache's folder cannot be found (a Numba that
-    renamed its internals)."""
+    and the Numba and Python versions (an edit or an upgrade makes it stale); None where
+    the cache's folder cannot be found (a Numba that renamed its internals)."""
     from engine import kernels as K
     from engine.kernels._cache import sources, stamp
 
     folder = getattr(K.train_step._cache, "_cache_path", None)
     if folder is None:
         return None
-    return Path(folder) / f"vglab-warm-{encode(key)}-{stamp(sources())[:16]}"
+    return Path(folder) / f"vglab-warm-{encode(key)}-{stamp(sources())[:16]}-{_versions()}"
+
+
+def _versions() -> str:
+    """Numba's and Python's versions: either changed, the cache is recompiled (Numba keys
+    its files by both) and an old marker must not be trusted."""
+    import numba
+
+    return f"numba{numba.__version__}-py{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def cached(key: tuple) -> bool:
@@ -161,14 +173,16 @@ class Precompiler:
 
     :meth:`request` registers a listener, replays the stages a key has already reached and
     starts a process for a key no process covers.  Listeners are called from a reader thread
-    with ``(stage, key)``, stage one of :data:`STAGES` or :data:`FAILED`.
+    with ``(stage, key)``, stage one of :data:`STAGES` or :data:`FAILED`.  They are held
+    weakly: a closed window's worker (a bound method's object) is neither kept alive nor
+    told; the caller keeps any other listener for as long as it wants to be told.
     """
 
     def __init__(self, command: list[str] | None = None, rest: bool = True):
         self.command = command or [sys.executable, "-m", "engine.precompile"]
         self.rest = rest
         self._lock = threading.Lock()
-        self._listeners: list[Listener] = []
+        self._listeners: list[weakref.ref] = []  # of Listeners (see _weak)
         self._stages: dict[tuple, list[str]] = {}  # key -> stages reported
         self._covered: set[tuple] = set()  # keys a started process compiles
         self._queue: list[tuple] = []
@@ -188,8 +202,8 @@ class Precompiler:
     def request(self, key: tuple, listener: Listener) -> None:
         """Have ``key`` compiled (if no process does yet) and tell ``listener`` its stages."""
         with self._lock:
-            if listener not in self._listeners:
-                self._listeners.append(listener)
+            if listener not in self._live():
+                self._listeners.append(_weak(listener))
             done = list(self._stages.get(key, ()))
             if key not in self._covered:
                 self._covered.add(key)
@@ -202,9 +216,15 @@ class Precompiler:
             listener(stage, key)
 
     def forget(self, listener: Listener) -> None:
+        """Stop telling ``listener`` (a listener whose object is gone is forgotten anyway)."""
         with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            self._listeners = [r for r in self._listeners if r() not in (None, listener)]
+
+    def _live(self) -> list[Listener]:
+        """The listeners still alive; the dead ones are dropped (lock held)."""
+        alive = [(r, r()) for r in self._listeners]
+        self._listeners = [r for r, fn in alive if fn is not None]
+        return [fn for _, fn in alive if fn is not None]
 
     def close(self) -> None:
         """Stop a running compile process (what it has compiled stays in the cache)."""
@@ -258,9 +278,14 @@ class Precompiler:
         with self._lock:
             if stage != FAILED:
                 self._stages.setdefault(key, []).append(stage)
-            listeners = list(self._listeners)
+            listeners = self._live()
         for listener in listeners:
             listener(stage, key)
+
+
+def _weak(listener: Listener) -> weakref.ref:
+    """A weak reference to ``listener``; a bound method's lives as long as its object."""
+    return weakref.WeakMethod(listener) if inspect.ismethod(listener) else weakref.ref(listener)
 
 
 _shared: Precompiler | None = None
@@ -273,6 +298,50 @@ def shared() -> Precompiler:
         _shared = Precompiler()
         atexit.register(_shared.close)
     return _shared
+
+
+def wait_cached(
+    keys: Iterable[tuple],
+    cancel: Callable[[], bool] | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> bool:
+    """Have every kernel of ``keys`` in the on-disk cache before starting processes that
+    would each compile them at once (a sweep's pool): a compile process compiles each key
+    the marker does not name, and this waits for it.  The app's :func:`shared` process when
+    there is one (it may be compiling the key already), else one of our own for just these
+    keys.  ``notice`` is told :data:`engine.warmup.COMPILE_NOTICE` when it compiles.
+
+    True when the kernels are cached, or when the process failed (the workers then compile
+    them as before); False when ``cancel()`` turned true first.
+    """
+    from engine.warmup import COMPILE_NOTICE
+
+    todo = {k: threading.Event() for k in keys if not cached(k)}
+    if not todo:
+        return True
+    told = []
+
+    def listener(stage: str, key: tuple) -> None:
+        if stage == "compiling" and notice is not None and not told:
+            told.append(key)
+            notice(COMPILE_NOTICE)
+        if key in todo and stage in ("many", FAILED):
+            todo[key].set()
+
+    own = _shared is None
+    compiler = Precompiler(rest=False) if own else _shared
+    try:
+        for key in todo:
+            compiler.request(key, listener)
+        for ready in todo.values():
+            while not ready.wait(_POLL):
+                if cancel is not None and cancel():
+                    return False
+        return True
+    finally:
+        compiler.forget(listener)
+        if own:
+            compiler.close()
 
 
 # --- switching sessions ----------------------------------------------------------------------

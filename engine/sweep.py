@@ -22,7 +22,10 @@ the mean field (:mod:`engine.meanfield`); this module measures that on the lab's
   app and the README quote; the ``sweep.csv`` table.
 
 No Qt here.  Workers are *spawned* (never forked: the app's process has Qt threads) and
-ignore SIGINT: Ctrl-C reaches the parent, which stops the pool and keeps what arrived.
+ignore SIGINT: Ctrl-C reaches the parent, which stops the pool and keeps what arrived.  A
+worker that dies (the OOM killer, a crash in a kernel) stops the sweep the same way, named
+in :attr:`SweepResult.failure`.  On a cold Numba cache one compile process
+(:func:`engine.precompile.wait_cached`) fills it before the pool starts.
 """
 
 from __future__ import annotations
@@ -33,11 +36,14 @@ import multiprocessing as mp
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import threads
+from engine import precompile, threads
 from engine.config import ConfigError, ExperimentConfig, updated
 from engine.report import Progress
 from engine.variants import Grid, expand_grid, parse_vary
@@ -52,6 +58,8 @@ MAX_POINTS = 600
 DEPTH = "model.depth"
 #: seconds between two looks at ``cancel`` while waiting for a result
 _POLL = 0.1
+#: seconds to wait for a terminated worker to go
+_JOIN = 5.0
 SOURCE = "--grid"
 
 
@@ -203,41 +211,75 @@ def tasks(plan: SweepPlan) -> list[tuple[int, int, ExperimentConfig]]:
     return sorted(todo, key=lambda t: -_cost(t[2]))
 
 
+def warm_keys(plan: SweepPlan) -> set[tuple]:
+    """The kernels' warm keys of the grid's nets (their dtypes on the data's layout)."""
+    from engine.warmup import warm_key
+
+    configs = [c for row in plan.grid.configs for c in row]
+    return {warm_key(c, _dataset(plan.base.data, c.model.dtype)) for c in configs}
+
+
 def iter_sweep(
-    plan: SweepPlan, cancel: Callable[[], bool] | None = None, workers: int | None = None
+    plan: SweepPlan,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[PointResult]:
     """Yield every point's :class:`PointResult` as it arrives from a pool of ``workers``
-    processes (default: every core).  Stops, terminating the pool, when ``cancel()`` turns
-    true, when the consumer stops iterating, or on KeyboardInterrupt (re-raised)."""
+    processes (default: every core).  Stops, killing the pool, when ``cancel()`` turns
+    true, when the consumer stops iterating, or on KeyboardInterrupt (re-raised).
+
+    On a cold Numba cache one compile process fills it first (``notice`` is told), rather
+    than every worker compiling the same kernels at once.
+
+    A worker that dies (the OOM killer, a crash in compiled code) breaks the pool: the
+    results that arrived before are yielded, then ``BrokenProcessPool`` is raised (a
+    ``multiprocessing.Pool`` waited for good on the net that worker held).
+    """
+    if not precompile.wait_cached(warm_keys(plan), cancel, notice):
+        return
     todo = tasks(plan)
     n = max(1, min(workers or threads.cores(), len(todo)))
-    pool = mp.get_context("spawn").Pool(n, initializer=_init_worker)
+    pool = ProcessPoolExecutor(n, mp.get_context("spawn"), initializer=_init_worker)
+    whole = False
     try:
-        results = pool.imap_unordered(train_point, todo, chunksize=1)
-        for _ in todo:
-            while True:
-                if cancel is not None and cancel():
-                    return
-                try:
-                    item = results.next(timeout=_POLL)
-                except mp.TimeoutError:
-                    continue
-                break
-            yield item
-        pool.close()
+        pending = {pool.submit(train_point, t) for t in todo}  # queued in order: costly first
+        while pending:
+            if cancel is not None and cancel():
+                return
+            done, pending = futures.wait(pending, _POLL, futures.FIRST_COMPLETED)
+            # what arrived before a break is yielded before the break is raised
+            for f in sorted(done, key=lambda f: f.exception() is not None):
+                yield f.result()
+        whole = True
     finally:
-        pool.terminate()
-        pool.join()
+        _stop(pool, whole)
+
+
+def _stop(pool: ProcessPoolExecutor, whole: bool) -> None:
+    """Shut the pool down; unless every net is done, kill the nets still training first
+    (``shutdown`` alone would wait for them)."""
+    if not whole:
+        # the executor has no public way to end running calls before Python 3.14
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(_JOIN)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
 class SweepResult:
-    """The points of a sweep so far (all of them unless ``cancelled``)."""
+    """The points of a sweep so far (all of them unless ``cancelled``); ``failure`` says why
+    the pool stopped early when it was not asked to (a worker process died)."""
 
     plan: SweepPlan
     points: dict[tuple[int, int], PointResult] = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
+    failure: str = ""
 
     @property
     def complete(self) -> bool:
@@ -271,12 +313,15 @@ def run_sweep(
     on_result: Callable[[PointResult], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     workers: int | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Train the whole grid; ``on_result`` gets each point as it arrives, ``progress`` a
-    :class:`~engine.report.Progress` in steps (finished nets x steps) after each.
+    :class:`~engine.report.Progress` in steps (finished nets x steps) after each;
+    ``notice`` a line when the kernels must be compiled first.
 
     ``cancel()`` true or Ctrl-C: the pool stops and the result holds what had arrived
-    (``cancelled`` set); the KeyboardInterrupt is not re-raised.
+    (``cancelled`` set); the KeyboardInterrupt is not re-raised.  A worker process that
+    died: the same, and ``failure`` names it and how many nets had finished.
     """
     out = SweepResult(plan)
     count = plan.shape[0] * plan.shape[1]
@@ -291,13 +336,18 @@ def run_sweep(
 
     report(math.nan)
     try:
-        for p in iter_sweep(plan, cancel, workers):
+        for p in iter_sweep(plan, cancel, workers, notice):
             out.points[(p.i, p.j)] = p
             if on_result is not None:
                 on_result(p)
             report(p.train_loss)
     except KeyboardInterrupt:
         out.cancelled = True
+    except BrokenProcessPool:
+        out.failure = (
+            f"a worker process died (killed, e.g. out of memory, or crashed) after "
+            f"{len(out.points)} of {count} nets had finished"
+        )
     out.cancelled = out.cancelled or not out.complete
     out.seconds = time.perf_counter() - t0
     return out

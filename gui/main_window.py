@@ -472,8 +472,10 @@ class MainWindow(
     # --- misc --------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self.pacer.stop()
-        if getattr(self, "recurrent_window", None) is not None:
-            self.recurrent_window.close()  # its worker thread stops with it
+        for name in ("recurrent_window", "sweep_window"):  # their closeEvents stop their
+            other = getattr(self, name, None)  # workers and pools; hidden with us, they would not
+            if other is not None:
+                other.close()
         # False when the worker is stuck in a cold Numba compilation; app.main then exits hard
         self.worker_stopped = self.controller.shutdown(timeout_ms=3000)
         super().closeEvent(event)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.sweep import BOUNDARY_XI, SweepPlan, SweepResult
-from engine.sweep_theory import Prediction, agreement, agreement_text, predict
+from engine.sweep_theory import Agreement, Prediction, agreement, agreement_text, predict
 
 #: points of the smooth 6 xi_c curve when the x field is numeric and increasing
 CURVE_POINTS = 161
@@ -99,9 +99,36 @@ def _deepest(result: SweepResult, depths: np.ndarray | None) -> tuple[np.ndarray
     return np.array(xs, float), np.array(ys, float)
 
 
-def sweep_view(result: SweepResult, prediction: Prediction | None = None) -> SweepView:
+class AgreementCache:
+    """:func:`~engine.sweep_theory.agreement` of a sweep, recomputed only when a whole
+    column's results change: an unfinished column is "incomplete" whatever it holds, and
+    the computation (a mean-field quadrature per column) is too slow for every redraw."""
+
+    def __init__(self):
+        self._plan: SweepPlan | None = None
+        self._columns: tuple = ()
+        self._value: Agreement | None = None
+
+    def __repr__(self) -> str:
+        return f"AgreementCache(columns={self._columns!r})"
+
+    def __call__(self, result: SweepResult) -> Agreement:
+        ok = result.trainable()
+        columns = tuple(None if np.isnan(row).any() else tuple(row) for row in ok)
+        if self._value is None or result.plan is not self._plan or columns != self._columns:
+            self._plan, self._columns = result.plan, columns
+            self._value = agreement(result)
+        return self._value
+
+
+def sweep_view(
+    result: SweepResult,
+    prediction: Prediction | None = None,
+    agreements: AgreementCache | None = None,
+) -> SweepView:
     """The view of ``result`` (partial or whole); ``prediction`` from
-    :func:`smooth_prediction` (computed once per plan: it is the slow part)."""
+    :func:`smooth_prediction` (computed once per plan: it is the slow part); ``agreements``
+    keeps the agreement between two views of one sweep."""
     plan = result.plan
     pred = prediction if prediction is not None else smooth_prediction(plan)
     (kx, ky), (vx, vy) = plan.grid.keys, plan.grid.values
@@ -117,7 +144,8 @@ def sweep_view(result: SweepResult, prediction: Prediction | None = None) -> Swe
     bad = [(p.i, p.j) for p in result.diverged()]
     diverged = (np.array([b[0] for b in bad], float), np.array([b[1] for b in bad], float))
     # the CLI prints ASCII (xi_c); the window has the Greek letter of its legend and axes
-    note = agreement_text(agreement(result)).replace("xi_c", "\u03bec")
+    agrees = agreements(result) if agreements is not None else agreement(result)
+    note = agreement_text(agrees).replace("xi_c", "\u03bec")
     if result.cancelled and not result.complete:
         note = f"{len(result.points)} of {acc.size} nets so far\n{note}"
     return SweepView(

@@ -32,7 +32,7 @@ from engine.sweep_theory import sweep_rows
 from gui.background import Background
 from gui.export_controller import ExportController
 from gui.panels.sweep_map import SweepMap
-from gui.sweep_view import smooth_prediction, sweep_view
+from gui.sweep_view import AgreementCache, smooth_prediction, sweep_view
 from gui.window_parts import start_size
 
 #: most redraws of the heatmap per second while results arrive
@@ -54,6 +54,7 @@ class SweepWindow(QMainWindow):
         self.job: Background | None = None
         self.result: SweepResult | None = None
         self.prediction = None
+        self.agreements = AgreementCache()  # the note's agreement: recomputed per whole column
         self._cancel = threading.Event()
         self._dirty = False
         self.map = SweepMap()
@@ -191,6 +192,10 @@ class SweepWindow(QMainWindow):
         self.progress.setValue(len(outcome.points))
         self._dirty = True
         self._draw()
+        if outcome.failure:  # the map keeps the nets that finished; the note says why no more
+            self.note.setText(f"The sweep stopped: {outcome.failure}.\n{self.note.text()}")
+            self.statusBar().showMessage("Sweep stopped: a worker process died")
+            return
         done = "cancelled" if outcome.cancelled else "finished"
         self.statusBar().showMessage(f"Sweep {done} in {outcome.seconds:.0f} s", 8000)
 
@@ -200,7 +205,7 @@ class SweepWindow(QMainWindow):
         if not self._dirty or self.result is None or self.prediction is None:
             return
         self._dirty = False
-        view = sweep_view(self.result, self.prediction)
+        view = sweep_view(self.result, self.prediction, self.agreements)
         self.map.set_data(view)
         self.note.setText(view.note)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from gui_helpers import TIMEOUT, open_window, tiny
 from numpy.polynomial.hermite_e import hermegauss
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 
 from engine import meanfield as mf
 from engine import phase_view as pv
@@ -292,3 +292,53 @@ def test_an_init_beyond_the_plotted_range_is_named(qtbot):
     link.show(pv.phase_spec(model, (2, 8, 8, 8, 3), ["tanh"] * 3))  # tanh's plane: 0..5
     qtbot.waitUntil(lambda: panel.has_map, timeout=MAP_TIMEOUT)
     assert "\u03c3w\u00b2 = 12 is right of the plot" in panel.note
+
+
+@pytest.mark.parametrize(
+    ("activation", "init"),
+    [
+        ("sigmoid", "xavier_normal"),  # He's circle a hair from the star (a 0..200 plane)
+        ("sigmoid", "he_normal"),
+        ("tanh", "xavier_normal"),
+        ("tanh", "he_normal"),
+        ("relu", "he_normal"),  # "Xavier / LeCun" ran into "this net"
+        ("relu", "xavier_normal"),
+    ],
+)
+def test_the_reference_labels_cover_neither_the_star_nor_its_label(qtbot, activation, init):
+    from gui.panels.phase_diagram import PhaseDiagram
+    from gui.phase_link import PhaseLink
+
+    panel = PhaseDiagram()
+    qtbot.addWidget(panel)
+    panel.resize(460, 380)  # the dock's size on a 1280x720 screen
+    panel.show()
+    link = PhaseLink(panel)
+    model = ModelConfig(activation=activation, init=init)
+    link.show(pv.phase_spec(model, (2, 8, 8, 8, 3), [activation] * 3))
+    qtbot.waitUntil(lambda: panel.has_map, timeout=MAP_TIMEOUT)
+    panel.grab()  # painted: the labels' transforms are the screen's
+    vb = panel.plot_item.vb
+    centre = vb.mapViewToScene(QPointF(*shown_marker(panel)))
+    size = panel.marker.opts["symbolSize"]  # pixels
+    star = QRectF(centre.x() - size / 2, centre.y() - size / 2, size, size)
+    rects = {t.toPlainText(): t.sceneBoundingRect() for t in panel._texts["points"]}
+    assert len(rects) == 1 + len(link.spec.references)
+    mine = rects.pop("this net")
+    assert not mine.intersects(star)
+    for text, rect in rects.items():
+        assert not rect.intersects(star), (text, rect, star)
+        assert not rect.intersects(mine), (text, rect, mine)
+        assert vb.sceneBoundingRect().contains(rect), (text, rect)
+
+
+def test_the_hover_box_hides_when_the_mouse_leaves_the_plot(qtbot):
+    w = phase_window(qtbot)
+    panel = w.phase_diagram
+    pixel = panel.view_to_pixel(1.2, 0.3)  # not where another test left the cursor: no move
+    qtbot.mouseMove(panel.plot.viewport(), QPoint(round(pixel.x()), round(pixel.y())))
+    qtbot.waitUntil(lambda: bool(panel.hover_text), timeout=TIMEOUT)
+    qtbot.mouseMove(w.controls, QPoint(10, 10))  # out of the plot, onto another panel
+    qtbot.waitUntil(lambda: not panel.hover_text, timeout=2_000)
+    qtbot.wait(300)  # a move held back by the rate limit, an answer computed late
+    assert not panel.hover_text

@@ -6,9 +6,12 @@ failures use a command that exits at once.
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
+import time
+import weakref
 
 import pytest
 from engine_helpers import config, toy_dataset
@@ -90,6 +93,76 @@ def test_a_process_that_dies_reports_failed():
     p.request(KEY, got)
     got.wait_for(precompile.FAILED, timeout=30)
     assert got.seen == [(precompile.FAILED, KEY)]
+
+
+def test_a_numba_or_python_upgrade_makes_the_marker_stale(monkeypatch):
+    """The marker's name ignored the versions: after a Numba upgrade (a recompiled cache)
+    it was trusted, and a session loaded kernels in-process expecting ~1 s."""
+    import numba
+
+    path = precompile.marker(KEY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    assert precompile.cached(KEY)
+    monkeypatch.setattr(numba, "__version__", "99.0.0")
+    assert not precompile.cached(KEY)
+    monkeypatch.undo()
+    assert precompile.cached(KEY)
+    major, minor = sys.version_info[:2]
+    monkeypatch.setattr(sys, "version_info", (major, minor + 1, 0, "final", 0))
+    assert not precompile.cached(KEY)
+
+
+def test_the_listener_of_a_closed_window_is_neither_kept_alive_nor_told():
+    p = precompile.Precompiler([sys.executable, "-c", "import sys; sys.exit(3)"], rest=False)
+
+    class Worker:  # what a window's worker registers: one of its bound methods
+        def __init__(self):
+            self.seen = Stages()
+
+        def reached(self, stage, key):
+            self.seen(stage, key)
+
+    kept, gone = Worker(), Worker()
+    p.request(KEY, kept.reached)
+    p.request(KEY, gone.reached)
+    gone.seen.wait_for(precompile.FAILED, timeout=30)
+    ref = weakref.ref(gone)
+    del gone
+    for _ in range(100):  # the reader thread lets go of its call's frame
+        gc.collect()
+        if ref() is None:
+            break
+        time.sleep(0.05)
+    assert ref() is None  # the precompiler held it, and the closed window with it, for good
+    p.forget(kept.reached)
+    p._report(precompile.FAILED, KEY)  # as the reader thread reports
+    assert kept.seen.seen == [(precompile.FAILED, KEY)]  # told once: forgotten since
+
+
+def test_wait_cached_waits_for_its_compile_process_or_a_cancel(monkeypatch):
+    started, original = [], precompile.Precompiler
+
+    def compiler(command):
+        class Compiler(original):
+            def __init__(self, rest=True):
+                super().__init__(command, rest)
+                started.append(command)
+
+        return Compiler
+
+    monkeypatch.setattr(precompile, "cached", lambda key: False)
+    monkeypatch.setattr(precompile, "_shared", None)  # the CLI: no app's compile process
+    hang = [sys.executable, "-c", "import time; time.sleep(60)"]
+    died = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    monkeypatch.setattr(precompile, "Precompiler", compiler(hang))
+    assert not precompile.wait_cached([KEY], cancel=lambda: True)
+    monkeypatch.setattr(precompile, "Precompiler", compiler(died))
+    assert precompile.wait_cached([KEY])  # failed: the workers compile, as before
+    assert started == [hang, died]
+    monkeypatch.setattr(precompile, "cached", lambda key: True)
+    assert precompile.wait_cached([KEY], cancel=lambda: True)  # nothing to compile
+    assert len(started) == 2
 
 
 def test_adopt_switches_the_waiting_sessions_and_defers_the_many_step_kernel(monkeypatch):

@@ -4,6 +4,9 @@ grid, partial results drawn while the pool runs, cancel, export PNG / SVG / CSV.
 from __future__ import annotations
 
 import csv
+import multiprocessing as mp
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -91,6 +94,77 @@ def test_partial_results_are_drawn_and_cancel_keeps_them(qtbot):
     assert len(rows) == 8
     assert sum(r[2] == "not run" for r in rows) >= 1
     assert w.start_button.isEnabled()
+
+
+def pool_processes() -> list:
+    """The sweep pool's worker processes (children of this test process)."""
+    return [p for p in mp.active_children() if p.name.startswith("SpawnProcess")]
+
+
+def test_a_killed_worker_stops_the_sweep_with_a_message_and_keeps_the_map(qtbot):
+    """A worker killed as the OOM killer would: the window waited for its net for good."""
+    w = sweep_window(qtbot)
+    w.workers = 1
+    set_grid(w, *SLOW_NETS, 300)
+    qtbot.mouseClick(w.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(w.result.points) >= 1 and bool(pool_processes()), timeout=TIMEOUT * 6
+    )
+    os.kill(pool_processes()[0].pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not w.running, timeout=TIMEOUT)
+    finished = len(w.result.points)
+    assert 1 <= finished < 8
+    assert f"after {finished} of 8 nets had finished" in w.result.failure
+    assert "worker process died" in w.note.text()
+    assert np.isfinite(w.map.view.accuracy).sum() == finished  # the partial map stays
+    assert w.start_button.isEnabled()
+    assert not pool_processes()
+
+
+def _gone(pids: list[int]) -> bool:
+    """True once none of ``pids`` is a live process (a reaped child is no longer a process)."""
+    alive = {p.pid for p in mp.active_children()}  # reaps the children that ended
+    return not alive.intersection(pids)
+
+
+@pytest.mark.parametrize("closed", ["main window", "sweep window"])
+def test_closing_the_window_stops_the_sweep_and_its_processes(qtbot, closed):
+    """Closing the main window left the pool training in the background."""
+    w = sweep_window(qtbot)
+    main = w.parent()
+    set_grid(w, *SLOW_NETS, 300)
+    qtbot.mouseClick(w.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(pool_processes()), timeout=TIMEOUT * 3)
+    pids = [p.pid for p in pool_processes()]
+    (main if closed == "main window" else w).close()
+    qtbot.waitUntil(lambda: _gone(pids), timeout=5_000)
+    qtbot.waitUntil(lambda: not w.running, timeout=5_000)
+    assert w.result.cancelled
+
+
+def test_the_agreement_is_computed_once_per_whole_column_not_at_every_redraw(qtbot, monkeypatch):
+    """It ran (a quadrature per column) on the GUI thread at every redraw, 4 times a second."""
+    import gui.sweep_view
+    from engine.sweep import PointResult, SweepResult, plan_sweep
+    from engine.sweep_theory import agreement
+
+    calls = []
+    monkeypatch.setattr(gui.sweep_view, "agreement", lambda r: (calls.append(1), agreement(r))[1])
+    w = SweepWindow(base())
+    qtbot.addWidget(w)
+    plan = plan_sweep(w.base, ["model.sigma_w2=1,2,3", "model.depth=2,3"], 5)
+    w.result, w.prediction = SweepResult(plan), gui.sweep_view.smooth_prediction(plan)
+    draws = 0
+    for i in range(3):
+        for j, acc in enumerate((1.0, 0.0)):  # column i is whole after its second net
+            w._arrived(("point", PointResult(i, j, f"{i},{j}", "ok", 5, 1.0, acc, 1.0, acc, 0.1)))
+            for _ in range(3):  # the timer redraws; nothing new arrives in between
+                w._dirty = True
+                w._draw()
+                draws += 1
+    assert draws == 18
+    assert len(calls) == 1 + 3  # no column whole yet, then one per column made whole
+    assert "median" in w.note.text()  # the note still follows the columns
 
 
 def test_bad_field_is_reported_and_nothing_runs(qtbot):

@@ -35,6 +35,8 @@ MARGIN = 0.05  # the view shows this fraction beyond the plane's sides: whole ma
 EDGE_NAME = "\u03c7\u2081 = 1"
 EDGE_COLOUR = "#d62728"
 _LABEL_FILL = (255, 255, 255, 190)
+STAR_PX, REF_PX = 22, 10  # symbol sizes of the init's star and the references' circles
+_GAP_PX = 3  # between a marker and its label
 
 
 def _power_ticks(levels: tuple[float, float]) -> list[list[tuple[float, str]]]:
@@ -50,6 +52,26 @@ def _small(text: pg.TextItem) -> None:
     font = text.textItem.font()
     font.setPointSize(theme.TICK_PT - 1)
     text.setFont(font)
+
+
+def _area(r: QRectF) -> float:
+    return max(r.width(), 0.0) * max(r.height(), 0.0) if r.isValid() else 0.0
+
+
+def _places(c: QPointF, w: float, h: float, r: float, box: QRectF):
+    """Where a ``w`` x ``h`` label of a marker ``r`` pixels in radius at ``c`` may go, best
+    first: over it, under it (centred where it fits in ``box``, else to one side), beside
+    it (clear of a star drawn over a circle too), a line or two higher."""
+    above, below = c.y() - r - _GAP_PX - h, c.y() + r + _GAP_PX
+    centred = min(max(c.x() - w / 2, box.left()), box.right() - w)
+    for top in (above, below):
+        for left in (centred, c.x() - r, c.x() + r - w):
+            yield QRectF(left, top, w, h)
+    for gap in (r, STAR_PX / 2):
+        for left in (c.x() + gap + _GAP_PX, c.x() - gap - _GAP_PX - w):
+            yield QRectF(left, c.y() - h / 2, w, h)
+    for lines in (1, 2):
+        yield QRectF(centred, above - lines * h, w, h)
 
 
 class PhaseDiagram(theme.PlotPanel):
@@ -176,7 +198,9 @@ class PhaseDiagram(theme.PlotPanel):
 
     def set_hover(self, text: str, at: tuple[float, float] | None = None) -> None:
         """``text`` next to the point ``at`` (sigma_w^2, sigma_b^2), on the side towards the
-        plane's centre so that it never runs out of the plot; "" hides it."""
+        plane's centre so that it never runs out of the plot; "" hides it, and so does a
+        mouse that has left the plot (an answer that comes late is not shown)."""
+        text = text if self.plot.underMouse() else ""
         self.hover_label.setText(text, color=theme.foreground())
         self.hover_label.setVisible(bool(text))
         if text and at is not None:
@@ -213,25 +237,20 @@ class PhaseDiagram(theme.PlotPanel):
         dx, dy = MARGIN * x_max, MARGIN * y_max
         self._item.setRange(xRange=(-dx, x_max + dx), yRange=(-dy, y_max + dy), padding=0)
 
-    def _label(self, kind: str, text: str, x: float, y: float, anchor, colour: str = "") -> None:
-        """A text at (x, y); a horizontal anchor None centres it where it fits in the plot,
-        else aligns it to the point from the inside."""
+    def _label(
+        self, kind: str, text: str, x: float, y: float, anchor, colour: str = ""
+    ) -> pg.TextItem:
+        """A text at (x, y), ``anchor`` its point there (TextItem's: (0, 0) top-left)."""
         t = pg.TextItem(fill=_LABEL_FILL)
         t.setText(text, color=colour or theme.foreground())
         _small(t)
-        if anchor[0] is None:
-            anchor = (self._fit(x, t.textItem.boundingRect().width()), anchor[1])
         t.setAnchor(anchor)
         t.setPos(x, y)
         t.setZValue(6)
         self._item.addItem(t)
+        t.updateTransform(force=True)  # in pixels now, not at the next paint: it is measured
         self._texts[kind].append(t)
-
-    def _fit(self, x: float, pixels: float) -> float:
-        """Horizontal anchor of a text ``pixels`` wide at ``x``: centred if it fits."""
-        half = 0.5 * pixels * self._item.vb.viewPixelSize()[0]
-        lo, hi = self._item.vb.viewRange()[0]
-        return 0.0 if x - half < lo else 1.0 if x + half > hi else 0.5
+        return t
 
     def _clear_texts(self, kind: str) -> None:
         for t in self._texts[kind]:
@@ -239,36 +258,41 @@ class PhaseDiagram(theme.PlotPanel):
         self._texts[kind] = []
 
     def _place_point_labels(self) -> None:
-        """The init's label above its star (below it near the top); each reference's above or
-        below its circle, whichever side is free of the star's label, or out of its way when
-        neither is."""
+        """Each label at the first free place around its point (over, under, beside, a line
+        higher), in pixels: covering no marker, no label placed before and nothing outside
+        the plot.  The references' first, the init's last: it takes what they leave (a
+        circle a hair from the star, as He by Xavier on sigmoid's wide plane, has no room)."""
         self._clear_texts("points")
-        marker = self._points[-1][1:] if self._has_marker else None
-        refs = self._points[:-1] if self._has_marker else self._points
-        star_up = marker is None or marker[1] < 0.8 * self._extent[1]
-        if marker is not None:
-            self._label("points", self._points[-1][0], *marker, self._star_anchor(*marker))
-        w, h = self._extent
-        for text, x, y in refs:
-            anchor = self._ref_anchor(x, y, marker, star_up)
-            crowded = any(0 < x - u < 0.25 * w and abs(y - v) < 0.15 * h for _, u, v in refs)
-            if crowded and anchor[1] != 2.4:  # a neighbour's label to the left: go beside
-                anchor = (-0.2, 0.5)
-            self._label("points", text, x, y, anchor)
+        points = [(text, x, y, REF_PX) for text, x, y in self._points]
+        if self._has_marker:
+            points[-1] = (*points[-1][:3], STAR_PX)
+        taken = [self._dot(x, y, size) for _, x, y, size in points]
+        for text, x, y, size in points:
+            t = self._label("points", text, x, y, (0.5, 0.5))
+            t.setAnchor(self._free_anchor(t, x, y, size / 2, taken))
+            taken.append(t.sceneBoundingRect())
 
-    def _star_anchor(self, x: float, y: float) -> tuple[float, float]:
-        return (None, 1.25 if y < 0.8 * self._extent[1] else -0.25)
+    def _dot(self, x: float, y: float, size: float) -> QRectF:
+        """The scene rectangle of a marker ``size`` pixels wide at (x, y)."""
+        c = self._item.vb.mapViewToScene(QPointF(x, y))
+        return QRectF(c.x() - size / 2, c.y() - size / 2, size, size)
 
-    def _ref_anchor(self, x, y, marker, star_up: bool) -> tuple[float, float]:
-        w, h = self._extent
-        up = y < 0.8 * h  # room above
-        near = marker is not None and abs(x - marker[0]) < 0.2 * w and abs(y - marker[1]) < 0.2 * h
-        if near and up == star_up:
-            up = not star_up
-            if not up and y < 0.15 * h:  # no room below: right of the circle, or (left of
-                # the star, where the plot's edge may be close) a line above the star's label
-                return (0.0, 2.4) if x < marker[0] else (-0.2, 0.5)
-        return (None, 1.25 if up else -0.25)
+    def _free_anchor(self, t: pg.TextItem, x: float, y: float, r: float, taken: list[QRectF]):
+        """The anchor of ``t`` at (x, y), a marker ``r`` pixels in radius, whose rectangle is
+        inside the plot and meets none of ``taken``; the least covering one if none is."""
+        size = t.textItem.boundingRect()
+        w, h = max(size.width(), 1.0), max(size.height(), 1.0)
+        c = self._item.vb.mapViewToScene(QPointF(x, y))
+        box = self._item.vb.sceneBoundingRect()
+        best, least = None, math.inf
+        for rect in _places(c, w, h, r, box):
+            cover = sum(_area(rect.intersected(other)) for other in taken)
+            cover += _area(rect) - _area(rect.intersected(box))  # outside the plot
+            if cover < least:
+                best, least = rect, cover
+            if cover == 0:
+                break
+        return ((c.x() - best.left()) / w, (c.y() - best.top()) / h)
 
     def _wrap_note(self, *_) -> None:
         vb = self._item.vb
@@ -286,8 +310,14 @@ class PhaseDiagram(theme.PlotPanel):
         y = float(np.clip(p.y(), 0.0, self._extent[1]))
         return (x, y) if np.isfinite([x, y]).all() else None
 
+    def leaveEvent(self, event) -> None:
+        """The mouse left: no numbers linger (the scene reports moves inside it only)."""
+        self.set_hover("")
+        super().leaveEvent(event)
+
     def _moved(self, args) -> None:
-        point = self._plane_point(args[0])
+        # a move the rate limit held back may come after the mouse has left
+        point = self._plane_point(args[0]) if self.plot.underMouse() else None
         if point is None:
             self.set_hover("")
         else:
