@@ -27,7 +27,7 @@ from gui.panels.curves import CurvePlot
 from gui.panels.forms import fill_with_scroll
 from gui.panels.heatmap import LayerHeatmap
 from gui.panels.recurrent_setup import RecurrentSetup
-from gui.panels.status import Banner
+from gui.panels.status import Banner, BusyIndicator
 from gui.panels.step_inspector import StepInspector
 from gui.panels.summary_table import SummaryTable
 from gui.panels.unrolled_diagram import UnrolledDiagram
@@ -152,7 +152,9 @@ class RecurrentLayout:
     def _build_status(self) -> None:
         self.step_label = QLabel("not built")
         self.busy_label = QLabel("")
+        self.compile_busy = BusyIndicator("compiling the recurrent kernels\u2026", delay_ms=0)
         self.statusBar().addWidget(self.step_label, 1)
+        self.statusBar().addPermanentWidget(self.compile_busy)
         self.statusBar().addPermanentWidget(self.busy_label)
 
     def _build_heatmaps(self) -> None:
