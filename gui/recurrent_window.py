@@ -286,6 +286,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         for plot in (self.time_plot, self.gate_plot, self.loss_plot, self.metric_plot):
             plot.reset()
         self.table.reset()
+        self._empty_ranges(frame.seq_len)
         self._table_sized = False
         self._set_heatmaps(frame.names)
         with QSignalBlocker(self.inspect_box):

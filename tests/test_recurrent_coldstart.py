@@ -50,9 +50,10 @@ w.resize(1280, 720)
 w.show()
 notice = lambda: w.banner.isVisible() and COMPILE_TITLE in w.banner.title.text()
 facts["notice_within_2s"] = wait(notice, 2.0)
-facts["busy_shown"] = w.compile_busy.isVisible()
-precompile.shared().request(precompile.recurrent_key(small().model.dtype),
-                            lambda stage, key: stages.append(stage))
+facts["busy_shown"] = w.compile_busy.pending
+def record(stage, key):
+    stages.append(stage)
+precompile.shared().request(precompile.recurrent_key(small().model.dtype), record)
 w.act_play.trigger()
 facts["step_while_compiling"] = w.controller.latest.step if w.controller.latest else None
 stepped = lambda: w.controller.latest is not None and w.controller.latest.step > 20
