@@ -127,6 +127,9 @@ def test_the_window_waits_for_the_process_stage_and_takes_the_steps_asked_meanwh
     w = window(qtbot)
     qtbot.waitUntil(lambda: notice_on(w) and w.frames_drawn > 0, timeout=TIMEOUT)
     assert stand_in.keys == [KEY]  # asked of the process, not compiled here
+    gen = w.controller.latest.generation
+    w.setup.widgets["recurrent.seq_len"].setValue(9)  # the settings work meanwhile
+    qtbot.waitUntil(lambda: w.controller.latest.generation > gen, timeout=TIMEOUT)
     w.act_step.trigger()  # taken once the kernels are in
     w.act_step.trigger()
     w.controller.request_frame()
@@ -135,6 +138,7 @@ def test_the_window_waits_for_the_process_stage_and_takes_the_steps_asked_meanwh
     assert notice_on(w)
     stand_in.report("recurrent")
     qtbot.waitUntil(lambda: w.controller.latest.step == 2, timeout=TIMEOUT)
+    assert w.controller.latest.seq_len == 9
     qtbot.waitUntil(lambda: not w.compile_busy.pending, timeout=TIMEOUT)
     assert not notice_on(w)
 
