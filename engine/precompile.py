@@ -9,6 +9,8 @@ line per stage::
     compiling KEY      it compiles (rather than loads from the cache): tell the user
     ready phases KEY   the per-phase and one-step kernels of KEY are in the cache
     ready many KEY     and so is the many-step kernel
+    ready recurrent KEY  and the recurrent kernels (engine.recurrent) of KEY's dtype
+                       (with --rest or --all: after the MLP stages, niced like the rest)
 
 A KEY is a warm key (:func:`engine.warmup.warm_key`: dtype and the data's writeable flags)
 written ``float64:1:1``.  :class:`Precompiler` runs one such process at a time and passes
@@ -33,7 +35,7 @@ from pathlib import Path
 from engine.warmup import is_warm, warm_key
 
 #: stages the compile process reports, in order, and what the app does on a failure
-STAGES = ("compiling", "phases", "many")
+STAGES = ("compiling", "phases", "many", "recurrent")
 FAILED = "failed"
 #: the keys of the data sets the app loads (writeable arrays), in the order compiled
 STANDARD_KEYS = (("float64", True, True), ("float32", True, True))
@@ -143,6 +145,54 @@ def _mark(key: tuple) -> None:
         path.touch()
 
 
+# --- the recurrent kernels (one stage, after the MLP's) ---------------------------------------
+def compile_recurrent(key: tuple, say: Callable[[str], None]) -> None:
+    """Compile (or load) the recurrent kernels of ``key``'s dtype, mark them, say so."""
+    from engine.warmup import warm_up_recurrent
+
+    if not recurrent_cached(key[0]):  # marked: a load would only prove it again
+        warm_up_recurrent(key[0])
+        _touch(recurrent_marker(key[0]))
+    say(f"ready recurrent {encode(key)}")
+
+
+def recurrent_key(dtype: str) -> tuple:
+    """The key whose ``recurrent`` stage covers the recurrent kernels of ``dtype`` (they
+    copy their data, so its writeable flags do not matter)."""
+    return dtype, True, True
+
+
+def recurrent_marker(dtype: str) -> Path | None:
+    """:func:`marker` of the recurrent kernels of ``dtype``: beside their cache, named by the
+    stamp of every file they are built from (engine.recurrent's and engine.kernels')."""
+    from engine.kernels._cache import stamp
+    from engine.recurrent import _cache
+    from engine.recurrent import kernels as RK
+
+    folder = getattr(RK.forward_layer._cache, "_cache_path", None)
+    if folder is None:
+        return None
+    return Path(folder) / f"vglab-warm-recurrent-{dtype}-{stamp(_cache.sources())[:16]}"
+
+
+def recurrent_cached(dtype: str) -> bool:
+    """True when the recurrent kernels of ``dtype`` are in the on-disk cache (by the marker)."""
+    path = recurrent_marker(dtype)
+    return path is not None and path.is_file()
+
+
+def _touch(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):  # read-only: the app asks a process, still right
+            path.touch()
+
+
+def _nice_once(done: list) -> None:
+    """Lower this process's priority once: what nobody waits for yields the CPU to the app."""
+    if not done and hasattr(os, "nice"):
+        done.append(os.nice(10))
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -151,17 +201,24 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m engine.precompile KEY... [--rest | --all]``."""
     ap = argparse.ArgumentParser(description="Compile the kernels into Numba's on-disk cache.")
     ap.add_argument("keys", nargs="*", type=_key_arg, help="warm keys first, e.g. float64:1:1")
-    ap.add_argument("--rest", action="store_true", help="then the other standard keys, niced")
-    ap.add_argument("--all", action="store_true", help="every standard key")
+    ap.add_argument(
+        "--rest", action="store_true", help="then the recurrent and the other standard keys, niced"
+    )
+    ap.add_argument("--all", action="store_true", help="every standard key, recurrent too")
     args = ap.parse_args(argv)
     keys = list(args.keys)
     if args.rest or args.all:
         keys += [k for k in STANDARD_KEYS if k not in keys]
+    niced: list = []
     try:
         for i, key in enumerate(keys):
-            if i == len(args.keys) and args.rest and hasattr(os, "nice"):
-                os.nice(10)  # what nobody waits for yields the CPU to the app
+            if i == len(args.keys) and args.rest:
+                _nice_once(niced)
             compile_key(key, _say)
+            if args.rest or args.all:
+                if args.rest:
+                    _nice_once(niced)
+                compile_recurrent(key, _say)
     except BrokenPipeError:  # the app has gone: nobody reads the cache's progress
         return 0
     return 0
@@ -264,7 +321,8 @@ class Precompiler:
         proc.wait()
         with self._lock:
             self._proc = None
-            unfinished = [k for k in self._covered if "phases" not in self._stages.get(k, ())]
+            last = "recurrent" if self.rest else "phases"  # a recurrent window waits on it
+            unfinished = [k for k in self._covered if last not in self._stages.get(k, ())]
             self._covered -= set(unfinished)
             if self._queue:
                 self._start()
@@ -359,6 +417,20 @@ def on_numpy_until_compiled(sessions: Iterable) -> list:
     for s in waiting:
         s.use_backend("numpy")
     return waiting
+
+
+def hold_recurrent(sessions: Iterable, listener: Listener) -> set[tuple]:
+    """The keys of the recurrent sessions whose kernels are neither loaded here nor marked
+    cached, each asked of the :func:`shared` compile process (``listener`` is told its
+    stages).  Those sessions have no NumPy path: they wait for the ``recurrent`` stage (or
+    ``failed``: compile here) rather than compile a second copy in-process."""
+    from engine.warmup import recurrent_warm
+
+    dtypes = {s.config.model.dtype for s in sessions if s.config.recurrent.cell != "none"}
+    keys = {recurrent_key(d) for d in dtypes if not recurrent_warm(d) and not recurrent_cached(d)}
+    for key in keys:
+        shared().request(key, listener)
+    return keys
 
 
 def adopt(stage: str, key: tuple, sessions: Iterable) -> bool:

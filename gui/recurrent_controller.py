@@ -52,16 +52,19 @@ class RecurrentAdapter(CompareAdapter):
 class RecurrentController(CompareController):
     """The Recurrent window's worker: the comparison's controller and signals
     (``frame_ready`` carries a :class:`RecurrentFrame`; ``build(config, cells)``), plus
-    ``reverted(spec)`` -- a build failed and this one (or None) keeps running -- and the live
-    learning rate."""
+    ``reverted(spec)`` -- a build failed and this one (or None) keeps running --,
+    ``compiling(bool)`` -- the cells wait for their kernels to compile (first run only) --
+    and the live learning rate."""
 
     reverted = Signal(object)
+    compiling = Signal(bool)
     adapter = RecurrentAdapter
     thread_name = "vglab-recurrent"
 
     def __init__(self, fps: float = 30.0, parent: QObject | None = None):
         super().__init__(fps, parent)
         self._worker.worker.reverted.connect(self.reverted)
+        self._worker.worker.compiling.connect(self.compiling)
 
     def __repr__(self) -> str:
         return f"RecurrentController(running={self._running}, latest={self._latest!r})"

@@ -27,13 +27,20 @@ from gui.panels.curves import CurvePlot
 from gui.panels.forms import fill_with_scroll
 from gui.panels.heatmap import LayerHeatmap
 from gui.panels.recurrent_setup import RecurrentSetup
-from gui.panels.status import Banner
+from gui.panels.status import Banner, BusyIndicator
 from gui.panels.step_inspector import StepInspector
 from gui.panels.summary_table import SummaryTable
 from gui.panels.unrolled_diagram import UnrolledDiagram
 from gui.recurrent_view import CELL_LABELS, CELLS
 
-HEAT_BAR = "log\u2081\u2080 ||dL/dh_t||"
+#: dhₜ, not dh_t: the underscore's descender ran into the tick labels of a left axis
+GRAD_H = "||dL/dh\u209c||"
+HEAT_BAR = f"log\u2081\u2080 {GRAD_H}"
+#: log10 of the ||dL/dh_t|| range an empty chart shows (the heatmaps' empty colour scale)
+EMPTY_LOG_RANGE = (-8.0, 0.0)
+#: stretch of a heatmap's view, and the extra of its t labels and of the colour bar (about
+#: their pixels): the plots of the row get views of one width
+HEAT_VIEW, HEAT_T_LABELS, HEAT_BAR_EXTRA = 100, 45, 80
 #: window width (px) from which the setup and the inspector docks sit side by side
 WIDE = 1600
 
@@ -58,7 +65,7 @@ class RecurrentLayout:
         self.base_label = QLabel(wordWrap=True)
         self.diagram = UnrolledDiagram()
         self.time_plot = CurvePlot(
-            "||dL/dh_t|| through time (latest step)", "||dL/dh_t||", log_y=True,
+            "||dL/dh_t|| through time (latest step)", GRAD_H, log_y=True,
             x_label="time step t",
         )  # fmt: skip
         self.gate_plot = CurvePlot(
@@ -152,7 +159,9 @@ class RecurrentLayout:
     def _build_status(self) -> None:
         self.step_label = QLabel("not built")
         self.busy_label = QLabel("")
+        self.compile_busy = BusyIndicator("compiling the recurrent kernels\u2026", delay_ms=0)
         self.statusBar().addWidget(self.step_label, 1)
+        self.statusBar().addPermanentWidget(self.compile_busy)
         self.statusBar().addPermanentWidget(self.busy_label)
 
     def _build_heatmaps(self) -> None:
@@ -177,3 +186,25 @@ class RecurrentLayout:
         for i, heat in enumerate(self.heatmaps.values()):
             _show_bar(heat, i == len(names) - 1)
             theme.set_axis_label(heat.plot_item, "left", "time step t" if i == 0 else "")
+            # one "training step", under the widest view (a blank line keeps the others'
+            # views as tall): a narrow one cut it to "raining ste"
+            last = i == len(names) - 1
+            theme.set_axis_label(heat.plot_item, "bottom", "training step" if last else "\u00a0")
+            # one t axis for the row: the others' "t=50" labels took the room of step labels
+            heat.plot_item.getAxis("left").setStyle(showValues=i == 0)
+            # the last step's label sits on the right edge: drawn, not dropped as "overlapping"
+            heat.plot_item.getAxis("bottom").setStyle(hideOverlappingLabels=14)
+            # the others leave the last step's label room inside their widget
+            heat.plot_item.layout.setContentsMargins(1, 1, 1 if last else 14, 1)
+            extra = (HEAT_T_LABELS if i == 0 else 0) + (
+                HEAT_BAR_EXTRA if i == len(names) - 1 else 0
+            )
+            self.heat_row.setStretchFactor(heat, HEAT_VIEW + extra)
+
+    def _empty_ranges(self, T: int) -> None:
+        """Before the first step the charts show what they will: t = 1..T, the gate
+        carrier's 0..1, ||dL/dh_t|| over the heatmaps' empty colour scale (they follow
+        the data from the first step on)."""
+        for plot, y_range in ((self.time_plot, EMPTY_LOG_RANGE), (self.gate_plot, (0.0, 1.0))):
+            plot.plot_item.setRange(xRange=(1, max(T, 2)), yRange=y_range, padding=0)
+            plot.plot_item.enableAutoRange()

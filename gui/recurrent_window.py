@@ -49,6 +49,14 @@ FPS = 30
 SLOW_INTERVAL = 0.25
 DEFAULT_SIZE = (1500, 960)
 DEFAULT_PRESET = "recurrent_adding"
+COMPILE_TITLE = (
+    "Compiling the recurrent kernels (first run only, about 1-2 minutes; cached afterwards)"
+)
+COMPILE_NOTE = (
+    "Numba compiles the RNN, LSTM and GRU kernels into its on-disk cache, in a process of "
+    "its own. Every control works meanwhile: Play, Step and the settings take effect as "
+    "soon as the kernels are in, and this notice goes away by itself."
+)
 TRANSPORT_TIPS = {
     "act_play": "Train every cell together (Space)",
     "act_step": "One mini-batch for every cell",
@@ -159,6 +167,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         c.error.connect(self._on_error)
         c.reverted.connect(self._on_reverted)
         c.busy.connect(self._on_busy)
+        c.compiling.connect(self._on_compiling)
         c.diverged.connect(self._on_diverged)
         self.speed_box.currentIndexChanged.connect(
             lambda i: self.controller.set_speed(SPEEDS[i][1])
@@ -193,7 +202,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
             title = html.escape(config.name.replace("_", " "))
             self.banner.show_message("info", title, parts.html_lines(note))
         else:
-            self.banner.clear()
+            self._clear_banner()
         self.controller.start()
         self.controller.build(config, cells)
         return True
@@ -205,7 +214,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         if live:
             self.controller.set_learning_rate(config.training.learning_rate)
         else:
-            self.banner.clear()
+            self._clear_banner()
             self.controller.build(config, self.cells)  # built in the worker: no freeze
 
     # --- controller -> window ----------------------------------------------------------------
@@ -226,6 +235,22 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
     @Slot(bool)
     def _on_busy(self, on: bool) -> None:
         self.busy_label.setText("building and compiling\u2026" if on else "")
+
+    @Slot(bool)
+    def _on_compiling(self, on: bool) -> None:
+        """The cells wait for their kernels: say so at once; the notice goes when they are in."""
+        self.compile_busy.set_active(on)
+        if on:
+            self.banner.show_message("info", COMPILE_TITLE, COMPILE_NOTE)
+        elif COMPILE_TITLE in self.banner.title.text():
+            self.banner.clear()
+
+    def _clear_banner(self) -> None:
+        """Clear the banner, but for the compile notice while the kernels still compile."""
+        if self.compile_busy.pending:
+            self._on_compiling(True)
+        else:
+            self.banner.clear()
 
     @Slot(str, object)
     def _on_diverged(self, name: str, divergence) -> None:
@@ -261,6 +286,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         for plot in (self.time_plot, self.gate_plot, self.loss_plot, self.metric_plot):
             plot.reset()
         self.table.reset()
+        self._empty_ranges(frame.seq_len)
         self._table_sized = False
         self._set_heatmaps(frame.names)
         with QSignalBlocker(self.inspect_box):

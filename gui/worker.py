@@ -97,6 +97,8 @@ class _Worker(QObject):
         self._blas_threads = 1  # BLAS threads while playing (engine.threads)
         self._waiting: list = []  # sessions on NumPy until their kernels are compiled
         self._compiling = False  # the "compiling kernels" notice is on
+        self._held: set[tuple] = set()  # keys of recurrent kernels a compile process compiles
+        self._deferred: list[tuple] = []  # steps asked for while held
 
     def __repr__(self) -> str:
         return f"_Worker({self.adapter!r}, gen={self.generation}, playing={self.playing})"
@@ -110,10 +112,10 @@ class _Worker(QObject):
                 self._drain(self._wait_time())
                 if self.quit:
                     break
-                if self.playing and self.target is not None:
+                if self._live:
                     with threads.limited(self._blas_threads):
                         self._advance()
-                if self._dirty or (self.playing and self.pace.due(self.in_flight.is_set())):
+                if self._dirty or (self._live and self.pace.due(self.in_flight.is_set())):
                     self._emit()
             except Exception as e:  # never let one bad command kill the worker thread
                 self._dirty = False
@@ -123,11 +125,16 @@ class _Worker(QObject):
                 where = self.adapter.thread
                 self.error.emit(f"Internal error in the {where} thread: {type(e).__name__}: {e}")
 
+    @property
+    def _live(self) -> bool:
+        """Playing, and able to step (not held until a compile process has the kernels)."""
+        return self.playing and self.target is not None and not self._held
+
     def _step_count(self) -> int | None:
         return None if self.target is None else self.target.step_count
 
     def _wait_time(self) -> float | None:
-        return self.pace.wait_time(self._step_count(), self.playing, self._dirty)
+        return self.pace.wait_time(self._step_count(), self._live, self._dirty)
 
     def _drain(self, timeout: float | None) -> None:
         """Handle every queued command, waiting up to ``timeout`` for the first."""
@@ -148,6 +155,9 @@ class _Worker(QObject):
         if handler is not None:
             handler(self, *args)
         elif self.target is not None:  # transport commands need a model
+            if self._held and command in (Command.STEP, Command.PHASE):
+                self._deferred.append((command, *args))  # taken once the kernels are in
+                return
             _TRANSPORT[command](self, self.target, *args)
 
     def _quit(self) -> None:
@@ -237,6 +247,8 @@ class _Worker(QObject):
         phases), once they are in the cache."""
         from engine import precompile
 
+        if key in self._held and stage in ("recurrent", precompile.FAILED):
+            self._release(key)
         if stage == "many":  # sessions switched at "phases" left _waiting: load it for them
             running = self.adapter.sessions(self.target) if self.target is not None else []
             precompile.adopt(stage, key, precompile.backend_sessions(running))
@@ -258,6 +270,23 @@ class _Worker(QObject):
             self._mark("kernels")
             self._set_compiling(bool(self._waiting) and self._compiling)
 
+    def _release(self, key: tuple) -> None:
+        """The recurrent kernels of ``key`` are cached (or the process failed): load (or
+        compile) them here, then step as asked meanwhile."""
+        from engine.warmup import warm_up_recurrent
+
+        if self._dirty:
+            self._emit()
+        warm_up_recurrent(key[0])
+        self._held.discard(key)
+        if not self._held:
+            self._set_compiling(bool(self._waiting) and self._compiling)
+            deferred, self._deferred = self._deferred, []
+            for command in deferred:
+                self._handle(*command)
+            self._mark("kernels")
+            self.pace.restart(self._step_count() or 0)
+
     def _set_compiling(self, on: bool) -> None:
         if on != self._compiling:
             self._compiling = on
@@ -278,11 +307,12 @@ class _Worker(QObject):
         finally:
             self.busy.emit(False)
         self.target, self.spec = target, spec
-        from engine.precompile import on_numpy_until_compiled
+        from engine.precompile import hold_recurrent, on_numpy_until_compiled
 
         self._waiting = on_numpy_until_compiled(self.adapter.sessions(target))
-        if not self._waiting:
-            self._set_compiling(False)
+        self._held = hold_recurrent(self.adapter.sessions(target), self.kernels_reached)
+        self._deferred = []
+        self._set_compiling(bool(self._waiting and self._compiling) or bool(self._held))
         self._blas_threads = threads.threads_for(self.adapter.sessions(target), "gui")
         self.generation += 1
         self._reported = set()

@@ -20,7 +20,9 @@ def compiled_kernels():
     from engine.config import ExperimentConfig, updated
     from engine.datasets import load_dataset
     from engine.session import warm_up
+    from engine.warmup import warm_up_recurrent
 
     for dtype in ("float64", "float32"):  # also fills the on-disk cache for CLI subprocesses
         config = updated(ExperimentConfig(), **{"model.dtype": dtype})
         warm_up(config, load_dataset(config.data, dtype))
+    warm_up_recurrent("float64")  # the Recurrent window's: it would wait for a compile process

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.kernels._cache import register, sources
+from engine.kernels._cache import register
+from engine.kernels._cache import sources as kernel_sources
 
 _PACKAGE = Path(__file__).resolve().parent
-register(_PACKAGE, sorted(_PACKAGE.glob("*.py")) + sources())
+
+
+def sources() -> list[Path]:
+    """Every file the recurrent kernels are built from: this package's and engine.kernels'."""
+    return sorted(_PACKAGE.glob("*.py")) + kernel_sources()
+
+
+register(_PACKAGE, sources())
