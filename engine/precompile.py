@@ -172,7 +172,9 @@ def recurrent_marker(dtype: str) -> Path | None:
     folder = getattr(RK.forward_layer._cache, "_cache_path", None)
     if folder is None:
         return None
-    return Path(folder) / f"vglab-warm-recurrent-{dtype}-{stamp(_cache.sources())[:16]}"
+    return (
+        Path(folder) / f"vglab-warm-recurrent-{dtype}-{stamp(_cache.sources())[:16]}-{_versions()}"
+    )
 
 
 def recurrent_cached(dtype: str) -> bool:
