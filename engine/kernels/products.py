@@ -4,8 +4,8 @@ For a playground-sized net (8x8 weights, batch 32) a BLAS call costs more in cal
 and packing than the arithmetic it does, and Numba's own loops stay scalar at these sizes
 (the loop vectoriser wants more iterations than an 8-wide row has; Numba leaves the SLP
 vectoriser off).  So the tiny products are built from two pieces written as LLVM IR: four
-output columns at once as one SIMD sum (``_axpy4``), the columns left over one by one
-(``_sdot``, the same sum as one lane).  Which code a product takes depends only on its
+output columns at once as one SIMD sum (``_tile``), the columns left over one by one
+(``_sdot``, the same sum as a lane).  Which code a product takes depends only on its
 shape, so every path through the kernels (single steps, many steps, step-through) computes
 it the same way.
 """
@@ -53,48 +53,65 @@ def _elem_ptr(context, builder, arrty, arr, off):
     return builder.gep(make_array(arrty)(context, builder, arr).data, [off])
 
 
-@intrinsic
-def _axpy4(typingctx, x, x_off, x_step, y, y_off, y_step, count, out, o_off):
-    """out[o_off:o_off + 4] = sum over q < count of x[x_off + q x_step] y[y_off + q y_step:][:4].
+def _tile(rows):
+    """An intrinsic summing a (rows, 4) block of a product in ``rows`` SIMD registers:
 
-    Each of the four lanes is one sum in ascending q (fused multiply-adds), kept in a
-    register; count >= 1.
+    out[o_off + r o_next:][:4] = sum over q < count of x[x_off + r x_next + q x_step]
+    y[y_off + q y_step:][:4] for r < rows.  Each lane is one sum in ascending q (fused
+    multiply-adds); the rows' sums are independent, so their multiply-adds overlap instead of
+    waiting on each other.  count >= 1.
     """
-    for arr in (x, y, out):
-        _flat_array(arr, "_axpy4")
-    i = types.intp
-    sig = types.void(x, i, i, y, i, i, i, out, i)
 
-    def codegen(context, builder, signature, args):
-        xa, xo, xs, ya, yo, ys, n, oa, oo = args
-        tx, ty, to = signature.args[0], signature.args[3], signature.args[7]
-        elem = context.get_data_type(tx.dtype)
-        vec = ir.VectorType(elem, LANES)
-        fma = _vector_fma(builder, vec)
-        acc = cgutils.alloca_once(builder, vec)
-        builder.store(ir.Constant(vec, None), acc)
-        with cgutils.for_range(builder, n) as loop:
-            q = loop.index
-            xv = builder.load(
-                _elem_ptr(context, builder, tx, xa, builder.add(xo, builder.mul(q, xs)))
-            )
-            splat = cgutils.get_null_value(vec)
-            for lane in range(LANES):
-                splat = builder.insert_element(splat, xv, ir.Constant(ir.IntType(32), lane))
-            yp = _vector_ptr(context, builder, ty, ya, builder.add(yo, builder.mul(q, ys)))
-            yv = builder.load(yp, align=context.get_abi_sizeof(elem))
-            builder.store(builder.call(fma, [splat, yv, builder.load(acc)]), acc)
-        op = _vector_ptr(context, builder, to, oa, oo)
-        builder.store(builder.load(acc), op, align=context.get_abi_sizeof(elem))
-        return context.get_dummy_value()
+    @intrinsic
+    def tile(typingctx, x, x_off, x_step, x_next, y, y_off, y_step, count, out, o_off, o_next):
+        for arr in (x, y, out):
+            _flat_array(arr, "_tile")
+        i = types.intp
+        sig = types.void(x, i, i, i, y, i, i, i, out, i, i)
 
-    return sig, codegen
+        def codegen(context, builder, signature, args):
+            xa, xo, xs, xn, ya, yo, ys, n, oa, oo, on = args
+            tx, ty, to = signature.args[0], signature.args[4], signature.args[8]
+            elem = context.get_data_type(tx.dtype)
+            align = context.get_abi_sizeof(elem)
+            vec = ir.VectorType(elem, LANES)
+            fma = _vector_fma(builder, vec)
+            accs = [cgutils.alloca_once(builder, vec) for _ in range(rows)]
+            for acc in accs:
+                builder.store(ir.Constant(vec, None), acc)
+            with cgutils.for_range(builder, n) as loop:
+                q = loop.index
+                yp = _vector_ptr(context, builder, ty, ya, builder.add(yo, builder.mul(q, ys)))
+                yv = builder.load(yp, align=align)
+                xq = builder.add(xo, builder.mul(q, xs))
+                for r, acc in enumerate(accs):
+                    xr = builder.add(xq, builder.mul(ir.Constant(xq.type, r), xn))
+                    xv = builder.load(_elem_ptr(context, builder, tx, xa, xr))
+                    splat = cgutils.get_null_value(vec)
+                    for lane in range(LANES):
+                        splat = builder.insert_element(splat, xv, ir.Constant(ir.IntType(32), lane))
+                    builder.store(builder.call(fma, [splat, yv, builder.load(acc)]), acc)
+            for r, acc in enumerate(accs):
+                orow = builder.add(oo, builder.mul(ir.Constant(oo.type, r), on))
+                op = _vector_ptr(context, builder, to, oa, orow)
+                builder.store(builder.load(acc), op, align=align)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return tile
+
+
+#: rows of output per SIMD block: four independent sums keep the FMA units busy
+TILE = 4
+_tile_rows = _tile(TILE)
+_tile_row = _tile(1)
 
 
 @intrinsic
 def _sdot(typingctx, x, x_off, x_step, y, y_off, y_step, count, s):
     """s + sum over q < count of x[x_off + q x_step] y[y_off + q y_step], in ascending q with
-    fused multiply-adds: what one lane of :func:`_axpy4` computes, for the columns left over."""
+    fused multiply-adds: what one lane of a :func:`_tile` computes, for the columns left over."""
     for arr in (x, y):
         _flat_array(arr, "_sdot")
     i = types.intp
@@ -132,15 +149,19 @@ def small(m, k, n):
 @jit
 def _rows_times(x, x_step, x_next, rows, y, k, n, out):
     """out[r, :] = sum over q < k of x[r x_next + q x_step] y[q, :] for r < rows (flat arrays,
-    y (k, n), out (rows, n)): four columns per SIMD sum, the last n % 4 one by one."""
-    for r in range(rows):
-        j = 0
-        while j + LANES <= n:
-            _axpy4(x, r * x_next, x_step, y, j, n, k, out, r * n + j)
-            j += LANES
-        while j < n:
+    y (k, n), out (rows, n)): blocks of TILE rows x 4 columns, then single rows, then the
+    last n % 4 columns one element at a time (each element the same sum whichever way)."""
+    for j in range(0, n - LANES + 1, LANES):
+        r = 0
+        while r + TILE <= rows:
+            _tile_rows(x, r * x_next, x_step, x_next, y, j, n, k, out, r * n + j, n)
+            r += TILE
+        while r < rows:
+            _tile_row(x, r * x_next, x_step, x_next, y, j, n, k, out, r * n + j, n)
+            r += 1
+    for j in range(n - n % LANES, n):
+        for r in range(rows):
             out[r * n + j] = _sdot(x, r * x_next, x_step, y, j, n, k, 0.0 * x[0])
-            j += 1
 
 
 @jit
