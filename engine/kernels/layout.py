@@ -116,10 +116,50 @@ def borrow(typingctx, buf, off, shape):
     return sig, codegen
 
 
-@jit
-def borrowed(a):
-    """``a`` itself, without reference counting (see :func:`borrow`)."""
-    return borrow(a, 0, a.shape)
+@intrinsic
+def borrowed(typingctx, a):
+    """``a`` itself, without reference counting (see :func:`borrow`; an intrinsic, not a
+    kernel: nothing to compile per array type)."""
+    if not isinstance(a, types.Array) or a.layout != "C":
+        raise TypingError(f"borrowed: expected a C-contiguous array, got {a}")
+
+    def codegen(context, builder, signature, args):
+        src = make_array(a)(context, builder, args[0])
+        out = make_array(a)(context, builder)
+        populate_array(
+            out,
+            data=src.data,
+            shape=src.shape,
+            strides=src.strides,
+            itemsize=src.itemsize,
+            meminfo=None,
+        )
+        return out._getvalue()
+
+    return a(a), codegen
+
+
+@intrinsic
+def flat(typingctx, a):
+    """The elements of a C-contiguous array as a borrowed 1-D view (see :func:`borrow`)."""
+    if not isinstance(a, types.Array) or a.layout != "C":
+        raise TypingError(f"flat: expected a C-contiguous array, got {a}")
+    ret = types.Array(a.dtype, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        src = make_array(a)(context, builder, args[0])
+        out = make_array(ret)(context, builder)
+        populate_array(
+            out,
+            data=src.data,
+            shape=[src.nitems],
+            strides=[src.itemsize],
+            itemsize=src.itemsize,
+            meminfo=None,
+        )
+        return out._getvalue()
+
+    return ret(a), codegen
 
 
 @jit
@@ -138,12 +178,6 @@ def weights(buf, itab, k):
 def vec(buf, off, n):
     """buf[off:off + n], borrowed."""
     return borrow(buf, off, (n,))
-
-
-@jit
-def flat(a):
-    """The elements of a C-contiguous array as a borrowed 1-D view."""
-    return borrow(a, 0, (a.size,))
 
 
 @jit

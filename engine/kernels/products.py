@@ -141,12 +141,6 @@ def _sdot(typingctx, x, x_off, x_step, y, y_off, y_step, count, s):
 
 
 @jit
-def small(m, k, n):
-    """Whether an (m, k) x (k, n) product runs as SIMD loops."""
-    return m <= SMALL and k <= SMALL and n <= SMALL
-
-
-@jit
 def _rows_times(x, x_step, x_next, rows, y, k, n, out):
     """out[r, :] = sum over q < k of x[r x_next + q x_step] y[q, :] for r < rows (flat arrays,
     y (k, n), out (rows, n)): blocks of TILE rows x 4 columns, then single rows, then the
@@ -169,7 +163,7 @@ def matmul(a, b, out):
     """out = a @ b."""
     m, k = a.shape
     n = b.shape[1]
-    if not small(m, k, n):
+    if m > SMALL or k > SMALL or n > SMALL:
         np.dot(a, b, out)
         return
     _rows_times(flat(a), 1, k, m, flat(b), k, n, flat(out))
@@ -180,7 +174,7 @@ def matmul_tn(a, b, out):
     """out = a.T @ b (dL/dW = a_{k-1}^T delta_k): out[p, :] = sum over i of a[i, p] b[i, :]."""
     m, k = a.shape
     n = b.shape[1]
-    if not small(k, m, n):
+    if m > SMALL or k > SMALL or n > SMALL:
         np.dot(a.T, b, out)
         return
     _rows_times(flat(a), k, 1, k, flat(b), m, n, flat(out))
@@ -191,7 +185,7 @@ def matmul_nt(a, b, out):
     """out = a @ b.T (dL/da_{k-1} = delta_k W_k^T)."""
     m, n = a.shape
     k = b.shape[0]
-    if not small(m, n, k):
+    if m > SMALL or k > SMALL or n > SMALL:
         np.dot(a, b.T, out)
         return
     bt = np.empty((n, k), dtype=b.dtype)  # b.T made contiguous: rows of four-column sums
