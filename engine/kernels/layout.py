@@ -76,6 +76,24 @@ jit_contract = njit(cache=True, nogil=True, error_model="numpy", fastmath={"cont
 jit_exact_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 
+def _c_array(name, a):
+    """Reject anything but a C-contiguous array (a borrowed view of another would be wrong)."""
+    if not isinstance(a, types.Array) or a.layout != "C":
+        raise TypingError(f"{name}: expected a C-contiguous array, got {a}")
+
+
+def _itemsize(context, dtype):
+    return context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(dtype)))
+
+
+def _borrowed_array(context, builder, ret_type, data, shape, strides):
+    """An array struct of ``ret_type`` over ``data`` with a null meminfo (no reference)."""
+    out = make_array(ret_type)(context, builder)
+    itemsize = _itemsize(context, ret_type.dtype)
+    populate_array(out, data=data, shape=shape, strides=strides, itemsize=itemsize, meminfo=None)
+    return out._getvalue()
+
+
 @intrinsic
 def borrow(typingctx, buf, off, shape):
     """The C-contiguous array of ``shape`` over ``buf``'s elements from flat index ``off`` on,
@@ -88,30 +106,20 @@ def borrow(typingctx, buf, off, shape):
     they were called with and never hand one back to Python.  No bounds check: callers index
     with the layout tables, whose blocks lie inside their buffers by construction.
     """
-    if not isinstance(buf, types.Array) or buf.layout != "C":
-        raise TypingError(f"borrow: expected a C-contiguous array, got {buf}")
+    _c_array("borrow", buf)
     if not isinstance(shape, types.UniTuple) or not isinstance(shape.dtype, types.Integer):
         raise TypingError(f"borrow: expected a tuple of integers as shape, got {shape}")
     ret = types.Array(buf.dtype, shape.count, "C")
     sig = ret(buf, types.intp, types.UniTuple(types.intp, shape.count))
 
     def codegen(context, builder, signature, args):
-        src = make_array(signature.args[0])(context, builder, args[0])
-        out = make_array(signature.return_type)(context, builder)
+        src = make_array(buf)(context, builder, args[0])
         dims = cgutils.unpack_tuple(builder, args[2], shape.count)
-        size = context.get_abi_sizeof(context.get_data_type(buf.dtype))
-        strides = [context.get_constant(types.intp, size)]
+        strides = [_itemsize(context, buf.dtype)]
         for d in reversed(dims[1:]):
             strides.insert(0, builder.mul(strides[0], d))
-        populate_array(
-            out,
-            data=builder.gep(src.data, [args[1]]),
-            shape=dims,
-            strides=strides,
-            itemsize=size,
-            meminfo=None,
-        )
-        return out._getvalue()
+        data = builder.gep(src.data, [args[1]])
+        return _borrowed_array(context, builder, ret, data, dims, strides)
 
     return sig, codegen
 
@@ -120,21 +128,11 @@ def borrow(typingctx, buf, off, shape):
 def borrowed(typingctx, a):
     """``a`` itself, without reference counting (see :func:`borrow`; an intrinsic, not a
     kernel: nothing to compile per array type)."""
-    if not isinstance(a, types.Array) or a.layout != "C":
-        raise TypingError(f"borrowed: expected a C-contiguous array, got {a}")
+    _c_array("borrowed", a)
 
     def codegen(context, builder, signature, args):
         src = make_array(a)(context, builder, args[0])
-        out = make_array(a)(context, builder)
-        populate_array(
-            out,
-            data=src.data,
-            shape=src.shape,
-            strides=src.strides,
-            itemsize=src.itemsize,
-            meminfo=None,
-        )
-        return out._getvalue()
+        return _borrowed_array(context, builder, a, src.data, src.shape, src.strides)
 
     return a(a), codegen
 
@@ -142,22 +140,13 @@ def borrowed(typingctx, a):
 @intrinsic
 def flat(typingctx, a):
     """The elements of a C-contiguous array as a borrowed 1-D view (see :func:`borrow`)."""
-    if not isinstance(a, types.Array) or a.layout != "C":
-        raise TypingError(f"flat: expected a C-contiguous array, got {a}")
+    _c_array("flat", a)
     ret = types.Array(a.dtype, 1, "C")
 
     def codegen(context, builder, signature, args):
         src = make_array(a)(context, builder, args[0])
-        out = make_array(ret)(context, builder)
-        populate_array(
-            out,
-            data=src.data,
-            shape=[src.nitems],
-            strides=[src.itemsize],
-            itemsize=src.itemsize,
-            meminfo=None,
-        )
-        return out._getvalue()
+        strides = [_itemsize(context, a.dtype)]
+        return _borrowed_array(context, builder, ret, src.data, [src.nitems], strides)
 
     return ret(a), codegen
 
