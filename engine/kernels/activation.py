@@ -14,7 +14,7 @@ from engine.kernels.elementary import (
     sigmoid_parts,
     tanh_any,
 )
-from engine.kernels.layout import jit, jit_exact
+from engine.kernels.layout import flat, jit, jit_exact
 
 
 @jit_exact
@@ -38,7 +38,7 @@ def apply_activation(code, p, z, y, fp):
     precision near z = 0 and in the tails (tests/test_precision.py): the lab exists to show
     tiny gradients, so they must be the true ones.  An unknown code raises ``ValueError``.
     """
-    zf, yf, ff = z.ravel(), y.ravel(), fp.ravel()
+    zf, yf, ff = flat(z), flat(y), flat(fp)
     n = zf.size
     if code == ActCode.IDENTITY:
         for i in range(n):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from engine.kernels.layers import backward_layer, forward_layer
-from engine.kernels.layout import H_LR, H_T, K_MASK, jit, view
+from engine.kernels.layout import H_LR, H_T, K_MASK, borrowed, jit, view
 from engine.kernels.loss import loss_phase
 from engine.kernels.optim import update
 
@@ -36,6 +36,28 @@ def backward(X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
 @jit
 def train_step(X, T, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out, status):
     """One mini-batch: forward, loss, backward, update; stops at the first NaN/Inf."""
+    return _step(
+        borrowed(X),
+        borrowed(T),
+        borrowed(params),
+        borrowed(grads),
+        borrowed(m),
+        borrowed(v),
+        borrowed(itab),
+        borrowed(ftab),
+        borrowed(ws),
+        borrowed(bns),
+        borrowed(mtab),
+        borrowed(hp),
+        borrowed(ip),
+        borrowed(out),
+        borrowed(status),
+    )
+
+
+@jit
+def _step(X, T, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out, status):
+    """:func:`train_step` on borrowed arrays (no reference counting: see layout.borrow)."""
     if not forward_loss(X, T, params, itab, ftab, ws, bns, mtab, hp, ip, out, status):
         return False
     if not backward(X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
@@ -153,6 +175,32 @@ def train_steps(
     ``res[R_DONE]`` = steps completed, ``res[R_STOP]`` = why it stopped, ``res[R_ROWS]`` =
     history rows written from ``plan[S_ROW0]`` on.
     """
+    # borrowed from here on: no atomic reference counting per view and per call
+    X, T, orders, Xb, Tb = borrowed(X), borrowed(T), borrowed(orders), borrowed(Xb), borrowed(Tb)
+    Xs, Ts, ws_full, ws_short = borrowed(Xs), borrowed(Ts), borrowed(ws_full), borrowed(ws_short)
+    keep, params, grads, m, v = (
+        borrowed(keep),
+        borrowed(params),
+        borrowed(grads),
+        borrowed(m),
+        borrowed(v),
+    )
+    itab, ftab, bns, mtab, hp = (
+        borrowed(itab),
+        borrowed(ftab),
+        borrowed(bns),
+        borrowed(mtab),
+        borrowed(hp),
+    )
+    ip, out, status, plan, last = (
+        borrowed(ip),
+        borrowed(out),
+        borrowed(status),
+        borrowed(plan),
+        borrowed(last),
+    )
+    rec_steps, rec_rows = borrowed(rec_steps), borrowed(rec_rows)
+    rec_scalars, res = borrowed(rec_scalars), borrowed(res)
     res[R_DONE] = 0
     res[R_STOP] = STOP_DONE
     res[R_ROWS] = 0
@@ -170,9 +218,7 @@ def train_steps(
         if plan[S_DROPOUT]:
             off = _fill_masks(keep, off, ws, itab, b)
         hp[H_T] = step + 1
-        if not train_step(
-            xb, tb, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out, status
-        ):
+        if not _step(xb, tb, params, grads, m, v, itab, ftab, ws, bns, mtab, hp, ip, out, status):
             res[R_STOP] = STOP_DIVERGED
             return
         res[R_DONE] = j + 1

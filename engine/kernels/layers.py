@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from engine.codes import BnCode, Phase, Quantity
 from engine.kernels.activation import apply_activation
 from engine.kernels.layout import (
@@ -63,6 +61,7 @@ from engine.kernels.layout import (
     view,
     weights,
 )
+from engine.kernels.products import matmul, matmul_nt, matmul_tn
 from engine.metrics import Metric
 
 
@@ -146,7 +145,7 @@ def _layer_bn_backward(dout, dx, k, params, grads, itab, ws, bns, B):
 # --- forward through one layer --------------------------------------------------------------
 @jit
 def _linear(a_prev, W, b, out):
-    np.dot(a_prev, W, out)
+    matmul(a_prev, W, out)
     B, n = out.shape
     for i in range(B):
         for j in range(n):
@@ -321,14 +320,14 @@ def backward_layer(k, X, params, grads, itab, ftab, ws, bns, mtab, hp, status):
         _layer_bn_backward(dz, du, k, params, grads, itab, ws, bns, B)
     W = weights(params, itab, k)
     dW = weights(grads, itab, k)
-    np.dot(layer_input(X, ws, itab, k, B).T, du, dW)
+    matmul_tn(layer_input(X, ws, itab, k, B), du, dW)
     if hp[H_WD] > 0.0:
         dW += hp[H_WD] * W
     db = vec(grads, itab[k, B_OFF], n)
     _column_sums(du, db)
     if k > 0:  # hand dL/da_{k-1} to the layer below; the skip path adds dL/da_k unchanged
         ga_prev = view(ws, K_GA, k - 1, itab, B)
-        np.dot(du, W.T, ga_prev)
+        matmul_nt(du, W, ga_prev)
         if itab[k, RES]:
             ga_prev += view(ws, K_GA, k, itab, B)
     mtab[k, Metric.DELTA_NORM] = l2_norm(dz)

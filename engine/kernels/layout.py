@@ -17,7 +17,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.core.errors import TypingError
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array, populate_array
 
 from engine.codes import WORKSPACE_KINDS
 from engine.kernels import _cache  # noqa: F401  (before the first @njit: see its docstring)
@@ -72,24 +76,97 @@ jit_contract = njit(cache=True, nogil=True, error_model="numpy", fastmath={"cont
 jit_exact_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 
+def _c_array(name, a):
+    """Reject anything but a C-contiguous array (a borrowed view of another would be wrong)."""
+    if not isinstance(a, types.Array) or a.layout != "C":
+        raise TypingError(f"{name}: expected a C-contiguous array, got {a}")
+
+
+def _itemsize(context, dtype):
+    return context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(dtype)))
+
+
+def _borrowed_array(context, builder, ret_type, data, shape, strides):
+    """An array struct of ``ret_type`` over ``data`` with a null meminfo (no reference)."""
+    out = make_array(ret_type)(context, builder)
+    itemsize = _itemsize(context, ret_type.dtype)
+    populate_array(out, data=data, shape=shape, strides=strides, itemsize=itemsize, meminfo=None)
+    return out._getvalue()
+
+
+@intrinsic
+def borrow(typingctx, buf, off, shape):
+    """The C-contiguous array of ``shape`` over ``buf``'s elements from flat index ``off`` on,
+    holding no reference to ``buf``'s memory (a null meminfo).
+
+    The training loops make thousands of views per step; a Numba view bumps its buffer's
+    reference count atomically at every creation and every call it is passed to, and
+    ``reshape`` calls a C helper.  A borrowed view makes neither (its reference-count calls
+    return at once), so it must not outlive ``buf``: the kernels only make them of the arrays
+    they were called with and never hand one back to Python.  No bounds check: callers index
+    with the layout tables, whose blocks lie inside their buffers by construction.
+    """
+    _c_array("borrow", buf)
+    if not isinstance(shape, types.UniTuple) or not isinstance(shape.dtype, types.Integer):
+        raise TypingError(f"borrow: expected a tuple of integers as shape, got {shape}")
+    ret = types.Array(buf.dtype, shape.count, "C")
+    sig = ret(buf, types.intp, types.UniTuple(types.intp, shape.count))
+
+    def codegen(context, builder, signature, args):
+        src = make_array(buf)(context, builder, args[0])
+        dims = cgutils.unpack_tuple(builder, args[2], shape.count)
+        strides = [_itemsize(context, buf.dtype)]
+        for d in reversed(dims[1:]):
+            strides.insert(0, builder.mul(strides[0], d))
+        data = builder.gep(src.data, [args[1]])
+        return _borrowed_array(context, builder, ret, data, dims, strides)
+
+    return sig, codegen
+
+
+@intrinsic
+def borrowed(typingctx, a):
+    """``a`` itself, without reference counting (see :func:`borrow`; an intrinsic, not a
+    kernel: nothing to compile per array type)."""
+    _c_array("borrowed", a)
+
+    def codegen(context, builder, signature, args):
+        src = make_array(a)(context, builder, args[0])
+        return _borrowed_array(context, builder, a, src.data, src.shape, src.strides)
+
+    return a(a), codegen
+
+
+@intrinsic
+def flat(typingctx, a):
+    """The elements of a C-contiguous array as a borrowed 1-D view (see :func:`borrow`)."""
+    _c_array("flat", a)
+    ret = types.Array(a.dtype, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        src = make_array(a)(context, builder, args[0])
+        strides = [_itemsize(context, a.dtype)]
+        return _borrowed_array(context, builder, ret, src.data, [src.nitems], strides)
+
+    return ret(a), codegen
+
+
 @jit
 def view(ws, kind, k, itab, B):
-    """The (B, n_k) block of workspace ``kind`` for layer k."""
-    n = itab[k, N_OUT]
-    off = B * itab[k, COL]
-    return ws[kind, off : off + B * n].reshape((B, n))
+    """The (B, n_k) block of workspace ``kind`` for layer k (borrowed: see :func:`borrow`)."""
+    return borrow(ws, kind * ws.shape[1] + B * itab[k, COL], (B, itab[k, N_OUT]))
 
 
 @jit
 def weights(buf, itab, k):
-    """W_k (n_in, n_out) as a view of ``params`` or ``grads``."""
-    n_in, n_out, off = itab[k, N_IN], itab[k, N_OUT], itab[k, W_OFF]
-    return buf[off : off + n_in * n_out].reshape((n_in, n_out))
+    """W_k (n_in, n_out) as a borrowed view of ``params`` or ``grads``."""
+    return borrow(buf, itab[k, W_OFF], (itab[k, N_IN], itab[k, N_OUT]))
 
 
 @jit
 def vec(buf, off, n):
-    return buf[off : off + n]
+    """buf[off:off + n], borrowed."""
+    return borrow(buf, off, (n,))
 
 
 @jit

@@ -5,26 +5,43 @@ from __future__ import annotations
 import math
 
 from engine.codes import LossCode, Phase, Quantity
-from engine.kernels.elementary import sigmoid
+from engine.kernels.elementary import exp, sigmoid
 from engine.kernels.layout import H_WD, I_LOSS, K_DZ, K_Y, K_Z, flag, jit, sum_sq, view, weights
 
 
 @jit
-def _softmax_ce_row(z, t, p, d, inv_b):
-    m = z.max()
-    s = 0.0
-    for j in range(z.size):
-        s += math.exp(z[j] - m)
-    lse = m + math.log(s)
+def _softmax_ce(z, T, p, d, inv_b):
+    """(summed loss, correct rows) of softmax + cross-entropy over the batch; p = e / sum e
+    with e = exp(z - max z), d = (p - t) / B.
+
+    Whole-batch loops (no per-row views or calls), one exp per entry and one log per row,
+    the exp the kernels' own (~1 ulp): on a tiny net libm's exp / log and the per-row calls
+    cost as much as the matrix products.
+    """
+    B, n = z.shape
     loss = 0.0
-    best = 0
-    for j in range(z.size):
-        p[j] = math.exp(z[j] - lse)
-        d[j] = (p[j] - t[j]) * inv_b
-        loss -= t[j] * (z[j] - lse)
-        if z[j] > z[best]:
-            best = j
-    return loss, 1.0 if t[best] == t.max() else 0.0
+    correct = 0.0
+    for i in range(B):
+        m = z[i, 0]
+        best = 0
+        t_max = T[i, 0]
+        for j in range(1, n):
+            if z[i, j] > m:
+                m = z[i, j]
+                best = j
+            t_max = max(t_max, T[i, j])
+        s = 0.0
+        for j in range(n):
+            e = exp(z[i, j] - m)
+            p[i, j] = e
+            s += e
+        lse = m + math.log(s)
+        for j in range(n):
+            p[i, j] = p[i, j] / s
+            d[i, j] = (p[i, j] - T[i, j]) * inv_b
+            loss -= T[i, j] * (z[i, j] - lse)
+        correct += 1.0 if T[i, best] == t_max else 0.0
+    return loss, correct
 
 
 @jit
@@ -68,10 +85,10 @@ def loss_rows(z, T, p, d, code):
     B, n = z.shape
     loss = 0.0
     correct = 0.0
+    if code == LossCode.SOFTMAX_CE:
+        return _softmax_ce(z, T, p, d, 1.0 / B)
     for i in range(B):
-        if code == LossCode.SOFTMAX_CE:
-            li, ci = _softmax_ce_row(z[i], T[i], p[i], d[i], 1.0 / B)
-        elif code == LossCode.SIGMOID_BCE:
+        if code == LossCode.SIGMOID_BCE:
             li, ci = _sigmoid_bce_row(z[i], T[i], p[i], d[i], 1.0 / (B * n))
         elif code == LossCode.MSE:
             li, ci = _mse_row(z[i], T[i], p[i], d[i], 1.0 / (B * n))
