@@ -3,11 +3,35 @@
 QT_QPA_PLATFORM must be set before anything imports Qt, hence at import time here.
 """
 
+import contextlib
 import os
+import signal
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+
+# pytest-xdist's workers start with SIGINT ignored, and a child process inherits that: the
+# CLI's Ctrl-C tests would send a signal their subprocess ignores.  Ctrl-C as a user has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def _one_compiler_at_a_time():
+    """Hold a lock file while compiling: with two pytest-xdist workers on a cold cache, the
+    second waits and then loads what the first cached, instead of compiling it all again."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: each worker compiles for itself
+        yield
+        return
+    with open(os.path.join(tempfile.gettempdir(), "vglab-test-compile.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,7 +46,8 @@ def compiled_kernels():
     from engine.session import warm_up
     from engine.warmup import warm_up_recurrent
 
-    for dtype in ("float64", "float32"):  # also fills the on-disk cache for CLI subprocesses
-        config = updated(ExperimentConfig(), **{"model.dtype": dtype})
-        warm_up(config, load_dataset(config.data, dtype))
-    warm_up_recurrent("float64")  # the Recurrent window's: it would wait for a compile process
+    with _one_compiler_at_a_time():
+        for dtype in ("float64", "float32"):  # also fills the on-disk cache for subprocesses
+            config = updated(ExperimentConfig(), **{"model.dtype": dtype})
+            warm_up(config, load_dataset(config.data, dtype))
+        warm_up_recurrent("float64")  # the Recurrent window's: it would wait for a compile process
