@@ -78,12 +78,18 @@ def _rate(step, seconds: float) -> float:
 
 
 # --- engine -----------------------------------------------------------------------------------
-def run_rate(shape, seconds: float) -> tuple[float, float, float]:
+def run_rate(shape, seconds: float, blas: str = "policy") -> tuple[float, float, float]:
     """(Session.step, Session.run) steps per second, best of three windows each, the two
     taking turns so that a shared machine's swings hit both alike; ``run`` is the many-step
     path (compiled chunks that return to Python once per chunk).  Third: ``run``'s steps
-    per CPU-second of the process (all threads), which other processes cannot inflate."""
+    per CPU-second of the process (all threads), which other processes cannot inflate.
+    Both on the BLAS threads ``blas`` says (``--blas``), like the other tables."""
     one, many = engine_session(shape), engine_session(shape)
+    with blas_limit(one, blas):
+        return _run_rate(one, many, seconds)
+
+
+def _run_rate(one: Session, many: Session, seconds: float) -> tuple[float, float, float]:
     for _ in range(64):
         one.step()
     many.run(64)
@@ -443,7 +449,7 @@ def manystep_table(args) -> None:
         f"{'run(N)/cpu-s':>14}"
     )
     for name in args.shapes:
-        stepped, ran, cpu = run_rate(SHAPES[name], args.seconds)
+        stepped, ran, cpu = run_rate(SHAPES[name], args.seconds, args.blas)
         print(f"{'':<16}{name:<11}{stepped:>10.0f}{ran:>10.0f}{ran / stepped:>8.2f}x{cpu:>14.0f}")
 
 
