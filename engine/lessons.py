@@ -6,6 +6,11 @@ overrides, two or three sentences, a "what to watch" line and, optionally, the v
 compare side by side.  tests/test_lessons.py runs every lesson's config headless and checks
 the numbers its text quotes, so the text and the behaviour cannot drift apart.
 
+Each text has its Japanese next to it in the same ``[[lesson]]`` table (``title_ja``,
+``text_ja``, ``watch_ja``), so a text and its translation quote the same numbers side by side;
+tests/test_lessons_ja.py checks that both quote the same ones.  :meth:`Lesson.localized` gives
+a text in the language in use (:mod:`engine.i18n`), English where a translation is missing.
+
 The catalogue needs no Qt (like :mod:`engine.presets`, of which a lesson is a view), so the
 headless lesson tests and any CLI can read it; :class:`gui.lessons.LessonPanel` shows it.
 """
@@ -14,14 +19,18 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.config import ConfigError, ExperimentConfig, apply_overrides, did_you_mean
 from engine.config.text import config_changes
+from engine.presets import localized, translated_keys
 from engine.resources import asset
 
 LESSONS_PATH = asset("lessons.toml")
+#: the texts a lesson carries in every language (``title_ja``, ...)
+TRANSLATED = ("title", "text", "watch")
 _KEYS = {
     "id": str,
     "title": str,
@@ -30,6 +39,7 @@ _KEYS = {
     "text": str,
     "watch": str,
     "compare": list,
+    **dict.fromkeys(translated_keys(TRANSLATED), str),
 }
 _REQUIRED = ("id", "title", "preset", "text", "watch")
 
@@ -45,6 +55,13 @@ class Lesson:
     text: str  # two or three sentences
     watch: str  # what to look at while it runs
     compare: tuple[str, ...] = ()  # "key=v1,v2" for compare mode (may be empty)
+    #: ``title_ja`` / ``text_ja`` / ``watch_ja`` -> the translated text (may be empty)
+    translations: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def localized(self, key: str, lang: str | None = None) -> str:
+        """``title``, ``text`` or ``watch`` in ``lang`` (default: the language in use);
+        English where there is no translation."""
+        return localized({key: getattr(self, key), **self.translations}, key, lang)
 
     def config(self) -> ExperimentConfig:
         """The lesson's experiment (ConfigError naming the lesson if it is broken)."""
@@ -102,6 +119,7 @@ def load_lessons(path: str | os.PathLike = LESSONS_PATH) -> list[Lesson]:
                 " ".join(item["text"].split()),
                 " ".join(item["watch"].split()),
                 tuple(item.get("compare", ())),
+                {k: " ".join(item[k].split()) for k in translated_keys(TRANSLATED) if k in item},
             )
         )
     if errors:

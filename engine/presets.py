@@ -6,9 +6,17 @@ list turns the preset into a comparison::
 
     name = "seed000_deep_activations"
     title = "Deep MLP: sigmoid vs tanh vs ReLU"
+    title_ja = "深い MLP: sigmoid と tanh と ReLU"
     description = "What it shows and what to watch."
+    description_ja = "何を示し、何を見るか。"
     [compare]
     vary = ["model.activation=sigmoid,tanh,relu"]
+
+Translations are data beside the English text, ``<key>_<lang>`` (:func:`localized`), so a
+description and its translation quote the same measured numbers side by side
+(tests/test_lessons_ja.py compares them).  :class:`Preset` carries the title and description
+in the language in use (:mod:`engine.i18n`), English where a translation is missing; the
+config itself keeps the English description.
 
 The preset's name is its file name without ``.toml``.
 """
@@ -28,9 +36,26 @@ from engine.config import (
     read_document,
     shown,
 )
+from engine.i18n import LANGUAGES, SOURCE_LANGUAGE, language
 from engine.resources import asset
 
 PRESETS_DIR = asset("presets")
+#: the texts a preset (and a lesson) may carry translated as ``<key>_<lang>``
+TRANSLATED = ("title", "description")
+
+
+def translated_keys(keys) -> list[str]:
+    """``title`` -> ``title_ja`` (one per language besides English), for each of ``keys``."""
+    return [f"{k}_{lang}" for k in keys for lang in LANGUAGES if lang != SOURCE_LANGUAGE]
+
+
+def localized(table: dict, key: str, lang: str | None = None) -> str:
+    """``table[key + "_" + lang]`` in ``lang`` (default: the language in use), else the
+    English ``table[key]`` (empty if neither)."""
+    lang = lang or language()
+    if lang != SOURCE_LANGUAGE and table.get(f"{key}_{lang}"):
+        return table[f"{key}_{lang}"]
+    return table.get(key, "")
 
 
 @dataclass(frozen=True)
@@ -38,8 +63,8 @@ class Preset:
     """One preset file: what the menus and ``vglab presets`` show, and where it lives."""
 
     name: str
-    title: str
-    description: str
+    title: str  # in the language in use when the preset was read
+    description: str  # likewise
     path: Path
     vary: tuple[str, ...] = ()  # ``key=v1,v2`` options when the preset is a comparison
     cell: str = "none"  # recurrent.cell: "none" is the MLP
@@ -61,13 +86,25 @@ class Preset:
         return f"Preset({self.name!r}, vary={list(self.vary)})"
 
 
-def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
-    """Pop ``title`` and ``compare`` from document ``d``: (title, vary, errors)."""
-    errors = []
-    title = d.pop("title", "")
-    if not isinstance(title, str):
-        errors.append(f"title: expected a string, got {type(title).__name__} {shown(title)}")
-        title = ""
+def _pop_texts(d: dict) -> tuple[dict[str, str], list[str]]:
+    """Pop ``title`` and the translations (``title_ja``, ``description_ja``) from ``d``:
+    (texts, errors); the texts include the English ``description`` (left in ``d``)."""
+    texts, errors = {}, []
+    for key in ["title", *translated_keys(TRANSLATED)]:
+        value = d.pop(key, "")
+        if not isinstance(value, str):
+            errors.append(f"{key}: expected a string, got {type(value).__name__} {shown(value)}")
+            value = ""
+        texts[key] = " ".join(value.split()) if key != "title" else value
+    if isinstance(d.get("description"), str):
+        texts["description"] = d["description"]
+    return texts, errors
+
+
+def _preset_keys(d: dict) -> tuple[dict[str, str], tuple[str, ...], list[str]]:
+    """Pop ``title``, its translations and ``compare`` from document ``d``:
+    (texts, vary, errors)."""
+    texts, errors = _pop_texts(d)
     table = d.pop("compare", {})
     vary: tuple[str, ...] = ()
     if not isinstance(table, dict):
@@ -83,21 +120,45 @@ def _preset_keys(d: dict) -> tuple[str, tuple[str, ...], list[str]]:
             errors.append(
                 f'compare.vary: expected an array of "key=v1,v2" strings, got {shown(raw)}'
             )
-    return title, vary, errors
+    return texts, vary, errors
 
 
 def read_preset(path: str | os.PathLike) -> tuple[ExperimentConfig, tuple[str, ...], str]:
-    """(config, vary, title) of a preset-style file; every error at once, named by file."""
+    """(config, vary, title) of a preset-style file; every error at once, named by file.
+    The title is in the language in use (English where it has no translation)."""
+    config, vary, texts = read_preset_texts(path)
+    return config, vary, localized(texts, "title")
+
+
+def read_preset_texts(
+    path: str | os.PathLike,
+) -> tuple[ExperimentConfig, tuple[str, ...], dict[str, str]]:
+    """(config, vary, texts): texts maps ``title``, ``description`` and their translations
+    (``title_ja``, ``description_ja``; "" when missing) as the file has them."""
     path = Path(path)
     d = read_document(path)
-    title, vary, errors = _preset_keys(d)
+    texts, vary, errors = _preset_keys(d)
     try:
         config = from_dict(d)
     except ConfigError as e:
         errors += e.errors
     if errors:
         raise ConfigError(errors, str(path))
-    return config, vary, title
+    return config, vary, texts
+
+
+def _make(path: Path, name: str | None = None) -> Preset:
+    """The :class:`Preset` of file ``path``, its texts in the language in use."""
+    config, vary, texts = read_preset_texts(path)
+    texts.setdefault("description", config.description)
+    return Preset(
+        name or path.stem,
+        localized(texts, "title") or config.name,
+        localized(texts, "description"),
+        path,
+        vary,
+        config.recurrent.cell,
+    )
 
 
 def _sort_key(path: Path) -> tuple[bool, str]:
@@ -112,20 +173,7 @@ def preset_paths() -> list[Path]:
 
 def list_presets() -> list[Preset]:
     """Every preset, in menu order (raises ConfigError if a bundled file is broken)."""
-    presets = []
-    for path in preset_paths():
-        config, vary, title = read_preset(path)
-        presets.append(
-            Preset(
-                path.stem,
-                title or config.name,
-                config.description,
-                path,
-                vary,
-                config.recurrent.cell,
-            )
-        )
-    return presets
+    return [_make(path) for path in preset_paths()]
 
 
 def preset_names() -> list[str]:
@@ -155,9 +203,7 @@ def _preset_path(name: str) -> Path:
 
 def get_preset(name: str) -> Preset:
     """The :class:`Preset` called ``name`` (ConfigError with a suggestion if there is none)."""
-    path = _preset_path(name)
-    config, vary, title = read_preset(path)
-    return Preset(name, title or config.name, config.description, path, vary)
+    return _make(_preset_path(name), name)
 
 
 def load_preset(name: str) -> ExperimentConfig:
