@@ -3,6 +3,9 @@ Qt-free and lives in :mod:`engine.lessons`; it is re-exported here for older cal
 
 :class:`LessonPanel` shows one lesson with Previous / Next; it only emits signals (set up
 this config, compare these variants) -- :mod:`gui.teaching` connects them to the windows.
+It shows a lesson in the app's language (:meth:`Lesson.localized`) and shows it again on
+every language change (:class:`gui.i18n.Retranslatable`), without setting the experiment up
+again.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from PySide6.QtWidgets import (
 
 from engine.config import ConfigError, ExperimentConfig
 from engine.lessons import LESSONS_PATH, Lesson, load_lessons
+from gui.i18n import Retranslatable
 
 __all__ = ["LESSONS_PATH", "Lesson", "LessonPanel", "load_lessons"]
 
 
-class LessonPanel(QWidget):
+class LessonPanel(Retranslatable, QWidget):
     """One lesson at a time: title, text, what to watch, and Previous / Next.
 
     Signals: ``setup_requested(ExperimentConfig)`` when a lesson is shown (or "Set up again"
@@ -117,11 +121,24 @@ class LessonPanel(QWidget):
         if not 0 <= index < len(self.lessons):
             raise IndexError(f"lesson {index + 1}: there are {len(self.lessons)} lessons")
         self.index = index
+        self._show_texts()
+        self.lesson_changed.emit(index)
+        if setup:
+            self.setup()
+
+    def retranslate_ui(self) -> None:
+        """The lesson shown again in the new language (its experiment is left as it is)."""
+        if self.lesson is not None:
+            self._show_texts()
+
+    def _show_texts(self) -> None:
+        """Every text of the current lesson, in the language in use."""
+        index = self.index
         n, lesson = len(self.lessons), self.lessons[index]
         self.counter.setText(f"Lesson {index + 1} of {n}")
-        self.title.setText(lesson.title)
-        self.text.setText(lesson.text)
-        self.watch.setText(f"<b>Watch:</b> {html.escape(lesson.watch)}")
+        self.title.setText(lesson.localized("title"))
+        self.text.setText(lesson.localized("text"))
+        self.watch.setText(f"<b>Watch:</b> {html.escape(lesson.localized('watch'))}")
         changes = ", ".join(lesson.overrides)
         self.setup_info.setText(
             f"Experiment: preset <i>{html.escape(lesson.preset)}</i>"
@@ -133,13 +150,10 @@ class LessonPanel(QWidget):
         self.compare_button.setVisible(bool(lesson.compare))
         self.compare_button.setToolTip("Train side by side: " + "; ".join(lesson.compare))
         self.next_label.setText(
-            f"Next: {self.lessons[index + 1].title}"
+            f"Next: {self.lessons[index + 1].localized('title')}"
             if index + 1 < n
             else "This was the last lesson."
         )
-        self.lesson_changed.emit(index)
-        if setup:
-            self.setup()
 
     def _config(self) -> ExperimentConfig | None:
         try:

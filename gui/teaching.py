@@ -52,6 +52,7 @@ class TeachingHooks(QObject):
         self.lesson_dock: QDockWidget | None = None
         self._lessons = None
         self.actions: dict[str, object] = {}
+        self.lesson_actions: list[QAction] = []  # the Lessons menu's entries, in order
         # the compare window trains in a thread of its own: stop it with the main window
         window.installEventFilter(self)
 
@@ -60,7 +61,15 @@ class TeachingHooks(QObject):
             for w in (self.compare_window, self.gallery):
                 if w is not None:
                     w.close()
+        elif obj is self.window and event.type() == QEvent.Type.LanguageChange:
+            self.retitle_lessons()
         return False
+
+    def retitle_lessons(self) -> None:
+        """The Lessons menu's entries in the language in use (lesson titles are data)."""
+        for i, (action, lesson) in enumerate(zip(self.lesson_actions, self.lessons(), strict=True)):
+            action.setText(f"&{i + 1}. {lesson.localized('title')}")
+            action.setToolTip(html.escape(lesson.localized("text")))
 
     def __repr__(self) -> str:
         return f"TeachingHooks({type(self.window).__name__})"
@@ -269,10 +278,11 @@ def install(main_window: QMainWindow) -> None:
     tools.addActions([compare, gallery])
     lessons = _menu(bar, "&Lessons")
     lessons.setToolTipsVisible(True)
-    for i, lesson in enumerate(hooks.lessons()):
-        a = lessons.addAction(f"&{i + 1}. {lesson.title}")
-        a.setToolTip(html.escape(lesson.text))
+    for i in range(len(hooks.lessons())):
+        a = lessons.addAction("")
         a.triggered.connect(lambda _=False, i=i: hooks.start_lesson(i))
+        hooks.lesson_actions.append(a)
+    hooks.retitle_lessons()
     lessons.addSeparator()
     panel = lessons.addAction("Show the lesson &panel")
     panel.triggered.connect(lambda: hooks.show_panel())
