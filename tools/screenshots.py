@@ -8,6 +8,7 @@ Offscreen and deterministic (fixed seeds, whole epochs rather than wall-clock ti
   spiral.png        a 2-D spiral with its decision boundary
   divergence.png    a run that blew up, and the banner that explains it
   main_window_ja.png  the default net in Japanese after one epoch and one more step
+  lesson_ja.png     lesson 1 opened from the Lessons menu in Japanese, after one epoch
 
     python tools/screenshots.py [--out docs/screenshots] [--size 1600x1000]
 """
@@ -200,8 +201,21 @@ def shoot(s: Shooter) -> None:
         s.wait(0.05)
         s.settle()
         s.save("main_window_ja.png")
+        shoot_lesson_ja(s)
     finally:
         i18n.set_language("en")
+
+
+def shoot_lesson_ja(s: Shooter) -> None:
+    """Lesson 1 in Japanese, opened as a user does: the Lessons menu's first entry."""
+    from gui import teaching
+
+    w = s.open(default_config())
+    teaching.install(w)
+    w.teaching.lesson_actions[0].trigger()
+    s.wait_until(lambda: w.teaching.lesson_dock.isVisible(), "the lesson dock")
+    s.epochs(1)
+    s.save("lesson_ja.png")
 
 
 if __name__ == "__main__":
