@@ -238,12 +238,26 @@ def iter_sweep(
     """
     if not precompile.wait_cached(warm_keys(plan), cancel, notice):
         return
-    todo = tasks(plan)
+    yield from iter_pool(train_point, tasks(plan), cancel, workers)
+
+
+def iter_pool(
+    fn: Callable,
+    todo: list,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+) -> Iterator:
+    """Yield ``fn(task)`` of every task of ``todo`` as it arrives from a spawned pool of
+    ``workers`` processes (default: every core; submitted in ``todo``'s order), the pool
+    runner of :func:`iter_sweep` and of :mod:`engine.recurrent.lengths`.  ``fn`` is a
+    module-level function that never raises.  Stops, killing the pool, as
+    :func:`iter_sweep` says; a dead worker raises ``BrokenProcessPool`` after the results
+    that arrived before."""
     n = max(1, min(workers or threads.cores(), len(todo)))
     pool = ProcessPoolExecutor(n, mp.get_context("spawn"), initializer=_init_worker)
     whole = False
     try:
-        pending = {pool.submit(train_point, t) for t in todo}  # queued in order: costly first
+        pending = {pool.submit(fn, t) for t in todo}  # queued in order: costly first
         while pending:
             if cancel is not None and cancel():
                 return
