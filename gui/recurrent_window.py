@@ -154,6 +154,13 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
                 "Export summary", "summary.csv", "the summary", self.summary_table
             ),
         )
+        self.act_export_lengths = m.addAction(
+            "Export test metric vs length as CSV\u2026",
+            lambda: self.exports.export_table_dialog(
+                "Export test metric vs length", "length_curve.csv", "the curve",
+                self.length_tab.table,
+            ),
+        )  # fmt: skip
         m.addSeparator()
         m.addAction("&Close", self.close, QKeySequence.StandardKey.Close)
         run = self.menuBar().addMenu("&Run")
@@ -391,6 +398,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
             "gate_carrier": self.gate_plot,
             "loss": self.loss_plot,
             "test_metric": self.metric_plot,
+            "length_curve": self.length_tab.plot,
         }
         panels.update({f"heatmap_{n.lower()}": h for n, h in self.heatmaps.items()})
         return panels
@@ -429,6 +437,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         super().showEvent(event)
 
     def closeEvent(self, event) -> None:
+        self.length_tab.stop()  # its pool's processes too
         self.pacer.stop()
         self.controller.shutdown()
         super().closeEvent(event)

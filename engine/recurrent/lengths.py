@@ -17,6 +17,7 @@ chance, :func:`engine.recurrent.experiment.baseline`) and the final vanishing ra
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from engine import threads
 from engine.config import ConfigError, ExperimentConfig, updated
+from engine.io import write_csv
 from engine.recurrent.experiment import RecurrentResult, baseline, run_recurrent
 from engine.variants import Grid, expand_grid
 
@@ -102,15 +104,30 @@ def curves(points: Iterable[LengthPoint]) -> dict[str, tuple[list[int], list[flo
 def varies_length(vary: Sequence[str] | Mapping) -> bool:
     """True when a comparison's ``key=...`` options vary the sequence length and nothing
     but the cell besides (one line per cell then says it all)."""
-    from engine.variants import parse_vary, resolve_key
+    from engine.variants import parse_vary
 
     if not isinstance(vary, Sequence) or isinstance(vary, str):
         return False
     try:
-        keys = {resolve_key(k) for k, _ in parse_vary(vary)}
+        keys = {k for k, _ in parse_vary(vary)}
     except ConfigError:
         return False
     return LENGTH_KEY in keys and keys <= {LENGTH_KEY, CELL_KEY}
+
+
+def write_length_csv(
+    results: Mapping[str, object], vary, path: str | os.PathLike
+) -> list[LengthPoint] | None:
+    """``length_curve.csv`` of a ``vglab compare`` whose runs are recurrent and vary the
+    length (and at most the cell): its points, or None (nothing written) otherwise."""
+    runs = list(results.values())
+    if not runs or not varies_length(vary):
+        return None
+    if not all(isinstance(r, RecurrentResult) for r in runs):
+        return None
+    points = points_of(runs)
+    write_csv(path, *length_rows(points, runs[0].config))
+    return points
 
 
 # ----------------------------------------------------------------------------- plan
