@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 
 from engine import threads
 from engine.config import ConfigError, ExperimentConfig, updated
+from engine.experiments import planned_steps
 from engine.io import write_csv
 from engine.recurrent.experiment import RecurrentResult, baseline, run_recurrent
 from engine.variants import Grid, expand_grid
@@ -135,14 +137,16 @@ def write_length_csv(
 
 @dataclass(frozen=True)
 class LengthPlan:
-    """What a length curve trains: the grid cell x seq_len of ``base``, ``steps`` each."""
+    """What a length curve trains: the grid cell x seq_len of ``base``, each as long as it says."""
 
     base: ExperimentConfig
     grid: Grid
 
     @property
-    def steps(self) -> int:
-        return self.base.training.steps
+    def length_text(self) -> str:
+        """How long each net trains: ``2000 steps`` (or ``10 epochs`` without a step count)."""
+        t = self.base.training
+        return f"{t.steps} steps" if t.steps > 0 else f"{t.epochs} epochs"
 
     @property
     def count(self) -> int:
@@ -153,7 +157,7 @@ class LengthPlan:
         return tuple(int(v) for v in self.grid.values[1])
 
     def __repr__(self) -> str:
-        return f"LengthPlan({self.grid!r}, steps={self.steps})"
+        return f"LengthPlan({self.grid!r}, {self.length_text})"
 
 
 def plan_lengths(
@@ -163,8 +167,9 @@ def plan_lengths(
     steps: int | None = None,
 ) -> LengthPlan:
     """Check and expand the grid ``cells`` x ``lengths`` (a ``"10, 20, 50"`` text or ints)
-    of a recurrent ``base``; ``steps`` (default ``training.steps``) is written into every
-    config and evaluation during training is switched off (each net is scored once).
+    of a recurrent ``base``; ``steps`` (default: the config's steps, else its epochs, as
+    ``vglab run``) is written into every config and evaluation during training is switched
+    off (each net is scored once, at the end).
 
     Raises ConfigError naming ``lengths`` and the field for a bad length, no cell, or a
     base that is not recurrent.
@@ -178,8 +183,9 @@ def plan_lengths(
         raise ConfigError([f'{CELL_KEY}: expected "rnn", "lstm" or "gru"'], SOURCE)
     if steps is not None and steps < 1:
         raise ConfigError([f"training.steps: must be >= 1, got {steps}"], SOURCE)
-    n = int(steps or base.training.steps or 1)
-    base = updated(base, **{"training.steps": n, "training.eval_every": 0})
+    base = updated(base, **{"training.eval_every": 0})
+    if steps is not None:
+        base = updated(base, **{"training.steps": int(steps)})
     axes = [f"{CELL_KEY}={','.join(cells)}", f"{LENGTH_KEY}={text}"]
     return LengthPlan(base, expand_grid(base, axes, maximum=MAX_POINTS, source=SOURCE))
 
@@ -192,7 +198,7 @@ def train_length_point(config: ExperimentConfig) -> LengthPoint:
     t0 = time.perf_counter()
     try:
         with threads.limited(1):  # two workers on two cores: no BLAS threads on top
-            result = run_recurrent(config, lambda _per_epoch: config.training.steps)
+            result = run_recurrent(config, partial(planned_steps, config))
     except Exception as e:  # noqa: BLE001 -- one broken net is a result, not a crash
         r = config.recurrent
         return LengthPoint(

@@ -54,8 +54,9 @@ def draw(plot: CurvePlot, points: Iterable[LengthPoint], config: ExperimentConfi
     plot.log_y = log_y
     plot.plot_item.setLogMode(x=True, y=log_y)
     lines = curves(points)
-    steps = config.training.steps
-    plot.set_title(f"{axis[0].upper()}{axis[1:]} after {steps} steps vs sequence length")
+    t = config.training
+    after = f"{t.steps} steps" if t.steps > 0 else f"{t.epochs} epochs"
+    plot.set_title(f"{axis[0].upper()}{axis[1:]} after {after} vs sequence length")
     theme.set_axis_label(plot.plot_item, "left", axis)
     series, styles = {}, {}
     for cell in sorted(lines, key=CELLS.index):  # the window's order and colours
@@ -209,7 +210,7 @@ class LengthCurvePanel(QWidget):
         cells = ", ".join(CELL_LABELS[c] for c in r.plan.grid.values[0])
         self.status.setText(
             f"{len(r.points)} / {r.plan.count} nets ({cells} at T = "
-            f"{', '.join(map(str, r.plan.lengths))}; {r.plan.steps} steps each){end}"
+            f"{', '.join(map(str, r.plan.lengths))}; {r.plan.length_text} each){end}"
         )
 
     @Slot(object)
