@@ -417,7 +417,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
 
     def export_all(self, folder: str | os.PathLike) -> list[Path]:
         """Every chart as PNG and SVG (all or nothing), the unrolled diagram and the window as
-        PNG, ``grad_h.csv`` and ``summary.csv`` into ``folder``."""
+        PNG, ``grad_h.csv``, ``summary.csv`` (and ``length_curve.csv``) into ``folder``."""
         folder = Path(folder)
         grad, summary = self.grad_h_table(), self.summary_table()
         written = self.exports.export_plots(folder)
@@ -425,6 +425,8 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         written.append(export.export_widget_png(self, folder / "window.png"))
         written.append(export.export_csv(folder / "grad_h.csv", *grad))
         written.append(export.export_csv(folder / "summary.csv", *summary))
+        if self.length_tab.result is not None:  # the "vs length" tab has run
+            written.append(export.export_csv(folder / "length_curve.csv", *self.length_tab.table()))
         return written
 
     def show_fitted(self) -> None:

@@ -182,6 +182,13 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def read_csv_rows(header, rows) -> list[dict]:
+    """``(header, rows)`` as read back from a CSV file (text cells, floats in full)."""
+    from engine.io import csv_text
+
+    return list(csv.DictReader(csv_text(header, rows).splitlines()))
+
+
 def test_compare_over_lengths_writes_the_curve_with_the_summary_numbers(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(SMALL_TOML, encoding="utf-8")
@@ -230,7 +237,9 @@ def drawn(plot) -> dict[str, tuple[list, list]]:
     return {n: (list(it.xData), list(it.yData)) for n, it in plot.series.items()}
 
 
-def test_run_draws_the_engine_functions_points_per_checked_cell(window, qtbot):
+def test_run_draws_the_engine_functions_points_per_checked_cell(
+    window, qtbot, tmp_path, monkeypatch
+):
     from PySide6.QtCore import Qt
 
     tab = window.length_tab
@@ -253,7 +262,16 @@ def test_run_draws_the_engine_functions_points_per_checked_cell(window, qtbot):
     header, rows = tab.table()
     assert header[2] == "test_mse"
     assert len(rows) == 4
-    assert "length_curve" in window.plot_panels()
+    assert window.plot_panels()["length_curve"] is tab.plot
+    for suffix in (".png", ".svg"):  # the plot's menu: Export as PNG / SVG
+        path = tmp_path / f"length_curve{suffix}"
+        monkeypatch.setattr(window.exports, "_save_path", lambda *a, p=path, **k: str(p))
+        window.exports.plot_menu("length_curve", tab.plot).actions()[suffix == ".svg"].trigger()
+        assert path.stat().st_size > 1000
+    path = tmp_path / "length_curve.csv"
+    monkeypatch.setattr(window.exports, "_save_path", lambda *a, **k: str(path))
+    window.act_export_lengths.trigger()
+    assert read_csv(path) == read_csv_rows(header, rows)
 
 
 def test_cancel_stops_the_pool_and_keeps_what_arrived(window, qtbot):

@@ -9,6 +9,7 @@ signal and are drawn at most :data:`DRAW_HZ` times a second.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterable
 
@@ -45,9 +46,17 @@ def make_plot() -> CurvePlot:
     return plot
 
 
-def draw(plot: CurvePlot, points: Iterable[LengthPoint], config: ExperimentConfig) -> None:
+def draw(
+    plot: CurvePlot,
+    points: Iterable[LengthPoint],
+    config: ExperimentConfig,
+    cells: Iterable[str] = (),
+    lengths: Iterable[int] = (),
+) -> None:
     """Draw ``points``: one line per cell in its colour, the baseline dashed, on a log T
-    axis (the MSE on a log axis too: 0.0001 and 0.17 on one chart)."""
+    axis (the MSE on a log axis too: 0.0001 and 0.17 on one chart).  ``cells`` and
+    ``lengths`` (a run's plan) are shown from the start: the legend in the window's order
+    and the axis over every length, while the points arrive."""
     _, axis = metric_label(config)
     what, value = baseline(config)
     log_y = config.recurrent.task == "adding"
@@ -59,16 +68,20 @@ def draw(plot: CurvePlot, points: Iterable[LengthPoint], config: ExperimentConfi
     plot.set_title(f"{axis[0].upper()}{axis[1:]} after {after} vs sequence length")
     theme.set_axis_label(plot.plot_item, "left", axis)
     series, styles = {}, {}
-    for cell in sorted(lines, key=CELLS.index):  # the window's order and colours
+    for cell in sorted(set(lines) | set(cells), key=CELLS.index):  # the window's order
         name = CELL_LABELS[cell]
-        series[name] = lines[cell]
+        series[name] = lines.get(cell, ([], []))
         styles[name] = {"color": theme.color(cell_color_index(cell))}
-    if series:
-        xs = [x for xs, _ in series.values() for x in xs]
+    xs = sorted({int(x) for x in lengths} | {x for xs, _ in lines.values() for x in xs})
+    ticks = None  # pyqtgraph's own, until there are lengths to label
+    if xs:
+        # a tick at each length trained (the log axis's own skipped 40 between 20 and 100)
+        ticks = [[(math.log10(x), str(x)) for x in xs]]
         label = f"baseline {value:.3g}" if what == "baseline_mse" else f"chance {value:.3g}"
-        series[label] = ([min(xs), max(xs)], [value, value])
+        series[label] = ([xs[0], xs[-1]], [value, value])
         styles[label] = {"color": theme.foreground(), "dash": True, "width": 1.2}
     plot.set_data(series, styles)
+    plot.plot_item.getAxis("bottom").setTicks(ticks)
     for name, item in plot.series.items():  # a few points per line: show each
         if not name.startswith(("baseline", "chance")):
             item.setSymbol("o")
@@ -173,6 +186,8 @@ class LengthCurvePanel(QWidget):
         self._cancel.clear()
         self.plot.reset()
         self._say()
+        self._dirty = True
+        self._draw()  # the cells and the lengths, before the first point
         workers, cancel = self.workers, self._cancel.is_set
 
         def work() -> LengthResult:
@@ -244,7 +259,8 @@ class LengthCurvePanel(QWidget):
         if not self._dirty or self.result is None:
             return
         self._dirty = False
-        draw(self.plot, self.result.points.values(), self.result.plan.base)
+        plan = self.result.plan
+        draw(self.plot, self.result.points.values(), plan.base, plan.grid.values[0], plan.lengths)
 
     def table(self) -> tuple[list[str], list[list]]:
         """(header, rows) of the curve, as ``vglab compare`` writes length_curve.csv."""
