@@ -270,6 +270,24 @@ def iter_pool(
         _stop(pool, whole)
 
 
+def drain(results: Iterable, keep: Callable[[object], None], count: int) -> tuple[bool, str]:
+    """Hand every result of a pool (:func:`iter_pool`) to ``keep``; (Ctrl-C stopped it, why
+    the pool broke or "").  Neither the KeyboardInterrupt nor the break is re-raised."""
+    n = 0
+    try:
+        for item in results:
+            keep(item)
+            n += 1
+    except KeyboardInterrupt:
+        return True, ""
+    except BrokenProcessPool:
+        return False, (
+            f"a worker process died (killed, e.g. out of memory, or crashed) after "
+            f"{n} of {count} nets had finished"
+        )
+    return False, ""
+
+
 def _stop(pool: ProcessPoolExecutor, whole: bool) -> None:
     """Shut the pool down; unless every net is done, kill the nets still training first
     (``shutdown`` alone would wait for them)."""
@@ -285,19 +303,35 @@ def _stop(pool: ProcessPoolExecutor, whole: bool) -> None:
 
 
 @dataclass
-class SweepResult:
-    """The points of a sweep so far (all of them unless ``cancelled``); ``failure`` says why
-    the pool stopped early when it was not asked to (a worker process died)."""
+class PoolResult:
+    """The results of a pool run so far (all of them unless ``cancelled``); ``failure`` says
+    why the pool stopped early when it was not asked to (a worker process died).  A
+    subclass says how many results make it whole (``count``)."""
 
-    plan: SweepPlan
-    points: dict[tuple[int, int], PointResult] = field(default_factory=dict)
+    plan: object
+    points: dict = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
     failure: str = ""
 
     @property
+    def count(self) -> int:
+        raise NotImplementedError
+
+    @property
     def complete(self) -> bool:
-        return len(self.points) == self.plan.shape[0] * self.plan.shape[1]
+        return len(self.points) == self.count
+
+
+@dataclass
+class SweepResult(PoolResult):
+    """The points of a sweep so far, by (i, j) of the grid."""
+
+    plan: SweepPlan
+
+    @property
+    def count(self) -> int:
+        return self.plan.shape[0] * self.plan.shape[1]
 
     def grid_of(self, what: str) -> np.ndarray:
         """(n_x, n_y) of a PointResult field (NaN where no result yet)."""
@@ -348,20 +382,14 @@ def run_sweep(
             done = len(out.points) * plan.steps
             progress(Progress(name, 0, 1, done, total, time.perf_counter() - t0, loss))
 
+    def keep(p: PointResult) -> None:
+        out.points[(p.i, p.j)] = p
+        if on_result is not None:
+            on_result(p)
+        report(p.train_loss)
+
     report(math.nan)
-    try:
-        for p in iter_sweep(plan, cancel, workers, notice):
-            out.points[(p.i, p.j)] = p
-            if on_result is not None:
-                on_result(p)
-            report(p.train_loss)
-    except KeyboardInterrupt:
-        out.cancelled = True
-    except BrokenProcessPool:
-        out.failure = (
-            f"a worker process died (killed, e.g. out of memory, or crashed) after "
-            f"{len(out.points)} of {count} nets had finished"
-        )
+    out.cancelled, out.failure = drain(iter_sweep(plan, cancel, workers, notice), keep, count)
     out.cancelled = out.cancelled or not out.complete
     out.seconds = time.perf_counter() - t0
     return out

@@ -20,8 +20,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 from engine import threads
@@ -29,6 +28,7 @@ from engine.config import ConfigError, ExperimentConfig, updated
 from engine.experiments import planned_steps
 from engine.io import write_csv
 from engine.recurrent.experiment import RecurrentResult, baseline, run_recurrent
+from engine.sweep import PoolResult, drain, iter_pool
 from engine.variants import Grid, expand_grid
 
 CELL_KEY = "recurrent.cell"
@@ -215,19 +215,14 @@ def tasks(plan: LengthPlan) -> list[ExperimentConfig]:
 
 
 @dataclass
-class LengthResult:
-    """The points so far, by (cell, seq_len); ``failure`` says why the pool stopped early
-    when it was not asked to."""
+class LengthResult(PoolResult):
+    """The points so far, by (cell, seq_len) (:class:`engine.sweep.PoolResult`)."""
 
     plan: LengthPlan
-    points: dict[tuple[str, int], LengthPoint] = field(default_factory=dict)
-    cancelled: bool = False
-    seconds: float = 0.0
-    failure: str = ""
 
     @property
-    def complete(self) -> bool:
-        return len(self.points) == self.plan.count
+    def count(self) -> int:
+        return self.plan.count
 
     def __repr__(self) -> str:
         return f"LengthResult({len(self.points)}/{self.plan.count} points)"
@@ -242,22 +237,16 @@ def run_lengths(
     """Train every point of ``plan`` in :func:`engine.sweep.iter_pool`; ``on_point`` gets
     each as it arrives.  ``cancel()`` true or Ctrl-C: the pool stops and the result holds
     what had arrived; a worker that died: the same, named in ``failure``."""
-    from engine.sweep import iter_pool
-
     out = LengthResult(plan)
     t0 = time.perf_counter()
-    try:
-        for p in iter_pool(train_length_point, tasks(plan), cancel, workers):
-            out.points[(p.cell, p.seq_len)] = p
-            if on_point is not None:
-                on_point(p)
-    except KeyboardInterrupt:
-        out.cancelled = True
-    except BrokenProcessPool:
-        out.failure = (
-            f"a worker process died (killed, e.g. out of memory, or crashed) after "
-            f"{len(out.points)} of {plan.count} nets had finished"
-        )
+
+    def keep(p: LengthPoint) -> None:
+        out.points[(p.cell, p.seq_len)] = p
+        if on_point is not None:
+            on_point(p)
+
+    pool = iter_pool(train_length_point, tasks(plan), cancel, workers)
+    out.cancelled, out.failure = drain(pool, keep, plan.count)
     out.cancelled = out.cancelled or not out.complete
     out.seconds = time.perf_counter() - t0
     return out

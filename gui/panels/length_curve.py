@@ -189,16 +189,17 @@ class LengthCurvePanel(QWidget):
         self._dirty = True
         self._draw()  # the cells and the lengths, before the first point
         workers, cancel = self.workers, self._cancel.is_set
-
-        def work() -> LengthResult:
-            on_point = lambda p: self.job.progress.emit(p)  # noqa: E731
-            return run_lengths(plan, on_point=on_point, cancel=cancel, workers=workers)
-
-        self.job = Background(work, "vglab-lengths", stop=self._cancel.set)
-        self.job.progress.connect(self._arrived)
-        self.job.done.connect(self._finished)
+        # each point comes back through the job's progress signal (queued to this thread)
+        job = Background(
+            lambda: run_lengths(plan, job.progress.emit, cancel, workers),
+            "vglab-lengths",
+            stop=self._cancel.set,
+        )
+        for signal, slot in ((job.progress, self._arrived), (job.done, self._finished)):
+            signal.connect(slot)
+        self.job = job
         self._set_running(True)
-        self.job.start()
+        job.start()
         self._timer.start()
         return True
 
@@ -237,21 +238,21 @@ class LengthCurvePanel(QWidget):
 
     @Slot(object)
     def _finished(self, outcome) -> None:
+        """The job ended: draw everything that arrived and say how it ended."""
         self.job = None
         self._timer.stop()
         self._set_running(False)
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, LengthResult):
+            self.result, self._dirty = outcome, True
+            self._draw()
+            ended = (
+                f"; stopped: {outcome.failure}" if outcome.failure
+                else "; cancelled" if outcome.cancelled
+                else f"; finished in {outcome.seconds:.0f} s"
+            )  # fmt: skip
+            self._say(ended)
+        else:  # the job raised: run_lengths itself failed (a broken net is a point)
             self.status.setText(f"The run failed: {type(outcome).__name__}: {outcome}")
-            return
-        self.result = outcome
-        self._dirty = True
-        self._draw()
-        if outcome.failure:
-            self._say(f"; stopped: {outcome.failure}")
-        elif outcome.cancelled:
-            self._say("; cancelled")
-        else:
-            self._say(f"; finished in {outcome.seconds:.0f} s")
 
     @Slot()
     def _draw(self) -> None:
