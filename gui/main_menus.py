@@ -249,6 +249,7 @@ class ExperimentFiles:
 
     def open_recurrent_preset(self, preset):
         """Open a recurrent preset in the Recurrent window, saying what it runs."""
+        from gui.panels.length_curve import vary_lengths
         from gui.recurrent_view import preset_cells
 
         try:
@@ -258,7 +259,9 @@ class ExperimentFiles:
             file_error(self, "Cannot load the preset", str(preset.path), e)
             return None
         text = "\n\n".join(t for t in (note, preset.description.strip()) if t)  # what runs first
-        return self.open_recurrent(config, cells, text)
+        window = self.open_recurrent(config, cells, text)
+        window.length_tab.set_lengths(vary_lengths(preset.vary))  # its "vs length" tab
+        return window
 
     def open_config(self, path: str | os.PathLike | None = None) -> bool:
         """Load an experiment file (asks for one when ``path`` is None); True if loaded.
