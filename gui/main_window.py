@@ -263,6 +263,7 @@ class MainWindow(
         """The menu titles, the transport and its keys hint in the current language (the
         pattern of :mod:`gui.i18n`; the panels retranslate themselves)."""
         main_menus.retranslate_menus(self)
+        self.retranslate_docks()
         retranslate_transport(self, TRANSPORT_TIPS, "MainWindow")
         self.keys_hint.setText(
             translate(

@@ -22,6 +22,555 @@
     </message>
 </context>
 <context>
+    <name>ConfigField</name>
+    <message>
+        <source>data set</source>
+        <translation>データセット</translation>
+    </message>
+    <message>
+        <source>Which examples to learn from</source>
+        <translation>学習に使う例</translation>
+    </message>
+    <message>
+        <source>digits: 8×8 handwritten (bundled)</source>
+        <translation>digits 8×8 手書き（同梱）</translation>
+    </message>
+    <message>
+        <source>breast cancer (bundled)</source>
+        <translation>乳がん（同梱）</translation>
+    </message>
+    <message>
+        <source>spiral (2-D)</source>
+        <translation>渦巻き（2次元）</translation>
+    </message>
+    <message>
+        <source>circles (2-D)</source>
+        <translation>同心円（2次元）</translation>
+    </message>
+    <message>
+        <source>xor (2-D)</source>
+        <translation>XOR（2次元）</translation>
+    </message>
+    <message>
+        <source>moons (2-D)</source>
+        <translation>三日月（2次元）</translation>
+    </message>
+    <message>
+        <source>blobs (2-D)</source>
+        <translation>塊（2次元）</translation>
+    </message>
+    <message>
+        <source>surface (2-D regression)</source>
+        <translation>曲面（2次元の回帰）</translation>
+    </message>
+    <message>
+        <source>MNIST (your files)</source>
+        <translation>MNIST（手元のファイル）</translation>
+    </message>
+    <message>
+        <source>CSV file…</source>
+        <translation>CSV ファイル…</translation>
+    </message>
+    <message>
+        <source>samples</source>
+        <translation>サンプル数</translation>
+    </message>
+    <message>
+        <source>Number of generated points</source>
+        <translation>生成する点の数</translation>
+    </message>
+    <message>
+        <source>noise</source>
+        <translation>ノイズ</translation>
+    </message>
+    <message>
+        <source>Noise added to the generated points</source>
+        <translation>生成した点に加えるノイズ</translation>
+    </message>
+    <message>
+        <source>classes</source>
+        <translation>クラス数</translation>
+    </message>
+    <message>
+        <source>Number of classes (spiral, blobs)</source>
+        <translation>クラスの数（渦巻き、塊）</translation>
+    </message>
+    <message>
+        <source>path</source>
+        <translation>パス</translation>
+    </message>
+    <message>
+        <source>MNIST / CSV: the file or folder to read (empty: the default location)</source>
+        <translation>MNIST / CSV：読み込むファイルまたはフォルダ（空欄：既定の場所）</translation>
+    </message>
+    <message>
+        <source>label column</source>
+        <translation>ラベル列</translation>
+    </message>
+    <message>
+        <source>CSV: name or index of the label column (-1 = last)</source>
+        <translation>CSV：ラベル列の名前または番号（-1 = 最後の列）</translation>
+    </message>
+    <message>
+        <source>test fraction</source>
+        <translation>テストの割合</translation>
+    </message>
+    <message>
+        <source>Share of the examples held out for the test accuracy</source>
+        <translation>テスト正解率のために取り分ける例の割合</translation>
+    </message>
+    <message>
+        <source>train subset</source>
+        <translation>訓練データの上限</translation>
+    </message>
+    <message>
+        <source>Keep at most this many training examples</source>
+        <translation>訓練例をこの数までに絞る</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>すべて</translation>
+    </message>
+    <message>
+        <source>scaling</source>
+        <translation>スケーリング</translation>
+    </message>
+    <message>
+        <source>Feature scaling; auto = unit (pixels / 255) for MNIST, else standardize</source>
+        <translation>特徴量のスケーリング。auto = MNIST は unit（画素 / 255）、それ以外は標準化</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>自動</translation>
+    </message>
+    <message>
+        <source>unit (÷ max)</source>
+        <translation>unit（÷ 最大値）</translation>
+    </message>
+    <message>
+        <source>standardize</source>
+        <translation>標準化</translation>
+    </message>
+    <message>
+        <source>min-max [0, 1]</source>
+        <translation>最小-最大 [0, 1]</translation>
+    </message>
+    <message>
+        <source>raw</source>
+        <translation>そのまま</translation>
+    </message>
+    <message>
+        <source>unit for MNIST, standardize for the others</source>
+        <translation>MNIST は unit、それ以外は標準化</translation>
+    </message>
+    <message>
+        <source>pixels / their maximum (MNIST / 255, digits / 16)</source>
+        <translation>画素 / その最大値（MNIST は / 255、digits は / 16）</translation>
+    </message>
+    <message>
+        <source>z-score with the training set&apos;s mean and std</source>
+        <translation>訓練データの平均と標準偏差による z スコア</translation>
+    </message>
+    <message>
+        <source>the training set&apos;s range mapped to [0, 1]</source>
+        <translation>訓練データの範囲を [0, 1] に写す</translation>
+    </message>
+    <message>
+        <source>values as stored (MNIST 0-255)</source>
+        <translation>保存された値のまま（MNIST は 0-255）</translation>
+    </message>
+    <message>
+        <source>data seed</source>
+        <translation>データのシード</translation>
+    </message>
+    <message>
+        <source>Generation and split seed</source>
+        <translation>生成と分割のシード</translation>
+    </message>
+    <message>
+        <source>hidden layers</source>
+        <translation>隠れ層の数</translation>
+    </message>
+    <message>
+        <source>Number of hidden layers (depth)</source>
+        <translation>隠れ層の数（深さ）</translation>
+    </message>
+    <message>
+        <source>units per layer</source>
+        <translation>層あたりのユニット数</translation>
+    </message>
+    <message>
+        <source>Width of every hidden layer</source>
+        <translation>すべての隠れ層の幅</translation>
+    </message>
+    <message>
+        <source>activation</source>
+        <translation>活性化関数</translation>
+    </message>
+    <message>
+        <source>Activation of every hidden layer</source>
+        <translation>すべての隠れ層の活性化関数</translation>
+    </message>
+    <message>
+        <source>Identity</source>
+        <translation>恒等関数</translation>
+    </message>
+    <message>
+        <source>Step (Heaviside)</source>
+        <translation>ステップ関数（ヘヴィサイド）</translation>
+    </message>
+    <message>
+        <source>GELU (tanh approx.)</source>
+        <translation>GELU（tanh 近似）</translation>
+    </message>
+    <message>
+        <source>negative slope</source>
+        <translation>負側の傾き</translation>
+    </message>
+    <message>
+        <source>Leaky ReLU: slope for z &lt; 0</source>
+        <translation>Leaky ReLU：z &lt; 0 での傾き</translation>
+    </message>
+    <message>
+        <source>initial slope</source>
+        <translation>傾きの初期値</translation>
+    </message>
+    <message>
+        <source>PReLU: initial learnable slope for z &lt; 0</source>
+        <translation>PReLU：z &lt; 0 での学習可能な傾きの初期値</translation>
+    </message>
+    <message>
+        <source>ELU: saturation value for z -&gt; -inf</source>
+        <translation>ELU：z -&gt; -inf での飽和値</translation>
+    </message>
+    <message>
+        <source>set each layer</source>
+        <translation>層ごとに設定</translation>
+    </message>
+    <message>
+        <source>Give every hidden layer its own width and activation</source>
+        <translation>隠れ層ごとに幅と活性化関数を指定する</translation>
+    </message>
+    <message>
+        <source>output / loss</source>
+        <translation>出力 / 損失</translation>
+    </message>
+    <message>
+        <source>Output activation and loss</source>
+        <translation>出力層の活性化関数と損失関数</translation>
+    </message>
+    <message>
+        <source>softmax + cross-entropy</source>
+        <translation>softmax + 交差エントロピー</translation>
+    </message>
+    <message>
+        <source>sigmoid + binary CE</source>
+        <translation>sigmoid + 二値交差エントロピー</translation>
+    </message>
+    <message>
+        <source>linear + mean squared error</source>
+        <translation>線形 + 平均二乗誤差</translation>
+    </message>
+    <message>
+        <source>precision</source>
+        <translation>数値の精度</translation>
+    </message>
+    <message>
+        <source>Floating-point type of the weights and activations</source>
+        <translation>重みと活性の浮動小数点型</translation>
+    </message>
+    <message>
+        <source>weights</source>
+        <translation>重み</translation>
+    </message>
+    <message>
+        <source>How the weights are drawn at the start</source>
+        <translation>重みの初期値の決め方</translation>
+    </message>
+    <message>
+        <source>Xavier (Glorot) normal</source>
+        <translation>Xavier（Glorot）正規分布</translation>
+    </message>
+    <message>
+        <source>Xavier uniform</source>
+        <translation>Xavier 一様分布</translation>
+    </message>
+    <message>
+        <source>He (Kaiming) normal</source>
+        <translation>He（Kaiming）正規分布</translation>
+    </message>
+    <message>
+        <source>He uniform</source>
+        <translation>He 一様分布</translation>
+    </message>
+    <message>
+        <source>LeCun normal</source>
+        <translation>LeCun 正規分布</translation>
+    </message>
+    <message>
+        <source>N(0, σw²/fan_in) (mean field)</source>
+        <translation>N(0, σw²/fan_in)（平均場）</translation>
+    </message>
+    <message>
+        <source>normal(0, scale)</source>
+        <translation>正規分布 normal(0, scale)</translation>
+    </message>
+    <message>
+        <source>uniform(-scale, scale)</source>
+        <translation>一様分布 uniform(-scale, scale)</translation>
+    </message>
+    <message>
+        <source>orthogonal (gain √σw²)</source>
+        <translation>直交行列（ゲイン √σw²）</translation>
+    </message>
+    <message>
+        <source>zeros (never breaks symmetry)</source>
+        <translation>ゼロ（対称性が崩れない）</translation>
+    </message>
+    <message>
+        <source>scale</source>
+        <translation>スケール</translation>
+    </message>
+    <message>
+        <source>Std of &apos;normal&apos; / limit of &apos;uniform&apos;</source>
+        <translation>&apos;normal&apos; の標準偏差 / &apos;uniform&apos; の範囲</translation>
+    </message>
+    <message>
+        <source>Weight variance times fan-in (the mean-field σw²): W ~ N(0, σw²/fan_in), or an orthogonal matrix times √σw²</source>
+        <translation>重みの分散 × fan-in（平均場の σw²）：W ~ N(0, σw²/fan_in)、または直交行列 × √σw²</translation>
+    </message>
+    <message>
+        <source>bias</source>
+        <translation>バイアス</translation>
+    </message>
+    <message>
+        <source>Initial value of every hidden bias</source>
+        <translation>すべての隠れ層のバイアスの初期値</translation>
+    </message>
+    <message>
+        <source>Bias variance (the mean-field σb²): each hidden bias ~ N(bias, σb²)</source>
+        <translation>バイアスの分散（平均場の σb²）：各隠れ層のバイアス ~ N(bias, σb²)</translation>
+    </message>
+    <message>
+        <source>weights seed</source>
+        <translation>重みのシード</translation>
+    </message>
+    <message>
+        <source>Seed of the weights, shuffling and dropout</source>
+        <translation>重み、シャッフル、ドロップアウトのシード</translation>
+    </message>
+    <message>
+        <source>optimiser</source>
+        <translation>最適化手法</translation>
+    </message>
+    <message>
+        <source>Update rule</source>
+        <translation>更新則</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>学習率</translation>
+    </message>
+    <message>
+        <source>Step size; applies mid-run without rebuilding</source>
+        <translation>ステップ幅。実行中でも作り直さずに反映される</translation>
+    </message>
+    <message>
+        <source>momentum</source>
+        <translation>モーメンタム</translation>
+    </message>
+    <message>
+        <source>Momentum / Nesterov coefficient</source>
+        <translation>モーメンタム / Nesterov の係数</translation>
+    </message>
+    <message>
+        <source>batch size</source>
+        <translation>バッチサイズ</translation>
+    </message>
+    <message>
+        <source>Examples per mini-batch</source>
+        <translation>ミニバッチあたりの例の数</translation>
+    </message>
+    <message>
+        <source>weight decay</source>
+        <translation>重み減衰</translation>
+    </message>
+    <message>
+        <source>L2 penalty on the weights</source>
+        <translation>重みへの L2 ペナルティ</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>なし</translation>
+    </message>
+    <message>
+        <source>batch norm</source>
+        <translation>バッチ正規化</translation>
+    </message>
+    <message>
+        <source>Normalise each layer&apos;s pre-activations (or outputs) over the batch</source>
+        <translation>各層の活性化前の値（または出力）をバッチ全体で正規化する</translation>
+    </message>
+    <message>
+        <source>before the activation</source>
+        <translation>活性化関数の前</translation>
+    </message>
+    <message>
+        <source>after the activation</source>
+        <translation>活性化関数の後</translation>
+    </message>
+    <message>
+        <source>residual connections</source>
+        <translation>残差接続</translation>
+    </message>
+    <message>
+        <source>a_k = f(z_k) + a_{k-1}: the identity path carries the gradient past f&apos;</source>
+        <translation>a_k = f(z_k) + a_{k-1}：恒等の経路が f&apos; を迂回して勾配を運ぶ</translation>
+    </message>
+    <message>
+        <source>dropout</source>
+        <translation>ドロップアウト</translation>
+    </message>
+    <message>
+        <source>Probability of dropping each hidden unit during training</source>
+        <translation>学習中に各隠れユニットを落とす確率</translation>
+    </message>
+    <message>
+        <source>clip norm</source>
+        <translation>勾配クリッピング（ノルム）</translation>
+    </message>
+    <message>
+        <source>Rescale the whole gradient to at most this norm</source>
+        <translation>勾配全体のノルムがこの値以下になるよう縮める</translation>
+    </message>
+    <message>
+        <source>clip value</source>
+        <translation>勾配クリッピング（値）</translation>
+    </message>
+    <message>
+        <source>Clip each gradient entry to [-v, v]</source>
+        <translation>勾配の各成分を [-v, v] に切り詰める</translation>
+    </message>
+</context>
+<context>
+    <name>Controls</name>
+    <message>
+        <source>Data</source>
+        <extracomment>how the controller&apos;s messages about an unreadable data set begin the panel&apos;s groups and the fields each shows, in order (labels, ranges: engine.config.fields)</extracomment>
+        <translation>データ</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>ネットワーク構造</translation>
+    </message>
+    <message>
+        <source>Initialisation</source>
+        <translation>重みの初期化</translation>
+    </message>
+    <message>
+        <source>Optimiser</source>
+        <translation>最適化</translation>
+    </message>
+    <message>
+        <source>Countermeasures</source>
+        <translation>勾配消失の対策</translation>
+    </message>
+    <message>
+        <source>file or folder</source>
+        <extracomment>rows that are no config field of their own Enter or Escape ended an edit: the owner may take the keyboard focus back, so that single-key shortcuts (Space, R, the arrows) drive the window again</extracomment>
+        <translation>ファイルまたはフォルダ</translation>
+    </message>
+    <message>
+        <source> (live)</source>
+        <extracomment>keys that end an edit</extracomment>
+        <translation>（即時反映）</translation>
+    </message>
+</context>
+<context>
+    <name>Docks</name>
+    <message>
+        <source>Experiment</source>
+        <extracomment>dock name -&gt; (tab/title text, full name for the View menu and the tab&apos;s tooltip). Tab titles are short: a tabified dock&apos;s title must be readable in full in its tab.</extracomment>
+        <translation>実験</translation>
+    </message>
+    <message>
+        <source>Experiment settings</source>
+        <translation>実験の設定</translation>
+    </message>
+    <message>
+        <source>Inspector</source>
+        <translation>層の詳細</translation>
+    </message>
+    <message>
+        <source>Layer inspector</source>
+        <translation>層インスペクタ</translation>
+    </message>
+    <message>
+        <source>Gradient per layer</source>
+        <translation>層ごとの勾配</translation>
+    </message>
+    <message>
+        <source>Gradient norm per layer</source>
+        <translation>層ごとの勾配ノルム</translation>
+    </message>
+    <message>
+        <source>Gradient: layer × step</source>
+        <translation>勾配：層 × ステップ</translation>
+    </message>
+    <message>
+        <source>Gradient norm per layer over training</source>
+        <translation>学習中の層ごとの勾配ノルム</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>正解率</translation>
+    </message>
+    <message>
+        <source>Boundary</source>
+        <translation>決定境界</translation>
+    </message>
+    <message>
+        <source>Decision boundary</source>
+        <translation>決定境界</translation>
+    </message>
+    <message>
+        <source>δ histogram: |dL/dz| of the selected layer</source>
+        <translation>δ のヒストグラム：選択した層の |dL/dz|</translation>
+    </message>
+    <message>
+        <source>f&apos;(z) histogram of the selected layer</source>
+        <translation>選択した層の f&apos;(z) のヒストグラム</translation>
+    </message>
+    <message>
+        <source>Activation</source>
+        <translation>活性化関数</translation>
+    </message>
+    <message>
+        <source>Activation function and the layer&apos;s pre-activations</source>
+        <translation>活性化関数と層の活性化前の値</translation>
+    </message>
+    <message>
+        <source>Phase diagram</source>
+        <translation>相図</translation>
+    </message>
+    <message>
+        <source>Phase diagram: mean-field σw² × σb² plane</source>
+        <translation>相図：平均場の σw² × σb² 平面</translation>
+    </message>
+    <message>
+        <source>Jacobian σ</source>
+        <translation>ヤコビアン σ</translation>
+    </message>
+    <message>
+        <source>Jacobian spectrum: singular values of d a_L-1 / d a_0</source>
+        <translation>ヤコビアンのスペクトル：d a_L-1 / d a_0 の特異値</translation>
+    </message>
+</context>
+<context>
     <name>LanguageMenu</name>
     <message>
         <source>Lan&amp;guage</source>
