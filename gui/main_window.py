@@ -87,10 +87,11 @@ TRANSPORT_TIPS = {
     ),
     "act_reset": QT_TRANSLATE_NOOP("MainWindow", "New random weights, empty history (R)"),
 }
-COMPILE_NOTE = (
+COMPILE_NOTE = QT_TRANSLATE_NOOP(
+    "MainWindow",
     "Numba compiles the training kernels on the very first start (under a minute, in another "
     "process) and caches them on disk; training runs on NumPy meanwhile (the same numbers, "
-    "slower) and switches to the kernels by itself."
+    "slower) and switches to the kernels by itself.",
 )
 
 
@@ -310,10 +311,15 @@ class MainWindow(
         self._compile_banner.setSingleShot(True)
         self._compile_banner.setInterval(1500)  # a warm start loads cached kernels in ~0.6 s
         self._compile_banner.timeout.connect(
-            lambda: self.banner.show_message(
+            lambda: self.banner.show_translated(
                 "info",
-                "Compiling kernels (first run only) \u2014 running on NumPy meanwhile",
-                COMPILE_NOTE,
+                lambda: (
+                    translate(
+                        "MainWindow",
+                        "Compiling kernels (first run only) \u2014 running on NumPy meanwhile",
+                    ),
+                    translate("MainWindow", COMPILE_NOTE),
+                ),
             )
         )
 
@@ -355,17 +361,22 @@ class MainWindow(
 
     @Slot(object)
     def _on_diverged(self, divergence) -> None:
-        self.banner.show_message(
+        self.banner.show_translated(
             "error",
-            "The run diverged",
-            f"{divergence.message}.<br>{divergence.advice} "
-            "Press R to start again with fresh weights.",
+            lambda: (
+                translate("MainWindow", "The run diverged"),
+                translate(
+                    "MainWindow", "{0}.<br>{1} Press R to start again with fresh weights."
+                ).format(divergence.message, divergence.advice),
+            ),
         )
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
         self._last_error = message
-        self.banner.show_message("error", "Problem", html_lines(message))
+        self.banner.show_translated(
+            "error", lambda: (translate("MainWindow", "Problem"), html_lines(message))
+        )
 
     @Slot(object)
     def _on_rebuilt(self, config: ExperimentConfig) -> None:
@@ -379,8 +390,16 @@ class MainWindow(
         rejected settings, so a wrong path or label column can be corrected in place."""
         message = self._last_error or "the experiment could not be built"
         self.controls.show_rejected(message)
-        title = "Not applied" + (f": still running {config.name}" if config is not None else "")
-        self.banner.show_message("error", html.escape(title), html_lines(message))
+
+        def make() -> tuple[str, str]:
+            title = translate("MainWindow", "Not applied")
+            if config is not None:
+                title = translate("MainWindow", "Not applied: still running {0}").format(
+                    config.name
+                )
+            return html.escape(title), html_lines(message)
+
+        self.banner.show_translated("error", make)
 
     @Slot(object)
     def _on_config_edited(self, config: ExperimentConfig) -> None:

@@ -22,6 +22,32 @@
     </message>
 </context>
 <context>
+    <name>Banner</name>
+    <message>
+        <source>Show the whole text</source>
+        <translation>全文を表示</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>閉じる</translation>
+    </message>
+    <message>
+        <source>less</source>
+        <translation>たたむ</translation>
+    </message>
+    <message>
+        <source>more</source>
+        <translation>続き</translation>
+    </message>
+</context>
+<context>
+    <name>BusyIndicator</name>
+    <message>
+        <source>compiling kernels…</source>
+        <translation>カーネルをコンパイル中…</translation>
+    </message>
+</context>
+<context>
     <name>ConfigField</name>
     <message>
         <source>data set</source>
@@ -481,6 +507,28 @@
         <translation>ファイルまたはフォルダ</translation>
     </message>
     <message>
+        <source>{0} (modified)</source>
+        <translation>{0}（変更あり）</translation>
+    </message>
+    <message>
+        <source>Now: {0}.
+Changed: {1}.</source>
+        <translation>現在：{0}。
+変更点：{1}。</translation>
+    </message>
+    <message>
+        <source>As loaded: {0}</source>
+        <translation>読み込み時：{0}</translation>
+    </message>
+    <message>
+        <source>Not applied:</source>
+        <translation>適用されませんでした：</translation>
+    </message>
+    <message>
+        <source>Not applied (the previous experiment keeps running):</source>
+        <translation>適用されませんでした（前の実験が続いています）：</translation>
+    </message>
+    <message>
         <source> (live)</source>
         <extracomment>keys that end an edit</extracomment>
         <translation>（即時反映）</translation>
@@ -571,6 +619,82 @@
     </message>
 </context>
 <context>
+    <name>Inspector</name>
+    <message>
+        <source>output (loss applies softmax/sigmoid)</source>
+        <translation>出力層（損失が softmax/sigmoid を適用）</translation>
+    </message>
+    <message>
+        <source>Next: &lt;b&gt;{0}&lt;/b&gt;.</source>
+        <extracomment>phase-result norm -&gt; the inspector value it replaces while that phase is on screen</extracomment>
+        <translation>次：&lt;b&gt;{0}&lt;/b&gt;。</translation>
+    </message>
+    <message>
+        <source>This layer&apos;s weight gradient is &lt;b&gt;{0}&lt;/b&gt; × the output layer&apos;s: 1 factor of the chain rule between them.</source>
+        <translation>この層の重みの勾配は出力層の &lt;b&gt;{0}&lt;/b&gt; 倍：間に連鎖律の因子が 1 個あります。</translation>
+    </message>
+    <message>
+        <source>This layer&apos;s weight gradient is &lt;b&gt;{0}&lt;/b&gt; × the output layer&apos;s: {1} factors of the chain rule between them.</source>
+        <translation>この層の重みの勾配は出力層の &lt;b&gt;{0}&lt;/b&gt; 倍：間に連鎖律の因子が {1} 個あります。</translation>
+    </message>
+    <message>
+        <source>size of this layer&apos;s weights</source>
+        <translation>この層の重みの大きさ</translation>
+    </message>
+    <message>
+        <source>gradient arriving from the layer above (dL/da&lt;sub&gt;k&lt;/sub&gt;)</source>
+        <translation>上の層から届く勾配（dL/da&lt;sub&gt;k&lt;/sub&gt;）</translation>
+    </message>
+    <message>
+        <source>how much the activation lets through (at most its max |f&apos;|: 0.25 for sigmoid)</source>
+        <translation>活性化関数が勾配をどれだけ通すか（最大でも |f&apos;| の最大値：sigmoid では 0.25）</translation>
+    </message>
+    <message>
+        <source>= incoming &amp;times; f&apos;(z): the error signal at this layer</source>
+        <translation>= 届いた勾配 &amp;times; f&apos;(z)：この層での誤差信号</translation>
+    </message>
+    <message>
+        <source>= a&lt;sub&gt;k-1&lt;/sub&gt;&lt;sup&gt;T&lt;/sup&gt; &amp;delta;&lt;sub&gt;k&lt;/sub&gt;: what the optimiser sees</source>
+        <translation>= a&lt;sub&gt;k-1&lt;/sub&gt;&lt;sup&gt;T&lt;/sup&gt; &amp;delta;&lt;sub&gt;k&lt;/sub&gt;：最適化手法が受け取る勾配</translation>
+    </message>
+    <message>
+        <source>gradient kept from the layer above (&amp;lt; 1: vanishing)</source>
+        <translation>上の層から保たれた勾配の割合（&amp;lt; 1：勾配消失）</translation>
+    </message>
+    <message>
+        <source>relative size of the last update (~1e-3 is healthy)</source>
+        <translation>直前の更新の相対的な大きさ（~1e-3 なら健全）</translation>
+    </message>
+    <message>
+        <source>saturated</source>
+        <translation>飽和</translation>
+    </message>
+    <message>
+        <source>units with |f&apos;| &amp;lt; 1% of its max: pass almost nothing</source>
+        <translation>|f&apos;| が最大値の 1% 未満のユニット：勾配をほとんど通さない</translation>
+    </message>
+    <message>
+        <source>dead</source>
+        <translation>死んだユニット</translation>
+    </message>
+    <message>
+        <source>units whose output is 0 for the whole batch</source>
+        <translation>バッチ全体で出力が 0 のユニット</translation>
+    </message>
+    <message>
+        <source>pre-activations: far from 0 means saturation</source>
+        <translation>活性化前の値：0 から遠いほど飽和している</translation>
+    </message>
+    <message>
+        <source>Layer inspector</source>
+        <translation>層インスペクタ</translation>
+    </message>
+    <message>
+        <source>Click a layer in the network to inspect it.</source>
+        <translation>ネットワークの層をクリックすると詳細を表示します。</translation>
+    </message>
+</context>
+<context>
     <name>LanguageMenu</name>
     <message>
         <source>Lan&amp;guage</source>
@@ -638,8 +762,36 @@
         <translation>重みを乱数で初期化し直し、履歴を消去 (R)</translation>
     </message>
     <message>
+        <source>Numba compiles the training kernels on the very first start (under a minute, in another process) and caches them on disk; training runs on NumPy meanwhile (the same numbers, slower) and switches to the kernels by itself.</source>
+        <translation>最初の起動時だけ、Numba が学習用カーネルを別プロセスでコンパイルし（1 分以内）、ディスクに保存します。その間の学習は NumPy で進み（同じ数値で、より遅く）、終われば自動でカーネルに切り替わります。</translation>
+    </message>
+    <message>
         <source>  Space play/pause · → step · Shift+→ phase · R reset</source>
         <translation>  Space 再生/一時停止 · → ステップ · Shift+→ フェーズ · R リセット</translation>
+    </message>
+    <message>
+        <source>Compiling kernels (first run only) — running on NumPy meanwhile</source>
+        <translation>カーネルをコンパイル中（初回のみ）— その間は NumPy で実行</translation>
+    </message>
+    <message>
+        <source>The run diverged</source>
+        <translation>学習が発散しました</translation>
+    </message>
+    <message>
+        <source>{0}.&lt;br&gt;{1} Press R to start again with fresh weights.</source>
+        <translation>{0}.&lt;br&gt;{1} R キーで新しい重みからやり直せます。</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>問題が起きました</translation>
+    </message>
+    <message>
+        <source>Not applied</source>
+        <translation>適用されませんでした</translation>
+    </message>
+    <message>
+        <source>Not applied: still running {0}</source>
+        <translation>適用されませんでした：{0} を実行中のまま</translation>
     </message>
 </context>
 <context>

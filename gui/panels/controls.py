@@ -193,6 +193,8 @@ class Controls(Retranslatable, QWidget):
         self.per_layer.setToolTip(field_text(meta.get("model.hidden").help))
         self.path_edit.setPlaceholderText(translate("Controls", "file or folder"))
         self._align_labels()
+        if self.about_title.text():  # a config is shown (not yet while building)
+            self._describe(self._base)
 
     def __repr__(self) -> str:
         return f"Controls({self._base.name!r})"
@@ -362,9 +364,10 @@ class Controls(Retranslatable, QWidget):
             self.about.setToolTip("")
             return
         shown = changes[:4] + ([f"and {len(changes) - 4} more"] if len(changes) > 4 else [])
-        self.about_title.setText(f"{title} (modified)")
-        self.about.setText(f"Now: {summary(config)}.\nChanged: " + "; ".join(shown) + ".")
-        self.about.setToolTip(f"As loaded: {desc}" if desc else "")
+        self.about_title.setText(translate("Controls", "{0} (modified)").format(title))
+        now = translate("Controls", "Now: {0}.\nChanged: {1}.")
+        self.about.setText(now.format(summary(config), "; ".join(shown)))
+        self.about.setToolTip(translate("Controls", "As loaded: {0}").format(desc) if desc else "")
 
     @staticmethod
     def _show(widget: QWidget, value) -> None:
@@ -507,7 +510,9 @@ class Controls(Retranslatable, QWidget):
         try:
             validate(cfg)
         except ConfigError as e:
-            self.error_label.setText("Not applied:\n" + "\n".join(e.errors))
+            self.error_label.setText(
+                translate("Controls", "Not applied:") + "\n" + "\n".join(e.errors)
+            )
             self.error_label.show()
             return
         self.error_label.hide()
@@ -534,7 +539,11 @@ class Controls(Retranslatable, QWidget):
     def show_rejected(self, message: str) -> None:
         """The last edit could not be built (e.g. a bad data file): keep it on show, so it
         can be corrected, and say why; the previous experiment keeps running."""
-        self.error_label.setText("Not applied (the previous experiment keeps running):\n" + message)
+        self.error_label.setText(
+            translate("Controls", "Not applied (the previous experiment keeps running):")
+            + "\n"
+            + message
+        )
         self.error_label.show()
         if message.startswith(DATA_ERROR) and self._read(self._w("data.name")) in ("csv", "mnist"):
             self.path_note.setText(message)
