@@ -179,50 +179,55 @@ class MainWindow(
         self.exports = ExportController(self, self.plot_panels, self.diagram, self.draw_all)
         x = self.exports
         # triggered(bool) would pass ``checked`` as the path: call without arguments
-        self.act_open = add_action(
-            self,
-            "&Open experiment\u2026",
+        self.act_open = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Open experiment\u2026"),
             lambda: self.open_config(),
             QKeySequence.StandardKey.Open,
-            "Load an experiment config (TOML or JSON)",
+            QT_TRANSLATE_NOOP("MainWindow", "Load an experiment config (TOML or JSON)"),
         )
-        self.act_save = add_action(
-            self,
-            "&Save experiment as\u2026",
+        self.act_save = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Save experiment as\u2026"),
             lambda: self.save_config(),
             QKeySequence.StandardKey.Save,
-            "Save the current settings as a TOML config",
+            QT_TRANSLATE_NOOP("MainWindow", "Save the current settings as a TOML config"),
         )
-        self.act_export_plots = add_action(
-            self,
-            "&Export plots\u2026",
+        self.act_export_plots = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Export plots\u2026"),
             x.export_plots_dialog,
             QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_E),
-            "Write every panel as PNG and SVG into a folder",
+            QT_TRANSLATE_NOOP("MainWindow", "Write every panel as PNG and SVG into a folder"),
         )
-        self.act_export_window = add_action(
-            self,
-            "Export &window as PNG\u2026",
+        self.act_export_window = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "Export &window as PNG\u2026"),
             x.export_window_dialog,
             None,
-            "Screenshot of the whole window",
+            QT_TRANSLATE_NOOP("MainWindow", "Screenshot of the whole window"),
         )
-        self.act_export_csv = add_action(
-            self,
-            "Export &metrics as CSV\u2026",
+        self.act_export_csv = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "Export &metrics as CSV\u2026"),
             self.export_metrics_dialog,
             None,
-            "Loss, accuracy and per-layer gradient norms per step",
+            QT_TRANSLATE_NOOP("MainWindow", "Loss, accuracy and per-layer gradient norms per step"),
         )
-        self.act_quit = add_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.act_reset_layout = add_action(self, "Reset &layout", self.reset_layout)
-        self.act_about = add_action(self, "&About", lambda: main_menus.about(self))
-        self.act_guide = add_action(
-            self,
-            "How to &read this window",
+        self.act_quit = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Quit"), self.close, QKeySequence.StandardKey.Quit
+        )
+        self.act_reset_layout = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "Reset &layout"), self.reset_layout
+        )
+        self.act_about = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&About"), lambda: main_menus.about(self)
+        )
+        self.act_guide = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "How to &read this window"),
             lambda: main_menus.guide(self),
             QKeySequence.StandardKey.HelpContents,
         )
+
+    def _act(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        """An action of the window whose ``text`` and ``tip`` (marked source texts) follow
+        the language (:func:`gui.main_menus.retranslate_menus`)."""
+        return main_menus.mark(add_action(self, text, slot, shortcut, tip), text, tip)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -246,7 +251,9 @@ class MainWindow(
         self.presets_menu = main_menus.add_menu(bar, "Presets")
         main_menus.fill_presets(self, self.presets_menu)
         main_menus.add_tools(self, bar)
-        self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
+        self.act_edge_weight = main_menus.mark(
+            QAction(self), QT_TRANSLATE_NOOP("MainWindow", "Colour edges by |W| instead of |dL/dW|")
+        )
         self.act_edge_weight.setCheckable(True)
         self.act_edge_weight.toggled.connect(
             lambda on: self.diagram.set_edge_mode("weight" if on else "grad")

@@ -741,6 +741,58 @@ Changed: {1}.</source>
         <translation>ヘルプ(&amp;H)</translation>
     </message>
     <message>
+        <source>&lt;b&gt;Vanishing Gradient Lab&lt;/b&gt;&lt;br&gt;Watch, layer by layer, why deep networks stop learning: the backward pass multiplies one factor f&apos;(z) · W per layer, and with sigmoid f&apos; ≤ 0.25.</source>
+        <translation>&lt;b&gt;Vanishing Gradient Lab（勾配消失ラボ）&lt;/b&gt;&lt;br&gt;深いネットワークがなぜ学習しなくなるのかを層ごとに観察します。誤差逆伝播は層ごとに因子 f&apos;(z) · W を掛け合わせ、sigmoid では f&apos; ≤ 0.25 です。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Network&lt;/b&gt;: columns are layers; edge colour and width show |dL/dW| on a log scale, so a vanishing gradient fades out towards the input. Click a layer to inspect it.&lt;br&gt;&lt;br&gt;&lt;b&gt;Gradient per layer&lt;/b&gt;: ||dL/dW_k|| for every layer; a straight falling line on the log axis means a constant shrink factor per layer.&lt;br&gt;&lt;br&gt;&lt;b&gt;Heatmap&lt;/b&gt;: the same over time.&lt;br&gt;&lt;br&gt;&lt;b&gt;Inspector&lt;/b&gt;: the chain rule for the selected layer, δ_k = (δ_(k+1) W^T) · f&apos;(z_k), in numbers.&lt;br&gt;&lt;br&gt;&lt;b&gt;Step phase&lt;/b&gt; (Shift+→) runs one layer of the forward or backward pass at a time.</source>
+        <translation>&lt;b&gt;ネットワーク&lt;/b&gt;：列が層です。辺の色と太さは |dL/dW| を対数スケールで表すので、勾配消失が起きると入力側に向かって薄れていきます。層をクリックすると詳細を表示します。&lt;br&gt;&lt;br&gt;&lt;b&gt;層ごとの勾配&lt;/b&gt;：各層の ||dL/dW_k||。対数軸上でまっすぐ下がる線は、層ごとに一定の割合で縮むことを意味します。&lt;br&gt;&lt;br&gt;&lt;b&gt;ヒートマップ&lt;/b&gt;：同じものの時間変化です。&lt;br&gt;&lt;br&gt;&lt;b&gt;層の詳細&lt;/b&gt;：選択した層の連鎖律 δ_k = (δ_(k+1) W^T) · f&apos;(z_k) を数値で示します。&lt;br&gt;&lt;br&gt;&lt;b&gt;1 フェーズ&lt;/b&gt;（Shift+→）は順伝播または逆伝播を 1 層ずつ進めます。</translation>
+    </message>
+    <message>
+        <source>About Vanishing Gradient Lab</source>
+        <translation>Vanishing Gradient Lab について</translation>
+    </message>
+    <message>
+        <source>How to read this window</source>
+        <translation>このウィンドウの見方</translation>
+    </message>
+    <message>
+        <source>(presets unavailable)</source>
+        <translation>（プリセットを読み込めません）</translation>
+    </message>
+    <message>
+        <source>(no presets)</source>
+        <translation>（プリセットなし）</translation>
+    </message>
+    <message>
+        <source>Compare all side by side…</source>
+        <translation>すべてを並べて比較…</translation>
+    </message>
+    <message>
+        <source> (baseline)</source>
+        <translation>（基準）</translation>
+    </message>
+    <message>
+        <source>Saved base settings</source>
+        <translation>保存された基本設定</translation>
+    </message>
+    <message>
+        <source>&amp;Recurrent nets: RNN vs LSTM vs GRU…</source>
+        <translation>再帰型ネット：RNN・LSTM・GRU の比較(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Train a vanilla RNN, an LSTM and a GRU in lock-step on the adding problem and watch ||dL/dh_t|| through time</source>
+        <translation>素の RNN、LSTM、GRU を加算問題で同時に学習させ、時間をさかのぼる ||dL/dh_t|| を観察します</translation>
+    </message>
+    <message>
+        <source>Trainability &amp;sweep…</source>
+        <translation>学習可能性のスイープ(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Train a grid of nets (sigma_w^2 x depth) on every core and compare the trainable region with the mean-field depth 6 xi_c</source>
+        <translation>ネットの格子（sigma_w^2 × 深さ）を全コアで学習させ、学習できる領域を平均場の深さ 6 xi_c と比べます</translation>
+    </message>
+    <message>
         <source>Play / pause training (Space)</source>
         <extracomment>what the transport commands do in this window (see gui.transport.TRANSPORT)</extracomment>
         <translation>学習を再生 / 一時停止 (Space)</translation>
@@ -764,6 +816,66 @@ Changed: {1}.</source>
     <message>
         <source>Numba compiles the training kernels on the very first start (under a minute, in another process) and caches them on disk; training runs on NumPy meanwhile (the same numbers, slower) and switches to the kernels by itself.</source>
         <translation>最初の起動時だけ、Numba が学習用カーネルを別プロセスでコンパイルし（1 分以内）、ディスクに保存します。その間の学習は NumPy で進み（同じ数値で、より遅く）、終われば自動でカーネルに切り替わります。</translation>
+    </message>
+    <message>
+        <source>&amp;Open experiment…</source>
+        <translation>実験を開く(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Load an experiment config (TOML or JSON)</source>
+        <translation>実験の設定ファイル（TOML または JSON）を読み込みます</translation>
+    </message>
+    <message>
+        <source>&amp;Save experiment as…</source>
+        <translation>名前を付けて実験を保存(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save the current settings as a TOML config</source>
+        <translation>現在の設定を TOML ファイルに保存します</translation>
+    </message>
+    <message>
+        <source>&amp;Export plots…</source>
+        <translation>グラフを書き出す(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Write every panel as PNG and SVG into a folder</source>
+        <translation>すべてのパネルを PNG と SVG でフォルダに書き出します</translation>
+    </message>
+    <message>
+        <source>Export &amp;window as PNG…</source>
+        <translation>ウィンドウを PNG で書き出す(&amp;W)…</translation>
+    </message>
+    <message>
+        <source>Screenshot of the whole window</source>
+        <translation>ウィンドウ全体のスクリーンショット</translation>
+    </message>
+    <message>
+        <source>Export &amp;metrics as CSV…</source>
+        <translation>指標を CSV で書き出す(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Loss, accuracy and per-layer gradient norms per step</source>
+        <translation>ステップごとの損失、正解率、層ごとの勾配ノルム</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>終了(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Reset &amp;layout</source>
+        <translation>レイアウトを元に戻す(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;About</source>
+        <translation>このアプリについて(&amp;A)</translation>
+    </message>
+    <message>
+        <source>How to &amp;read this window</source>
+        <translation>このウィンドウの見方(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Colour edges by |W| instead of |dL/dW|</source>
+        <translation>辺を |dL/dW| ではなく |W| で色付け</translation>
     </message>
     <message>
         <source>  Space play/pause · → step · Shift+→ phase · R reset</source>
