@@ -153,12 +153,19 @@ class MainWindow(
         self.inspector = Inspector()
         self.gradient_chart = GradientChart()
         self.heatmap = LayerHeatmap()
-        self.loss_plot = CurvePlot("Loss", "loss", log_y=True)
-        self.accuracy_plot = CurvePlot("Accuracy", "accuracy")
-        self.delta_hist = HistogramPanel(
-            "|\u03b4_k| = |dL/dz_k| of the selected layer", "|\u03b4| (log scale)"
+        self.loss_plot = CurvePlot(
+            QT_TRANSLATE_NOOP("Plots", "Loss"), QT_TRANSLATE_NOOP("Plots", "loss"), log_y=True
         )
-        self.fprime_hist = HistogramPanel("f'(z_k) of the selected layer", "f'(z)")
+        self.accuracy_plot = CurvePlot(
+            QT_TRANSLATE_NOOP("Plots", "Accuracy"), QT_TRANSLATE_NOOP("Plots", "accuracy")
+        )
+        self.delta_hist = HistogramPanel(
+            QT_TRANSLATE_NOOP("Plots", "|\u03b4_k| = |dL/dz_k| of the selected layer"),
+            QT_TRANSLATE_NOOP("Plots", "|\u03b4| (log scale)"),
+        )
+        self.fprime_hist = HistogramPanel(
+            QT_TRANSLATE_NOOP("Plots", "f'(z_k) of the selected layer"), "f'(z)"
+        )
         self.activation_view = ActivationView()
         self.boundary = DecisionBoundary()
         self.phase_diagram = PhaseDiagram()
@@ -272,6 +279,8 @@ class MainWindow(
         pattern of :mod:`gui.i18n`; the panels retranslate themselves)."""
         main_menus.retranslate_menus(self)
         self.retranslate_docks()
+        if getattr(self, "_latest", None) is not None:
+            self.draw_all()  # titles built from the frame (the histograms' layer names)
         retranslate_transport(self, TRANSPORT_TIPS, "MainWindow")
         self.keys_hint.setText(
             translate(

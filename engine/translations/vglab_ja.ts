@@ -907,6 +907,177 @@ Changed: {1}.</source>
     </message>
 </context>
 <context>
+    <name>NetworkDiagram</name>
+    <message>
+        <source>Building the network…</source>
+        <translation>ネットワークを構築中…</translation>
+    </message>
+    <message>
+        <source>Colour edges by the size of their weight gradient</source>
+        <translation>辺を重みの勾配の大きさで色付け</translation>
+    </message>
+    <message>
+        <source>Colour edges by the size of the weight itself</source>
+        <translation>辺を重みそのものの大きさで色付け</translation>
+    </message>
+    <message>
+        <source>edges:</source>
+        <translation>辺：</translation>
+    </message>
+    <message>
+        <source> — 1 hidden layer</source>
+        <translation> — 隠れ層 1 層</translation>
+    </message>
+    <message>
+        <source> — {0} hidden layers</source>
+        <translation> — 隠れ層 {0} 層</translation>
+    </message>
+    <message>
+        <source>Network</source>
+        <translation>ネットワーク</translation>
+    </message>
+    <message>
+        <source> · edges: {0}, log scale</source>
+        <translation> · 辺：{0}（対数スケール）</translation>
+    </message>
+    <message>
+        <source>Edge colour and width follow the size of each weight&apos;s gradient (or of the weight). Click a layer to inspect it.</source>
+        <translation>辺の色と太さは各重みの勾配（または重み）の大きさを表します。層をクリックすると詳細を表示します。</translation>
+    </message>
+</context>
+<context>
+    <name>Plots</name>
+    <message>
+        <source>|δ| = |dL/dz| of {0}</source>
+        <extracomment>while playing, seconds between redraws of each panel (absent: every frame). Qt paints in the GUI thread holding the GIL (PySide6 does not release it around QPainter calls), and every millisecond of painting is a millisecond the training thread cannot run its Python; so only the network diagram follows every frame, the plots refresh a few times a second. names of the gradient chart&apos;s two measured series the theory overlays of the gradient chart (absent from a frame: hidden) header of the metrics CSV before the per-layer gradient norms</extracomment>
+        <translation>{0} の |δ| = |dL/dz|</translation>
+    </message>
+    <message>
+        <source>f&apos;(z) of {0}</source>
+        <translation>{0} の f&apos;(z)</translation>
+    </message>
+    <message>
+        <source>Decision boundary</source>
+        <translation>決定境界</translation>
+    </message>
+    <message>
+        <source>2-D inputs only ({0} here)</source>
+        <translation>2 次元入力のみ（ここでは {0} 次元）</translation>
+    </message>
+    <message>
+        <source>Singular values of d a_L-1 / d a_0</source>
+        <extracomment>seconds between two computations while playing (at least) largest share of the worker&apos;s time the computations may take while playing singular values below this times the largest are &quot;zero&quot; (no place on a log axis)</extracomment>
+        <translation>d a_L-1 / d a_0 の特異値</translation>
+    </message>
+    <message>
+        <source>computed while this is shown</source>
+        <translation>表示中だけ計算します</translation>
+    </message>
+    <message>
+        <source>J not computed: {0}</source>
+        <translation>J は計算されていません：{0}</translation>
+    </message>
+    <message>
+        <source>{0} · step {1}</source>
+        <translation>{0} · ステップ {1}</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>損失</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>正解率</translation>
+    </message>
+    <message>
+        <source>accuracy</source>
+        <translation>正解率</translation>
+    </message>
+    <message>
+        <source>|δ_k| = |dL/dz_k| of the selected layer</source>
+        <translation>選択した層の |δ_k| = |dL/dz_k|</translation>
+    </message>
+    <message>
+        <source>|δ| (log scale)</source>
+        <translation>|δ|（対数スケール）</translation>
+    </message>
+    <message>
+        <source>f&apos;(z_k) of the selected layer</source>
+        <translation>選択した層の f&apos;(z_k)</translation>
+    </message>
+    <message>
+        <source>Activation</source>
+        <extracomment>the title before an activation is known</extracomment>
+        <translation>活性化関数</translation>
+    </message>
+    <message>
+        <source>pre-activation z</source>
+        <translation>活性化前の値 z</translation>
+    </message>
+    <message>
+        <source>z of this layer</source>
+        <translation>この層の z</translation>
+    </message>
+    <message>
+        <source>{0}: {1}% of z where |f&apos;| ≤ 1% of max</source>
+        <translation>{0}：z の {1}% で |f&apos;| ≤ 最大値の 1%</translation>
+    </message>
+    <message>
+        <source>training step</source>
+        <extracomment>colour of the event line (divergence)
+----------
+colour range (log10 units) of a heatmap with no data</extracomment>
+        <translation>学習ステップ</translation>
+    </message>
+    <message>
+        <source>Gradient norm per layer</source>
+        <translation>層ごとの勾配ノルム</translation>
+    </message>
+    <message>
+        <source>layer</source>
+        <extracomment>floor used when no series has a single positive finite value</extracomment>
+        <translation>層</translation>
+    </message>
+    <message>
+        <source>Gradient norm per layer over training</source>
+        <translation>学習中の層ごとの勾配ノルム</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>個数</translation>
+    </message>
+    <message>
+        <source>{0} exactly zero</source>
+        <translation>{0} がちょうど 0</translation>
+    </message>
+    <message>
+        <source>prediction at init (wide nets):
+dashed RMS σ, band ±1 sd</source>
+        <translation>初期化時の予測（幅の広いネット）：
+破線 RMS σ、帯 ±1 標準偏差</translation>
+    </message>
+    <message>
+        <source>σ (log scale)</source>
+        <translation>σ（対数スケール）</translation>
+    </message>
+    <message>
+        <source>Phase diagram (mean field at init)</source>
+        <translation>相図（初期化時の平均場）</translation>
+    </message>
+    <message>
+        <source>Mean-field phase diagram of a deep random net of this activation: x = σw² (weight variance × fan-in), y = σb² (bias variance); colour = the depth scale ξc over which two inputs&apos; correlation forgets its start (Schoenholz et al. 2017); red line = edge of chaos χ₁ = 1. Left of it gradients vanish by √χ₁ per layer, right of it they explode. Star: this net&apos;s init; circles: standard inits. Click to use that (σw², σb²); hover for the numbers.</source>
+        <translation>この活性化関数を持つ深いランダムネットの平均場の相図：x = σw²（重みの分散 × fan-in）、y = σb²（バイアスの分散）。色 = 2 つの入力の相関が初期の状態を忘れるまでの深さのスケール ξc（Schoenholz ら 2017）。赤線 = カオスの縁 χ₁ = 1。その左では勾配が層ごとに √χ₁ 倍で消失し、右では爆発します。星：このネットの初期化、丸：標準的な初期化。クリックするとその (σw², σb²) を使い、カーソルを置くと数値を表示します。</translation>
+    </message>
+    <message>
+        <source>Phase diagram: {0} (mean field at init)</source>
+        <translation>相図：{0}（初期化時の平均場）</translation>
+    </message>
+</context>
+<context>
     <name>StatusReadout</name>
     <message>
         <source>mini-batches done</source>
