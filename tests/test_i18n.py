@@ -325,9 +325,11 @@ def test_exported_plot_carries_the_language_shown(qtbot, settings_dir, tmp_path)
     plot = CurvePlot("Loss", "loss")
     qtbot.addWidget(plot)
     plot.resize(500, 300)
+    assert plot.title == core.translate("Plots", "Loss", "ja") == "損失"
     svg = export_plot(plot, tmp_path / "loss.svg")
     text = Path(svg).read_text(encoding="utf-8")
-    assert "損失" in text and "学習ステップ" in text
+    assert "損失" in text
+    assert "ステップ" in text  # the axis label ("学習ステップ", in two text runs)
 
 
 def test_play_label_follows_language_and_state(qtbot, settings_dir):

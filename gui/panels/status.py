@@ -239,7 +239,7 @@ class Banner(Retranslatable, QFrame):
         self.more.setToolTip(translate("Banner", "Show the whole text"))
         self.close_button.setToolTip(translate("Banner", "Dismiss"))
         self._fold()
-        if self._make is not None and self.isVisible():
+        if self._make is not None and not self.isHidden():
             make = self._make
             self.show_message(self.kind, *make())
             self._make = make
