@@ -282,7 +282,8 @@ def test_language_menu_retranslates_the_whole_main_window(qtbot, settings_dir):
     english = _main_window_texts(w)
     assert english["dock"] == "Gradient per layer"
     assert english["label"] == "learning rate (live)"
-    assert english["plot title"] == "Loss" and english["axis"] == "training step"
+    assert english["plot title"] == "Loss"
+    assert english["axis"] == "training step"
     assert english["banner"] == "<b>The run diverged</b>"
 
     w.language_menu.actions_by_lang["ja"].trigger()
