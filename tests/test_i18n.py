@@ -453,8 +453,8 @@ def test_cli_help_top_lines_in_japanese():
 
 def test_main_window_in_japanese_screenshot(qtbot, settings_dir, tmp_path):
     """The main window in Japanese after one epoch renders (docs/screenshots/main_window_ja.png,
-    looked at: menus, toolbar, status bar in Japanese, nothing clipped, no tofu, is made by
-    tools/screenshots.py the same way; the test writes into tmp_path, never into the repo)."""
+    a real X11 window, is looked at: menus, toolbar, status bar in Japanese, nothing clipped,
+    no tofu; the test writes into tmp_path, never into the repo)."""
     from gui import i18n, teaching, theme
     from gui.controller import default_config
     from gui.main_window import MainWindow

@@ -7,7 +7,6 @@ Offscreen and deterministic (fixed seeds, whole epochs rather than wall-clock ti
   relu_he.png       the same depth with ReLU + He initialisation: the gradient survives
   spiral.png        a 2-D spiral with its decision boundary
   divergence.png    a run that blew up, and the banner that explains it
-  main_window_ja.png  the default net in Japanese after one epoch and one more step
 
     python tools/screenshots.py [--out docs/screenshots] [--size 1600x1000]
 """
@@ -62,11 +61,13 @@ class Shooter:
             time.sleep(0.005)
 
     def open(self, config):
+        from gui import teaching
         from gui.main_window import MainWindow
 
         if self.window is not None:
             self.window.close()
         w = MainWindow(config=config)
+        teaching.install(w)  # as gui.app.main does: the Lessons menu and the lesson dock
         w.resize(*self.size)
         w.show()
         self.window = w
@@ -189,19 +190,6 @@ def shoot(s: Shooter) -> None:
     s.wait_until(lambda: w.banner.isVisible() and w.banner.kind == "error", "the divergence")
     s.settle()
     s.save("divergence.png")
-
-    from gui import i18n
-
-    i18n.set_language("ja")
-    try:
-        w = s.open(base)
-        s.epochs(1)
-        w.controller.step()  # one single step: every layer's gradient is in the last frame
-        s.wait(0.05)
-        s.settle()
-        s.save("main_window_ja.png")
-    finally:
-        i18n.set_language("en")
 
 
 if __name__ == "__main__":
