@@ -143,12 +143,13 @@ def _ensure_display() -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
-    """PNG + SVG figures of ``results`` via gui.figures (Qt is imported here, lazily)."""
+def write_plots(results: Mapping, out_dir: Path, lengths=None) -> list[Path]:
+    """PNG + SVG figures of ``results`` (and ``lengths``' curve) via gui.figures (Qt lazily)."""
     _ensure_display()
     from PySide6.QtWidgets import QApplication
 
     from gui.figures import FigureData, build_figures, jacobian_figure, save_figures
+    from gui.panels.length_curve import length_figure
 
     _app = QApplication.instance() or QApplication([PROG])  # widgets need one alive
     recurrent = all(hasattr(r, "figure_data") for r in results.values())
@@ -159,6 +160,8 @@ def write_plots(results: Mapping, out_dir: Path) -> list[Path]:
     figures = build_figures(runs)
     if recurrent:  # the "layers" of a recurrent run's figures are its time steps
         _through_time(figures, list(results))
+    if lengths:  # test metric vs sequence length, one line per cell
+        figures["length_curve"] = length_figure(lengths, next(iter(results.values())).config)
     spectra = [r.extra["jacobian"] for r in results.values() if "jacobian" in r.extra]
     if len(results) == 1 and spectra and not spectra[0].sample.reason:
         figures["jacobian_spectrum"] = jacobian_figure(spectra[0])
@@ -187,9 +190,9 @@ def _through_time(figures: Mapping, names: list[str]) -> None:
             )
 
 
-def _plots(args, results: Mapping, out_dir: Path) -> int:
+def _plots(args, results: Mapping, out_dir: Path, lengths=None) -> int:
     """Write the plots unless --no-plots; EXIT_OK, or EXIT_FAILURE if drawing failed."""
-    return EXIT_OK if args.no_plots else _guarded(lambda: write_plots(results, out_dir))
+    return EXIT_OK if args.no_plots else _guarded(lambda: write_plots(results, out_dir, lengths))
 
 
 def _report_divergence(results: Mapping) -> int:
@@ -281,6 +284,7 @@ def cmd_compare(args) -> int:
         write_summary_json,
     )
     from engine.io import write_atomic
+    from engine.recurrent.lengths import write_length_csv
     from engine.variants import expand
 
     config, preset_vary = _load(args)
@@ -319,7 +323,8 @@ def cmd_compare(args) -> int:
         write_metrics_csv(r, out / f"metrics_{safe_name(name)}.csv")
     write_summary_csv(results, out / "summary.csv")
     write_summary_json(results, out / "summary.json")
-    code = _plots(args, results, out)
+    lengths = write_length_csv(results, vary, out / "length_curve.csv")  # None: T not varied
+    code = _plots(args, results, out, lengths)
     _say(args, "", summary_table(results), "", f"wrote {out}")
     if any(r.interrupted for r in results.values()):
         _warn("interrupted: results so far written")

@@ -238,12 +238,26 @@ def iter_sweep(
     """
     if not precompile.wait_cached(warm_keys(plan), cancel, notice):
         return
-    todo = tasks(plan)
+    yield from iter_pool(train_point, tasks(plan), cancel, workers)
+
+
+def iter_pool(
+    fn: Callable,
+    todo: list,
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+) -> Iterator:
+    """Yield ``fn(task)`` of every task of ``todo`` as it arrives from a spawned pool of
+    ``workers`` processes (default: every core; submitted in ``todo``'s order), the pool
+    runner of :func:`iter_sweep` and of :mod:`engine.recurrent.lengths`.  ``fn`` is a
+    module-level function that never raises.  Stops, killing the pool, as
+    :func:`iter_sweep` says; a dead worker raises ``BrokenProcessPool`` after the results
+    that arrived before."""
     n = max(1, min(workers or threads.cores(), len(todo)))
     pool = ProcessPoolExecutor(n, mp.get_context("spawn"), initializer=_init_worker)
     whole = False
     try:
-        pending = {pool.submit(train_point, t) for t in todo}  # queued in order: costly first
+        pending = {pool.submit(fn, t) for t in todo}  # queued in order: costly first
         while pending:
             if cancel is not None and cancel():
                 return
@@ -254,6 +268,24 @@ def iter_sweep(
         whole = True
     finally:
         _stop(pool, whole)
+
+
+def drain(results: Iterable, keep: Callable[[object], None], count: int) -> tuple[bool, str]:
+    """Hand every result of a pool (:func:`iter_pool`) to ``keep``; (Ctrl-C stopped it, why
+    the pool broke or "").  Neither the KeyboardInterrupt nor the break is re-raised."""
+    n = 0
+    try:
+        for item in results:
+            keep(item)
+            n += 1
+    except KeyboardInterrupt:
+        return True, ""
+    except BrokenProcessPool:
+        return False, (
+            f"a worker process died (killed, e.g. out of memory, or crashed) after "
+            f"{n} of {count} nets had finished"
+        )
+    return False, ""
 
 
 def _stop(pool: ProcessPoolExecutor, whole: bool) -> None:
@@ -271,19 +303,35 @@ def _stop(pool: ProcessPoolExecutor, whole: bool) -> None:
 
 
 @dataclass
-class SweepResult:
-    """The points of a sweep so far (all of them unless ``cancelled``); ``failure`` says why
-    the pool stopped early when it was not asked to (a worker process died)."""
+class PoolResult:
+    """The results of a pool run so far (all of them unless ``cancelled``); ``failure`` says
+    why the pool stopped early when it was not asked to (a worker process died).  A
+    subclass says how many results make it whole (``count``)."""
 
-    plan: SweepPlan
-    points: dict[tuple[int, int], PointResult] = field(default_factory=dict)
+    plan: object
+    points: dict = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
     failure: str = ""
 
     @property
+    def count(self) -> int:
+        raise NotImplementedError
+
+    @property
     def complete(self) -> bool:
-        return len(self.points) == self.plan.shape[0] * self.plan.shape[1]
+        return len(self.points) == self.count
+
+
+@dataclass
+class SweepResult(PoolResult):
+    """The points of a sweep so far, by (i, j) of the grid."""
+
+    plan: SweepPlan
+
+    @property
+    def count(self) -> int:
+        return self.plan.shape[0] * self.plan.shape[1]
 
     def grid_of(self, what: str) -> np.ndarray:
         """(n_x, n_y) of a PointResult field (NaN where no result yet)."""
@@ -334,20 +382,14 @@ def run_sweep(
             done = len(out.points) * plan.steps
             progress(Progress(name, 0, 1, done, total, time.perf_counter() - t0, loss))
 
+    def keep(p: PointResult) -> None:
+        out.points[(p.i, p.j)] = p
+        if on_result is not None:
+            on_result(p)
+        report(p.train_loss)
+
     report(math.nan)
-    try:
-        for p in iter_sweep(plan, cancel, workers, notice):
-            out.points[(p.i, p.j)] = p
-            if on_result is not None:
-                on_result(p)
-            report(p.train_loss)
-    except KeyboardInterrupt:
-        out.cancelled = True
-    except BrokenProcessPool:
-        out.failure = (
-            f"a worker process died (killed, e.g. out of memory, or crashed) after "
-            f"{len(out.points)} of {count} nets had finished"
-        )
+    out.cancelled, out.failure = drain(iter_sweep(plan, cancel, workers, notice), keep, count)
     out.cancelled = out.cancelled or not out.complete
     out.seconds = time.perf_counter() - t0
     return out

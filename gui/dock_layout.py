@@ -13,27 +13,54 @@ from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QTabBar, QWidget
 
 from gui import window_parts as parts
+from gui.i18n import QT_TRANSLATE_NOOP, translate
 
 #: default window size, on screens that have room for it (smaller screens: the whole screen)
 DEFAULT_SIZE = (1600, 1000)
 #: dock name -> (tab/title text, full name for the View menu and the tab's tooltip).  Tab
 #: titles are short: a tabified dock's title must be readable in full in its tab.
 DOCK_TITLES = {
-    "controls": ("Experiment", "Experiment settings"),
-    "inspector": ("Inspector", "Layer inspector"),
-    "gradients": ("Gradient per layer", "Gradient norm per layer"),
-    "heatmap": ("Gradient: layer \u00d7 step", "Gradient norm per layer over training"),
-    "loss": ("Loss", "Loss"),
-    "accuracy": ("Accuracy", "Accuracy"),
-    "boundary": ("Boundary", "Decision boundary"),
-    "delta_hist": ("|\u03b4|", "\u03b4 histogram: |dL/dz| of the selected layer"),
-    "fprime_hist": ("f'(z)", "f'(z) histogram of the selected layer"),
-    "activation": ("Activation", "Activation function and the layer's pre-activations"),
-    "phase": (
-        "Phase diagram",
-        "Phase diagram: mean-field \u03c3w\u00b2 \u00d7 \u03c3b\u00b2 plane",
+    "controls": (
+        QT_TRANSLATE_NOOP("Docks", "Experiment"),
+        QT_TRANSLATE_NOOP("Docks", "Experiment settings"),
     ),
-    "jacobian": ("Jacobian σ", "Jacobian spectrum: singular values of d a_L-1 / d a_0"),
+    "inspector": (
+        QT_TRANSLATE_NOOP("Docks", "Inspector"),
+        QT_TRANSLATE_NOOP("Docks", "Layer inspector"),
+    ),
+    "gradients": (
+        QT_TRANSLATE_NOOP("Docks", "Gradient per layer"),
+        QT_TRANSLATE_NOOP("Docks", "Gradient norm per layer"),
+    ),
+    "heatmap": (
+        QT_TRANSLATE_NOOP("Docks", "Gradient: layer \u00d7 step"),
+        QT_TRANSLATE_NOOP("Docks", "Gradient norm per layer over training"),
+    ),
+    "loss": (QT_TRANSLATE_NOOP("Docks", "Loss"), QT_TRANSLATE_NOOP("Docks", "Loss")),
+    "accuracy": (QT_TRANSLATE_NOOP("Docks", "Accuracy"), QT_TRANSLATE_NOOP("Docks", "Accuracy")),
+    "boundary": (
+        QT_TRANSLATE_NOOP("Docks", "Boundary"),
+        QT_TRANSLATE_NOOP("Docks", "Decision boundary"),
+    ),
+    "delta_hist": (
+        "|\u03b4|",
+        QT_TRANSLATE_NOOP("Docks", "\u03b4 histogram: |dL/dz| of the selected layer"),
+    ),
+    "fprime_hist": ("f'(z)", QT_TRANSLATE_NOOP("Docks", "f'(z) histogram of the selected layer")),
+    "activation": (
+        QT_TRANSLATE_NOOP("Docks", "Activation"),
+        QT_TRANSLATE_NOOP("Docks", "Activation function and the layer's pre-activations"),
+    ),
+    "phase": (
+        QT_TRANSLATE_NOOP("Docks", "Phase diagram"),
+        QT_TRANSLATE_NOOP(
+            "Docks", "Phase diagram: mean-field \u03c3w\u00b2 \u00d7 \u03c3b\u00b2 plane"
+        ),
+    ),
+    "jacobian": (
+        QT_TRANSLATE_NOOP("Docks", "Jacobian σ"),
+        QT_TRANSLATE_NOOP("Docks", "Jacobian spectrum: singular values of d a_L-1 / d a_0"),
+    ),
 }
 
 
@@ -41,11 +68,9 @@ class DockLayout:
     """Docks of a QMainWindow: built, arranged, sized, tabbed, listed in the View menu."""
 
     def _dock(self, name: str, widget: QWidget) -> QDockWidget:
-        title, full = DOCK_TITLES[name]
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(self)
         dock.setObjectName(name)  # saveState/restoreState need names
         dock.setWidget(widget)
-        dock.setToolTip(full)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -74,7 +99,18 @@ class DockLayout:
         ):
             self._dock(name, widget)
         self.docks["controls"].setMinimumWidth(280)
+        self.retranslate_docks()
         self._arrange_docks()
+
+    def retranslate_docks(self) -> None:
+        """Dock titles and full names (tab tooltips, View menu) in the current language."""
+        for name, dock in self.docks.items():
+            title, full = DOCK_TITLES[name]
+            dock.setWindowTitle(translate("Docks", title))
+            dock.setToolTip(translate("Docks", full))
+        self._fix_tabs()
+        if hasattr(self, "view_menu"):  # built after the docks
+            self._fill_view_menu()
 
     def _arrange_docks(self) -> None:
         """The start layout (View > Reset layout puts every dock back here).

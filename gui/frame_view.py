@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import phase_view, theory_lines
+from engine.i18n import translate
 
 #: the docked panels drawn from a frame, in drawing order (the diagram is drawn always)
 PANELS = (
@@ -210,9 +211,10 @@ def histogram_data(frame, key: str) -> HistogramData:
     values = frame.layer_arrays.get(key)
     if key == "delta":
         flat = None if values is None else np.abs(values).ravel()
-        return HistogramData(f"|\u03b4| = |dL/dz| of {layer}", flat, True)
+        title = translate("Plots", "|\u03b4| = |dL/dz| of {0}").format(layer)
+        return HistogramData(title, flat, True)
     flat = None if values is None else np.asarray(values).ravel()
-    return HistogramData(f"f'(z) of {layer}", flat, False)
+    return HistogramData(translate("Plots", "f'(z) of {0}").format(layer), flat, False)
 
 
 def activation_data(frame) -> tuple[str, float, np.ndarray | None]:
@@ -225,7 +227,9 @@ def activation_data(frame) -> tuple[str, float, np.ndarray | None]:
 
 def boundary_title(input_width: int) -> str:
     """An empty boundary plot must say why: it is drawn over the plane of 2-D inputs."""
-    return "Decision boundary" if input_width == 2 else f"2-D inputs only ({input_width} here)"
+    if input_width == 2:
+        return translate("Plots", "Decision boundary")
+    return translate("Plots", "2-D inputs only ({0} here)").format(input_width)
 
 
 def phase_data(frame) -> phase_view.PhaseSpec:

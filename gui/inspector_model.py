@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from engine.i18n import QT_TRANSLATE_NOOP, translate
+
 #: the output layer has no activation of its own: the loss applies it
-OUTPUT_ACTIVATION = "output (loss applies softmax/sigmoid)"
+OUTPUT_ACTIVATION = QT_TRANSLATE_NOOP("Inspector", "output (loss applies softmax/sigmoid)")
 #: phase-result norm -> the inspector value it replaces while that phase is on screen
 PHASE_NORMS = {
     "delta": "delta_norm",
@@ -82,15 +84,25 @@ def layer_phase(snap, k: int) -> str | None:
 def inspector_note(snap, k: int) -> str:
     """One sentence tying layer ``k``'s weight gradient to the output layer's."""
     g = snap.layers["grad_norm"]
-    after = f"Next: <b>{snap.next_phase}</b>." if snap.phase != "idle" else ""
+    after = ""
+    if snap.phase != "idle":
+        after = translate("Inspector", "Next: <b>{0}</b>.").format(snap.next_phase)
     if k >= snap.depth or not (g[k] > 0 and g[snap.depth] > 0):
         return after
     ratio = g[k] / g[snap.depth]
     n = snap.depth - k
-    text = (
-        f"This layer's weight gradient is <b>{ratio:.1e}</b> \u00d7 the output "
-        f"layer's: {n} factor{'s' if n != 1 else ''} of the chain rule between them."
-    )
+    if n == 1:
+        text = translate(
+            "Inspector",
+            "This layer's weight gradient is <b>{0}</b> \u00d7 the output layer's: "
+            "1 factor of the chain rule between them.",
+        ).format(f"{ratio:.1e}")
+    else:
+        text = translate(
+            "Inspector",
+            "This layer's weight gradient is <b>{0}</b> \u00d7 the output layer's: "
+            "{1} factors of the chain rule between them.",
+        ).format(f"{ratio:.1e}", n)
     return text + (f"<br>{after}" if after else "")
 
 
@@ -101,7 +113,7 @@ def inspector_data(frame, selected: int) -> InspectorData:
     n_in = frame.input_width if k == 0 else snap.widths[k - 1]
     batch = snap.batch_size or frame.config.training.batch_size  # 0 before a step
     shapes = {"W": (n_in, snap.widths[k]), "z": (batch, snap.widths[k])}
-    act = snap.activations[k] if k < snap.depth else OUTPUT_ACTIVATION
+    act = snap.activations[k] if k < snap.depth else translate("Inspector", OUTPUT_ACTIVATION)
     return InspectorData(
         snap.layer_labels[k],
         act,

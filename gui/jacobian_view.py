@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.i18n import QT_TRANSLATE_NOOP, translate
 from engine.jacobian import JacobianSample
 from engine.jacobian_theory import LABEL, JacobianSpectrum, SpectrumPrediction, session_spectrum
 
@@ -27,7 +28,7 @@ JACOBIAN_INTERVAL = 0.4
 COST_SHARE = 0.1
 #: singular values below this times the largest are "zero" (no place on a log axis)
 ZERO = 1e-12
-TITLE = "Singular values of d a_L-1 / d a_0"
+TITLE = QT_TRANSLATE_NOOP("Plots", "Singular values of d a_L-1 / d a_0")
 
 
 class JacobianRequest:
@@ -114,12 +115,14 @@ def spectrum_view(spectrum: JacobianSpectrum | None, bins: int = 40) -> Spectrum
     words; an empty view with the reason when there is nothing to draw."""
     nan2 = (math.nan, math.nan)
     if spectrum is None:
-        return SpectrumView(TITLE, None, None, math.nan, nan2, "computed while this is shown")
+        shown = translate("Plots", "computed while this is shown")
+        return SpectrumView(translate("Plots", TITLE), None, None, math.nan, nan2, shown)
     s, p = spectrum.sample, spectrum.prediction
     if s.reason:
-        return SpectrumView(TITLE, None, None, math.nan, nan2, f"J not computed: {s.reason}")
+        why = translate("Plots", "J not computed: {0}").format(s.reason)
+        return SpectrumView(translate("Plots", TITLE), None, None, math.nan, nan2, why)
     edges, counts, n_zero = _bins(s.sv.ravel(), bins)
-    title = f"{TITLE} \u00b7 step {s.step}"
+    title = translate("Plots", "{0} \u00b7 step {1}").format(translate("Plots", TITLE), s.step)
     count = f"J = d a_L-1 / d a_0 of {s.n_examples} example{'s' * (s.n_examples > 1)}"
     lines = [count] + _moments(s, p) + ([spectrum.mode] if spectrum.mode else [])
     if n_zero:

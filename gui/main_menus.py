@@ -34,12 +34,14 @@ MENU_TITLES = {
     "View": QT_TRANSLATE_NOOP("MainWindow", "&View"),
     "Help": QT_TRANSLATE_NOOP("MainWindow", "&Help"),
 }
-ABOUT = (
+ABOUT = QT_TRANSLATE_NOOP(
+    "MainWindow",
     "<b>Vanishing Gradient Lab</b><br>Watch, layer by layer, why deep "
     "networks stop learning: the backward pass multiplies one factor "
-    "f'(z) \u00b7 W per layer, and with sigmoid f' \u2264 0.25."
+    "f'(z) \u00b7 W per layer, and with sigmoid f' \u2264 0.25.",
 )
-GUIDE = (
+GUIDE = QT_TRANSLATE_NOOP(
+    "MainWindow",
     "<b>Network</b>: columns are layers; edge colour and width show |dL/dW| on a log "
     "scale, so a vanishing gradient fades out towards the input. Click a layer to "
     "inspect it.<br><br><b>Gradient per layer</b>: ||dL/dW_k|| for every layer; a "
@@ -47,7 +49,7 @@ GUIDE = (
     "<br><br><b>Heatmap</b>: the same over time.<br><br><b>Inspector</b>: the chain "
     "rule for the selected layer, \u03b4_k = (\u03b4_(k+1) W^T) \u00b7 f'(z_k), in "
     "numbers.<br><br><b>Step phase</b> (Shift+\u2192) runs one layer of the forward "
-    "or backward pass at a time."
+    "or backward pass at a time.",
 )
 
 
@@ -63,14 +65,40 @@ def retranslate_menus(window: QMainWindow) -> None:
     for menu in window.menuBar().findChildren(QMenu):
         if menu.objectName() in MENU_TITLES:
             menu.setTitle(translate("MainWindow", MENU_TITLES[menu.objectName()]))
+    for action in window.findChildren(QAction):
+        if action.property("i18n_text"):
+            _retranslate_action(action)
 
 
 def about(window: QMainWindow) -> None:
-    QMessageBox.about(window, "About Vanishing Gradient Lab", ABOUT)
+    QMessageBox.about(
+        window,
+        translate("MainWindow", "About Vanishing Gradient Lab"),
+        translate("MainWindow", ABOUT),
+    )
 
 
 def guide(window: QMainWindow) -> None:
-    QMessageBox.information(window, "How to read this window", GUIDE)
+    QMessageBox.information(
+        window, translate("MainWindow", "How to read this window"), translate("MainWindow", GUIDE)
+    )
+
+
+def mark(action: QAction, text: str, tip: str = "") -> QAction:
+    """``action`` shows the marked source ``text`` (and ``tip``) in the current language,
+    now and after every language change (:func:`retranslate_menus`)."""
+    action.setProperty("i18n_text", text)
+    action.setProperty("i18n_tip", tip)
+    _retranslate_action(action)
+    return action
+
+
+def _retranslate_action(action: QAction) -> None:
+    action.setText(translate("MainWindow", action.property("i18n_text")))
+    tip = action.property("i18n_tip")
+    if tip:
+        action.setToolTip(translate("MainWindow", tip))
+        action.setStatusTip(translate("MainWindow", tip))
 
 
 def _same_value(value, text: str) -> bool:
@@ -105,12 +133,12 @@ def fill_presets(window: QMainWindow, menu: QMenu) -> None:
     try:
         presets = list_presets()
     except (ConfigError, OSError) as e:
-        a = menu.addAction("(presets unavailable)")
+        a = menu.addAction(translate("MainWindow", "(presets unavailable)"))
         a.setEnabled(False)
         a.setToolTip(str(e))
         return
     if not presets:
-        menu.addAction("(no presets)").setEnabled(False)
+        menu.addAction(translate("MainWindow", "(no presets)")).setEnabled(False)
     for p in presets:
         if p.is_recurrent:  # the Recurrent window runs it (gui.recurrent_window)
             a = menu.addAction(p.title)
@@ -132,7 +160,7 @@ def _comparison_menu(window: QMainWindow, menu: QMenu, preset) -> None:
     the countermeasure the preset is named after.  The baseline variant says so.
     """
     menu.setToolTipsVisible(True)
-    compare = menu.addAction("Compare all side by side\u2026")
+    compare = menu.addAction(translate("MainWindow", "Compare all side by side\u2026"))
     compare.setToolTip(_tooltip(preset.description))
     compare.triggered.connect(lambda _=False, p=preset: window.compare_preset(p))
     menu.addSeparator()
@@ -147,10 +175,12 @@ def _comparison_menu(window: QMainWindow, menu: QMenu, preset) -> None:
         for v in values:
             text = f"{field or key} = {v}"
             if _same_value(current, v):
-                text += " (baseline)"
+                text += translate("MainWindow", " (baseline)")
             menu.addAction(_preset_action(window, preset, text, (f"{key}={v}",)))
     if not found:  # the saved settings are none of the variants: offer them too
-        menu.addAction(_preset_action(window, preset, "Saved base settings", ()))
+        menu.addAction(
+            _preset_action(window, preset, translate("MainWindow", "Saved base settings"), ())
+        )
 
 
 def _preset_action(window: QMainWindow, preset, text: str, overrides: tuple[str, ...]) -> QAction:
@@ -169,21 +199,26 @@ def add_tools(window: QMainWindow, bar) -> QMenu:
     for attr, text, tip, opener in (
         (
             "act_recurrent",
-            "&Recurrent nets: RNN vs LSTM vs GRU\u2026",
-            "Train a vanilla RNN, an LSTM and a GRU in lock-step on the adding problem and "
-            "watch ||dL/dh_t|| through time",
+            QT_TRANSLATE_NOOP("MainWindow", "&Recurrent nets: RNN vs LSTM vs GRU\u2026"),
+            QT_TRANSLATE_NOOP(
+                "MainWindow",
+                "Train a vanilla RNN, an LSTM and a GRU in lock-step on the adding problem "
+                "and watch ||dL/dh_t|| through time",
+            ),
             "open_recurrent",
         ),
         (
             "act_sweep",
-            "Trainability &sweep\u2026",
-            "Train a grid of nets (sigma_w^2 x depth) on every core and compare the trainable "
-            "region with the mean-field depth 6 xi_c",
+            QT_TRANSLATE_NOOP("MainWindow", "Trainability &sweep\u2026"),
+            QT_TRANSLATE_NOOP(
+                "MainWindow",
+                "Train a grid of nets (sigma_w^2 x depth) on every core and compare the "
+                "trainable region with the mean-field depth 6 xi_c",
+            ),
             "open_sweep",
         ),
     ):
-        action = QAction(text, window)
-        action.setStatusTip(tip)
+        action = mark(QAction(window), text, tip)
         action.triggered.connect(lambda _=False, o=opener: getattr(window, o)())
         tools.addAction(action)
         setattr(window, attr, action)
@@ -249,6 +284,7 @@ class ExperimentFiles:
 
     def open_recurrent_preset(self, preset):
         """Open a recurrent preset in the Recurrent window, saying what it runs."""
+        from gui.panels.length_curve import vary_lengths
         from gui.recurrent_view import preset_cells
 
         try:
@@ -258,7 +294,9 @@ class ExperimentFiles:
             file_error(self, "Cannot load the preset", str(preset.path), e)
             return None
         text = "\n\n".join(t for t in (note, preset.description.strip()) if t)  # what runs first
-        return self.open_recurrent(config, cells, text)
+        window = self.open_recurrent(config, cells, text)
+        window.length_tab.set_lengths(vary_lengths(preset.vary))  # its "vs length" tab
+        return window
 
     def open_config(self, path: str | os.PathLike | None = None) -> bool:
         """Load an experiment file (asks for one when ``path`` is None); True if loaded.

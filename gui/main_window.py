@@ -87,10 +87,11 @@ TRANSPORT_TIPS = {
     ),
     "act_reset": QT_TRANSLATE_NOOP("MainWindow", "New random weights, empty history (R)"),
 }
-COMPILE_NOTE = (
+COMPILE_NOTE = QT_TRANSLATE_NOOP(
+    "MainWindow",
     "Numba compiles the training kernels on the very first start (under a minute, in another "
     "process) and caches them on disk; training runs on NumPy meanwhile (the same numbers, "
-    "slower) and switches to the kernels by itself."
+    "slower) and switches to the kernels by itself.",
 )
 
 
@@ -152,12 +153,19 @@ class MainWindow(
         self.inspector = Inspector()
         self.gradient_chart = GradientChart()
         self.heatmap = LayerHeatmap()
-        self.loss_plot = CurvePlot("Loss", "loss", log_y=True)
-        self.accuracy_plot = CurvePlot("Accuracy", "accuracy")
-        self.delta_hist = HistogramPanel(
-            "|\u03b4_k| = |dL/dz_k| of the selected layer", "|\u03b4| (log scale)"
+        self.loss_plot = CurvePlot(
+            QT_TRANSLATE_NOOP("Plots", "Loss"), QT_TRANSLATE_NOOP("Plots", "loss"), log_y=True
         )
-        self.fprime_hist = HistogramPanel("f'(z_k) of the selected layer", "f'(z)")
+        self.accuracy_plot = CurvePlot(
+            QT_TRANSLATE_NOOP("Plots", "Accuracy"), QT_TRANSLATE_NOOP("Plots", "accuracy")
+        )
+        self.delta_hist = HistogramPanel(
+            QT_TRANSLATE_NOOP("Plots", "|\u03b4_k| = |dL/dz_k| of the selected layer"),
+            QT_TRANSLATE_NOOP("Plots", "|\u03b4| (log scale)"),
+        )
+        self.fprime_hist = HistogramPanel(
+            QT_TRANSLATE_NOOP("Plots", "f'(z_k) of the selected layer"), "f'(z)"
+        )
         self.activation_view = ActivationView()
         self.boundary = DecisionBoundary()
         self.phase_diagram = PhaseDiagram()
@@ -178,50 +186,55 @@ class MainWindow(
         self.exports = ExportController(self, self.plot_panels, self.diagram, self.draw_all)
         x = self.exports
         # triggered(bool) would pass ``checked`` as the path: call without arguments
-        self.act_open = add_action(
-            self,
-            "&Open experiment\u2026",
+        self.act_open = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Open experiment\u2026"),
             lambda: self.open_config(),
             QKeySequence.StandardKey.Open,
-            "Load an experiment config (TOML or JSON)",
+            QT_TRANSLATE_NOOP("MainWindow", "Load an experiment config (TOML or JSON)"),
         )
-        self.act_save = add_action(
-            self,
-            "&Save experiment as\u2026",
+        self.act_save = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Save experiment as\u2026"),
             lambda: self.save_config(),
             QKeySequence.StandardKey.Save,
-            "Save the current settings as a TOML config",
+            QT_TRANSLATE_NOOP("MainWindow", "Save the current settings as a TOML config"),
         )
-        self.act_export_plots = add_action(
-            self,
-            "&Export plots\u2026",
+        self.act_export_plots = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Export plots\u2026"),
             x.export_plots_dialog,
             QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_E),
-            "Write every panel as PNG and SVG into a folder",
+            QT_TRANSLATE_NOOP("MainWindow", "Write every panel as PNG and SVG into a folder"),
         )
-        self.act_export_window = add_action(
-            self,
-            "Export &window as PNG\u2026",
+        self.act_export_window = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "Export &window as PNG\u2026"),
             x.export_window_dialog,
             None,
-            "Screenshot of the whole window",
+            QT_TRANSLATE_NOOP("MainWindow", "Screenshot of the whole window"),
         )
-        self.act_export_csv = add_action(
-            self,
-            "Export &metrics as CSV\u2026",
+        self.act_export_csv = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "Export &metrics as CSV\u2026"),
             self.export_metrics_dialog,
             None,
-            "Loss, accuracy and per-layer gradient norms per step",
+            QT_TRANSLATE_NOOP("MainWindow", "Loss, accuracy and per-layer gradient norms per step"),
         )
-        self.act_quit = add_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.act_reset_layout = add_action(self, "Reset &layout", self.reset_layout)
-        self.act_about = add_action(self, "&About", lambda: main_menus.about(self))
-        self.act_guide = add_action(
-            self,
-            "How to &read this window",
+        self.act_quit = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&Quit"), self.close, QKeySequence.StandardKey.Quit
+        )
+        self.act_reset_layout = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "Reset &layout"), self.reset_layout
+        )
+        self.act_about = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "&About"), lambda: main_menus.about(self)
+        )
+        self.act_guide = self._act(
+            QT_TRANSLATE_NOOP("MainWindow", "How to &read this window"),
             lambda: main_menus.guide(self),
             QKeySequence.StandardKey.HelpContents,
         )
+
+    def _act(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        """An action of the window whose ``text`` and ``tip`` (marked source texts) follow
+        the language (:func:`gui.main_menus.retranslate_menus`)."""
+        return main_menus.mark(add_action(self, text, slot, shortcut, tip), text, tip)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -245,7 +258,9 @@ class MainWindow(
         self.presets_menu = main_menus.add_menu(bar, "Presets")
         main_menus.fill_presets(self, self.presets_menu)
         main_menus.add_tools(self, bar)
-        self.act_edge_weight = QAction("Colour edges by |W| instead of |dL/dW|", self)
+        self.act_edge_weight = main_menus.mark(
+            QAction(self), QT_TRANSLATE_NOOP("MainWindow", "Colour edges by |W| instead of |dL/dW|")
+        )
         self.act_edge_weight.setCheckable(True)
         self.act_edge_weight.toggled.connect(
             lambda on: self.diagram.set_edge_mode("weight" if on else "grad")
@@ -263,6 +278,9 @@ class MainWindow(
         """The menu titles, the transport and its keys hint in the current language (the
         pattern of :mod:`gui.i18n`; the panels retranslate themselves)."""
         main_menus.retranslate_menus(self)
+        self.retranslate_docks()
+        if getattr(self, "_latest", None) is not None:
+            self.draw_all()  # titles built from the frame (the histograms' layer names)
         retranslate_transport(self, TRANSPORT_TIPS, "MainWindow")
         self.keys_hint.setText(
             translate(
@@ -309,10 +327,15 @@ class MainWindow(
         self._compile_banner.setSingleShot(True)
         self._compile_banner.setInterval(1500)  # a warm start loads cached kernels in ~0.6 s
         self._compile_banner.timeout.connect(
-            lambda: self.banner.show_message(
+            lambda: self.banner.show_translated(
                 "info",
-                "Compiling kernels (first run only) \u2014 running on NumPy meanwhile",
-                COMPILE_NOTE,
+                lambda: (
+                    translate(
+                        "MainWindow",
+                        "Compiling kernels (first run only) \u2014 running on NumPy meanwhile",
+                    ),
+                    translate("MainWindow", COMPILE_NOTE),
+                ),
             )
         )
 
@@ -354,17 +377,22 @@ class MainWindow(
 
     @Slot(object)
     def _on_diverged(self, divergence) -> None:
-        self.banner.show_message(
+        self.banner.show_translated(
             "error",
-            "The run diverged",
-            f"{divergence.message}.<br>{divergence.advice} "
-            "Press R to start again with fresh weights.",
+            lambda: (
+                translate("MainWindow", "The run diverged"),
+                translate(
+                    "MainWindow", "{0}.<br>{1} Press R to start again with fresh weights."
+                ).format(divergence.message, divergence.advice),
+            ),
         )
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
         self._last_error = message
-        self.banner.show_message("error", "Problem", html_lines(message))
+        self.banner.show_translated(
+            "error", lambda: (translate("MainWindow", "Problem"), html_lines(message))
+        )
 
     @Slot(object)
     def _on_rebuilt(self, config: ExperimentConfig) -> None:
@@ -378,8 +406,16 @@ class MainWindow(
         rejected settings, so a wrong path or label column can be corrected in place."""
         message = self._last_error or "the experiment could not be built"
         self.controls.show_rejected(message)
-        title = "Not applied" + (f": still running {config.name}" if config is not None else "")
-        self.banner.show_message("error", html.escape(title), html_lines(message))
+
+        def make() -> tuple[str, str]:
+            title = translate("MainWindow", "Not applied")
+            if config is not None:
+                title = translate("MainWindow", "Not applied: still running {0}").format(
+                    config.name
+                )
+            return html.escape(title), html_lines(message)
+
+        self.banner.show_translated("error", make)
 
     @Slot(object)
     def _on_config_edited(self, config: ExperimentConfig) -> None:

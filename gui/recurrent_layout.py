@@ -26,6 +26,7 @@ from gui.compare_view import SMOOTH
 from gui.panels.curves import CurvePlot
 from gui.panels.forms import fill_with_scroll
 from gui.panels.heatmap import LayerHeatmap
+from gui.panels.length_curve import LengthCurvePanel
 from gui.panels.recurrent_setup import RecurrentSetup
 from gui.panels.status import Banner, BusyIndicator
 from gui.panels.step_inspector import StepInspector
@@ -78,12 +79,15 @@ class RecurrentLayout:
         self.heat_row.setContentsMargins(0, 0, 0, 0)
         self.heat_row.setSpacing(2)
         self._build_heatmaps()
+        # the window's current settings and cells at every length (trained in a pool)
+        self.length_tab = LengthCurvePanel(lambda: (self.config, self.cells))
         self.tabs = QTabWidget()
         for widget, text in (
             (self.gate_plot, "Gates"),
             (self.heat_box, "Time \u00d7 step"),
             (self.loss_plot, "Loss"),
             (self.metric_plot, "Test"),
+            (self.length_tab, "vs length"),
         ):
             self.tabs.addTab(widget, text)
         middle = QSplitter(Qt.Orientation.Horizontal)

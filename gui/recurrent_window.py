@@ -154,6 +154,13 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
                 "Export summary", "summary.csv", "the summary", self.summary_table
             ),
         )
+        self.act_export_lengths = m.addAction(
+            "Export test metric vs length as CSV\u2026",
+            lambda: self.exports.export_table_dialog(
+                "Export test metric vs length", "length_curve.csv", "the curve",
+                self.length_tab.table,
+            ),
+        )  # fmt: skip
         m.addSeparator()
         m.addAction("&Close", self.close, QKeySequence.StandardKey.Close)
         run = self.menuBar().addMenu("&Run")
@@ -391,6 +398,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
             "gate_carrier": self.gate_plot,
             "loss": self.loss_plot,
             "test_metric": self.metric_plot,
+            "length_curve": self.length_tab.plot,
         }
         panels.update({f"heatmap_{n.lower()}": h for n, h in self.heatmaps.items()})
         return panels
@@ -409,7 +417,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
 
     def export_all(self, folder: str | os.PathLike) -> list[Path]:
         """Every chart as PNG and SVG (all or nothing), the unrolled diagram and the window as
-        PNG, ``grad_h.csv`` and ``summary.csv`` into ``folder``."""
+        PNG, ``grad_h.csv``, ``summary.csv`` (and ``length_curve.csv``) into ``folder``."""
         folder = Path(folder)
         grad, summary = self.grad_h_table(), self.summary_table()
         written = self.exports.export_plots(folder)
@@ -417,6 +425,8 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         written.append(export.export_widget_png(self, folder / "window.png"))
         written.append(export.export_csv(folder / "grad_h.csv", *grad))
         written.append(export.export_csv(folder / "summary.csv", *summary))
+        if self.length_tab.result is not None:  # the "vs length" tab has run
+            written.append(export.export_csv(folder / "length_curve.csv", *self.length_tab.table()))
         return written
 
     def show_fitted(self) -> None:
@@ -429,6 +439,7 @@ class RecurrentWindow(parts.PacedWindow, RecurrentLayout, QMainWindow):
         super().showEvent(event)
 
     def closeEvent(self, event) -> None:
+        self.length_tab.stop()  # its pool's processes too
         self.pacer.stop()
         self.controller.shutdown()
         super().closeEvent(event)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,6 +18,7 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from engine.labels import short_layer_label
+from gui.i18n import Retranslatable, translate
 
 #: Okabe-Ito: eight colours that stay distinguishable under the common colour-vision
 #: deficiencies.  Ordered so the first few contrast best on white (yellow, the weakest on
@@ -378,9 +379,15 @@ def fit_title(item: pg.PlotItem, text: str, width: float) -> None:
     item.setTitle(html.escape(text, quote=False), size=f"{pt:.1f}pt", color=foreground())
 
 
-class PlotPanel(QWidget):
+class PlotPanel(Retranslatable, QWidget):
     """Base of the plot panels: one ``pg.PlotWidget`` (attribute ``plot``) filling the widget,
-    themed axes, and a title and legend that adapt to the width."""
+    themed axes, and a title and legend that adapt to the width.
+
+    Titles and axis labels are given as source texts (English, marked with
+    ``QT_TRANSLATE_NOOP("Plots", ...)``) and shown in the current language, again after a
+    language change; a title with numbers in it is given as a function that builds it
+    (from ``translate`` calls).  An export draws the plot as shown: in its language.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -390,6 +397,8 @@ class PlotPanel(QWidget):
         _title_never_sets_the_width(self.plot_item.titleLabel)
         self.legend: pg.LegendItem | None = None
         self._title = ""
+        self._title_source: str | Callable[[], str] = ""
+        self._axis_sources: dict[str, str] = {}
         self._title_key: tuple[str, int] | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -416,10 +425,30 @@ class PlotPanel(QWidget):
         """The plot title as plain text."""
         return self._title
 
-    def set_title(self, title: str) -> None:
-        """Plot title (plain text; shown in exports too)."""
-        self._title = title
+    def set_title(self, title: str | Callable[[], str]) -> None:
+        """Plot title (plain text; shown in exports too): a source text, translated in
+        context ``Plots``, or a function returning the text in the current language."""
+        self._title_source = title
+        self._title = title() if callable(title) else translate("Plots", title)
         self._fit_title()
+
+    def style_plot(self, title: str, x_label: str, y_label: str) -> None:
+        """:func:`style_plot` with source texts, shown in the current language."""
+        style_plot(self.plot_item, "", "", "")
+        self.set_axis_label("bottom", x_label)
+        self.set_axis_label("left", y_label)
+        self.set_title(title)
+
+    def set_axis_label(self, side: str, text: str) -> None:
+        """Axis label from a source text (context ``Plots``), kept across language changes."""
+        self._axis_sources[side] = text
+        set_axis_label(self.plot_item, side, translate("Plots", text) if text else "")
+
+    def retranslate_ui(self) -> None:
+        """Title and axis labels in the current language."""
+        for side, text in self._axis_sources.items():
+            self.set_axis_label(side, text)
+        self.set_title(self._title_source)
 
     def _title_width(self) -> float:
         """Room for the title: it is centred over the data area (not over the whole plot:

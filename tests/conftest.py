@@ -3,12 +3,18 @@
 QT_QPA_PLATFORM must be set before anything imports Qt, hence at import time here.
 """
 
+import atexit
 import contextlib
 import os
+import shutil
 import signal
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The app remembers settings (QSettings: the language); the tests and their subprocesses get
+# a fresh folder, so what a developer chose in the running app cannot change what they see.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="vglab-test-config-")
+atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], ignore_errors=True)
 
 import pytest  # noqa: E402
 

@@ -241,6 +241,98 @@ def test_language_menu_switches_without_restart(qtbot, settings_dir):
     assert i18n.settings().value(i18n.SETTINGS_KEY) == "en"
 
 
+def _main_window_texts(w) -> dict[str, str]:
+    """A sample of every area of the main window a user reads (issue 12's main-window
+    part): a dock title, the View menu, a group title, a field label and a choice of the
+    Experiment panel, an inspector row, a plot title and axis label, the network header,
+    a menu item and the banner."""
+    from PySide6.QtWidgets import QLabel
+
+    controls = w.controls
+    form, lr = controls._rows["training.learning_rate"]
+    init = controls._rows["model.init"][1]
+    loss_axis = w.loss_plot.plot_item.getAxis("bottom")
+    return {
+        "dock": w.docks["gradients"].windowTitle(),
+        "view menu": w.docks["controls"].toggleViewAction().text(),
+        "group": controls._groups[0][0].title(),
+        "label": form.labelForField(lr).text(),
+        "tooltip": lr.toolTip(),
+        "choice": init.itemText(init.findData("he_normal")),
+        "inspector": " | ".join(lbl.text() for lbl in w.inspector.findChildren(QLabel)),
+        "plot title": w.loss_plot.title,
+        "axis": loss_axis.labelText,
+        "heatmap title": w.heatmap.title,
+        "network": w.diagram.title.text(),
+        "menu item": w.act_open.text(),
+        "banner": w.banner.title.text(),
+    }
+
+
+def test_language_menu_retranslates_the_whole_main_window(qtbot, settings_dir):
+    """日本語 in the Language menu puts each area of the main window in Japanese (the
+    texts the Qt-free reader of the .ts gives), and English puts it back as it was."""
+    from types import SimpleNamespace
+
+    from gui.main_window import MainWindow
+
+    w = MainWindow(start=False)
+    qtbot.addWidget(w)
+    w._on_diverged(SimpleNamespace(message="loss is NaN at step 3", advice="Lower the rate."))
+    english = _main_window_texts(w)
+    assert english["dock"] == "Gradient per layer"
+    assert english["label"] == "learning rate (live)"
+    assert english["plot title"] == "Loss"
+    assert english["axis"] == "training step"
+    assert english["banner"] == "<b>The run diverged</b>"
+
+    w.language_menu.actions_by_lang["ja"].trigger()
+    qtbot.waitUntil(lambda: w.docks["gradients"].windowTitle() != "Gradient per layer")
+    japanese = _main_window_texts(w)
+    for key, text in japanese.items():
+        assert text != english[key], key
+    ja = lambda ctx, text: core.translate(ctx, text, "ja")  # noqa: E731
+    assert japanese["dock"] == ja("Docks", "Gradient per layer") == "層ごとの勾配"
+    assert japanese["view menu"] == ja("Docks", "Experiment settings")
+    assert japanese["group"] == ja("Controls", "Data")
+    assert japanese["label"] == ja("ConfigField", "learning rate") + ja("Controls", " (live)")
+    assert "学習率" in japanese["label"]
+    assert japanese["choice"] == ja("ConfigField", "He (Kaiming) normal")
+    assert ja("Inspector", "size of this layer's weights") in japanese["inspector"]
+    assert japanese["plot title"] == ja("Plots", "Loss") == "損失"
+    assert japanese["axis"] == ja("Plots", "training step")
+    assert japanese["banner"] == f"<b>{ja('MainWindow', 'The run diverged')}</b>"
+    assert "loss is NaN at step 3" in w.banner.body.text()  # the numbers stay
+
+    w.language_menu.actions_by_lang["en"].trigger()
+    qtbot.waitUntil(lambda: w.docks["gradients"].windowTitle() == "Gradient per layer")
+    assert _main_window_texts(w) == english
+
+
+def test_the_experiment_panel_words_are_listed_from_the_field_table():
+    """gui/config_strings.py (lupdate's view of engine.config.fields) is the table's words
+    now: run tools/translations.py after changing a label, tooltip or choice name."""
+    generated = (ROOT / "gui" / "config_strings.py").read_text(encoding="utf-8")
+    assert generated == _tool().field_strings()
+
+
+def test_exported_plot_carries_the_language_shown(qtbot, settings_dir, tmp_path):
+    """A plot exported while the app is in Japanese has the Japanese title in its SVG."""
+    from gui import i18n
+    from gui.export import export_plot
+    from gui.panels.curves import CurvePlot
+
+    i18n.set_language("ja")
+    plot = CurvePlot("Loss", "loss")
+    qtbot.addWidget(plot)
+    plot.resize(500, 300)
+    assert plot.title == core.translate("Plots", "Loss", "ja") == "損失"
+    svg = export_plot(plot, tmp_path / "loss.svg")
+    text = Path(svg).read_text(encoding="utf-8")
+    assert "損失" in text
+    assert "ステップ" in text  # the axis label ("学習ステップ", in two text runs)
+
+
 def test_play_label_follows_language_and_state(qtbot, settings_dir):
     from gui import i18n
     from gui.main_window import MainWindow
@@ -361,8 +453,8 @@ def test_cli_help_top_lines_in_japanese():
 
 def test_main_window_in_japanese_screenshot(qtbot, settings_dir, tmp_path):
     """The main window in Japanese after one epoch renders (docs/screenshots/main_window_ja.png,
-    looked at: menus, toolbar, status bar in Japanese, nothing clipped, no tofu, is made by
-    tools/screenshots.py the same way; the test writes into tmp_path, never into the repo)."""
+    a real X11 window, is looked at: menus, toolbar, status bar in Japanese, nothing clipped,
+    no tofu; the test writes into tmp_path, never into the repo)."""
     from gui import i18n, teaching, theme
     from gui.controller import default_config
     from gui.main_window import MainWindow

@@ -372,8 +372,8 @@ def test_lesson_orthogonal_isometry_not_the_gradient_norm():
         "more than 15 decades",
         "over about 1.3",
         "predicted 0.033, measured 0.036",
-        "passes 0.9 within three epochs",
-        "below 0.35 for ten",
+        "passes 0.9 within six",
+        "below 0.4 for ten",
     )
     lesson = LESSONS["orthogonal"]
     spread = {}
@@ -390,9 +390,9 @@ def test_lesson_orthogonal_isometry_not_the_gradient_norm():
         r = run(lesson.preset, (*lesson.overrides, f"model.init={init}"))
         assert 0.8 <= r.ratio(1) <= 1.15, init
         if init == "orthogonal":
-            assert max(r.test_at_epoch(e) for e in (1, 2, 3)) > 0.9
+            assert max(r.test_at_epoch(e) for e in range(1, 7)) > 0.9
         else:
-            assert max(r.test_acc) < 0.35
+            assert max(r.test_acc) < 0.4
     assert spread["fan_in_normal"] > 15
     assert 1.2 <= spread["orthogonal"] <= 1.45
 
@@ -506,7 +506,7 @@ def test_lesson_edge_of_chaos_trains_at_the_edge():
         "about 1.5",
         "1.34 at σw² = 4",
         "about 60",
-        "passes 0.9 test accuracy within four epochs",
+        "passes 0.9 test accuracy within six epochs",
         "σw² = 1 reaches only about 0.6 in ten",
         "σw² = 4 stays below 0.45",
         "the star sits on the red edge-of-chaos curve",
@@ -527,7 +527,7 @@ def test_lesson_edge_of_chaos_trains_at_the_edge():
     assert 1.2 < runs["1.76"].ratio(1) < 1.8
     assert 45 < runs["4"].ratio(1) < 75
     edge_run = runs["1.76"]
-    assert edge_run.test_at_epoch(3) < 0.9 < edge_run.test_at_epoch(4)
+    assert edge_run.test_at_epoch(5) < 0.9 < edge_run.test_at_epoch(6)
     assert 0.5 < runs["1"].test_at_epoch(10) < 0.7
     assert runs["4"].test_acc.max() < 0.45
     assert all(r.divergence is None for r in runs.values())

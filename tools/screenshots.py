@@ -7,7 +7,6 @@ Offscreen and deterministic (fixed seeds, whole epochs rather than wall-clock ti
   relu_he.png       the same depth with ReLU + He initialisation: the gradient survives
   spiral.png        a 2-D spiral with its decision boundary
   divergence.png    a run that blew up, and the banner that explains it
-  main_window_ja.png  the default net in Japanese after one epoch and one more step
   lesson_ja.png     lesson 1 opened from the Lessons menu in Japanese, after one epoch
 
     python tools/screenshots.py [--out docs/screenshots] [--size 1600x1000]
@@ -63,11 +62,13 @@ class Shooter:
             time.sleep(0.005)
 
     def open(self, config):
+        from gui import teaching
         from gui.main_window import MainWindow
 
         if self.window is not None:
             self.window.close()
         w = MainWindow(config=config)
+        teaching.install(w)  # as gui.app.main does: the Lessons menu and the lesson dock
         w.resize(*self.size)
         w.show()
         self.window = w
@@ -195,12 +196,6 @@ def shoot(s: Shooter) -> None:
 
     i18n.set_language("ja")
     try:
-        w = s.open(base)
-        s.epochs(1)
-        w.controller.step()  # one single step: every layer's gradient is in the last frame
-        s.wait(0.05)
-        s.settle()
-        s.save("main_window_ja.png")
         shoot_lesson_ja(s)
     finally:
         i18n.set_language("en")
@@ -208,10 +203,7 @@ def shoot(s: Shooter) -> None:
 
 def shoot_lesson_ja(s: Shooter) -> None:
     """Lesson 1 in Japanese, opened as a user does: the Lessons menu's first entry."""
-    from gui import teaching
-
     w = s.open(default_config())
-    teaching.install(w)
     w.teaching.lesson_actions[0].trigger()
     s.wait_until(lambda: w.teaching.lesson_dock.isVisible(), "the lesson dock")
     s.epochs(1)

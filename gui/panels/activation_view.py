@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from engine.activations import ACTIVATIONS
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP, translate
 
 Z_MAX = 6.0
 N_GRID = 1201  # 0.01 spacing: kinks (ReLU at 0) and the GELU bump are resolved
@@ -15,6 +16,10 @@ N_BINS = 60
 HIST_HEIGHT = 0.4  # tallest histogram bar, as a fraction of the visible y range
 Y_CAP = 3.0  # unbounded f (ReLU, identity) is cut here so f' stays readable
 FLAT = 0.01  # |f'| <= 1% of max |f'| counts as flat (engine's "saturated" metric)
+
+
+#: the title before an activation is known
+ACTIVATION = QT_TRANSLATE_NOOP("Plots", "Activation")
 
 
 class ActivationView(theme.PlotPanel):
@@ -29,7 +34,7 @@ class ActivationView(theme.PlotPanel):
         super().__init__(parent)
         item = self.plot_item
         item.showGrid(x=True, y=True, alpha=0.15)
-        theme.style_plot(item, "Activation", "pre-activation z", "f(z), f'(z)")
+        self.style_plot(ACTIVATION, QT_TRANSLATE_NOOP("Plots", "pre-activation z"), "f(z), f'(z)")
         # translucent and outline-free: the histogram is backdrop, the curves are the subject
         fill = pg.mkColor("#8c8c8c")
         fill.setAlpha(80)
@@ -51,7 +56,8 @@ class ActivationView(theme.PlotPanel):
         self.legend = theme.add_legend(item, columns=3)
         self.legend.addItem(self.f_curve, "f(z)")
         self.legend.addItem(self.df_curve, "f'(z)")
-        self.legend.addItem(theme.FillSample(self.hist), "z of this layer")
+        self._hist_sample = theme.FillSample(self.hist)
+        self.legend.addItem(self._hist_sample, translate("Plots", "z of this layer"))
         self.legend.setVisible(True)
         self._item = item
         self._z = np.linspace(-Z_MAX, Z_MAX, N_GRID)
@@ -62,10 +68,16 @@ class ActivationView(theme.PlotPanel):
         self._max_grad = 1.0
         self.flat_fraction = float("nan")
         self._zdata: np.ndarray | None = None
-        self.set_title("Activation")
+        self.set_title(ACTIVATION)
 
     def __repr__(self) -> str:
         return f"ActivationView({self._key})"
+
+    def retranslate_ui(self) -> None:
+        super().retranslate_ui()
+        for sample, label in self.legend.items:
+            if sample is self._hist_sample:
+                label.setText(translate("Plots", "z of this layer"))
 
     @property
     def y_range(self) -> tuple[float, float]:
@@ -130,7 +142,11 @@ class ActivationView(theme.PlotPanel):
         self.flat_fraction = float(np.mean(flat))
         act = ACTIVATIONS[self._key[0]]
         pct = 100.0 * self.flat_fraction
-        self.set_title(f"{act.display}: {pct:.0f}% of z where |f'| \u2264 1% of max")
+        self.set_title(
+            lambda: translate("Plots", "{0}: {1}% of z where |f'| \u2264 1% of max").format(
+                act.display, f"{pct:.0f}"
+            )
+        )
 
     def reset(self) -> None:
         """Forget the activation and the pre-activations."""
@@ -140,7 +156,7 @@ class ActivationView(theme.PlotPanel):
         self.f_curve.clear()
         self.df_curve.clear()
         self.hist.clear()
-        self.set_title("Activation")
+        self.set_title(ACTIVATION)
 
     def _title_for(self, display: str, formula: str) -> None:
         self.set_title(f"{display}: {formula}")

@@ -34,7 +34,16 @@ from engine.config import ConfigError, ExperimentConfig, validate
 from engine.config import fields as meta
 from engine.config.text import config_changes, summary
 from engine.datasets import KERAS_MNIST
-from gui.panels.forms import EditKeys, control_for, fill_with_scroll, row_label, set_combo
+from gui.i18n import QT_TRANSLATE_NOOP, Retranslatable, translate
+from gui.panels.forms import (
+    EditKeys,
+    control_for,
+    field_text,
+    fill_with_scroll,
+    retranslate_control,
+    row_label,
+    set_combo,
+)
 from gui.panels.layer_table import LayerTable
 
 #: how the controller's messages about an unreadable data set begin
@@ -42,7 +51,7 @@ DATA_ERROR = "Cannot load the data set"
 #: the panel's groups and the fields each shows, in order (labels, ranges: engine.config.fields)
 GROUPS = (
     (
-        "Data",
+        QT_TRANSLATE_NOOP("Controls", "Data"),
         (
             "data.name",
             "data.n_samples",
@@ -57,7 +66,7 @@ GROUPS = (
         ),
     ),
     (
-        "Architecture",
+        QT_TRANSLATE_NOOP("Controls", "Architecture"),
         (
             "model.depth",
             "model.width",
@@ -71,7 +80,7 @@ GROUPS = (
         ),
     ),
     (
-        "Initialisation",
+        QT_TRANSLATE_NOOP("Controls", "Initialisation"),
         (
             "model.init",
             "model.init_scale",
@@ -82,7 +91,7 @@ GROUPS = (
         ),
     ),
     (
-        "Optimiser",
+        QT_TRANSLATE_NOOP("Controls", "Optimiser"),
         (
             "training.optimizer",
             "training.learning_rate",
@@ -92,7 +101,7 @@ GROUPS = (
         ),
     ),
     (
-        "Countermeasures",
+        QT_TRANSLATE_NOOP("Controls", "Countermeasures"),
         (
             "model.batch_norm",
             "model.residual",
@@ -125,7 +134,7 @@ def _missing_path(name: str, path: str) -> bool:
     return name == "csv" or (name == "mnist" and not KERAS_MNIST.expanduser().is_file())
 
 
-class Controls(QWidget):
+class Controls(Retranslatable, QWidget):
     """The experiment settings, grouped as data / architecture / initialisation / optimiser /
     countermeasures.  Emits ``config_changed(ExperimentConfig)`` on every valid edit."""
 
@@ -141,6 +150,7 @@ class Controls(QWidget):
         self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
         self._origin = self._base  # the experiment as loaded (preset, file, start)
         self._keys = EditKeys(self._edit_ended, self)
+        self._groups: list[tuple[QGroupBox, str]] = []
         # plain text: descriptions are prose ("z < 0"), never markup
         self.about_title = QLabel()
         self.about_title.setTextFormat(Qt.TextFormat.PlainText)
@@ -165,9 +175,26 @@ class Controls(QWidget):
         layout.addStretch(1)
         scroll = fill_with_scroll(self, body)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._align_labels()
+        self.retranslate_ui()
         self._connect()
         self.set_config(self._base)
+
+    def retranslate_ui(self) -> None:
+        """Group titles, row labels, tooltips and choice names in the current language."""
+        for box, title in self._groups:
+            box.setTitle(translate("Controls", title))
+        for key, (form, widget) in self._fields():
+            label = form.labelForField(widget)
+            if label is not None and row_label(key):
+                label.setText(row_label(key))
+            if key != "data.path":
+                retranslate_control(widget, key)
+        self.per_layer.setText(field_text(meta.get("model.hidden").label))
+        self.per_layer.setToolTip(field_text(meta.get("model.hidden").help))
+        self.path_edit.setPlaceholderText(translate("Controls", "file or folder"))
+        self._align_labels()
+        if self.about_title.text():  # a config is shown (not yet while building)
+            self._describe(self._base)
 
     def __repr__(self) -> str:
         return f"Controls({self._base.name!r})"
@@ -175,7 +202,8 @@ class Controls(QWidget):
     # --- building ----------------------------------------------------------------------------
     def _group(self, title: str, keys: tuple[str, ...]) -> QGroupBox:
         """A titled form with a row for each of ``keys``."""
-        box = QGroupBox(title)
+        box = QGroupBox()
+        self._groups.append((box, title))
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setContentsMargins(6, 4, 6, 4)
@@ -209,7 +237,6 @@ class Controls(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName(key)
-        self.path_edit.setPlaceholderText("file or folder")
         self.browse_button = QPushButton("\u2026")
         self.browse_button.setFixedWidth(28)
         self.browse_button.clicked.connect(self.browse)
@@ -227,7 +254,6 @@ class Controls(QWidget):
         """``model.hidden``: a switch to set each layer, and the table of the layers."""
         field = meta.get(key)
         self.per_layer = QCheckBox(field.label)
-        self.per_layer.setToolTip(field.help)
         form.addRow("", self.per_layer)
         self._inputs.append(self.per_layer)
         self.layer_table = LayerTable(self._keys.watch)
@@ -243,6 +269,8 @@ class Controls(QWidget):
             for i in range(form.rowCount())
         ]
         labels = [item.widget() for item in labels if item is not None and item.widget()]
+        for lbl in labels:
+            lbl.setMinimumWidth(0)  # the widest label of this language sets the width
         width = max((lbl.sizeHint().width() for lbl in labels), default=0)
         for lbl in labels:
             lbl.setMinimumWidth(width)
@@ -336,9 +364,10 @@ class Controls(QWidget):
             self.about.setToolTip("")
             return
         shown = changes[:4] + ([f"and {len(changes) - 4} more"] if len(changes) > 4 else [])
-        self.about_title.setText(f"{title} (modified)")
-        self.about.setText(f"Now: {summary(config)}.\nChanged: " + "; ".join(shown) + ".")
-        self.about.setToolTip(f"As loaded: {desc}" if desc else "")
+        self.about_title.setText(translate("Controls", "{0} (modified)").format(title))
+        now = translate("Controls", "Now: {0}.\nChanged: {1}.")
+        self.about.setText(now.format(summary(config), "; ".join(shown)))
+        self.about.setToolTip(translate("Controls", "As loaded: {0}").format(desc) if desc else "")
 
     @staticmethod
     def _show(widget: QWidget, value) -> None:
@@ -481,7 +510,9 @@ class Controls(QWidget):
         try:
             validate(cfg)
         except ConfigError as e:
-            self.error_label.setText("Not applied:\n" + "\n".join(e.errors))
+            self.error_label.setText(
+                translate("Controls", "Not applied:") + "\n" + "\n".join(e.errors)
+            )
             self.error_label.show()
             return
         self.error_label.hide()
@@ -508,7 +539,11 @@ class Controls(QWidget):
     def show_rejected(self, message: str) -> None:
         """The last edit could not be built (e.g. a bad data file): keep it on show, so it
         can be corrected, and say why; the previous experiment keeps running."""
-        self.error_label.setText("Not applied (the previous experiment keeps running):\n" + message)
+        self.error_label.setText(
+            translate("Controls", "Not applied (the previous experiment keeps running):")
+            + "\n"
+            + message
+        )
         self.error_label.show()
         if message.startswith(DATA_ERROR) and self._read(self._w("data.name")) in ("csv", "mnist"):
             self.path_note.setText(message)

@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP
 
 #: curves with more points than this are drawn 1 px wide (see set_data)
 LONG_CURVE = 1000
@@ -32,7 +33,7 @@ class CurvePlot(theme.PlotPanel):
         y_label: str,
         log_y: bool = False,
         parent: QWidget | None = None,
-        x_label: str = "training step",
+        x_label: str = QT_TRANSLATE_NOOP("Plots", "training step"),
     ):
         super().__init__(parent)
         item = self.plot_item
@@ -40,7 +41,7 @@ class CurvePlot(theme.PlotPanel):
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
-        theme.style_plot(item, title, x_label, y_label)
+        self.style_plot(title, x_label, y_label)
         self.legend = theme.add_legend(item)
         self.log_y = log_y
         self._item = item

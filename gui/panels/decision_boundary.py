@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP
 
 FIELD_WHITE = 0.55  # the field is the class colour mixed with this much white
 
@@ -28,11 +29,15 @@ class DecisionBoundary(theme.PlotPanel):
     numbers counts as a class map; for two classes both readings draw the same picture.
     """
 
-    def __init__(self, parent: QWidget | None = None, title: str = "Decision boundary"):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        title: str = QT_TRANSLATE_NOOP("Plots", "Decision boundary"),
+    ):
         super().__init__(parent)
         item = self.plot_item
         item.setAspectLocked(True, ratio=1.0)
-        theme.style_plot(item, title, "x\u2081", "x\u2082")
+        self.style_plot(title, "x\u2081", "x\u2082")
         lo, hi = _light(theme.color(0)), _light(theme.color(1))
         self._cmap = pg.ColorMap([0.0, 0.5, 1.0], [lo, QColor(255, 255, 255), hi])
         self.prob_image = pg.ImageItem(axisOrder="row-major")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import fields as meta
+from gui.i18n import translate
 
 #: keys that stay the window's shortcuts while a spin box has the focus (no number has them)
 PASS_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_R)
@@ -86,10 +87,37 @@ def combo(keys, names=None, tips=None) -> QComboBox:
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     box.setMinimumContentsLength(8)
     for key in keys:
-        box.addItem((names or {}).get(key, key), key)
-        if tips and key in tips:
-            box.setItemData(box.count() - 1, tips[key], Qt.ItemDataRole.ToolTipRole)
+        box.addItem("", key)
+    retranslate_combo(box, names, tips)
     return box
+
+
+def field_text(text: str) -> str:
+    """A word of the config field table in the current language (context ``ConfigField``,
+    marked in the generated :mod:`gui.config_strings`)."""
+    return translate("ConfigField", text) if text else text
+
+
+def retranslate_combo(box: QComboBox, names=None, tips=None) -> None:
+    """The items of a :func:`combo` shown by their (translated) ``names`` and ``tips``."""
+    for i in range(box.count()):
+        key = box.itemData(i)
+        box.setItemText(i, field_text((names or {}).get(key, key)))
+        if tips and key in tips:
+            box.setItemData(i, field_text(tips[key]), Qt.ItemDataRole.ToolTipRole)
+
+
+def retranslate_control(widget: QWidget, key: str) -> None:
+    """The texts of the control of field ``key`` (:func:`control_for`) in the current
+    language: tooltip, choice names, check box text, the word shown at the minimum."""
+    field = meta.get(key)
+    widget.setToolTip(field_text(field.help))
+    if isinstance(widget, QComboBox) and field.choices:
+        retranslate_combo(widget, field.names, field.tips)
+    elif isinstance(widget, QCheckBox):
+        widget.setText(field_text(field.label))
+    elif isinstance(widget, QSpinBox | QDoubleSpinBox) and field.off:
+        widget.setSpecialValueText(field_text(field.off))
 
 
 def set_combo(box: QComboBox, key: str) -> None:
@@ -136,7 +164,8 @@ def row_label(key: str) -> str:
     field = meta.get(key)
     if meta.kind(field.key) is bool:
         return ""
-    return field.label + (" (live)" if field.live else "")
+    live = translate("Controls", " (live)") if field.live else ""
+    return field_text(field.label) + live
 
 
 def fill_with_scroll(owner: QWidget, body: QWidget) -> QScrollArea:

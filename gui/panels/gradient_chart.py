@@ -13,8 +13,9 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP
 
-DEFAULT_TITLE = "Gradient norm per layer"
+DEFAULT_TITLE = QT_TRANSLATE_NOOP("Plots", "Gradient norm per layer")
 DEFAULT_Y_LABEL = "||dL/dW|| (Frobenius)"
 #: floor used when no series has a single positive finite value
 ABSOLUTE_FLOOR = 1e-300
@@ -34,7 +35,7 @@ class GradientChart(theme.PlotPanel):
         item = self.plot_item
         item.setLogMode(x=False, y=True)
         item.showGrid(x=True, y=True, alpha=0.15)
-        theme.style_plot(item, title, "layer", DEFAULT_Y_LABEL)
+        self.style_plot(title, QT_TRANSLATE_NOOP("Plots", "layer"), "")
         self.legend = theme.add_legend(item)
         self._item = item
         self._series: dict[str, pg.PlotDataItem] = {}
@@ -60,7 +61,8 @@ class GradientChart(theme.PlotPanel):
         # the note wraps at the plot's width instead of running out of it
         item.vb.sigResized.connect(self._wrap_note)
         self._y_label = DEFAULT_Y_LABEL
-        self._y_label_shown = DEFAULT_Y_LABEL
+        self._y_label_shown = ""
+        self._fit_y_label()
         self.set_title(title)
 
     def __repr__(self) -> str:
@@ -111,7 +113,7 @@ class GradientChart(theme.PlotPanel):
             text = text[: text.index(" (")]
         if text != self._y_label_shown:
             self._y_label_shown = text
-            theme.set_axis_label(self._item, "left", text)
+            self.set_axis_label("left", text)
 
     def set_data(
         self,

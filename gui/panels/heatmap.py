@@ -11,8 +11,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP
 
-DEFAULT_TITLE = "Gradient norm per layer over training"
+DEFAULT_TITLE = QT_TRANSLATE_NOOP("Plots", "Gradient norm per layer over training")
 DEFAULT_BAR_LABEL = "log\u2081\u2080 ||dL/dW||"
 #: colour range (log10 units) of a heatmap with no data
 EMPTY_LEVELS = (-8.0, 0.0)
@@ -34,7 +35,9 @@ class LayerHeatmap(theme.PlotPanel):
     ):
         super().__init__(parent)
         item = self.plot_item
-        theme.style_plot(item, title, "training step", "layer")
+        self.style_plot(
+            title, QT_TRANSLATE_NOOP("Plots", "training step"), QT_TRANSLATE_NOOP("Plots", "layer")
+        )
         self.image = pg.ImageItem(axisOrder="col-major")  # image[step, layer]
         item.addItem(self.image)
         self.bar = theme.colour_bar(item, self.image, EMPTY_LEVELS, bar_label)

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP, translate
 
 
 class HistogramPanel(theme.PlotPanel):
@@ -24,7 +25,7 @@ class HistogramPanel(theme.PlotPanel):
         super().__init__(parent)
         item = self.plot_item
         item.showGrid(x=True, y=True, alpha=0.15)
-        theme.style_plot(item, title, x_label, "count")
+        self.style_plot(title, x_label, QT_TRANSLATE_NOOP("Plots", "count"))
         c = pg.mkColor(theme.color(0))
         fill = pg.mkColor(c)
         fill.setAlpha(110)
@@ -62,13 +63,17 @@ class HistogramPanel(theme.PlotPanel):
             n_zero = int(np.count_nonzero(zero))
             self.zero_fraction = n_zero / max(v.size, 1)
             if n_zero:
-                notes.append(f"{_percent(self.zero_fraction)} exactly zero")
+                zero_note = translate("Plots", "{0} exactly zero")
+                notes.append(zero_note.format(_percent(self.zero_fraction)))
             v = v[~zero]
         else:
             self.zero_fraction = float(np.mean(v == 0.0)) if v.size else 0.0
         if self.n_nonfinite:
             notes.append(f"{self.n_nonfinite} NaN/inf")
-        self.set_title(self.base_title + (f"  ({', '.join(notes)})" if notes else ""))
+        base = self.base_title
+        self.set_title(
+            lambda: translate("Plots", base) + (f"  ({', '.join(notes)})" if notes else "")
+        )
         if v.size == 0:
             self.bars.clear()
             return

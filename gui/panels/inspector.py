@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from gui.i18n import QT_TRANSLATE_NOOP, Retranslatable, translate
 from gui.inspector_model import format_value
 from gui.panels.forms import fill_with_scroll
 
@@ -23,61 +24,81 @@ __all__ = ["ROWS", "Inspector", "format_value", "value_row"]
 
 # key, symbol (rich text), one-line meaning, phase that computes it, format
 ROWS = (
-    ("weight_norm", "||W<sub>k</sub>||", "size of this layer's weights", "update", "e"),
+    (
+        "weight_norm",
+        "||W<sub>k</sub>||",
+        QT_TRANSLATE_NOOP("Inspector", "size of this layer's weights"),
+        "update",
+        "e",
+    ),
     (
         "incoming_norm",
         "||&delta;<sub>k+1</sub> W<sub>k+1</sub><sup>T</sup>||",
-        "gradient arriving from the layer above (dL/da<sub>k</sub>)",
+        QT_TRANSLATE_NOOP(
+            "Inspector", "gradient arriving from the layer above (dL/da<sub>k</sub>)"
+        ),
         "backward",
         "e",
     ),
     (
         "fprime_mean",
         "mean |f'(z<sub>k</sub>)|",
-        "how much the activation lets through (at most its max |f'|: 0.25 for sigmoid)",
+        QT_TRANSLATE_NOOP(
+            "Inspector",
+            "how much the activation lets through (at most its max |f'|: 0.25 for sigmoid)",
+        ),
         "forward",
         "f",
     ),
     (
         "delta_norm",
         "||&delta;<sub>k</sub>||",
-        "= incoming &times; f'(z): the error signal at this layer",
+        QT_TRANSLATE_NOOP("Inspector", "= incoming &times; f'(z): the error signal at this layer"),
         "backward",
         "e",
     ),
     (
         "grad_norm",
         "||dL/dW<sub>k</sub>||",
-        "= a<sub>k-1</sub><sup>T</sup> &delta;<sub>k</sub>: what the optimiser sees",
+        QT_TRANSLATE_NOOP(
+            "Inspector",
+            "= a<sub>k-1</sub><sup>T</sup> &delta;<sub>k</sub>: what the optimiser sees",
+        ),
         "backward",
         "e",
     ),
     (
         "shrink",
         "||dL/dW<sub>k</sub>|| / ||dL/dW<sub>k+1</sub>||",
-        "gradient kept from the layer above (&lt; 1: vanishing)",
+        QT_TRANSLATE_NOOP("Inspector", "gradient kept from the layer above (&lt; 1: vanishing)"),
         "backward",
         "f",
     ),
     (
         "update_ratio",
         "||&Delta;W|| / ||W||",
-        "relative size of the last update (~1e-3 is healthy)",
+        QT_TRANSLATE_NOOP("Inspector", "relative size of the last update (~1e-3 is healthy)"),
         "update",
         "e",
     ),
     (
         "saturated",
-        "saturated",
-        "units with |f'| &lt; 1% of its max: pass almost nothing",
+        QT_TRANSLATE_NOOP("Inspector", "saturated"),
+        QT_TRANSLATE_NOOP("Inspector", "units with |f'| &lt; 1% of its max: pass almost nothing"),
         "forward",
         "%",
     ),
-    ("dead", "dead", "units whose output is 0 for the whole batch", "forward", "%"),
+    (
+        "dead",
+        QT_TRANSLATE_NOOP("Inspector", "dead"),
+        QT_TRANSLATE_NOOP("Inspector", "units whose output is 0 for the whole batch"),
+        "forward",
+        "%",
+    ),
     (
         "z_mean",
         "mean / std z<sub>k</sub>",
-        "pre-activations: far from 0 means saturation",
+        QT_TRANSLATE_NOOP("Inspector", "pre-activations: far from 0 means saturation"),
         "forward",
         "z",
     ),
@@ -107,7 +128,7 @@ def value_row(symbol: str = "", meaning: str = "") -> tuple[QFrame, QLabel, QLab
     return frame, name, value, note
 
 
-class Inspector(QWidget):
+class Inspector(Retranslatable, QWidget):
     """The selected layer's shapes and chain-rule factors at the current phase."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -125,8 +146,10 @@ class Inspector(QWidget):
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(0)
         self._rows: dict[str, tuple[QFrame, QLabel]] = {}
+        self._words: list[tuple[QLabel, QLabel, str, str]] = []  # (name, note, symbol, meaning)
         for i, (key, symbol, meaning, _, _) in enumerate(ROWS):
-            frame, _, value, _ = value_row(symbol, meaning)
+            frame, name, value, note = value_row()
+            self._words.append((name, note, symbol, meaning))
             frame.setObjectName("row")
             value.setText("\u2014")
             grid.addWidget(frame, i, 0)
@@ -139,7 +162,19 @@ class Inspector(QWidget):
         layout.addWidget(self.footer)
         layout.addStretch(1)
         fill_with_scroll(self, body)
+        self._selected = False
+        self.retranslate_ui()
         self.reset()
+
+    def retranslate_ui(self) -> None:
+        """The rows' symbols and meanings (and the empty state) in the current language;
+        the numbers and the note follow with the next frame."""
+        for name, note, symbol, meaning in self._words:
+            # symbols are formulas (kept as they are) or a word ("saturated")
+            name.setText(translate("Inspector", symbol) if symbol.isalpha() else symbol)
+            note.setText(translate("Inspector", meaning))
+        if not self._selected:
+            self._show_empty()
 
     def __repr__(self) -> str:
         return f"Inspector({self.header.text()[:40]!r})"
@@ -161,6 +196,7 @@ class Inspector(QWidget):
         step-through just ran on this layer (its rows are tinted), None otherwise;
         ``note``: one extra line under the table.
         """
+        self._selected = True
         times = " \u00d7 "
         shape_text = ", ".join(f"{k} {times.join(map(str, v))}" for k, v in shapes.items())
         act = f" &middot; {activation}" if activation else ""
@@ -197,11 +233,14 @@ class Inspector(QWidget):
 
     def reset(self) -> None:
         """No layer selected yet."""
-        self.header.setText(
-            "<b>Layer inspector</b><br><span style='color:#555'>"
-            "Click a layer in the network to inspect it.</span>"
-        )
+        self._selected = False
+        self._show_empty()
         for frame, value in self._rows.values():
             value.setText("\u2014")
             self._tint(frame, "")
         self.footer.setText("")
+
+    def _show_empty(self) -> None:
+        title = translate("Inspector", "Layer inspector")
+        hint = translate("Inspector", "Click a layer in the network to inspect it.")
+        self.header.setText(f"<b>{title}</b><br><span style='color:#555'>{hint}</span>")

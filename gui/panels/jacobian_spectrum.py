@@ -18,10 +18,13 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP, translate
 from gui.panels.histogram import HistogramPanel
 
-TITLE = "Singular values of d a_L-1 / d a_0"
-KEY = "prediction at init (wide nets):\ndashed RMS \u03c3, band \u00b11 sd"  # fits ~250 px
+TITLE = QT_TRANSLATE_NOOP("Plots", "Singular values of d a_L-1 / d a_0")
+KEY = QT_TRANSLATE_NOOP(
+    "Plots", "prediction at init (wide nets):\ndashed RMS \u03c3, band \u00b11 sd"
+)  # fits ~250 px
 
 
 class JacobianSpectrum(HistogramPanel):
@@ -29,7 +32,7 @@ class JacobianSpectrum(HistogramPanel):
     model), the predicted RMS line and band, and a note below."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(TITLE, "\u03c3 (log scale)", parent)
+        super().__init__(TITLE, QT_TRANSLATE_NOOP("Plots", "\u03c3 (log scale)"), parent)
         item = self.plot_item
         band = pg.mkColor(theme.color(1))
         band.setAlpha(45)
@@ -39,7 +42,7 @@ class JacobianSpectrum(HistogramPanel):
         self.rms = pg.PlotDataItem(pen=theme.mkpen(theme.color(1), 2.0, "dash"))
         item.addItem(self.rms)
         # names the dashed line and band inside the plot, so an exported image says it too
-        self.key = pg.TextItem(KEY, color=theme.color(1), anchor=(0, 0))
+        self.key = pg.TextItem(translate("Plots", KEY), color=theme.color(1), anchor=(0, 0))
         self.key.setParentItem(item.vb)
         self.key.setPos(4, 2)
         key_font = QFont()
@@ -63,6 +66,11 @@ class JacobianSpectrum(HistogramPanel):
 
     def __repr__(self) -> str:
         return f"JacobianSpectrum(title={self.title!r})"
+
+    def retranslate_ui(self) -> None:
+        super().retranslate_ui()
+        if hasattr(self, "key"):  # the base class retranslates before this one is built
+            self.key.setText(translate("Plots", KEY))
 
     def set_data(self, title, edges, counts, rms: float, band, text: str) -> None:
         """Draw one :class:`gui.jacobian_view.SpectrumView` (``edges`` None: note only)."""

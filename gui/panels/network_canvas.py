@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from gui.i18n import translate
 from gui.panels.network_geometry import (
     MAX_NODES,
     N_BINS,
@@ -296,7 +297,9 @@ class Canvas(QWidget):
         if lay is None:
             p.setPen(QColor("#666"))
             p.drawText(
-                QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, "Building the network\u2026"
+                QRectF(self.rect()),
+                Qt.AlignmentFlag.AlignCenter,
+                translate("NetworkDiagram", "Building the network\u2026"),
             )
             return
         visible = self._visible_columns(clip)

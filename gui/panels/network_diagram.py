@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.i18n import Retranslatable, translate
 from gui.panels.network_canvas import Canvas, ColorBar
 from gui.panels.network_geometry import MIN_SPACING, NOT_COMPUTED, fmt_norm
 
 __all__ = ["NOT_COMPUTED", "NetworkDiagram"]
 
 
-class NetworkDiagram(QWidget):
+class NetworkDiagram(Retranslatable, QWidget):
     """The network as columns of nodes; edges coloured by |dL/dW| (or |W|), log scale.
 
     Column 0 is the input, column k+1 is layer k (k = 0..L-1 hidden, L = output).
@@ -57,8 +58,7 @@ class NetworkDiagram(QWidget):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.colorbar = ColorBar()
         grad_btn, weight_btn = QRadioButton("|dL/dW|"), QRadioButton("|W|")
-        grad_btn.setToolTip("Colour edges by the size of their weight gradient")
-        weight_btn.setToolTip("Colour edges by the size of the weight itself")
+        self._buttons = (grad_btn, weight_btn)
         grad_btn.setChecked(True)
         self._modes = QButtonGroup(self)
         self._modes.addButton(grad_btn, 0)
@@ -67,7 +67,8 @@ class NetworkDiagram(QWidget):
         header = QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
         header.addWidget(self.title, 1)
-        header.addWidget(QLabel("edges:"))
+        self._edges_label = QLabel()
+        header.addWidget(self._edges_label)
         header.addWidget(grad_btn)
         header.addWidget(weight_btn)
         header.addSpacing(8)
@@ -87,7 +88,19 @@ class NetworkDiagram(QWidget):
         layout.setSpacing(2)
         layout.addLayout(header)
         layout.addWidget(self.scroll, 1)
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        """The header's words in the current language (the canvas paints its own)."""
+        grad_btn, weight_btn = self._buttons
+        tip = translate("NetworkDiagram", "Colour edges by the size of their weight gradient")
+        grad_btn.setToolTip(tip)
+        weight_btn.setToolTip(
+            translate("NetworkDiagram", "Colour edges by the size of the weight itself")
+        )
+        self._edges_label.setText(translate("NetworkDiagram", "edges:"))
         self._update_title()
+        self.canvas.update()
 
     def __repr__(self) -> str:
         return f"NetworkDiagram(columns={self.canvas.n_cols}, mode={self._mode!r})"
@@ -232,9 +245,18 @@ class NetworkDiagram(QWidget):
     def _update_title(self) -> None:
         n = max(self.canvas.n_cols - 2, 0)
         what = "|dL/dW|" if self._mode == "grad" else "|W|"
-        shown = "" if not n else f" \u2014 {n} hidden layer{'s' if n != 1 else ''}"
-        self.title.setText(f"<b>Network</b>{shown} \u00b7 edges: {what}, log scale")
+        shown = ""
+        if n == 1:
+            shown = translate("NetworkDiagram", " \u2014 1 hidden layer")
+        elif n:
+            shown = translate("NetworkDiagram", " \u2014 {0} hidden layers").format(n)
+        network = translate("NetworkDiagram", "Network")
+        edges = translate("NetworkDiagram", " \u00b7 edges: {0}, log scale").format(what)
+        self.title.setText(f"<b>{network}</b>{shown}{edges}")
         self.title.setToolTip(
-            "Edge colour and width follow the size of each weight's "
-            "gradient (or of the weight). Click a layer to inspect it."
+            translate(
+                "NetworkDiagram",
+                "Edge colour and width follow the size of each weight's "
+                "gradient (or of the weight). Click a layer to inspect it.",
+            )
         )

@@ -17,18 +17,20 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
+from gui.i18n import QT_TRANSLATE_NOOP, translate
 
-TITLE = "Phase diagram (mean field at init)"
+TITLE = QT_TRANSLATE_NOOP("Plots", "Phase diagram (mean field at init)")
 X_LABEL = "\u03c3w\u00b2"
 Y_LABEL = "\u03c3b\u00b2"
 BAR_LABEL = "\u03bec (layers)"
-TOOLTIP = (
+TOOLTIP = QT_TRANSLATE_NOOP(
+    "Plots",
     "Mean-field phase diagram of a deep random net of this activation: x = \u03c3w\u00b2 "
     "(weight variance \u00d7 fan-in), y = \u03c3b\u00b2 (bias variance); colour = the depth "
     "scale \u03bec over which two inputs' correlation forgets its start (Schoenholz et al. 2017); "
     "red line = edge of chaos \u03c7\u2081 = 1. Left of it gradients vanish by "
     "\u221a\u03c7\u2081 per layer, right of it they explode. Star: this net's init; circles: "
-    "standard inits. Click to use that (\u03c3w\u00b2, \u03c3b\u00b2); hover for the numbers."
+    "standard inits. Click to use that (\u03c3w\u00b2, \u03c3b\u00b2); hover for the numbers.",
 )
 LEVELS = (-0.5, 3.3)  # log10 xi_c of the colour bar's ends: 0.3 .. >= 1000 layers
 MARGIN = 0.05  # the view shows this fraction beyond the plane's sides: whole markers at 0
@@ -88,7 +90,7 @@ class PhaseDiagram(theme.PlotPanel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         item = self.plot_item
-        theme.style_plot(item, TITLE, X_LABEL, Y_LABEL)
+        self.style_plot(TITLE, X_LABEL, Y_LABEL)
         item.vb.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")  # image[sigma_b2 row, sigma_w2 col]
         item.addItem(self.image)
@@ -109,7 +111,7 @@ class PhaseDiagram(theme.PlotPanel):
         for z, it in enumerate((self.edge, self.refs, self.marker), start=2):
             it.setZValue(z)
             item.addItem(it)
-        self.setToolTip(TOOLTIP)
+        self.setToolTip(translate("Plots", TOOLTIP))
         self._texts: dict[str, list[pg.TextItem]] = {"regions": [], "points": [], "edge": []}
         self._note = self._text_item((0, 0))
         self._note.setParentItem(item.vb)  # in pixels: top-left of the plot, wrapped
@@ -156,6 +158,10 @@ class PhaseDiagram(theme.PlotPanel):
         self._note.setText(text, color=theme.foreground())
         self._note.setVisible(bool(text))
 
+    def retranslate_ui(self) -> None:
+        super().retranslate_ui()
+        self.setToolTip(translate("Plots", TOOLTIP))
+
     def set_map(self, m) -> None:
         """Draw an :class:`engine.phase_view.PhaseMap` (None: empty plane, "computing")."""
         if m is self._drawn:
@@ -167,7 +173,11 @@ class PhaseDiagram(theme.PlotPanel):
             self.image.clear()
             self.edge.setData([], [])
             return
-        self.set_title(f"Phase diagram: {m.activation} (mean field at init)")
+        self.set_title(
+            lambda: translate("Plots", "Phase diagram: {0} (mean field at init)").format(
+                m.activation
+            )
+        )
         self.image.setImage(m.log_xi, autoLevels=False, levels=LEVELS)
         self.image.setRect(QRectF(0.0, 0.0, m.x_max, m.y_max))
         self.edge.setData(m.edge_w, m.edge_b)

@@ -130,18 +130,19 @@ class StatusReadout(Retranslatable, QWidget):
         self.set_data(0, 0, "", math.nan, math.nan, math.nan, 0.0, False)
 
 
-class BusyIndicator(QWidget):
+class BusyIndicator(Retranslatable, QWidget):
     """An indeterminate progress bar and a message, shown only after ``delay_ms`` of work,
     so a warm (cached) start does not flash it."""
 
     def __init__(
         self,
-        text: str = "compiling kernels\u2026",
+        text: str = QT_TRANSLATE_NOOP("BusyIndicator", "compiling kernels\u2026"),
         delay_ms: int = 300,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
-        self.label = QLabel(text)
+        self.text = text  # English; shown translated (context BusyIndicator)
+        self.label = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
         self.bar.setFixedWidth(90)
@@ -155,7 +156,11 @@ class BusyIndicator(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self.show)
+        self.retranslate_ui()
         self.hide()
+
+    def retranslate_ui(self) -> None:
+        self.label.setText(translate("BusyIndicator", self.text))
 
     def set_active(self, active: bool) -> None:
         if active:
@@ -170,7 +175,7 @@ class BusyIndicator(QWidget):
         return self._timer.isActive() or self.isVisible()
 
 
-class Banner(QFrame):
+class Banner(Retranslatable, QFrame):
     """A coloured strip with a title, an explanation and a close button.
 
     A long explanation (a preset's description) is shown folded to :attr:`FOLDED_LINES`
@@ -207,13 +212,10 @@ class Banner(QFrame):
         self.more = QToolButton()
         self.more.setAutoRaise(True)
         self.more.setCheckable(True)
-        self.more.setText("more")
-        self.more.setToolTip("Show the whole text")
         self.more.toggled.connect(self._fold)
-        close = QToolButton()
+        self.close_button = close = QToolButton()
         close.setText("\u2715")
         close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
         close.clicked.connect(self.clear)
         text = QVBoxLayout()
         text.setSpacing(1)
@@ -227,7 +229,20 @@ class Banner(QFrame):
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addLayout(text, 1)
         layout.addLayout(buttons)
+        self._make = None  # what shows a translated message again (show_translated)
+        self.retranslate_ui()
         self.hide()
+
+    def retranslate_ui(self) -> None:
+        """The buttons' words, and a message shown with :meth:`show_translated`, in the
+        current language (a plain :meth:`show_message` keeps its text)."""
+        self.more.setToolTip(translate("Banner", "Show the whole text"))
+        self.close_button.setToolTip(translate("Banner", "Dismiss"))
+        self._fold()
+        if self._make is not None and not self.isHidden():
+            make = self._make
+            self.show_message(self.kind, *make())
+            self._make = make
 
     def _lines_height(self, n: int) -> int:
         """Height of exactly ``n`` lines of body text (rich text has its own line height)."""
@@ -249,7 +264,7 @@ class Banner(QFrame):
         folded = self._lines_height(self.FOLDED_LINES)
         need = self._text_height()
         self.more.setVisible(need > folded)
-        self.more.setText("less" if unfolded else "more")
+        self.more.setText(translate("Banner", "less") if unfolded else translate("Banner", "more"))
         self.body_area.setFixedHeight(max(need, 1) if unfolded or need <= folded else folded)
 
     @property
@@ -272,6 +287,7 @@ class Banner(QFrame):
             f"Banner {{ background: {bg}; border: 1px solid {border}; "
             f"border-radius: 5px; }} QLabel {{ color: {fg}; }}"
         )
+        self._make = None
         self.title.setText(f"<b>{title}</b>")
         self.body.setText(text)
         self.body_area.setVisible(bool(text))
@@ -280,7 +296,14 @@ class Banner(QFrame):
         self.show()
         self._fold()
 
+    def show_translated(self, kind: str, make) -> None:
+        """Show ``make()`` -> ``(title, text)``, built from ``translate`` calls, and build it
+        again in the new language when the language changes while it is shown."""
+        self.show_message(kind, *make())
+        self._make = make
+
     def clear(self) -> None:
+        self._make = None
         if self.isVisible():
             self.hide()
             self.kind = ""
