@@ -7,7 +7,6 @@ Offscreen and deterministic (fixed seeds, whole epochs rather than wall-clock ti
   relu_he.png       the same depth with ReLU + He initialisation: the gradient survives
   spiral.png        a 2-D spiral with its decision boundary
   divergence.png    a run that blew up, and the banner that explains it
-  lesson_ja.png     lesson 1 opened from the Lessons menu in Japanese, after one epoch
 
     python tools/screenshots.py [--out docs/screenshots] [--size 1600x1000]
 """
@@ -191,23 +190,6 @@ def shoot(s: Shooter) -> None:
     s.wait_until(lambda: w.banner.isVisible() and w.banner.kind == "error", "the divergence")
     s.settle()
     s.save("divergence.png")
-
-    from gui import i18n
-
-    i18n.set_language("ja")
-    try:
-        shoot_lesson_ja(s)
-    finally:
-        i18n.set_language("en")
-
-
-def shoot_lesson_ja(s: Shooter) -> None:
-    """Lesson 1 in Japanese, opened as a user does: the Lessons menu's first entry."""
-    w = s.open(default_config())
-    w.teaching.lesson_actions[0].trigger()
-    s.wait_until(lambda: w.teaching.lesson_dock.isVisible(), "the lesson dock")
-    s.epochs(1)
-    s.save("lesson_ja.png")
 
 
 if __name__ == "__main__":
