@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from recurrent_configs import tiny_recurrent
 
 from engine.config import ConfigError, ExperimentConfig, updated
 from engine.recurrent import RecurrentSession
@@ -38,23 +39,7 @@ TIMEOUT = 240_000  # ms: spawned workers import the engine and load the kernels
 
 def small(**more) -> ExperimentConfig:
     """A recurrent config that trains in milliseconds: 8 units, 80 sequences, 6 steps."""
-    return updated(
-        ExperimentConfig(name="len-test"),
-        **{
-            "recurrent.cell": "rnn",
-            "recurrent.seq_len": 6,
-            "model.loss": "mse",
-            "model.depth": 1,
-            "model.width": 8,
-            "model.init": "xavier_uniform",
-            "data.n_samples": 80,
-            "training.batch_size": 8,
-            "training.optimizer": "adam",
-            "training.learning_rate": 0.01,
-            "training.steps": 6,
-            **more,
-        },
-    )
+    return tiny_recurrent("len-test", **{"recurrent.seq_len": 6, "training.steps": 6, **more})
 
 
 def oracle(config: ExperimentConfig) -> tuple[float, float]:

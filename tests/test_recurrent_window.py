@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from recurrent_configs import tiny_recurrent
 
 from engine.compare import CompareSession, expand_variants
 from engine.config import ConfigError, ExperimentConfig, updated, validate
@@ -30,24 +31,8 @@ T = 12
 
 
 def small(**more) -> ExperimentConfig:
-    """A recurrent config that trains in milliseconds: 12 steps, 8 units, 64 sequences."""
-    return updated(
-        ExperimentConfig(name="rec-test"),
-        **{
-            "recurrent.cell": "rnn",
-            "recurrent.seq_len": T,
-            "model.loss": "mse",
-            "model.depth": 1,
-            "model.width": 8,
-            "model.init": "xavier_uniform",
-            "data.n_samples": 80,
-            "training.batch_size": 8,
-            "training.optimizer": "adam",
-            "training.learning_rate": 0.01,
-            "training.eval_every": 4,
-            **more,
-        },
-    )
+    """A recurrent config that trains in milliseconds: 8 units, 80 sequences of T steps."""
+    return tiny_recurrent("rec-test", **{"recurrent.seq_len": T, "training.eval_every": 4, **more})
 
 
 def alone(cell: str, steps: int, **more) -> RecurrentSession:
